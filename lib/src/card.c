@@ -1,0 +1,164 @@
+/*
+ * card.c - card image header, log walk, append plans.
+ */
+#include "laufmappe/lm_card.h"
+
+#include <string.h>
+
+#include "laufmappe/lm_entry.h"
+#include "laufmappe/lm_err.h"
+#include "lm_cbor.h"
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static size_t padded(size_t len)
+{
+	return (len + LM_CARD_ALIGN - 1) / LM_CARD_ALIGN * LM_CARD_ALIGN;
+}
+
+/* Read the commit word; LM_ERR_NOT_FORMATTED if magic or check fails. */
+static int header_committed(const uint8_t *hdr, size_t len, uint16_t *committed)
+{
+	if (len < LM_CARD_HEADER_LEN)
+		return LM_ERR_MALFORMED;
+	if (hdr[0] != LM_CARD_MAGIC0 || hdr[1] != LM_CARD_MAGIC1)
+		return LM_ERR_NOT_FORMATTED;
+	if (hdr[2] != LM_CARD_VERSION)
+		return LM_ERR_VERSION;
+	uint16_t n = be16(hdr + 4);
+	if ((uint16_t)(n + be16(hdr + 6)) != 0xffff) /* n + ~n */
+		return LM_ERR_MALFORMED;
+	*committed = n;
+	return LM_OK;
+}
+
+int lm_card_header_need(const uint8_t *hdr, size_t len, size_t *need)
+{
+	uint16_t n;
+	int err = header_committed(hdr, len, &n);
+	if (err)
+		return err;
+	*need = LM_CARD_HEADER_LEN + (size_t)n;
+	return LM_OK;
+}
+
+int lm_card_parse(const uint8_t *buf, size_t len, size_t capacity, struct lm_card *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (capacity < LM_CARD_HEADER_LEN || capacity > LM_CARD_MAX || len > capacity)
+		return LM_ERR_ARG;
+	uint16_t n;
+	int err = header_committed(buf, len, &n);
+	if (err)
+		return err;
+	if (buf[3] != 0)
+		return LM_ERR_UNSUPPORTED; /* a flag this version does not know */
+	if (n % LM_CARD_ALIGN || (size_t)n > capacity - LM_CARD_HEADER_LEN)
+		return LM_ERR_MALFORMED;
+	if ((size_t)n > len - LM_CARD_HEADER_LEN)
+		return LM_ERR_ARG; /* caller did not read the committed log */
+	c->version = buf[2];
+	c->flags = buf[3];
+	memcpy(c->holder, buf + 8, LM_HOLDER_LEN);
+	c->committed = n;
+	c->capacity = capacity;
+	c->log = buf + LM_CARD_HEADER_LEN;
+	return LM_OK;
+}
+
+int lm_card_next(const struct lm_card *c, size_t *off, const uint8_t **entry, size_t *len)
+{
+	if (*off >= c->committed)
+		return 1;
+	const uint8_t *p = c->log + *off;
+	size_t left = c->committed - *off;
+	/* The framing is the CBOR item's own length; the content is the
+	 * verifier's business, so a damaged entry does not hide the rest. */
+	struct lm_cbor_reader r;
+	lm_cbor_reader_init(&r, p, left > LM_ENTRY_MAX ? LM_ENTRY_MAX : left);
+	if (lm_cbor_peek(&r) != LM_CBOR_ARRAY)
+		return LM_ERR_MALFORMED;
+	size_t n = lm_cbor_skip(&r);
+	if (n == 0)
+		return r.err ? r.err : LM_ERR_MALFORMED;
+	size_t total = padded(n);
+	if (total > left)
+		return LM_ERR_MALFORMED;
+	for (size_t i = n; i < total; i++)
+		if (p[i] != 0)
+			return LM_ERR_MALFORMED;
+	*entry = p;
+	*len = n;
+	*off += total;
+	return LM_OK;
+}
+
+int lm_card_count(const struct lm_card *c)
+{
+	size_t off = 0, len;
+	const uint8_t *e;
+	int n = 0, err;
+	while ((err = lm_card_next(c, &off, &e, &len)) == LM_OK)
+		n++;
+	return err == 1 ? n : err;
+}
+
+void lm_card_format(uint8_t hdr[LM_CARD_HEADER_LEN], const uint8_t holder[LM_HOLDER_LEN])
+{
+	memset(hdr, 0, LM_CARD_HEADER_LEN);
+	hdr[0] = LM_CARD_MAGIC0;
+	hdr[1] = LM_CARD_MAGIC1;
+	hdr[2] = LM_CARD_VERSION;
+	put_be16(hdr + 4, 0);
+	put_be16(hdr + 6, 0xffff);
+	memcpy(hdr + 8, holder, LM_HOLDER_LEN);
+}
+
+size_t lm_card_free(const struct lm_card *c)
+{
+	return c->capacity - LM_CARD_HEADER_LEN - c->committed;
+}
+
+int lm_card_plan_append(const struct lm_card *c, const uint8_t *entry, size_t len,
+			struct lm_card_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	struct lm_cose cose;
+	int err = lm_cose_decode(entry, len, &cose);
+	if (err)
+		return err;
+	if (cose.hint)
+		return LM_ERR_ARG; /* strip the hint first: cards never carry it */
+	size_t total = padded(len);
+	if (total > lm_card_free(c) || c->committed + total > 0xfffc)
+		return LM_ERR_CARD_FULL;
+	uint32_t at = LM_CARD_HEADER_LEN + c->committed;
+	plan->w[plan->n++] = (struct lm_card_write){at, entry, (uint32_t)len};
+	if (total > len)
+		plan->w[plan->n++] = (struct lm_card_write){at + (uint32_t)len, plan->pad,
+							    (uint32_t)(total - len)};
+	plan->new_committed = (uint16_t)(c->committed + total);
+	put_be16(plan->commit, plan->new_committed);
+	put_be16(plan->commit + 2, (uint16_t)~plan->new_committed);
+	plan->w[plan->n++] = (struct lm_card_write){LM_CARD_COMMIT_OFF, plan->commit, 4};
+	return LM_OK;
+}
+
+int lm_card_apply(uint8_t *img, size_t capacity, const struct lm_card_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->w[i].off > capacity || plan->w[i].len > capacity - plan->w[i].off)
+			return LM_ERR_ARG;
+	for (size_t i = 0; i < plan->n; i++)
+		memcpy(img + plan->w[i].off, plan->w[i].data, plan->w[i].len);
+	return LM_OK;
+}

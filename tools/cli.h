@@ -1,0 +1,61 @@
+/*
+ * cli.h - shared pieces of the `laufmappe` command line.
+ *
+ * Every command returns an exit status: 0 only on success, 1 when the
+ * command ran but the answer is "no" (an entry did not verify), 2 for usage
+ * errors, 3 for other failures.  Messages go to stderr, data to stdout.
+ */
+#ifndef LM_CLI_H
+#define LM_CLI_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "laufmappe/lm_card.h"
+#include "laufmappe/lm_key.h"
+#include "laufmappe/lm_trust.h"
+
+#define EXIT_NO 1
+#define EXIT_USAGE 2
+#define EXIT_FAIL 3
+
+struct cli_cmd {
+	const char *name;     /* "key generate" */
+	int (*run)(int argc, char **argv);
+	const char *usage;    /* one line of arguments */
+	const char *help;     /* a sentence */
+};
+
+/* Print "laufmappe: what: reason" to stderr; returns EXIT_FAIL. */
+int cli_fail(const char *what, int err);
+/* Print a usage line for the named command to stderr; returns EXIT_USAGE. */
+int cli_usage(const char *name);
+/* 1 when argv has --help or -h: prints the command's help to stdout. */
+int cli_wants_help(int argc, char **argv, const char *name);
+
+int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+int cli_parse_holder(const char *hex, uint8_t holder[LM_HOLDER_LEN]);
+/* A comma-separated list of type names ("IK,DTZ") as a bit set. */
+int cli_parse_types(const char *list, uint32_t *types);
+void cli_print_json(json_object *o);
+
+/*
+ * Load a trust list checked against the pinned root public key.  Prints why
+ * on failure.  The returned trust list is the caller's (lm_trust_free).
+ */
+int cli_load_trust(const char *trust_path, const char *root_pub, uint32_t min_version,
+		   struct lm_trust **out);
+
+/*
+ * Verify and print every entry of a card image (or one entry): the shared
+ * output of `verify` and `card read`.  Returns the exit status: 0 only when
+ * every entry is valid and the log is intact.
+ */
+int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, size_t capacity,
+		     int json, uint64_t grace);
+
+extern const struct cli_cmd cli_cmds_core[];
+extern const struct cli_cmd cli_cmds_card[];
+
+#endif /* LM_CLI_H */
