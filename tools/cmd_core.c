@@ -54,6 +54,25 @@ static int cmd_key_generate(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_key_kid(int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage(argv[0]);
+	struct lm_key *k;
+	int err = lm_key_load_public(argv[1], &k);
+	if (err == LM_ERR_KEY)
+		err = lm_key_load_private(argv[1], &k);
+	if (err)
+		return cli_fail(argv[1], err);
+	uint8_t kid[LM_KID_LEN];
+	char hex[2 * LM_KID_LEN + 1];
+	lm_key_kid(k, kid);
+	lm_hex_encode(kid, LM_KID_LEN, hex);
+	printf("%s\n", hex);
+	lm_key_free(k);
+	return 0;
+}
+
 /* Load ROOT (private) and TRUST (checked with the root's own public part). */
 static int load_for_edit(const char *trust_path, const char *root_path, struct lm_key **root,
 			 struct lm_trust **t)
@@ -754,6 +773,7 @@ out:
 const struct cli_cmd cli_cmds_core[] = {
 	{"key generate", cmd_key_generate, "FILE",
 	 "Generate a P-256 key: FILE (mode 0600) and FILE.pub; prints the kid."},
+	{"key kid", cmd_key_kid, "KEYFILE", "Print the kid of a public (or private) key file."},
 	{"trust create", cmd_trust_create, "--root ROOT --out TRUST [--next-update-days N]",
 	 "Create an empty trust list (version 1) signed by the root key."},
 	{"trust add", cmd_trust_add,

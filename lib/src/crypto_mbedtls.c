@@ -50,10 +50,19 @@ struct lm_key {
 	uint8_t kid[LM_KID_LEN];
 };
 
-/* One translation of mbed TLS errors into ours. */
+/*
+ * One translation of mbed TLS errors into ours.  mbed TLS adds a low-level
+ * code (ASN.1, bignum) to a high-level one (PK, PEM); the high-level part
+ * says what failed, so it is looked at first.
+ */
 static int crypto_err(int mbed)
 {
-	switch (mbed) {
+	if (mbed >= 0)
+		return LM_OK;
+	int high = -((-mbed) & 0xff80), low = -((-mbed) & 0x7f);
+	if (high <= -0x1080 && high >= -0x1480)
+		return LM_ERR_KEY; /* any PEM decoding error */
+	switch (high ? high : low) {
 	case 0:
 		return LM_OK;
 	case MBEDTLS_ERR_ECP_VERIFY_FAILED:
