@@ -770,6 +770,33 @@ out:
 	return rc;
 }
 
+/* Write each entry of an image, in card form, to DIR/NN.cose (export, vectors). */
+static int cmd_image_entries(int argc, char **argv)
+{
+	if (argc != 3)
+		return cli_usage(argv[0]);
+	uint8_t *img;
+	size_t len;
+	if (cli_read_file(argv[1], LM_CARD_MAX, &img, &len))
+		return EXIT_FAIL;
+	struct lm_card card;
+	int err = lm_card_parse(img, len, len, &card);
+	if (!err && mkdir(argv[2], 0755) != 0 && errno != EEXIST)
+		err = LM_ERR_IO;
+	size_t off = 0, elen, n = 0;
+	const uint8_t *e;
+	while (!err && (err = lm_card_next(&card, &off, &e, &elen)) == LM_OK) {
+		char out[4096];
+		snprintf(out, sizeof(out), "%s/%02zu.cose", argv[2], ++n);
+		err = lm_file_write(out, e, elen, 0644);
+	}
+	free(img);
+	if (err != 1)
+		return cli_fail(argv[1], err);
+	printf("%zu entries written to %s\n", n, argv[2]);
+	return 0;
+}
+
 const struct cli_cmd cli_cmds_core[] = {
 	{"key generate", cmd_key_generate, "FILE",
 	 "Generate a P-256 key: FILE (mode 0600) and FILE.pub; prints the kid."},
@@ -799,5 +826,7 @@ const struct cli_cmd cli_cmds_core[] = {
 	 "Create an empty card image file."},
 	{"image append", cmd_image_append, "IMAGE ENTRY",
 	 "Append a signed entry to a card image file (one commit)."},
+	{"image entries", cmd_image_entries, "IMAGE DIR",
+	 "Write each entry of a card image, as stored on the card, to DIR/NN.cose."},
 	{NULL, NULL, NULL, NULL},
 };

@@ -418,5 +418,12 @@ void lm_trust_verify(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LE
 				break;
 			}
 	}
+	/* A hint that names another holder than the one the signature binds is
+	 * not a harmless note: the file was altered, so it is not accepted. */
+	if (any_sig && res->cose.hint && memcmp(res->cose.hint, holder, LM_HOLDER_LEN) != 0) {
+		best = LM_MALFORMED;
+		res->err = LM_ERR_HOLDER;
+		res->issuer = NULL;
+	}
 	res->verdict = best;
 }

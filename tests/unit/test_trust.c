@@ -131,6 +131,13 @@ static void test_every_verdict(void **state)
 		if (r->verdict == LM_VALID)
 			assert_non_null(r->issuer);
 	}
+	/* A hint altered to name another holder: the file was tampered with. */
+	uint8_t hinted[LM_ENTRY_MAX];
+	size_t hl = sign_entry(f->vhs, holder_a, 1, LM_TYPE_IK, 20416, hinted);
+	memcpy(hinted + 22, holder_b, LM_HOLDER_LEN); /* the hint sits at bytes 22..37 */
+	lm_trust_verify(f->t, holder_a, hinted, hl, r);
+	assert_int_equal(r->verdict, LM_MALFORMED);
+	assert_int_equal(r->err, LM_ERR_HOLDER);
 	/* A changed signature byte: bad signature; a changed structure: malformed. */
 	uint8_t buf[LM_ENTRY_MAX];
 	size_t len = sign_entry(f->vhs, holder_a, 0, LM_TYPE_IK, 20416, buf);
