@@ -1,0 +1,158 @@
+/*
+ * lm_ntag.h: a model of an NXP NTAG213/215/216 (NFC Forum Type 2 tag).
+ *
+ * Dependency-free C99, no malloc: the caller owns a struct lm_ntag. The model
+ * answers the tag commands a reader sends over ISO 14443-3A (without the CRC_A,
+ * which the reader chip adds and strips) and enforces the memory map, lock
+ * bytes and password protection of the datasheet, simplified where this
+ * header says so. Used by lm-pn532sim (tools/pn532sim) and by lm-vcard's
+ * PC/SC part-3 mode (lm_ntag_read / lm_ntag_write_page).
+ *
+ * Memory map (page = 4 bytes), P = number of pages:
+ *   0      UID0 UID1 UID2 BCC0      BCC0 = 0x88 ^ UID0 ^ UID1 ^ UID2
+ *   1      UID3 UID4 UID5 UID6
+ *   2      BCC1 INT  LOCK0 LOCK1    BCC1 = UID3 ^ UID4 ^ UID5 ^ UID6, INT = 0x48
+ *   3      CC (one-time programmable: bits can only be set)
+ *   4..    user memory (213: 4-39, 215: 4-129, 216: 4-225)
+ *   P-5    dynamic lock bytes DL0 DL1 DL2, RFUI (0xBD)
+ *   P-4    CFG0: MIRROR, RFUI, MIRROR_PAGE, AUTH0 (first protected page)
+ *   P-3    CFG1: ACCESS (PROT 0x80, CFGLCK 0x40, NFC_CNT_EN 0x10,
+ *                NFC_CNT_PWD_PROT 0x08, AUTHLIM 0x07), RFUI x3
+ *   P-2    PWD (write only, reads as 00)
+ *   P-1    PACK0 PACK1 (write only, reads as 00), RFUI x2
+ *
+ * Simplifications (documented in docs/pn532sim.md):
+ *   - A NAK clears the authenticated state but the tag keeps answering; a real
+ *     tag also drops back to IDLE and needs a new anticollision.
+ *   - The dynamic block-lock bits (DL2) are stored but not enforced; static
+ *     block-lock bits are enforced.
+ *   - No UID/counter ASCII mirror; the originality signature is a
+ *     deterministic pattern derived from the UID, not a valid ECC signature.
+ *   - The NFC counter and the failed-password counter live in the struct, not
+ *     in the page file.
+ */
+#ifndef LM_NTAG_H
+#define LM_NTAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LM_NTAG_PAGE_SIZE 4u
+#define LM_NTAG_MAX_PAGES 231u
+#define LM_NTAG_UID_LEN 7u
+#define LM_NTAG_SIG_LEN 32u
+
+/* Tag command codes (first byte of a command frame). */
+#define LM_NTAG_CMD_GET_VERSION 0x60u
+#define LM_NTAG_CMD_READ 0x30u
+#define LM_NTAG_CMD_FAST_READ 0x3Au
+#define LM_NTAG_CMD_WRITE 0xA2u
+#define LM_NTAG_CMD_COMP_WRITE 0xA0u
+#define LM_NTAG_CMD_READ_CNT 0x39u
+#define LM_NTAG_CMD_PWD_AUTH 0x1Bu
+#define LM_NTAG_CMD_READ_SIG 0x3Cu
+#define LM_NTAG_CMD_HALT 0x50u
+
+/* 4-bit answers. */
+#define LM_NTAG_ACK 0x0Au
+#define LM_NTAG_NAK_INVALID 0x00u  /* invalid argument (address, length, protection) */
+#define LM_NTAG_NAK_CRC 0x01u      /* parity or CRC error */
+#define LM_NTAG_NAK_AUTHLIM 0x04u  /* failed-password counter overflow */
+#define LM_NTAG_NAK_WRITE 0x05u    /* EEPROM write error */
+
+/* ACCESS byte bits (CFG1 byte 0). */
+#define LM_NTAG_ACCESS_PROT 0x80u
+#define LM_NTAG_ACCESS_CFGLCK 0x40u
+#define LM_NTAG_ACCESS_NFC_CNT_EN 0x10u
+#define LM_NTAG_ACCESS_NFC_CNT_PWD_PROT 0x08u
+#define LM_NTAG_ACCESS_AUTHLIM 0x07u
+
+enum lm_ntag_kind { LM_NTAG213, LM_NTAG215, LM_NTAG216 };
+
+/* Result of one operation on the model. */
+enum lm_ntag_status {
+    LM_NTAG_OK = 0,
+    LM_NTAG_EINVAL = -1,  /* the tag NAKs with 0 (invalid argument / not allowed) */
+    LM_NTAG_EAUTHLIM = -2, /* the tag NAKs with 4 (password attempts exhausted) */
+    LM_NTAG_EWRITE = -3,  /* the tag NAKs with 5 (the persist hook failed) */
+    LM_NTAG_EPOWER = -4   /* power was cut: the tag does not answer at all */
+};
+
+/* What the page-write hook decides for one page write. */
+enum lm_ntag_hook_result {
+    LM_NTAG_HOOK_WRITE = 0,     /* the page lands (the hook has persisted it) */
+    LM_NTAG_HOOK_FAIL = 1,      /* the page does not land; the tag NAKs with 5 */
+    LM_NTAG_HOOK_POWER_CUT = 2  /* the page does not land; the tag goes silent */
+};
+
+/*
+ * Called before every page write with the page's new content (4 bytes, after
+ * OR-ing of OTP/lock bytes). The write is atomic: the model copies all 4 bytes
+ * into memory only when the hook returns LM_NTAG_HOOK_WRITE.
+ */
+typedef enum lm_ntag_hook_result (*lm_ntag_write_hook)(void *ctx, uint8_t page,
+                                                        const uint8_t data[4]);
+
+/* Kind of answer lm_ntag_process produced. */
+enum lm_ntag_answer {
+    LM_NTAG_SILENT = 0, /* no answer (HALT, or power lost); the reader times out */
+    LM_NTAG_BYTES = 1,  /* *resp_len data bytes, CRC_A not included */
+    LM_NTAG_ACKNAK = 2  /* a 4-bit ACK/NAK in resp[0], *resp_len = 1 */
+};
+
+struct lm_ntag {
+    enum lm_ntag_kind kind;           /* 213, 215 or 216 */
+    uint8_t npages;                   /* 45, 135 or 231 */
+    uint8_t mem[LM_NTAG_MAX_PAGES * LM_NTAG_PAGE_SIZE]; /* pages, npages*4 used */
+    uint32_t nfc_cnt;                 /* 24-bit NFC counter */
+    uint8_t auth_failures;            /* failed PWD_AUTH since the last success */
+    uint8_t authenticated;            /* 1 after a good PWD_AUTH this session */
+    uint8_t cnt_done;                 /* counter already incremented this session */
+    int16_t comp_write_page;          /* pending COMPATIBILITY_WRITE page, or -1 */
+    uint8_t powered;                  /* 0 after a power cut until lm_ntag_power_on */
+    lm_ntag_write_hook write_hook;    /* may be NULL: every write lands */
+    void *write_ctx;                  /* passed to write_hook */
+};
+
+/*
+ * Initialise a factory-fresh tag of the given kind with the given UID
+ * (7 bytes; uid[0] should be 0x04, NXP). Sets check bytes, CC, an empty NDEF
+ * TLV at page 4, default configuration (AUTH0 = 0xFF: no protection) and
+ * powers the tag on. No write hook is installed.
+ */
+void lm_ntag_init(struct lm_ntag *t, enum lm_ntag_kind kind, const uint8_t uid[7]);
+
+/* Pages of a kind (45, 135, 231). */
+uint8_t lm_ntag_pages_of(enum lm_ntag_kind kind);
+
+/* Install (or remove, with NULL) the page-write hook. */
+void lm_ntag_set_write_hook(struct lm_ntag *t, lm_ntag_write_hook hook, void *ctx);
+
+/*
+ * The tag enters the field (power on / new selection): clears the session
+ * state (authentication, pending COMPATIBILITY_WRITE, counter flag).
+ */
+void lm_ntag_power_on(struct lm_ntag *t);
+
+/* Copy the 7-byte UID out of pages 0-1. */
+void lm_ntag_uid(const struct lm_ntag *t, uint8_t uid[7]);
+
+/*
+ * Process one tag command frame (cmd, cmd_len bytes, without CRC_A) and write
+ * the tag's answer to resp (capacity resp_cap; 924 bytes hold any answer).
+ * Returns the kind of answer; *resp_len is the number of bytes in resp.
+ * An answer that does not fit resp_cap is replaced by NAK 0.
+ */
+enum lm_ntag_answer lm_ntag_process(struct lm_ntag *t, const uint8_t *cmd, size_t cmd_len,
+                                    uint8_t *resp, size_t resp_cap, size_t *resp_len);
+
+/*
+ * READ with the rules of the READ command: 16 bytes from page `page`
+ * (4 pages, wrapping to page 0 at the end of the readable area).
+ */
+enum lm_ntag_status lm_ntag_read(struct lm_ntag *t, uint8_t page, uint8_t out[16]);
+
+/* WRITE of one page with the rules of the WRITE command (locks, OTP, AUTH0). */
+enum lm_ntag_status lm_ntag_write_page(struct lm_ntag *t, uint8_t page, const uint8_t data[4]);
+
+#endif /* LM_NTAG_H */

@@ -1,0 +1,532 @@
+/*
+ * test_ntag.c: the NTAG21x model (firmware/ntag) command by command.
+ * Table-driven: each row is one command frame against a tag in a named
+ * state, and the answer it must produce.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lm_ntag.h"
+#include "lm_ntag_file.h"
+
+static const uint8_t test_uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
+static const uint8_t test_pwd[4] = {0x12, 0x34, 0x56, 0x78};
+
+/* Page of byte offset o (for readability in tables). */
+static uint8_t *page(struct lm_ntag *t, unsigned p)
+{
+    return &t->mem[p * LM_NTAG_PAGE_SIZE];
+}
+
+/* Send one frame; returns the answer kind, answer bytes in resp/len. */
+static enum lm_ntag_answer send(struct lm_ntag *t, const uint8_t *cmd, size_t n, uint8_t *resp,
+                                size_t *len)
+{
+    return lm_ntag_process(t, cmd, n, resp, 1024, len);
+}
+
+/* Send a frame that must answer with a 4-bit code. */
+static void expect_acknak(struct lm_ntag *t, const uint8_t *cmd, size_t n, uint8_t code)
+{
+    uint8_t resp[1024];
+    size_t len;
+
+    assert_int_equal(send(t, cmd, n, resp, &len), LM_NTAG_ACKNAK);
+    assert_int_equal(len, 1);
+    assert_int_equal(resp[0], code);
+}
+
+/* ---- tag states the table rows start from ---------------------------------- */
+
+enum state {
+    FRESH_213,
+    FRESH_215,
+    FRESH_216,
+    PROT_213,     /* AUTH0 = 0x10, PROT (read+write), PWD test_pwd, PACK AB CD */
+    WPROT_213,    /* AUTH0 = 0x10, write protection only */
+    AUTHED_213,   /* PROT_213 after a good PWD_AUTH */
+    AUTHLIM_213,  /* PROT_213 with AUTHLIM = 1 (2 failures allowed) */
+    COUNTER_213,  /* NFC_CNT_EN, counter at 0x010203 */
+    CFGLCK_213,   /* configuration locked */
+    LOCKED_213    /* static lock L4, dynamic lock bit 0 (pages 16-17) */
+};
+
+/* Put a tag into one of the named states (directly in memory). */
+static void make_state(struct lm_ntag *t, enum state s)
+{
+    static const enum lm_ntag_kind kinds[3] = {LM_NTAG213, LM_NTAG215, LM_NTAG216};
+    uint8_t n;
+
+    lm_ntag_init(t, s <= FRESH_216 ? kinds[s] : LM_NTAG213, test_uid);
+    n = t->npages;
+    switch (s) {
+    case PROT_213:
+    case AUTHED_213:
+    case AUTHLIM_213:
+        page(t, n - 3u)[0] = LM_NTAG_ACCESS_PROT | (s == AUTHLIM_213 ? 1u : 0u);
+        /* fall through */
+    case WPROT_213:
+        page(t, n - 4u)[3] = 0x10;
+        memcpy(page(t, n - 2u), test_pwd, 4);
+        page(t, n - 1u)[0] = 0xAB;
+        page(t, n - 1u)[1] = 0xCD;
+        if (s == AUTHED_213)
+            t->authenticated = 1;
+        break;
+    case COUNTER_213:
+        page(t, n - 3u)[0] = LM_NTAG_ACCESS_NFC_CNT_EN;
+        t->nfc_cnt = 0x010203;
+        break;
+    case CFGLCK_213:
+        page(t, n - 3u)[0] = LM_NTAG_ACCESS_CFGLCK;
+        break;
+    case LOCKED_213:
+        page(t, 2)[2] = 0x10;      /* L4 */
+        page(t, n - 5u)[0] = 0x01; /* pages 16-17 */
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- the command table -------------------------------------------------- */
+
+#define MAXB 24
+struct row {
+    const char *name;
+    enum state state;
+    uint8_t cmd[MAXB];
+    size_t cmd_len;
+    enum lm_ntag_answer kind;
+    size_t resp_len;        /* for BYTES: expected length */
+    uint8_t resp[MAXB];     /* expected bytes (the first cmp_len are compared); ACK/NAK code */
+    size_t cmp_len;         /* how many resp bytes to compare (0: none) */
+};
+
+#define ACK LM_NTAG_ACKNAK, 1, {LM_NTAG_ACK}, 1
+#define NAK0 LM_NTAG_ACKNAK, 1, {LM_NTAG_NAK_INVALID}, 1
+#define NAK4 LM_NTAG_ACKNAK, 1, {LM_NTAG_NAK_AUTHLIM}, 1
+
+static const struct row rows[] = {
+    /* GET_VERSION */
+    {"version 213", FRESH_213, {0x60}, 1, LM_NTAG_BYTES, 8, {0, 4, 4, 2, 1, 0, 0x0F, 3}, 8},
+    {"version 215", FRESH_215, {0x60}, 1, LM_NTAG_BYTES, 8, {0, 4, 4, 2, 1, 0, 0x11, 3}, 8},
+    {"version 216", FRESH_216, {0x60}, 1, LM_NTAG_BYTES, 8, {0, 4, 4, 2, 1, 0, 0x13, 3}, 8},
+    {"version with argument", FRESH_213, {0x60, 0}, 2, NAK0},
+    /* READ: UID, check bytes, CC; wrapping; range */
+    {"read 0", FRESH_213, {0x30, 0}, 2, LM_NTAG_BYTES, 16,
+     {0x04, 0x11, 0x22, 0x88 ^ 0x04 ^ 0x11 ^ 0x22, 0x33, 0x44, 0x55, 0x66,
+      0x33 ^ 0x44 ^ 0x55 ^ 0x66, 0x48, 0, 0, 0xE1, 0x10, 0x12, 0x00}, 16},
+    {"read cc 215", FRESH_215, {0x30, 3}, 2, LM_NTAG_BYTES, 16, {0xE1, 0x10, 0x3E, 0x00}, 4},
+    {"read cc 216", FRESH_216, {0x30, 3}, 2, LM_NTAG_BYTES, 16, {0xE1, 0x10, 0x6D, 0x00}, 4},
+    {"read wraps, PWD/PACK as 0", FRESH_213, {0x30, 0x2B}, 2, LM_NTAG_BYTES, 16,
+     {0, 0, 0, 0, 0, 0, 0, 0, 0x04, 0x11, 0x22, 0x88 ^ 0x04 ^ 0x11 ^ 0x22, 0x33, 0x44, 0x55, 0x66}, 16},
+    {"read cfg 213", FRESH_213, {0x30, 0x28}, 2, LM_NTAG_BYTES, 16,
+     {0, 0, 0, 0xBD, 0x04, 0, 0, 0xFF, 0, 0x05, 0, 0, 0, 0, 0, 0}, 16},
+    {"read last page", FRESH_216, {0x30, 230}, 2, LM_NTAG_BYTES, 16, {0}, 0},
+    {"read past end", FRESH_213, {0x30, 45}, 2, NAK0},
+    {"read past end 216", FRESH_216, {0x30, 231}, 2, NAK0},
+    {"read short", FRESH_213, {0x30}, 1, NAK0},
+    {"read long", FRESH_213, {0x30, 0, 0}, 3, NAK0},
+    /* FAST_READ */
+    {"fast read 4-7", FRESH_213, {0x3A, 4, 7}, 3, LM_NTAG_BYTES, 16, {0x03, 0x00, 0xFE, 0x00}, 4},
+    {"fast read one page", FRESH_213, {0x3A, 3, 3}, 3, LM_NTAG_BYTES, 4, {0xE1, 0x10, 0x12, 0}, 4},
+    {"fast read all 213", FRESH_213, {0x3A, 0, 44}, 3, LM_NTAG_BYTES, 180, {0x04, 0x11}, 2},
+    {"fast read all 216", FRESH_216, {0x3A, 0, 230}, 3, LM_NTAG_BYTES, 924, {0x04, 0x11}, 2},
+    {"fast read end < start", FRESH_213, {0x3A, 5, 4}, 3, NAK0},
+    {"fast read past end", FRESH_213, {0x3A, 40, 45}, 3, NAK0},
+    {"fast read short", FRESH_213, {0x3A, 4}, 2, NAK0},
+    /* WRITE */
+    {"write user page", FRESH_213, {0xA2, 4, 1, 2, 3, 4}, 6, ACK},
+    {"write last user page 216", FRESH_216, {0xA2, 225, 1, 2, 3, 4}, 6, ACK},
+    {"write uid page 0", FRESH_213, {0xA2, 0, 1, 2, 3, 4}, 6, NAK0},
+    {"write uid page 1", FRESH_213, {0xA2, 1, 1, 2, 3, 4}, 6, NAK0},
+    {"write past end", FRESH_213, {0xA2, 45, 1, 2, 3, 4}, 6, NAK0},
+    {"write short", FRESH_213, {0xA2, 4, 1, 2, 3}, 5, NAK0},
+    {"write long", FRESH_213, {0xA2, 4, 1, 2, 3, 4, 5}, 7, NAK0},
+    /* COMPATIBILITY_WRITE first part */
+    {"compat write address ok", FRESH_213, {0xA0, 4}, 2, ACK},
+    {"compat write address uid", FRESH_213, {0xA0, 1}, 2, NAK0},
+    {"compat write address past end", FRESH_213, {0xA0, 45}, 2, NAK0},
+    /* PWD_AUTH */
+    {"auth default pwd", FRESH_213, {0x1B, 0xFF, 0xFF, 0xFF, 0xFF}, 5, LM_NTAG_BYTES, 2, {0, 0}, 2},
+    {"auth good pwd", PROT_213, {0x1B, 0x12, 0x34, 0x56, 0x78}, 5, LM_NTAG_BYTES, 2, {0xAB, 0xCD}, 2},
+    {"auth wrong pwd", PROT_213, {0x1B, 0x12, 0x34, 0x56, 0x79}, 5, NAK0},
+    {"auth short", PROT_213, {0x1B, 0x12, 0x34, 0x56}, 4, NAK0},
+    /* protection by AUTH0 / PROT */
+    {"prot: read below auth0", PROT_213, {0x30, 0x0C}, 2, LM_NTAG_BYTES, 16, {0}, 0},
+    {"prot: read at auth0", PROT_213, {0x30, 0x10}, 2, NAK0},
+    {"prot: read wraps at auth0", PROT_213, {0x30, 0x0E}, 2, LM_NTAG_BYTES, 16,
+     {0, 0, 0, 0, 0, 0, 0, 0, 0x04, 0x11, 0x22}, 11},
+    {"prot: fast read into auth0", PROT_213, {0x3A, 0x0C, 0x10}, 3, NAK0},
+    {"prot: write at auth0", PROT_213, {0xA2, 0x10, 1, 2, 3, 4}, 6, NAK0},
+    {"prot: write below auth0", PROT_213, {0xA2, 0x0F, 1, 2, 3, 4}, 6, ACK},
+    {"prot: write pwd", PROT_213, {0xA2, 0x2B, 1, 2, 3, 4}, 6, NAK0},
+    {"wprot: read at auth0", WPROT_213, {0x30, 0x10}, 2, LM_NTAG_BYTES, 16, {0}, 0},
+    {"wprot: write at auth0", WPROT_213, {0xA2, 0x10, 1, 2, 3, 4}, 6, NAK0},
+    {"authed: read at auth0", AUTHED_213, {0x30, 0x10}, 2, LM_NTAG_BYTES, 16, {0}, 0},
+    {"authed: write at auth0", AUTHED_213, {0xA2, 0x10, 1, 2, 3, 4}, 6, ACK},
+    {"authed: fast read all", AUTHED_213, {0x3A, 0, 44}, 3, LM_NTAG_BYTES, 180, {0}, 0},
+    {"cfglck: write cfg0", CFGLCK_213, {0xA2, 0x29, 0, 0, 0, 0x10}, 6, NAK0},
+    {"cfglck: write cfg1", CFGLCK_213, {0xA2, 0x2A, 0, 0, 0, 0}, 6, NAK0},
+    {"cfglck: write pwd", CFGLCK_213, {0xA2, 0x2B, 1, 2, 3, 4}, 6, ACK},
+    /* locks */
+    {"locked: page 4", LOCKED_213, {0xA2, 4, 1, 2, 3, 4}, 6, NAK0},
+    {"locked: page 5 free", LOCKED_213, {0xA2, 5, 1, 2, 3, 4}, 6, ACK},
+    {"locked: page 16 dyn", LOCKED_213, {0xA2, 16, 1, 2, 3, 4}, 6, NAK0},
+    {"locked: page 17 dyn", LOCKED_213, {0xA2, 17, 1, 2, 3, 4}, 6, NAK0},
+    {"locked: page 18 free", LOCKED_213, {0xA2, 18, 1, 2, 3, 4}, 6, ACK},
+    /* READ_SIG, READ_CNT, others */
+    {"read sig", FRESH_213, {0x3C, 0}, 2, LM_NTAG_BYTES, 32, {0}, 0},
+    {"read sig bad address", FRESH_213, {0x3C, 1}, 2, NAK0},
+    {"read cnt disabled", FRESH_213, {0x39, 2}, 2, NAK0},
+    {"read cnt", COUNTER_213, {0x39, 2}, 2, LM_NTAG_BYTES, 3, {0x03, 0x02, 0x01}, 3},
+    {"read cnt bad address", COUNTER_213, {0x39, 0}, 2, NAK0},
+    {"halt", FRESH_213, {0x50, 0}, 2, LM_NTAG_SILENT, 0, {0}, 0},
+    {"unknown command", FRESH_213, {0x42}, 1, NAK0},
+    {"empty frame", FRESH_213, {0}, 0, NAK0},
+};
+
+/* Run every row against a fresh tag in its state. */
+static void test_command_table(void **state)
+{
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct row *r = &rows[i];
+        struct lm_ntag t;
+        uint8_t resp[1024];
+        size_t len = 99;
+        enum lm_ntag_answer kind;
+
+        make_state(&t, r->state);
+        kind = send(&t, r->cmd, r->cmd_len, resp, &len);
+        if (kind != r->kind || len != r->resp_len ||
+            memcmp(resp, r->resp, r->cmp_len) != 0)
+            fail_msg("row '%s': kind %d len %zu first byte %02X", r->name, (int)kind, len,
+                     len > 0 ? resp[0] : 0);
+    }
+}
+
+/* ---- sequences ----------------------------------------------------------- */
+
+/* WRITE lands all four bytes; READ returns them. */
+static void test_write_then_read(void **state)
+{
+    struct lm_ntag t;
+    uint8_t w[] = {0xA2, 7, 0xDE, 0xAD, 0xBE, 0xEF};
+    uint8_t r[] = {0x30, 7};
+    uint8_t resp[1024];
+    size_t len;
+    (void)state;
+
+    make_state(&t, FRESH_216);
+    expect_acknak(&t, w, sizeof(w), LM_NTAG_ACK);
+    assert_int_equal(send(&t, r, sizeof(r), resp, &len), LM_NTAG_BYTES);
+    assert_memory_equal(resp, w + 2, 4);
+}
+
+/* COMPATIBILITY_WRITE: second frame of 16 bytes writes only the first 4. */
+static void test_compat_write(void **state)
+{
+    struct lm_ntag t;
+    uint8_t a[] = {0xA0, 5};
+    uint8_t data[16];
+    uint8_t before6[4];
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(0x80 + i);
+    make_state(&t, FRESH_213);
+    memcpy(before6, page(&t, 6), 4);
+    expect_acknak(&t, a, sizeof(a), LM_NTAG_ACK);
+    expect_acknak(&t, data, sizeof(data), LM_NTAG_ACK);
+    assert_memory_equal(page(&t, 5), data, 4);
+    assert_memory_equal(page(&t, 6), before6, 4);
+    /* A second part of the wrong length aborts with NAK 0 and writes nothing. */
+    expect_acknak(&t, a, sizeof(a), LM_NTAG_ACK);
+    expect_acknak(&t, data, 4, LM_NTAG_NAK_INVALID);
+    assert_memory_equal(page(&t, 5), data, 4);
+}
+
+/* Page 2: BCC1 and the internal byte stay, lock bytes are OR-ed in. */
+static void test_static_lock_bytes(void **state)
+{
+    struct lm_ntag t;
+    uint8_t w1[] = {0xA2, 2, 0x00, 0x00, 0x10, 0x01}; /* L4, L8 */
+    uint8_t w2[] = {0xA2, 2, 0xFF, 0xFF, 0x20, 0x00}; /* L5; L4 stays */
+    uint8_t p4[] = {0xA2, 4, 1, 1, 1, 1};
+    uint8_t p8[] = {0xA2, 8, 1, 1, 1, 1};
+    uint8_t p9[] = {0xA2, 9, 1, 1, 1, 1};
+    uint8_t bcc1;
+    (void)state;
+
+    make_state(&t, FRESH_213);
+    bcc1 = page(&t, 2)[0];
+    expect_acknak(&t, w1, sizeof(w1), LM_NTAG_ACK);
+    expect_acknak(&t, w2, sizeof(w2), LM_NTAG_ACK);
+    assert_int_equal(page(&t, 2)[0], bcc1);
+    assert_int_equal(page(&t, 2)[1], 0x48);
+    assert_int_equal(page(&t, 2)[2], 0x30);
+    assert_int_equal(page(&t, 2)[3], 0x01);
+    expect_acknak(&t, p4, sizeof(p4), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, p8, sizeof(p8), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, p9, sizeof(p9), LM_NTAG_ACK);
+}
+
+/* Block-lock bits freeze their lock bits; L-CC locks the CC page. */
+static void test_block_lock_and_cc(void **state)
+{
+    struct lm_ntag t;
+    uint8_t bl[] = {0xA2, 2, 0, 0, 0x02, 0x00};   /* BL9-4 */
+    uint8_t l5[] = {0xA2, 2, 0, 0, 0x20, 0x04};   /* L5 (frozen), L10 (free) */
+    uint8_t cc[] = {0xA2, 3, 0x00, 0x00, 0x00, 0x0F}; /* OTP: OR-ed */
+    uint8_t lcc[] = {0xA2, 2, 0, 0, 0x08, 0x00};  /* L-CC */
+    (void)state;
+
+    make_state(&t, FRESH_213);
+    expect_acknak(&t, bl, sizeof(bl), LM_NTAG_ACK);
+    expect_acknak(&t, l5, sizeof(l5), LM_NTAG_ACK);
+    assert_int_equal(page(&t, 2)[2], 0x02);
+    assert_int_equal(page(&t, 2)[3], 0x04);
+    expect_acknak(&t, cc, sizeof(cc), LM_NTAG_ACK);
+    assert_int_equal(page(&t, 3)[0], 0xE1);
+    assert_int_equal(page(&t, 3)[3], 0x0F);
+    expect_acknak(&t, lcc, sizeof(lcc), LM_NTAG_ACK);
+    expect_acknak(&t, cc, sizeof(cc), LM_NTAG_NAK_INVALID);
+}
+
+/* Dynamic lock bytes: OR-ed, RFUI byte kept; 216 locks 16 pages per bit. */
+static void test_dynamic_lock_216(void **state)
+{
+    struct lm_ntag t;
+    uint8_t dl[] = {0xA2, 226, 0x01, 0x00, 0x00, 0x00};
+    uint8_t dl2[] = {0xA2, 226, 0x00, 0x20, 0x00, 0x55}; /* bit 13: pages 224-225 */
+    uint8_t p31[] = {0xA2, 31, 1, 1, 1, 1};
+    uint8_t p32[] = {0xA2, 32, 1, 1, 1, 1};
+    uint8_t p225[] = {0xA2, 225, 1, 1, 1, 1};
+    (void)state;
+
+    make_state(&t, FRESH_216);
+    expect_acknak(&t, dl, sizeof(dl), LM_NTAG_ACK);
+    expect_acknak(&t, dl2, sizeof(dl2), LM_NTAG_ACK);
+    assert_int_equal(page(&t, 226)[0], 0x01);
+    assert_int_equal(page(&t, 226)[1], 0x20);
+    assert_int_equal(page(&t, 226)[3], 0xBD);
+    expect_acknak(&t, p31, sizeof(p31), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, p32, sizeof(p32), LM_NTAG_ACK);
+    expect_acknak(&t, p225, sizeof(p225), LM_NTAG_NAK_INVALID);
+}
+
+/* PWD_AUTH unlocks; a NAK or a new session (power on) locks again. */
+static void test_auth_session(void **state)
+{
+    struct lm_ntag t;
+    uint8_t good[] = {0x1B, 0x12, 0x34, 0x56, 0x78};
+    uint8_t rd[] = {0x30, 0x10};
+    uint8_t bad[] = {0x30, 0xF0};
+    uint8_t resp[1024];
+    size_t len;
+    (void)state;
+
+    make_state(&t, PROT_213);
+    assert_int_equal(send(&t, good, sizeof(good), resp, &len), LM_NTAG_BYTES);
+    assert_int_equal(send(&t, rd, sizeof(rd), resp, &len), LM_NTAG_BYTES);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, rd, sizeof(rd), LM_NTAG_NAK_INVALID);
+    assert_int_equal(send(&t, good, sizeof(good), resp, &len), LM_NTAG_BYTES);
+    lm_ntag_power_on(&t);
+    expect_acknak(&t, rd, sizeof(rd), LM_NTAG_NAK_INVALID);
+}
+
+/* AUTHLIM = 1: two failures allowed, then NAK 4 even for the right password. */
+static void test_authlim(void **state)
+{
+    struct lm_ntag t;
+    uint8_t good[] = {0x1B, 0x12, 0x34, 0x56, 0x78};
+    uint8_t bad[] = {0x1B, 0, 0, 0, 0};
+    (void)state;
+
+    make_state(&t, AUTHLIM_213);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_AUTHLIM);
+    expect_acknak(&t, good, sizeof(good), LM_NTAG_NAK_AUTHLIM);
+}
+
+/* The NFC counter counts the first read of each session only. */
+static void test_counter(void **state)
+{
+    struct lm_ntag t;
+    uint8_t rd[] = {0x30, 4};
+    uint8_t cnt[] = {0x39, 2};
+    uint8_t resp[1024];
+    size_t len;
+    (void)state;
+
+    make_state(&t, COUNTER_213);
+    send(&t, rd, sizeof(rd), resp, &len);
+    send(&t, rd, sizeof(rd), resp, &len);
+    assert_int_equal(send(&t, cnt, sizeof(cnt), resp, &len), LM_NTAG_BYTES);
+    assert_int_equal(resp[0], 0x04);
+    lm_ntag_power_on(&t);
+    send(&t, rd, sizeof(rd), resp, &len);
+    send(&t, cnt, sizeof(cnt), resp, &len);
+    assert_int_equal(resp[0], 0x05);
+}
+
+/* ---- tearing: the hook cuts power after N page writes --------------------- */
+
+struct tear {
+    unsigned budget;  /* writes that may land */
+    unsigned landed;
+    int fail;         /* return HOOK_FAIL instead of cutting power */
+};
+
+/* Test hook: allow `budget` writes, then cut power (or fail). */
+static enum lm_ntag_hook_result tear_hook(void *ctx, uint8_t pg, const uint8_t data[4])
+{
+    struct tear *tr = ctx;
+    (void)pg;
+    (void)data;
+
+    if (tr->landed >= tr->budget)
+        return tr->fail ? LM_NTAG_HOOK_FAIL : LM_NTAG_HOOK_POWER_CUT;
+    tr->landed++;
+    return LM_NTAG_HOOK_WRITE;
+}
+
+/*
+ * For every tear point N: write pages 4..11 with new data; pages before the
+ * tear are new, the torn one and all after it are old, whole pages only; the
+ * tag is silent after the tear until powered on again.
+ */
+static void test_tear_after_n_writes(void **state)
+{
+    unsigned n, p;
+    (void)state;
+
+    for (n = 0; n <= 8; n++) {
+        struct lm_ntag t;
+        struct tear tr = {n, 0, 0};
+        uint8_t old[8][4];
+        uint8_t rd[] = {0x30, 4};
+        uint8_t resp[1024];
+        size_t len;
+
+        make_state(&t, FRESH_215);
+        for (p = 0; p < 8; p++) {
+            memset(page(&t, 4 + p), (int)(0x10 + p), 4);
+            memcpy(old[p], page(&t, 4 + p), 4);
+        }
+        lm_ntag_set_write_hook(&t, tear_hook, &tr);
+        for (p = 0; p < 8; p++) {
+            uint8_t w[6] = {0xA2, (uint8_t)(4 + p), 0xA0, 0xA1, 0xA2, (uint8_t)p};
+            enum lm_ntag_answer a = send(&t, w, sizeof(w), resp, &len);
+            assert_int_equal(a, p < n ? LM_NTAG_ACKNAK : LM_NTAG_SILENT);
+        }
+        for (p = 0; p < 8; p++) {
+            uint8_t want[4] = {0xA0, 0xA1, 0xA2, (uint8_t)p};
+            assert_memory_equal(page(&t, 4 + p), p < n ? want : old[p], 4);
+        }
+        if (n < 8) {
+            assert_int_equal(send(&t, rd, sizeof(rd), resp, &len), LM_NTAG_SILENT);
+            lm_ntag_power_on(&t);
+        }
+        assert_int_equal(send(&t, rd, sizeof(rd), resp, &len), LM_NTAG_BYTES);
+    }
+}
+
+/* A failing persist hook makes the tag NAK 5 and leaves the page alone. */
+static void test_write_error(void **state)
+{
+    struct lm_ntag t;
+    struct tear tr = {0, 0, 1};
+    uint8_t w[] = {0xA2, 4, 9, 9, 9, 9};
+    uint8_t before[4];
+    (void)state;
+
+    make_state(&t, FRESH_213);
+    memcpy(before, page(&t, 4), 4);
+    lm_ntag_set_write_hook(&t, tear_hook, &tr);
+    expect_acknak(&t, w, sizeof(w), LM_NTAG_NAK_WRITE);
+    assert_memory_equal(page(&t, 4), before, 4);
+}
+
+/* Part-3 API: lm_ntag_read / lm_ntag_write_page follow the same rules. */
+static void test_page_api(void **state)
+{
+    struct lm_ntag t;
+    uint8_t d[4] = {1, 2, 3, 4};
+    uint8_t out[16];
+    (void)state;
+
+    make_state(&t, PROT_213);
+    assert_int_equal(lm_ntag_write_page(&t, 5, d), LM_NTAG_OK);
+    assert_int_equal(lm_ntag_read(&t, 5, out), LM_NTAG_OK);
+    assert_memory_equal(out, d, 4);
+    assert_int_equal(lm_ntag_write_page(&t, 0, d), LM_NTAG_EINVAL);
+    assert_int_equal(lm_ntag_write_page(&t, 0x10, d), LM_NTAG_EINVAL);
+    assert_int_equal(lm_ntag_read(&t, 0x10, out), LM_NTAG_EINVAL);
+}
+
+/* ---- the memory file ------------------------------------------------------ */
+
+/* Fresh file gets the default UID; writes go through; size and UID are checked. */
+static void test_memory_file(void **state)
+{
+    char path[] = "/tmp/test_ntag_XXXXXX";
+    struct lm_ntag t, t2;
+    struct lm_ntag_file f, f2;
+    uint8_t uid[7];
+    uint8_t d[4] = {0xCA, 0xFE, 0xBA, 0xBE};
+    int fd = mkstemp(path);
+    (void)state;
+
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(lm_ntag_file_open(&f, &t, LM_NTAG213, path, NULL, 1), LM_NTAG_FILE_OK);
+    lm_ntag_uid(&t, uid);
+    assert_memory_equal(uid, lm_ntag_default_uid, 7);
+    assert_int_equal(lm_ntag_write_page(&t, 4, d), LM_NTAG_OK);
+    assert_int_equal(lm_ntag_write_page(&t, 5, d), LM_NTAG_EPOWER); /* tear after 1 */
+    lm_ntag_file_close(&f);
+
+    assert_int_equal(lm_ntag_file_open(&f2, &t2, LM_NTAG213, path, NULL, -1), LM_NTAG_FILE_OK);
+    assert_memory_equal(page(&t2, 4), d, 4);
+    assert_memory_equal(page(&t2, 5), page(&t, 5), 4);
+    lm_ntag_file_close(&f2);
+    assert_int_equal(lm_ntag_file_open(&f2, &t2, LM_NTAG216, path, NULL, -1), LM_NTAG_FILE_ESIZE);
+    assert_int_equal(lm_ntag_file_open(&f2, &t2, LM_NTAG213, path, test_uid, -1), LM_NTAG_FILE_EUID);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_command_table),
+        cmocka_unit_test(test_write_then_read),
+        cmocka_unit_test(test_compat_write),
+        cmocka_unit_test(test_static_lock_bytes),
+        cmocka_unit_test(test_block_lock_and_cc),
+        cmocka_unit_test(test_dynamic_lock_216),
+        cmocka_unit_test(test_auth_session),
+        cmocka_unit_test(test_authlim),
+        cmocka_unit_test(test_counter),
+        cmocka_unit_test(test_tear_after_n_writes),
+        cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_page_api),
+        cmocka_unit_test(test_memory_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
