@@ -20,7 +20,7 @@
 static const uint8_t test_uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
 static const uint8_t test_pwd[4] = {0x12, 0x34, 0x56, 0x78};
 
-/* Page of byte offset o (for readability in tables). */
+/* Pointer to the 4 bytes of page p in the model's memory. */
 static uint8_t *page(struct lm_ntag *t, unsigned p)
 {
     return &t->mem[p * LM_NTAG_PAGE_SIZE];
