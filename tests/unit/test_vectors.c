@@ -153,7 +153,7 @@ static void test_mutations_all_valid(void **state)
 	}
 	json_object *c = json_object_object_get(f->manifest, "card_entries");
 	for (size_t i = 0; i < json_object_array_length(c); i++)
-		mutate_all(f, json_object_get_string(json_object_array_get_idx(c, i)), 0);
+		mutate_all(f, jstr(json_object_array_get_idx(c, i), "file"), 0);
 }
 
 int main(void)

@@ -84,7 +84,12 @@ echo -n "${hex/4fa40102/50a4011802}" | xxd -r -p > entries/malformed_noncanonica
 
 # A card image with several entries for holder A, and a full NTAG213-size one.
 "$L" image new --holder $A --capacity 888 --out images/ntag216_a.img
-for e in reg ik_typical dtz lid zik bsk; do "$L" image append images/ntag216_a.img entries/$e.cose 2>/dev/null; done
+card= i=0
+for e in reg:city ik_typical:vhs dtz:exam lid:exam zik:city bsk:vhs; do
+	"$L" image append images/ntag216_a.img entries/${e%:*}.cose 2>/dev/null
+	i=$((i + 1))
+	card+="${card:+,}{\"file\":\"card/0$i.cose\",\"issuer\":\"${e#*:}.pub\"}"
+done
 rm -rf card && "$L" image entries images/ntag216_a.img card >/dev/null
 "$L" image new --holder $A --capacity 140 --out images/ntag213_full.img
 "$L" image append images/ntag213_full.img entries/ik_typical.cose 2>/dev/null
@@ -92,6 +97,6 @@ rm -rf card && "$L" image entries images/ntag216_a.img card >/dev/null
 {
 	echo '{"holder_a":"'$A'","holder_b":"'$B'","trust":"trust.cose","root":"root.pub","vectors":['
 	(IFS=,; echo "${manifest[*]}") | sed 's/},{/},\n{/g'
-	echo '],"card_entries":["card/01.cose","card/02.cose","card/03.cose","card/04.cose","card/05.cose","card/06.cose"],"images":[{"file":"images/ntag216_a.img","entries":6,"valid":6},{"file":"images/ntag213_full.img","entries":1,"valid":1}]}'
+	echo "],\"card_entries\":[$card],\"images\":[{\"file\":\"images/ntag216_a.img\",\"entries\":6,\"valid\":6},{\"file\":\"images/ntag213_full.img\",\"entries\":1,\"valid\":1}]}"
 } > manifest.json
 echo "vectors written: ${#manifest[@]} entries"
