@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: install what is missing, build, run
+# every meson test (unit, fuzz corpus replay, interop, integration through
+# pcscd and libnfc), a short libFuzzer run of each target, and the firmware
+# size check.  Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh || exit 1
+
+build=${BUILD:-build}
+[ -f "$build/build.ninja" ] || meson setup "$build" || exit 1
+meson compile -C "$build" || exit 1
+meson test -C "$build" --print-errorlogs --num-processes 2 --timeout-multiplier 2 | tee "$build/test-summary.txt"
+ok=$(awk '/^Ok:/ {print $2}' "$build/test-summary.txt")
+fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s += $3 ? $3 : $2} END {print s + 0}' "$build/test-summary.txt")
+ok=${ok:-0}
+
+# Short fuzz runs (clang + libFuzzer); FUZZ_SECONDS=600 for a longer one.
+secs=${FUZZ_SECONDS:-10}
+fb=${build}-fuzz
+if [ -f "$fb/build.ninja" ] || CC=clang meson setup "$fb" -Dfuzz=true -Db_lundef=false >/dev/null; then
+	meson compile -C "$fb" >/dev/null || fail=$((fail + 1))
+	for t in entry trust card applet pn532sim; do
+		exe="$fb/tests/fuzz/fuzz_$t"
+		[ -x "$exe" ] || { echo "fuzz $t: not built"; fail=$((fail + 1)); continue; }
+		work=$(mktemp -d)
+		seeds=(); [ -d "tests/fuzz/corpus/$t" ] && seeds=("tests/fuzz/corpus/$t")
+		if "$exe" -max_total_time="$secs" -print_final_stats=1 "$work" "${seeds[@]}" \
+			>"$work.log" 2>&1; then
+			echo "fuzz $t: $(grep -o 'number_of_executed_units: [0-9]*' "$work.log") in ${secs}s, no crash"
+			ok=$((ok + 1))
+		else
+			echo "fuzz $t: FAILED"; tail -30 "$work.log"; fail=$((fail + 1))
+		fi
+		rm -rf "$work" "$work.log"
+	done
+else
+	echo "fuzz: could not configure a clang build"; fail=$((fail + 1))
+fi
+echo "$ok passed, $fail failed"
+[ "$fail" -eq 0 ]

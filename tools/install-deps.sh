@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what Laufmappe needs to build and test on Debian 12, from
+# Debian's packages (and cose-js for the interop test from npm, pinned by
+# tests/interop/package-lock.json).  Installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=(
+	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+	libmbedtls-dev libcbor-dev libcmocka-dev libsqlite3-dev libjson-c-dev libmicrohttpd-dev
+	libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd opensc
+	libnfc-dev libnfc-bin
+	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+	nodejs npm xxd iproute2 util-linux
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node and npm may come from outside Debian's packages on some machines.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	missing=("${missing[@]/nodejs}")
+	missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "installing: ${missing[*]}"
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# pcscd must not be running as a system service during tests (they start
+# their own, isolated); Debian starts it by socket activation on demand only.
+if [ ! -d tests/interop/node_modules/cose-js ]; then
+	(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+fi
