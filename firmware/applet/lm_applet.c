@@ -1,0 +1,532 @@
+/*
+ * lm_applet.c - the Laufmappe card applet; see lm_applet.h for the API and
+ * docs/applet.md for the APDUs and the tear-safety argument.
+ *
+ * Journal (the first LM_APPLET_JOURNAL_SIZE bytes of the NVM):
+ *   0      state byte: J_COMMITTED while a committed transaction is being
+ *          applied to the image, anything else when idle
+ *   1..3   reserved (0)
+ *   4..5   record bytes of the committed transaction, u16 BE
+ *   6..7   bitwise complement of 4..5
+ *   8..    records, back to back:
+ *            [0] type (REC_WRITE, REC_ZERO)  [1] 0
+ *            [2..3] image offset u16 BE      [4..5] length u16 BE
+ *            [6..]  length data bytes (REC_WRITE only)
+ *
+ * UPDATE appends a record while the state is idle; the open transaction's
+ * length lives only in RAM (a->staged), so a power loss forgets it.  COMMIT
+ * writes the record length (4..7), then the state byte (the commit point,
+ * one byte: atomic under the prefix write model of lm_nvm.h), applies the
+ * records to the image and finally clears the state byte.  Records hold
+ * absolute bytes, so applying them again from the start after a power loss
+ * gives the same image (idempotent replay).
+ */
+#include "lm_applet.h"
+
+#include <string.h>
+
+const uint8_t lm_applet_aid[LM_APPLET_AID_LEN] = {0xF0, 0x4C, 0x41, 0x55, 0x46,
+						   0x4D, 0x41, 0x50, 0x50, 0x45};
+
+#define J_STATE 0u
+#define J_LENGTH 4u
+#define J_RECORDS 8u
+#define J_RECORDS_MAX (LM_APPLET_JOURNAL_SIZE - J_RECORDS)
+#define J_COMMITTED 0xA5u
+#define J_IDLE 0x00u
+
+#define REC_HEADER 6u
+#define REC_WRITE 0x01u
+#define REC_ZERO 0x02u
+
+#define CHUNK 64u /* bytes per NVM write while applying; RAM buffer size */
+
+/* A parsed command APDU.  lc = 0 means no data; le = 0 means no Le field. */
+struct apdu {
+	uint8_t cla, ins, p1, p2;
+	const uint8_t *data; /* points into the caller's APDU, lc bytes */
+	uint32_t lc;         /* 0 .. 65535 */
+	uint32_t le;         /* 0 (absent), or 1 .. 65536 */
+};
+
+/* Big-endian helpers: byte by byte, no unaligned access. */
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(((uint16_t)p[0] << 8) | p[1]);
+}
+
+static void put_u16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/*
+ * Record an NVM failure: the open transaction is dropped, and the next APDU
+ * first runs recovery (as a power-on would) before it is processed.
+ */
+static void nvm_failed(struct lm_applet *a)
+{
+	a->staged = 0;
+	a->broken = 1;
+}
+
+/* Read len bytes at NVM offset off.  0 ok, -1 on failure (noted). */
+static int nvm_read(struct lm_applet *a, uint32_t off, uint8_t *buf, uint32_t len)
+{
+	if (len == 0)
+		return 0;
+	if (a->nvm->read(a->nvm->ctx, off, buf, len) < 0) {
+		nvm_failed(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write len bytes at NVM offset off.  0 ok, -1 on failure (noted). */
+static int nvm_write(struct lm_applet *a, uint32_t off, const uint8_t *buf, uint32_t len)
+{
+	if (len == 0)
+		return 0;
+	if (a->nvm->write(a->nvm->ctx, off, buf, len) < 0) {
+		nvm_failed(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write the journal state byte (one byte: atomic). */
+static int set_state(struct lm_applet *a, uint8_t state)
+{
+	return nvm_write(a, J_STATE, &state, 1);
+}
+
+/*
+ * Walk the `used` record bytes of the journal.  With apply = 0 only check
+ * that every record is well-formed and inside the image; with apply = 1 also
+ * write each record to the image, in order, in CHUNK-sized NVM writes.
+ * Returns 0, -1 on an NVM failure, -2 on a malformed journal.
+ */
+static int walk_records(struct lm_applet *a, uint32_t used, int apply)
+{
+	uint8_t buf[CHUNK];
+	uint32_t pos = 0;
+
+	while (pos < used) {
+		uint32_t type, off, len, done;
+
+		if (used - pos < REC_HEADER)
+			return -2;
+		if (nvm_read(a, J_RECORDS + pos, buf, REC_HEADER) != 0)
+			return -1;
+		type = buf[0];
+		off = get_u16(buf + 2);
+		len = get_u16(buf + 4);
+		pos += REC_HEADER;
+		if (off > a->capacity || len > a->capacity - off)
+			return -2;
+		if (type == REC_WRITE && len > used - pos)
+			return -2;
+		if (type != REC_WRITE && type != REC_ZERO)
+			return -2;
+		for (done = 0; apply && done < len; done += CHUNK) {
+			uint32_t n = len - done < CHUNK ? len - done : CHUNK;
+
+			if (type == REC_WRITE) {
+				if (nvm_read(a, J_RECORDS + pos + done, buf, n) != 0)
+					return -1;
+			} else {
+				memset(buf, 0, n);
+			}
+			if (nvm_write(a, LM_APPLET_JOURNAL_SIZE + off + done, buf, n) != 0)
+				return -1;
+		}
+		if (type == REC_WRITE)
+			pos += len;
+	}
+	return 0;
+}
+
+/*
+ * Bring the NVM to a consistent state: when the journal's state byte says a
+ * committed transaction was being applied, validate and apply it again, then
+ * mark the journal idle.  A committed journal that does not validate cannot
+ * arise under the write model (its bytes landed before the state byte); it is
+ * dropped rather than leaving the card unusable.  Clears a->broken on
+ * success.  Returns 0 or -1 (NVM failure).
+ */
+static int recover(struct lm_applet *a)
+{
+	uint8_t hdr[J_RECORDS];
+	uint32_t used;
+	int rc;
+
+	a->staged = 0;
+	if (nvm_read(a, 0, hdr, J_RECORDS) != 0)
+		return -1;
+	if (hdr[J_STATE] == J_COMMITTED) {
+		used = get_u16(hdr + J_LENGTH);
+		rc = -2;
+		if ((uint16_t)~used == get_u16(hdr + J_LENGTH + 2) && used <= J_RECORDS_MAX) {
+			rc = walk_records(a, used, 0);
+			if (rc == 0)
+				rc = walk_records(a, used, 1);
+		}
+		if (rc == -1 || set_state(a, J_IDLE) != 0)
+			return -1;
+	}
+	a->broken = 0;
+	return 0;
+}
+
+/*
+ * Commit the open transaction (a->staged record bytes, at least one record):
+ * length first, then the state byte (the commit point), apply, then idle.
+ * Returns 0 or -1 (NVM failure; recovery finishes or forgets the commit).
+ */
+static int commit_staged(struct lm_applet *a)
+{
+	uint8_t len[4];
+	uint32_t used = a->staged;
+
+	put_u16(len, used);
+	put_u16(len + 2, (uint16_t)~used);
+	if (nvm_write(a, J_LENGTH, len, sizeof(len)) != 0 || set_state(a, J_COMMITTED) != 0)
+		return -1;
+	a->staged = 0;
+	if (walk_records(a, used, 1) != 0) {
+		nvm_failed(a); /* a malformed journal of our own making: let recovery decide */
+		return -1;
+	}
+	return set_state(a, J_IDLE);
+}
+
+/*
+ * Read the image header's commit word.  *formatted is 1 when magic, version
+ * and the complement check hold; *committed is the committed log length
+ * (meaningful only when formatted).  Returns 0 or -1 (NVM failure).
+ */
+static int read_commit(struct lm_applet *a, int *formatted, uint32_t *committed)
+{
+	uint8_t h[8];
+
+	if (nvm_read(a, LM_APPLET_JOURNAL_SIZE, h, sizeof(h)) != 0)
+		return -1;
+	*committed = get_u16(h + 4);
+	*formatted = h[0] == LM_IMAGE_MAGIC0 && h[1] == LM_IMAGE_MAGIC1 &&
+		     h[2] == LM_IMAGE_FORMAT_VERSION && (uint16_t)~*committed == get_u16(h + 6);
+	return 0;
+}
+
+/*
+ * Split a command APDU into its fields (ISO 7816-4 cases 1, 2, 3, 4 with
+ * short or extended lengths).  Returns 0, or -1 when the length fields do
+ * not add up to n.  Assumes n >= 4.
+ */
+static int parse_apdu(const uint8_t *b, size_t n, struct apdu *c)
+{
+	uint32_t v;
+
+	c->cla = b[0];
+	c->ins = b[1];
+	c->p1 = b[2];
+	c->p2 = b[3];
+	c->data = NULL;
+	c->lc = 0;
+	c->le = 0;
+	if (n == 4)
+		return 0; /* case 1 */
+	if (n == 5) {
+		c->le = b[4] ? b[4] : 256u; /* case 2 short */
+		return 0;
+	}
+	if (b[4] != 0) {
+		v = b[4];
+		if (n != 5 + v && n != 6 + v)
+			return -1;
+		c->data = b + 5;
+		c->lc = v; /* case 3 short */
+		if (n == 6 + v)
+			c->le = b[n - 1] ? b[n - 1] : 256u; /* case 4 short */
+		return 0;
+	}
+	if (n < 7)
+		return -1;
+	v = get_u16(b + 5);
+	if (n == 7) {
+		c->le = v ? v : 65536u; /* case 2 extended */
+		return 0;
+	}
+	if (v == 0 || (n != 7 + v && n != 9 + v))
+		return -1;
+	c->data = b + 7;
+	c->lc = v; /* case 3 extended */
+	if (n == 9 + v) {
+		v = get_u16(b + n - 2);
+		c->le = v ? v : 65536u; /* case 4 extended */
+	}
+	return 0;
+}
+
+/* SELECT by AID (P1 04, P2 00 or 0C).  Any performed SELECT drops the transaction. */
+static uint16_t cmd_select(struct lm_applet *a, const struct apdu *c)
+{
+	if (c->p1 != 0x04 || (c->p2 != 0x00 && c->p2 != 0x0C))
+		return LM_SW_WRONG_P1P2;
+	if (c->lc == 0)
+		return LM_SW_WRONG_LENGTH;
+	a->staged = 0;
+	a->selected = 0;
+	if (c->lc != LM_APPLET_AID_LEN || memcmp(c->data, lm_applet_aid, LM_APPLET_AID_LEN) != 0)
+		return LM_SW_NOT_FOUND;
+	a->selected = 1;
+	return LM_SW_OK;
+}
+
+/*
+ * READ BINARY: Le bytes of the image from offset ((P1 & 7F) << 8) | P2, as
+ * many as fit in out (cap bytes).  62 82 when the image ends before Le.
+ */
+static uint16_t cmd_read(struct lm_applet *a, const struct apdu *c, uint8_t *out, size_t cap,
+			 size_t *out_len)
+{
+	uint32_t off = ((uint32_t)(c->p1 & 0x7Fu) << 8) | c->p2;
+	uint32_t n = c->le;
+	uint16_t sw = LM_SW_OK;
+
+	if (c->lc != 0 || c->le == 0)
+		return LM_SW_WRONG_LENGTH;
+	if (off >= a->capacity)
+		return LM_SW_OFFSET;
+	if (n > a->capacity - off) {
+		n = a->capacity - off;
+		sw = LM_SW_EOF;
+	}
+	if (n > cap)
+		n = (uint32_t)cap;
+	if (nvm_read(a, LM_APPLET_JOURNAL_SIZE + off, out, n) != 0)
+		return LM_SW_MEMORY;
+	*out_len = n;
+	return sw;
+}
+
+/* GET DATA: version (0001), capacity (0002) or free bytes (0003). */
+static uint16_t cmd_get_data(struct lm_applet *a, const struct apdu *c, uint8_t *out, size_t cap,
+			     size_t *out_len)
+{
+	uint32_t tag = ((uint32_t)c->p1 << 8) | c->p2;
+	uint32_t n = 4, committed, free_bytes = a->capacity - LM_IMAGE_HEADER_SIZE;
+	int formatted;
+
+	if (c->lc != 0)
+		return LM_SW_WRONG_LENGTH;
+	if (tag == LM_TAG_VERSION)
+		n = 3;
+	else if (tag != LM_TAG_CAPACITY && tag != LM_TAG_FREE)
+		return LM_SW_NO_TAG;
+	if ((c->le != 0 && c->le < n) || cap < n)
+		return LM_SW_WRONG_LENGTH;
+	if (tag == LM_TAG_VERSION) {
+		out[0] = LM_APPLET_VERSION_MAJOR;
+		out[1] = LM_APPLET_VERSION_MINOR;
+		out[2] = LM_IMAGE_FORMAT_VERSION;
+	} else if (tag == LM_TAG_CAPACITY) {
+		put_u32(out, a->capacity);
+	} else {
+		if (read_commit(a, &formatted, &committed) != 0)
+			return LM_SW_MEMORY;
+		if (formatted)
+			free_bytes = committed < free_bytes ? free_bytes - committed : 0;
+		put_u32(out, free_bytes);
+	}
+	*out_len = n;
+	return LM_SW_OK;
+}
+
+/*
+ * UPDATE (staged): add "write DATA at offset P1P2" to the open transaction.
+ * On a formatted image the committed bytes (below 24 + committed length) are
+ * read-only, except the commit word at offset 4, which may grow.
+ */
+static uint16_t cmd_update(struct lm_applet *a, const struct apdu *c)
+{
+	uint32_t off = ((uint32_t)c->p1 << 8) | c->p2;
+	uint32_t len = c->lc, committed, newlen;
+	uint8_t rec[REC_HEADER];
+	int formatted;
+
+	if (c->lc == 0 || c->le != 0)
+		return LM_SW_WRONG_LENGTH;
+	if (off > a->capacity || len > a->capacity - off)
+		return LM_SW_FULL;
+	if (read_commit(a, &formatted, &committed) != 0)
+		return LM_SW_MEMORY;
+	if (formatted && off < LM_IMAGE_HEADER_SIZE + committed) {
+		if (off != LM_IMAGE_COMMIT_OFFSET || len != LM_IMAGE_COMMIT_SIZE)
+			return LM_SW_APPEND_ONLY;
+		newlen = get_u16(c->data);
+		if (newlen < committed || (uint16_t)~newlen != get_u16(c->data + 2))
+			return LM_SW_APPEND_ONLY;
+		if (newlen > a->capacity - LM_IMAGE_HEADER_SIZE)
+			return LM_SW_FULL;
+	}
+	if (REC_HEADER + len > J_RECORDS_MAX - a->staged)
+		return LM_SW_FULL;
+	rec[0] = REC_WRITE;
+	rec[1] = 0;
+	put_u16(rec + 2, off);
+	put_u16(rec + 4, len);
+	if (nvm_write(a, J_RECORDS + a->staged, rec, REC_HEADER) != 0 ||
+	    nvm_write(a, J_RECORDS + a->staged + REC_HEADER, c->data, len) != 0)
+		return LM_SW_MEMORY;
+	a->staged += REC_HEADER + len;
+	return LM_SW_OK;
+}
+
+/*
+ * WIPE: one journaled transaction that zeroes the whole image (header first,
+ * so the card is unformatted from the first landed chunk on), then zero the
+ * journal's record area so no staged data outlives the wipe.
+ */
+static int wipe(struct lm_applet *a)
+{
+	uint8_t rec[REC_HEADER];
+	uint8_t zero[CHUNK];
+	uint32_t pos, n;
+
+	a->staged = 0;
+	rec[0] = REC_ZERO;
+	rec[1] = 0;
+	put_u16(rec + 2, 0);
+	put_u16(rec + 4, a->capacity);
+	if (nvm_write(a, J_RECORDS, rec, REC_HEADER) != 0)
+		return -1;
+	a->staged = REC_HEADER;
+	if (commit_staged(a) != 0)
+		return -1;
+	memset(zero, 0, sizeof(zero));
+	for (pos = J_RECORDS; pos < LM_APPLET_JOURNAL_SIZE; pos += n) {
+		n = LM_APPLET_JOURNAL_SIZE - pos < CHUNK ? LM_APPLET_JOURNAL_SIZE - pos : CHUNK;
+		if (nvm_write(a, pos, zero, n) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* COMMIT, ABORT and WIPE: case 1 (no data, no Le), P1 P2 = 00 00. */
+static uint16_t cmd_transaction(struct lm_applet *a, const struct apdu *c)
+{
+	if (c->lc != 0 || c->le != 0)
+		return LM_SW_WRONG_LENGTH;
+	if (c->p1 != 0 || c->p2 != 0)
+		return LM_SW_WRONG_P1P2;
+	if (c->ins == LM_INS_ABORT) {
+		a->staged = 0;
+		return LM_SW_OK;
+	}
+	if (c->ins == LM_INS_COMMIT) {
+		if (a->staged == 0)
+			return LM_SW_OK;
+		return commit_staged(a) == 0 ? LM_SW_OK : LM_SW_MEMORY;
+	}
+	return wipe(a) == 0 ? LM_SW_OK : LM_SW_MEMORY;
+}
+
+/*
+ * Whether CLA/INS name one of our commands: 1 yes, 0 INS known under the
+ * other class (wrong CLA), -1 INS unknown.
+ */
+static int known_command(uint8_t cla, uint8_t ins)
+{
+	int iso = ins == LM_INS_SELECT || ins == LM_INS_READ_BINARY || ins == LM_INS_GET_DATA;
+	int prop = ins == LM_INS_UPDATE || ins == LM_INS_COMMIT || ins == LM_INS_ABORT ||
+		   ins == LM_INS_WIPE;
+
+	if ((cla == 0x00 && iso) || (cla == 0x80 && prop))
+		return 1;
+	return iso || prop ? 0 : -1;
+}
+
+/*
+ * Check and route one APDU.  Order of checks: recovery, length >= 4, CLA,
+ * INS, selection, length fields, then the command's own checks.  Response
+ * data goes to out (cap bytes); *out_len is set only on success.
+ */
+static uint16_t dispatch(struct lm_applet *a, const uint8_t *b, size_t n, uint8_t *out, size_t cap,
+			 size_t *out_len)
+{
+	struct apdu c;
+	int known;
+
+	if (a->broken && (a->nvm == NULL || recover(a) != 0))
+		return LM_SW_MEMORY;
+	if (b == NULL || n < 4)
+		return LM_SW_WRONG_LENGTH;
+	if (b[0] != 0x00 && b[0] != 0x80)
+		return LM_SW_CLA;
+	known = known_command(b[0], b[1]);
+	if (known < 0)
+		return LM_SW_INS;
+	if (known == 0)
+		return LM_SW_CLA;
+	if (!a->selected && b[1] != LM_INS_SELECT)
+		return LM_SW_NOT_SELECTED;
+	if (parse_apdu(b, n, &c) != 0)
+		return LM_SW_WRONG_LENGTH;
+	switch (c.ins) {
+	case LM_INS_SELECT:
+		return cmd_select(a, &c);
+	case LM_INS_READ_BINARY:
+		return cmd_read(a, &c, out, cap, out_len);
+	case LM_INS_GET_DATA:
+		return cmd_get_data(a, &c, out, cap, out_len);
+	case LM_INS_UPDATE:
+		return cmd_update(a, &c);
+	default:
+		return cmd_transaction(a, &c);
+	}
+}
+
+int lm_applet_init(struct lm_applet *a, const struct lm_nvm *nvm)
+{
+	memset(a, 0, sizeof(*a));
+	a->broken = 1;
+	if (nvm == NULL || nvm->read == NULL || nvm->write == NULL ||
+	    nvm->size < LM_APPLET_JOURNAL_SIZE + LM_IMAGE_HEADER_SIZE)
+		return -1;
+	a->nvm = nvm;
+	a->capacity = nvm->size - LM_APPLET_JOURNAL_SIZE;
+	if (a->capacity > LM_APPLET_MAX_CAPACITY)
+		a->capacity = LM_APPLET_MAX_CAPACITY;
+	return recover(a);
+}
+
+size_t lm_applet_process(struct lm_applet *a, const uint8_t *apdu, size_t apdu_len, uint8_t *resp,
+			 size_t resp_cap)
+{
+	size_t n = 0;
+	uint16_t sw;
+
+	if (resp == NULL || resp_cap < 2)
+		return 0;
+	sw = dispatch(a, apdu, apdu_len, resp, resp_cap - 2, &n);
+	if (sw != LM_SW_OK && sw != LM_SW_EOF)
+		n = 0;
+	resp[n] = (uint8_t)(sw >> 8);
+	resp[n + 1] = (uint8_t)sw;
+	return n + 2;
+}
+
+void lm_applet_deselect(struct lm_applet *a)
+{
+	a->selected = 0;
+	a->staged = 0;
+}

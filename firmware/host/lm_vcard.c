@@ -1,0 +1,579 @@
+/*
+ * lm_vcard.c - the host board: a virtual card for pcscd's vpcd reader driver.
+ *
+ * lm-vcard connects to vpcd (pcscd's virtual reader, TCP on 127.0.0.1) as
+ * the card: connecting inserts it, closing the socket pulls it away.  Both
+ * directions frame every message with a 2-byte big-endian length.  A 1-byte
+ * message from vpcd is a control (0 power off, 1 power on, 2 reset, 4 send
+ * the ATR); anything longer is a command APDU, answered with the response.
+ *
+ * The card is either our applet (firmware/applet) on a file-backed NVM, or
+ * an NTAG216 (firmware/ntag) behind a PC/SC part-3 contactless reader, which
+ * answers the storage-card pseudo-APDUs FF CA, FF B0 and FF D6.  The memory
+ * file IS the NVM: every NVM write goes to the file with pwrite before the
+ * call returns, so the card survives restarts and crashes.
+ *
+ * Fault injection: --tear-after-writes N cuts the power during the N+1-th
+ * NVM write (exit 4), --pull-after-apdus N and SIGUSR1 pull the card away
+ * (exit 3).  SIGTERM and SIGINT exit 0.  See docs/applet.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lm_applet.h"
+#include "lm_nvm_file.h"
+#include "lm_ntag.h"
+#include "lm_ntag_file.h"
+
+#define DEFAULT_PORT 35963
+#define DEFAULT_CAPACITY 8192u
+#define MAX_FRAME 65535u
+#define RECONNECT_MS 200
+
+enum exit_code { EXIT_CLEAN = 0, EXIT_ERROR = 1, EXIT_PULLED = 3, EXIT_TORN = 4 };
+
+/* Everything the board holds.  One instance, in main(). */
+struct vcard {
+	int as_ntag;              /* 0: applet, 1: NTAG216 behind a part-3 reader */
+	int port;                 /* vpcd's TCP port on 127.0.0.1 */
+	int once;                 /* exit when the first connection ends */
+	int verbose;              /* log every frame to stderr */
+	const char *memory;       /* memory file path */
+	uint32_t capacity;        /* image bytes for a new applet memory file */
+	long tear_after;          /* NVM writes before the torn one, -1 never */
+	long pull_after;          /* APDUs to answer before pulling, -1 never */
+	unsigned long apdus;      /* APDUs answered */
+	struct lm_nvm_file mem;   /* applet NVM: the memory file */
+	struct lm_applet applet;  /* applet state */
+	struct lm_ntag tag;       /* NTAG216 model */
+	struct lm_ntag_file tagfile; /* its page file (tear handled by the model's hook) */
+};
+
+static volatile sig_atomic_t g_term; /* SIGTERM / SIGINT seen */
+static volatile sig_atomic_t g_pull; /* SIGUSR1 seen */
+
+/* Print a message to stderr with the program's name. */
+static void logmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lm-vcard: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Hex-dump one frame to stderr (verbose mode only). */
+static void log_frame(const struct vcard *v, const char *dir, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	if (!v->verbose)
+		return;
+	fprintf(stderr, "lm-vcard: %s", dir);
+	for (i = 0; i < n && i < 64; i++)
+		fprintf(stderr, " %02X", b[i]);
+	fprintf(stderr, "%s\n", n > 64 ? " ..." : "");
+}
+
+/* Signal handler: only sets flags; the main loop acts on them. */
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		g_pull = 1;
+	else
+		g_term = 1;
+}
+
+/* --- applet NVM over the memory file ------------------------------------ */
+
+/*
+ * Open (or create, with the journal plus v->capacity zero bytes) the applet
+ * memory file and power the applet on.  Returns 0 or -1 (message printed).
+ */
+static int applet_open(struct vcard *v)
+{
+	if (lm_nvm_file_open(&v->mem, v->memory, LM_APPLET_JOURNAL_SIZE + v->capacity,
+			     LM_APPLET_JOURNAL_SIZE + LM_IMAGE_HEADER_SIZE,
+			     LM_APPLET_JOURNAL_SIZE + LM_APPLET_MAX_CAPACITY) != 0) {
+		if (errno == EINVAL)
+			logmsg("%s: not an applet memory (%u + 24 .. %u + %u bytes)", v->memory,
+			       LM_APPLET_JOURNAL_SIZE, LM_APPLET_JOURNAL_SIZE,
+			       LM_APPLET_MAX_CAPACITY);
+		else
+			logmsg("%s: %s", v->memory, strerror(errno));
+		return -1;
+	}
+	v->mem.tear_after = v->tear_after;
+	if (lm_applet_init(&v->applet, &v->mem.nvm) != 0) {
+		if (v->mem.torn) {
+			logmsg("power cut during the power-on recovery");
+			exit(EXIT_TORN);
+		}
+		logmsg("%s: applet power-on failed", v->memory);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- NTAG216 behind a PC/SC part-3 reader ------------------------------- */
+
+/* Put SW1 SW2 at resp[n]; returns the response length. */
+static size_t put_sw(uint8_t *resp, size_t n, uint16_t sw)
+{
+	resp[n] = (uint8_t)(sw >> 8);
+	resp[n + 1] = (uint8_t)sw;
+	return n + 2;
+}
+
+/*
+ * Answer one part-3 pseudo-APDU for the NTAG216 (resp holds at least 18
+ * bytes).  GET DATA UID, READ BINARY of 4 pages, UPDATE BINARY of one page;
+ * the UID, lock and configuration pages are not writable through it (69 81).
+ * A page write cut by --tear-after-writes exits with status 4.
+ */
+static size_t ntag_apdu(struct vcard *v, const uint8_t *b, size_t n, uint8_t *resp)
+{
+	uint8_t page, data[16];
+	size_t le;
+	enum lm_ntag_status st;
+
+	if (n < 4)
+		return put_sw(resp, 0, 0x6700);
+	if (b[0] != 0xFF)
+		return put_sw(resp, 0, 0x6E00);
+	page = b[3];
+	switch (b[1]) {
+	case 0xCA: /* GET DATA: P1 00 = UID; 01 = ATS (none for a type 2 tag) */
+		if (n > 5)
+			return put_sw(resp, 0, 0x6700);
+		if (b[2] == 0x01 && b[3] == 0x00)
+			return put_sw(resp, 0, 0x6A81);
+		if (b[2] != 0x00 || b[3] != 0x00)
+			return put_sw(resp, 0, 0x6A86);
+		if (n == 5 && b[4] != 0 && b[4] < LM_NTAG_UID_LEN)
+			return put_sw(resp, 0, 0x6C00 | LM_NTAG_UID_LEN);
+		lm_ntag_uid(&v->tag, resp);
+		return put_sw(resp, LM_NTAG_UID_LEN, 0x9000);
+	case 0xB0: /* READ BINARY: Le bytes (00 = 16) of the 4 pages from P2 */
+		if (n != 5)
+			return put_sw(resp, 0, 0x6700);
+		le = b[4] ? b[4] : 16u;
+		if (le > 16u)
+			return put_sw(resp, 0, 0x6C10);
+		if (b[2] != 0 || page >= v->tag.npages)
+			return put_sw(resp, 0, 0x6A82);
+		st = lm_ntag_read(&v->tag, page, data);
+		if (st != LM_NTAG_OK)
+			return put_sw(resp, 0, st == LM_NTAG_EINVAL ? 0x6982 : 0x6581);
+		memcpy(resp, data, le);
+		return put_sw(resp, le, 0x9000);
+	case 0xD6: /* UPDATE BINARY: one page, Lc = 4 */
+		if (n != 9 || b[4] != 4)
+			return put_sw(resp, 0, 0x6700);
+		if (b[2] != 0 || page >= v->tag.npages)
+			return put_sw(resp, 0, 0x6A82);
+		if (page < 3u || page >= v->tag.npages - 5u)
+			return put_sw(resp, 0, 0x6981); /* UID, static lock, dyn lock, config */
+		st = lm_ntag_write_page(&v->tag, page, b + 5);
+		if (st == LM_NTAG_EPOWER) {
+			logmsg("power cut during page write %ld (page %u not written)",
+			       v->tear_after + 1, page);
+			exit(EXIT_TORN);
+		}
+		if (st == LM_NTAG_EWRITE)
+			return put_sw(resp, 0, 0x6581);
+		return put_sw(resp, 0, st == LM_NTAG_OK ? 0x9000 : 0x6300);
+	default:
+		return put_sw(resp, 0, 0x6D00);
+	}
+}
+
+/* --- the ATRs ------------------------------------------------------------ */
+
+/*
+ * Build the ATR into atr (at least 20 bytes); returns its length.
+ * Applet: 3B 89 80 01 "Laufmappe" TCK (T=1, 9 proprietary historical bytes).
+ * NTAG216: the part-3 storage-card ATR, standard 03 (ISO 14443-A part 3),
+ * card name 00 03 (the Ultralight family, as readers report NTAG21x).
+ */
+static size_t build_atr(const struct vcard *v, uint8_t *atr)
+{
+	static const uint8_t applet_atr[] = {0x3B, 0x89, 0x80, 0x01, 'L', 'a', 'u',
+					     'f',  'm',  'a',  'p',  'p', 'e'};
+	static const uint8_t ntag_atr[] = {0x3B, 0x8F, 0x80, 0x01, 0x80, 0x4F, 0x0C,
+					   0xA0, 0x00, 0x00, 0x03, 0x06, 0x03, 0x00,
+					   0x03, 0x00, 0x00, 0x00, 0x00};
+	const uint8_t *src = v->as_ntag ? ntag_atr : applet_atr;
+	size_t n = v->as_ntag ? sizeof(ntag_atr) : sizeof(applet_atr);
+	uint8_t tck = 0;
+	size_t i;
+
+	memcpy(atr, src, n);
+	for (i = 1; i < n; i++) /* TCK: XOR of T0 .. the last historical byte */
+		tck ^= atr[i];
+	atr[n] = tck;
+	return n + 1;
+}
+
+/* --- vpcd connection ----------------------------------------------------- */
+
+/*
+ * Sleep ms milliseconds unless one of the signals that waitmask lets through
+ * arrives first (they are blocked everywhere else, so none is lost).
+ */
+static void nap(int ms, const sigset_t *waitmask)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	(void)ppoll(NULL, 0, &ts, waitmask);
+}
+
+/*
+ * Connect to vpcd on 127.0.0.1:port, retrying every 200 ms until it
+ * answers or a signal asks to stop.  Returns the socket or -1.
+ */
+static int connect_vpcd(const struct vcard *v, const sigset_t *waitmask)
+{
+	struct sockaddr_in sa;
+	int one = 1, fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)v->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while (!g_term && !g_pull) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			logmsg("socket: %s", strerror(errno));
+			return -1;
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			return fd;
+		}
+		close(fd);
+		nap(RECONNECT_MS, waitmask);
+	}
+	return -1;
+}
+
+/*
+ * Read exactly len bytes.  Waits with ppoll so that the signals blocked in
+ * the rest of the program (SIGTERM, SIGINT, SIGUSR1) can interrupt the wait;
+ * sets TCP_QUICKACK before every recv (Linux clears it).  Returns 1 when
+ * done, 0 when the peer closed the connection or a signal arrived, -1 on a
+ * socket error.
+ */
+static int recv_all(int fd, uint8_t *buf, size_t len, const sigset_t *waitmask)
+{
+	size_t done = 0;
+	int one = 1;
+
+	while (done < len) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (g_term || g_pull)
+			return 0;
+		if (ppoll(&p, 1, NULL, waitmask) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+		n = recv(fd, buf + done, len - done, MSG_DONTWAIT);
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 1;
+}
+
+/* Send one frame: 2-byte big-endian length, then the bytes.  0 or -1. */
+static int send_frame(int fd, uint8_t *frame, size_t len)
+{
+	size_t done = 0;
+
+	frame[0] = (uint8_t)(len >> 8);
+	frame[1] = (uint8_t)len;
+	len += 2;
+	while (done < len) {
+		ssize_t n = send(fd, frame + done, len - done, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* The card loses power or is reset: drop the session state. */
+static void card_power(struct vcard *v, int on)
+{
+	if (v->as_ntag) {
+		if (on)
+			lm_ntag_power_on(&v->tag);
+	} else {
+		lm_applet_deselect(&v->applet);
+	}
+}
+
+/*
+ * Serve one connection until vpcd closes it (returns 0), a signal stops us
+ * (returns 0; the caller looks at the flags), the APDU budget of --pull-
+ * after-apdus is spent (returns EXIT_PULLED) or the socket fails (-1).
+ * in and out are MAX_FRAME + 2 bytes; out's first two bytes hold the length.
+ */
+static int serve(struct vcard *v, int fd, const sigset_t *waitmask, uint8_t *in, uint8_t *out)
+{
+	for (;;) {
+		uint8_t hdr[2];
+		size_t len, rlen;
+		int rc = recv_all(fd, hdr, 2, waitmask);
+
+		if (rc <= 0)
+			return rc;
+		len = ((size_t)hdr[0] << 8) | hdr[1];
+		rc = recv_all(fd, in, len, waitmask);
+		if (rc <= 0)
+			return rc;
+		log_frame(v, "<-", in, len);
+		if (len == 0)
+			continue;
+		if (len == 1) {
+			if (in[0] == 4) {
+				rlen = build_atr(v, out + 2);
+				log_frame(v, "-> ATR", out + 2, rlen);
+				if (send_frame(fd, out, rlen) != 0)
+					return -1;
+			} else if (in[0] <= 2) {
+				card_power(v, in[0] != 0);
+			}
+			continue;
+		}
+		if (v->as_ntag)
+			rlen = ntag_apdu(v, in, len, out + 2);
+		else
+			rlen = lm_applet_process(&v->applet, in, len, out + 2, MAX_FRAME);
+		if (v->mem.torn) {
+			logmsg("power cut during NVM write %lu (half of its bytes landed)",
+			       v->mem.writes + 1);
+			exit(EXIT_TORN); /* no answer: the card lost power */
+		}
+		log_frame(v, "->", out + 2, rlen);
+		if (send_frame(fd, out, rlen) != 0)
+			return -1;
+		v->apdus++;
+		if (v->pull_after >= 0 && v->apdus >= (unsigned long)v->pull_after)
+			return EXIT_PULLED;
+	}
+}
+
+/* --- options and main ---------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: lm-vcard --memory FILE [options]\n"
+	      "A virtual card for pcscd's vpcd reader driver (vsmartcard-vpcd).\n"
+	      "\n"
+	      "  --memory FILE            the card's NVM; created on first use (required)\n"
+	      "  --as applet|ntag216      the Laufmappe applet (default) or an NTAG216 behind\n"
+	      "                           a PC/SC part-3 contactless reader\n"
+	      "  --capacity BYTES         image capacity of a new applet memory (default 8192,\n"
+	      "                           24 .. 32768; the file adds a 1024-byte journal)\n"
+	      "  --port P                 vpcd's TCP port on 127.0.0.1 (default 35963)\n"
+	      "  --once                   exit when vpcd closes the connection (default:\n"
+	      "                           reconnect every 200 ms until pcscd is back)\n"
+	      "  --tear-after-writes N    cut the power during NVM write N+1 (a prefix of\n"
+	      "                           its bytes lands; an NTAG page not at all); exit 4\n"
+	      "  --pull-after-apdus N     pull the card after answering N APDUs; exit 3\n"
+	      "  --verbose                log every frame to stderr\n"
+	      "  --help                   this text\n"
+	      "\n"
+	      "SIGUSR1 pulls the card at once (exit 3); SIGTERM/SIGINT exit 0.\n"
+	      "Exit status: 0 clean, 1 error, 3 pulled, 4 power cut (torn write).\n",
+	      f);
+}
+
+/* Parse a decimal number in [min, max]; returns 0 or -1. */
+static int parse_num(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Fill v from the command line; returns 0, 1 (help shown) or -1 (bad usage). */
+static int parse_args(struct vcard *v, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"memory", required_argument, NULL, 'm'},
+		{"as", required_argument, NULL, 'a'},
+		{"capacity", required_argument, NULL, 'c'},
+		{"port", required_argument, NULL, 'p'},
+		{"once", no_argument, NULL, 'o'},
+		{"tear-after-writes", required_argument, NULL, 't'},
+		{"pull-after-apdus", required_argument, NULL, 'u'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:a:c:p:ot:u:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			v->memory = optarg;
+			break;
+		case 'a':
+			if (strcmp(optarg, "applet") == 0)
+				v->as_ntag = 0;
+			else if (strcmp(optarg, "ntag216") == 0)
+				v->as_ntag = 1;
+			else
+				return -1;
+			break;
+		case 'c':
+			if (parse_num(optarg, LM_IMAGE_HEADER_SIZE, LM_APPLET_MAX_CAPACITY, &n) != 0)
+				return -1;
+			v->capacity = (uint32_t)n;
+			break;
+		case 'p':
+			if (parse_num(optarg, 1, 65535, &n) != 0)
+				return -1;
+			v->port = (int)n;
+			break;
+		case 'o':
+			v->once = 1;
+			break;
+		case 't':
+			if (parse_num(optarg, 0, 0x7FFFFFFFL, &v->tear_after) != 0)
+				return -1;
+			break;
+		case 'u':
+			if (parse_num(optarg, 0, 0x7FFFFFFFL, &v->pull_after) != 0)
+				return -1;
+			break;
+		case 'v':
+			v->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc || v->memory == NULL)
+		return -1;
+	return 0;
+}
+
+/* Block the stop/pull signals (they are taken in ppoll only) and install handlers. */
+static void setup_signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGUSR1);
+}
+
+int main(int argc, char **argv)
+{
+	static struct vcard v;
+	static uint8_t in[MAX_FRAME + 2], out[MAX_FRAME + 2];
+	sigset_t waitmask;
+	int rc, fd;
+
+	v.port = DEFAULT_PORT;
+	v.capacity = DEFAULT_CAPACITY;
+	v.tear_after = -1;
+	v.pull_after = -1;
+	v.mem.fd = -1;
+	rc = parse_args(&v, argc, argv);
+	if (rc != 0) {
+		if (rc < 0)
+			usage(stderr);
+		return rc < 0 ? EXIT_ERROR : EXIT_CLEAN;
+	}
+	if (v.as_ntag) {
+		rc = lm_ntag_file_open(&v.tagfile, &v.tag, LM_NTAG216, v.memory, NULL, v.tear_after);
+		if (rc != LM_NTAG_FILE_OK) {
+			logmsg("%s: %s", v.memory, lm_ntag_file_strerror(rc));
+			return EXIT_ERROR;
+		}
+	} else if (applet_open(&v) != 0) {
+		return EXIT_ERROR;
+	}
+	setup_signals(&waitmask);
+	for (;;) {
+		fd = connect_vpcd(&v, &waitmask);
+		if (fd < 0)
+			break;
+		if (v.verbose)
+			logmsg("connected to vpcd on port %d", v.port);
+		rc = serve(&v, fd, &waitmask, in, out);
+		close(fd);
+		card_power(&v, 0);
+		if (rc == EXIT_PULLED || g_pull) {
+			logmsg("card pulled away");
+			return EXIT_PULLED;
+		}
+		if (g_term || v.once)
+			break;
+		if (rc < 0)
+			logmsg("connection lost: %s", strerror(errno));
+		nap(RECONNECT_MS, &waitmask);
+	}
+	if (g_pull) {
+		logmsg("card pulled away");
+		return EXIT_PULLED;
+	}
+	if (v.as_ntag)
+		lm_ntag_file_close(&v.tagfile);
+	else
+		lm_nvm_file_close(&v.mem);
+	return EXIT_CLEAN;
+}

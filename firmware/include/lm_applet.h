@@ -1,0 +1,126 @@
+/*
+ * lm_applet.h - the Laufmappe card applet (ISO 7816-4), portable C99.
+ *
+ * The applet keeps the card image (a 24-byte header and an append-only log
+ * of entries, docs/applet.md) in a board's NVM (lm_nvm.h) and answers
+ * command APDUs with response APDUs.  It has no malloc, no libc beyond
+ * memcpy/memset/memcmp and no other dependency: the same file builds for the
+ * host board (lm-vcard), the PN532 simulator's ISO-DEP card and Cortex-M.
+ *
+ * NVM layout (offsets in the NVM):
+ *   0 .. LM_APPLET_JOURNAL_SIZE-1   the journal (state byte, header, records)
+ *   LM_APPLET_JOURNAL_SIZE ..       the card image; its capacity is what is
+ *                                   left, at most LM_APPLET_MAX_CAPACITY
+ *
+ * Usage: the board allocates a struct lm_applet and a struct lm_nvm that
+ * outlives it, calls lm_applet_init() at every power-on (it finishes a
+ * commit that a power loss interrupted), then lm_applet_process() per APDU,
+ * and lm_applet_deselect() on power off, reset or when the card leaves the
+ * field.  Nothing is global: several applets may run side by side.
+ */
+#ifndef LM_APPLET_H
+#define LM_APPLET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lm_nvm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Applet version (GET DATA 0001). */
+#define LM_APPLET_VERSION_MAJOR 1u
+#define LM_APPLET_VERSION_MINOR 0u
+
+/* AID: F0 'LAUFMAPPE' (proprietary category F0, 10 bytes). */
+#define LM_APPLET_AID_LEN 10u
+extern const uint8_t lm_applet_aid[LM_APPLET_AID_LEN];
+
+/* Card image header, fixed with liblaufmappe. */
+#define LM_IMAGE_MAGIC0 0x4Cu        /* 'L' */
+#define LM_IMAGE_MAGIC1 0x4Du        /* 'M' */
+#define LM_IMAGE_FORMAT_VERSION 1u
+#define LM_IMAGE_HEADER_SIZE 24u     /* the log starts here */
+#define LM_IMAGE_COMMIT_OFFSET 4u    /* u16 BE length, then its complement */
+#define LM_IMAGE_COMMIT_SIZE 4u
+#define LM_IMAGE_HOLDER_OFFSET 8u
+#define LM_IMAGE_HOLDER_SIZE 16u
+
+/* NVM split.  The image capacity is capped by READ BINARY's 15-bit offset. */
+#define LM_APPLET_JOURNAL_SIZE 1024u
+#define LM_APPLET_MAX_CAPACITY 32768u
+
+/* Instructions. */
+#define LM_INS_SELECT 0xA4u      /* CLA 00 */
+#define LM_INS_READ_BINARY 0xB0u /* CLA 00 */
+#define LM_INS_GET_DATA 0xCAu    /* CLA 00 */
+#define LM_INS_UPDATE 0xD6u      /* CLA 80: staged write */
+#define LM_INS_COMMIT 0xDAu      /* CLA 80 */
+#define LM_INS_ABORT 0xDCu       /* CLA 80 */
+#define LM_INS_WIPE 0xDEu        /* CLA 80 */
+
+/* GET DATA tags (P1P2). */
+#define LM_TAG_VERSION 0x0001u  /* major, minor, image format version */
+#define LM_TAG_CAPACITY 0x0002u /* image capacity, u32 BE */
+#define LM_TAG_FREE 0x0003u     /* free log bytes, u32 BE */
+
+/* Status words. */
+#define LM_SW_OK 0x9000u
+#define LM_SW_EOF 0x6282u          /* fewer bytes than Le: end of image */
+#define LM_SW_MEMORY 0x6581u       /* NVM read or write failed */
+#define LM_SW_WRONG_LENGTH 0x6700u
+#define LM_SW_APPEND_ONLY 0x6985u  /* write to committed bytes */
+#define LM_SW_NOT_SELECTED 0x6986u
+#define LM_SW_NOT_FOUND 0x6A82u    /* SELECT: unknown AID */
+#define LM_SW_FULL 0x6A84u         /* beyond capacity, or journal full */
+#define LM_SW_WRONG_P1P2 0x6A86u
+#define LM_SW_NO_TAG 0x6A88u       /* GET DATA: unknown tag */
+#define LM_SW_OFFSET 0x6B00u       /* READ BINARY: offset beyond the image */
+#define LM_SW_INS 0x6D00u
+#define LM_SW_CLA 0x6E00u
+
+/*
+ * Applet state.  The caller allocates it; lm_applet_init() fills every
+ * field.  The fields are documented for boards and tests to look at; only
+ * the applet writes them.
+ */
+struct lm_applet {
+	const struct lm_nvm *nvm; /* the board's memory; not owned, must outlive */
+	uint32_t capacity;        /* image bytes (GET DATA 0002) */
+	uint32_t staged;          /* journal record bytes of the open transaction */
+	uint8_t selected;         /* 1 after a successful SELECT */
+	uint8_t broken;           /* 1 after an NVM failure: recover before the next APDU */
+};
+
+/*
+ * Power-on.  Binds the applet to nvm (whose size must hold the journal and
+ * at least the image header), then finishes a commit that a power loss
+ * interrupted, or drops a transaction that was never committed.  Returns 0,
+ * or -1 when nvm is unusable (too small, NULL functions) or its read/write
+ * failed; after a failed recovery every APDU answers 65 81 and recovery is
+ * retried first.
+ */
+int lm_applet_init(struct lm_applet *a, const struct lm_nvm *nvm);
+
+/*
+ * Process one command APDU (apdu_len bytes) and write the response APDU
+ * (data, SW1, SW2) into resp, which holds resp_cap bytes.  Returns the
+ * response length, at least 2, or 0 when resp_cap < 2.  Never reads outside
+ * apdu[0..apdu_len) or writes outside resp[0..resp_cap).
+ */
+size_t lm_applet_process(struct lm_applet *a, const uint8_t *apdu, size_t apdu_len, uint8_t *resp,
+			 size_t resp_cap);
+
+/*
+ * Power off, reset or card removed: drops the selection and any open
+ * transaction (staged writes are forgotten; committed data is untouched).
+ */
+void lm_applet_deselect(struct lm_applet *a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LM_APPLET_H */
