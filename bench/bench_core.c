@@ -85,7 +85,7 @@ int main(void)
 		const char *name;
 		size_t capacity;
 	} cards[] = {{"NTAG213", 144 - 4}, {"NTAG215", 504 - 4}, {"NTAG216", 888 - 4},
-		     {"applet 8 KB", 8192 - 1024}};
+		     {"applet 8 KB", 8192}};
 	printf("typical IK entries per card (header %d bytes)\n", LM_CARD_HEADER_LEN);
 	for (size_t i = 0; i < sizeof(cards) / sizeof(cards[0]); i++)
 		printf("  %-12s image %5zu bytes: %3zu entries\n", cards[i].name, cards[i].capacity,
