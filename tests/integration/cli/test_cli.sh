@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The `laufmappe` command line end to end on files: keys, trust list
+# editing, issuing (one and a class), verification outcomes and exit codes,
+# card images until full, rollback refusal.  Usage: test_cli.sh LAUFMAPPE
+set -uo pipefail
+L=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect CODE CMD...: run, compare the exit status
+expect() {
+	local want=$1; shift
+	"$@" >out.txt 2>err.txt
+	local got=$?
+	if [ "$got" -eq "$want" ]; then ok; else bad "$* -> exit $got, want $want: $(cat err.txt)"; fi
+}
+
+expect 0 "$L" key generate root.pem
+expect 0 "$L" key generate vhs.pem
+expect 0 "$L" key generate exam.pem
+[ "$(stat -c %a root.pem)" = 600 ] && ok || bad "private key mode $(stat -c %a root.pem)"
+expect 3 "$L" key generate root.pem                      # never overwritten
+kid=$("$L" key kid vhs.pem.pub)
+[ "$kid" = "$("$L" key kid vhs.pem)" ] && [ ${#kid} -eq 16 ] && ok || bad "kid $kid"
+
+expect 0 "$L" trust create --root root.pem --out trust.cose
+expect 0 "$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name "VHS Krefeld" --role course_provider --types IK,EOK
+expect 0 "$L" trust add trust.cose --root root.pem --pub exam.pem.pub --name "telc" --role exam_centre --types DTZ
+expect 3 "$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name "again" --role course_provider --types IK
+expect 2 "$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name x --role pope --types IK
+expect 3 "$L" trust add trust.cose --root vhs.pem --pub exam.pem.pub --name x --role employer --types JOB  # wrong root
+expect 0 "$L" trust show trust.cose --root root.pem.pub --json
+grep -q '"version":3' <(tr -d ' \n' <out.txt) && ok || bad "trust version after two adds"
+expect 3 "$L" trust show trust.cose --root vhs.pem.pub   # not signed by that root
+cp trust.cose trust-v3.cose
+
+H=$("$L" holder new)
+[ ${#H} -eq 32 ] && ok || bad "holder id $H"
+expect 0 "$L" issue --key vhs.pem --holder "$H" --type IK --set subtype=general --set planned=700 \
+	--set attended=700 --set status=done --date 2026-11-24 --out ik.cose
+expect 2 "$L" issue --key vhs.pem --holder "$H" --type IK --set nationality=x --out x.cose
+expect 2 "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=9999 --out x.cose
+expect 2 "$L" issue --key vhs.pem --holder "$H" --type XYZ --out x.cose
+expect 2 "$L" issue --key vhs.pem --holder 1234 --type IK --out x.cose
+expect 0 "$L" verify --trust trust.cose --root root.pem.pub ik.cose
+grep -q "^valid" out.txt && ok || bad "verify output: $(cat out.txt)"
+expect 0 "$L" verify --trust trust.cose --root root.pem.pub --json ik.cose
+grep -q '"verdict":"valid"' <(tr -d ' \n' <out.txt) && ok || bad "verify --json"
+expect 1 "$L" verify --trust trust.cose --root root.pem.pub --holder "$("$L" holder new)" ik.cose
+grep -q "^wrong_holder" out.txt && ok || bad "entry of another holder: $(cat out.txt)"
+expect 0 "$L" issue --key vhs.pem --holder "$H" --type DTZ --set dtz=b1 --out dtz_by_vhs.cose
+expect 1 "$L" verify --trust trust.cose --root root.pem.pub dtz_by_vhs.cose
+grep -q "^type_not_allowed" out.txt && ok || bad "type not allowed: $(cat out.txt)"
+
+# Revocation: entries dated from the day on fail, earlier ones stay valid.
+expect 0 "$L" issue --key exam.pem --holder "$H" --type DTZ --set dtz=b1 --date 2026-05-01 --out dtz_old.cose
+expect 0 "$L" issue --key exam.pem --holder "$H" --type DTZ --set dtz=b1 --date 2026-07-01 --out dtz_new.cose
+expect 0 "$L" trust revoke trust.cose --root root.pem --kid "$("$L" key kid exam.pem.pub)" --at 2026-06-01
+expect 0 "$L" verify --trust trust.cose --root root.pem.pub dtz_old.cose
+expect 1 "$L" verify --trust trust.cose --root root.pem.pub dtz_new.cose
+grep -q "^key_not_valid" out.txt && ok || bad "revoked: $(cat out.txt)"
+
+# Rollback: a terminal that accepted version 4 refuses version 3.
+expect 0 "$L" verify --trust trust.cose --root root.pem.pub --min-version 4 ik.cose
+expect 3 "$L" verify --trust trust-v3.cose --root root.pem.pub --min-version 4 ik.cose
+grep -qi "older" err.txt && ok || bad "rollback message: $(cat err.txt)"
+
+# A class at once.
+{
+	echo "holder,type,date,subtype,planned,attended"
+	echo "$H,IK,2026-11-24,general,700,700"
+	echo "$("$L" holder new),IK,2026-11-24,youth,1000,900"
+} > class.csv
+expect 0 "$L" issue --key vhs.pem --batch class.csv --out-dir class
+[ "$(ls class | wc -l)" -eq 2 ] && grep -q "\[2/2\]" err.txt && ok || bad "batch: $(ls class) $(cat err.txt)"
+echo "$H,IK,2026-11-24,martian,700,700" >> class.csv
+expect 3 "$L" issue --key vhs.pem --batch class.csv --out-dir class2
+
+# Card image: append until full, refuse another holder's entry, verify.
+expect 0 "$L" image new --holder "$H" --capacity 500 --out card.img
+expect 3 "$L" image new --holder "$H" --capacity 500 --out card.img   # exists
+n=0
+while "$L" image append card.img ik.cose 2>/dev/null; do n=$((n + 1)); done
+[ "$n" -eq 4 ] && ok || bad "NTAG215-size image took $n typical entries, want 4"
+"$L" image append card.img ik.cose 2>err.txt
+grep -q "no room" err.txt && ok || bad "full card message: $(cat err.txt)"
+expect 0 "$L" verify --trust trust.cose --root root.pem.pub card.img
+grep -q "4 of 4 entries valid" out.txt && ok || bad "image verify: $(cat out.txt)"
+"$L" image new --holder "$("$L" holder new)" --capacity 500 --out other.img
+expect 3 "$L" image append other.img ik.cose
+grep -q "another holder" err.txt && ok || bad "other holder: $(cat err.txt)"
+expect 0 "$L" image entries card.img entries
+[ "$(ls entries | wc -l)" -eq 4 ] && [ "$(stat -c %s entries/01.cose)" -eq 98 ] && ok || bad "image entries"
+expect 0 "$L" show --json card.img
+
+# A forged entry on the card: verify exits 1 and names it.
+"$L" key generate forger.pem >/dev/null
+"$L" image new --holder "$H" --capacity 888 --out mixed.img
+"$L" image append mixed.img ik.cose 2>/dev/null
+"$L" issue --key forger.pem --holder "$H" --type IK --out forged.cose
+"$L" image append mixed.img forged.cose 2>/dev/null
+expect 1 "$L" verify --trust trust.cose --root root.pem.pub mixed.img
+grep -q "unknown_issuer" out.txt && grep -q "1 of 2 entries valid" out.txt && ok || bad "forged: $(cat out.txt)"
+
+# Help and usage.
+expect 0 "$L" --help
+expect 0 "$L" verify --help
+expect 2 "$L" nonsense
+expect 2 "$L" verify
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
