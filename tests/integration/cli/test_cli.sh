@@ -3,7 +3,7 @@
 # editing, issuing (one and a class), verification outcomes and exit codes,
 # card images until full, rollback refusal.  Usage: test_cli.sh LAUFMAPPE
 set -uo pipefail
-L=$1
+L=$(realpath "$1")
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
