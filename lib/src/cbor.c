@@ -354,3 +354,11 @@ int lm_utf8_valid(const uint8_t *p, size_t len)
 	}
 	return 1;
 }
+
+int lm_text_valid(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return 0; /* NUL would cut a C string; controls garble displays */
+	return lm_utf8_valid(p, len);
+}

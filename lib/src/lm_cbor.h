@@ -99,5 +99,7 @@ size_t lm_cbor_head(uint8_t out[9], int major, uint64_t arg);
 
 /* 1 when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 int lm_utf8_valid(const uint8_t *p, size_t len);
+/* 1 when p[0..len) is valid UTF-8 without control characters (names). */
+int lm_text_valid(const uint8_t *p, size_t len);
 
 #endif /* LM_CBOR_H */

@@ -95,7 +95,7 @@ int lm_trust_add(struct lm_trust *t, const uint8_t *spki, size_t spki_len, const
 	if (t->n >= LM_TRUST_MAX_INST)
 		return LM_ERR_TOO_LONG;
 	if (spki_len > LM_SPKI_MAX || strlen(name) == 0 || strlen(name) > LM_TRUST_NAME_MAX ||
-	    !lm_utf8_valid((const uint8_t *)name, strlen(name)) || role >= LM_ROLE_COUNT ||
+	    !lm_text_valid((const uint8_t *)name, strlen(name)) || role >= LM_ROLE_COUNT ||
 	    (types & ~(((1u << (LM_TYPE_MAX + 1)) - 1) & ~1u)))
 		return LM_ERR_BAD_VALUE;
 	for (size_t i = 0; i < t->n; i++)
@@ -240,7 +240,7 @@ static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 			break;
 		case 3:
 			p = lm_cbor_get_tstr(r, &l);
-			if (p && l > 0 && l <= LM_TRUST_NAME_MAX)
+			if (p && l > 0 && l <= LM_TRUST_NAME_MAX && lm_text_valid(p, l))
 				memcpy(in->name, p, l);
 			else
 				lm_cbor_reader_fail(r, LM_ERR_BAD_VALUE);

@@ -120,6 +120,7 @@ static void test_set_rejects(void **state)
 	lm_entry_init(&e, LM_TYPE_MENT, 20000);
 	assert_int_equal(lm_entry_set(&e, "programme", "a very long programme name that exceeds"),
 			 LM_ERR_BAD_VALUE);
+	assert_int_equal(lm_entry_set(&e, "programme", "Paten\tKrefeld"), LM_ERR_BAD_VALUE);
 	lm_entry_init(&e, LM_TYPE_MYS, 20000);
 	assert_int_equal(lm_entry_set(&e, "ratings", "0g"), LM_ERR_BAD_VALUE);
 	assert_int_equal(lm_entry_set(&e, "ratings", "0102"), LM_OK);
@@ -149,6 +150,7 @@ static const struct {
 	{"not a map", "820102", LM_ERR_MALFORMED},
 	{"trailing bytes", "a2010202195000 00", LM_ERR_TRAILING},
 	{"text field invalid utf-8", "a30112021950001825 62c328", LM_ERR_MALFORMED},
+	{"text field with NUL", "a30112021950001825 624100", LM_ERR_BAD_VALUE},
 };
 
 static size_t unhex(const char *hex, uint8_t *out)

@@ -209,6 +209,7 @@ static void test_add_refuses(void **state)
 	assert_int_equal(lm_trust_add(f->t, spki, len, "again", 1, 1u << LM_TYPE_IK, 0, 0), LM_ERR_ARG);
 	assert_int_equal(lm_trust_add(f->t, spki, len, "", 1, 1u << LM_TYPE_IK, 0, 0), LM_ERR_BAD_VALUE);
 	assert_int_equal(lm_trust_add(f->t, spki, len, "x", LM_ROLE_COUNT, 0, 0, 0), LM_ERR_BAD_VALUE);
+	assert_int_equal(lm_trust_add(f->t, spki, len, "VHS\nKrefeld", 1, 0, 0, 0), LM_ERR_BAD_VALUE);
 	assert_int_equal(lm_trust_add(f->t, spki, len, "x", 1, 1u << 30, 0, 0), LM_ERR_BAD_VALUE);
 	uint8_t nokid[LM_KID_LEN] = {0};
 	assert_int_equal(lm_trust_revoke(f->t, nokid, 20000), LM_ERR_NOT_FOUND);
