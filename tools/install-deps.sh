@@ -11,7 +11,8 @@ pkgs=(
 	libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd opensc
 	libnfc-dev libnfc-bin
 	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-	nodejs npm xxd iproute2 util-linux
+	nodejs npm xxd iproute2 util-linux curl sqlite3
+	chromium zbar-tools libqrencode-dev gettext
 )
 missing=()
 for p in "${pkgs[@]}"; do
