@@ -4,65 +4,12 @@
 #include "applet_target.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ATS: TL=5, T0=78 (TA TB TC present, FSCI 8 = 256 bytes), TA=80, TB=70, TC=02. */
 static const uint8_t applet_ats[5] = {0x05, 0x78, 0x80, 0x70, 0x02};
 static const uint8_t applet_uid4[4] = {0x08, 0x4C, 0x4D, 0x41};
-
-/* pread/pwrite exactly len bytes at off; 0 or -1. */
-static int rw_all(int fd, int writing, uint32_t off, uint8_t *buf, uint32_t len)
-{
-    uint32_t done = 0;
-
-    while (done < len) {
-        ssize_t n = writing ? pwrite(fd, buf + done, len - done, (off_t)off + done)
-                            : pread(fd, buf + done, len - done, (off_t)off + done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        done += (uint32_t)n;
-    }
-    return 0;
-}
-
-/* NVM read: fails while the card has no power. */
-static int nvm_read(void *ctx, uint32_t off, uint8_t *buf, uint32_t len)
-{
-    struct applet_target *a = ctx;
-
-    if (!a->powered)
-        return -1;
-    return rw_all(a->fd, 0, off, buf, len);
-}
-
-/*
- * NVM write. The write picked by --tear-after-writes lands its first half
- * only (a prefix, as lm_nvm.h allows) and the card loses power; the tear
- * fires once, so the card works again after it re-enters the field.
- */
-static int nvm_write(void *ctx, uint32_t off, const uint8_t *buf, uint32_t len)
-{
-    struct applet_target *a = ctx;
-
-    if (!a->powered)
-        return -1;
-    if (a->tear_after >= 0 && a->writes >= (unsigned long)a->tear_after) {
-        (void)rw_all(a->fd, 1, off, (uint8_t *)buf, len / 2u);
-        a->tear_after = -1;
-        a->powered = 0;
-        return -1;
-    }
-    if (rw_all(a->fd, 1, off, (uint8_t *)buf, len) != 0)
-        return -1;
-    a->writes++;
-    return 0;
-}
 
 /* One APDU; silence when the card has (or just lost) power. */
 static int applet_exchange(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp,
@@ -71,23 +18,29 @@ static int applet_exchange(void *ctx, const uint8_t *cmd, size_t len, uint8_t *r
     struct applet_target *a = ctx;
 
     *resp_len = 0;
-    if (!a->powered)
+    if (a->mem.torn)
         return PN532_SILENT;
     *resp_len = lm_applet_process(&a->applet, cmd, len, resp, resp_cap);
-    if (!a->powered || *resp_len == 0u) {
+    if (a->mem.torn || *resp_len == 0u) {
         *resp_len = 0;
         return PN532_SILENT;
     }
     return PN532_BYTES;
 }
 
-/* Power-on: lm_applet_init finishes or drops an interrupted commit. */
+/*
+ * Power-on: lm_applet_init finishes or drops an interrupted commit.  A tear
+ * fires once: after it, the card works again when it re-enters the field.
+ */
 static void applet_power_on(void *ctx)
 {
     struct applet_target *a = ctx;
 
-    a->powered = 1;
-    if (lm_applet_init(&a->applet, &a->nvm) != 0)
+    if (a->mem.torn) {
+        a->mem.torn = 0;
+        a->mem.tear_after = -1;
+    }
+    if (lm_applet_init(&a->applet, &a->mem.nvm) != 0)
         fprintf(stderr, "lm-pn532sim: applet power-on failed\n");
 }
 
@@ -96,7 +49,7 @@ static void applet_deselect(void *ctx)
 {
     struct applet_target *a = ctx;
 
-    if (a->powered)
+    if (!a->mem.torn)
         lm_applet_deselect(&a->applet);
 }
 
@@ -104,41 +57,22 @@ static int applet_alive(void *ctx)
 {
     const struct applet_target *a = ctx;
 
-    return a->powered;
+    return !a->mem.torn;
 }
 
 int applet_target_open(struct applet_target *a, struct pn532_target *t, const char *path,
                        const uint8_t *uid7, long tear_after)
 {
-    struct stat st;
-
     memset(a, 0, sizeof(*a));
-    a->tear_after = tear_after;
-    a->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (a->fd < 0 || fstat(a->fd, &st) != 0) {
-        fprintf(stderr, "lm-pn532sim: %s: %s\n", path, strerror(errno));
-        applet_target_close(a);
+    /* The memory file is lm-vcard's: journal + image (lm_nvm_file.h). */
+    if (lm_nvm_file_open(&a->mem, path, LM_APPLET_JOURNAL_SIZE + APPLET_TARGET_CAPACITY,
+                         LM_APPLET_JOURNAL_SIZE + LM_IMAGE_HEADER_SIZE,
+                         LM_APPLET_JOURNAL_SIZE + LM_APPLET_MAX_CAPACITY) != 0) {
+        fprintf(stderr, "lm-pn532sim: %s: %s\n", path,
+                errno == EINVAL ? "not an applet memory (size)" : strerror(errno));
         return -1;
     }
-    if (st.st_size == 0) {
-        st.st_size = (off_t)(LM_APPLET_JOURNAL_SIZE + APPLET_TARGET_CAPACITY);
-        if (ftruncate(a->fd, st.st_size) != 0) {
-            fprintf(stderr, "lm-pn532sim: %s: %s\n", path, strerror(errno));
-            applet_target_close(a);
-            return -1;
-        }
-    }
-    if (st.st_size < (off_t)(LM_APPLET_JOURNAL_SIZE + LM_IMAGE_HEADER_SIZE) ||
-        st.st_size > (off_t)(LM_APPLET_JOURNAL_SIZE + LM_APPLET_MAX_CAPACITY)) {
-        fprintf(stderr, "lm-pn532sim: %s: size %lld is not an applet memory\n", path,
-                (long long)st.st_size);
-        applet_target_close(a);
-        return -1;
-    }
-    a->nvm.ctx = a;
-    a->nvm.size = (uint32_t)st.st_size;
-    a->nvm.read = nvm_read;
-    a->nvm.write = nvm_write;
+    a->mem.tear_after = tear_after;
 
     memset(t, 0, sizeof(*t));
     t->sak = 0x20;
@@ -166,7 +100,5 @@ int applet_target_open(struct applet_target *a, struct pn532_target *t, const ch
 
 void applet_target_close(struct applet_target *a)
 {
-    if (a->fd >= 0)
-        close(a->fd);
-    a->fd = -1;
+    lm_nvm_file_close(&a->mem);
 }

@@ -10,17 +10,14 @@
 #define APPLET_TARGET_H
 
 #include "lm_applet.h"
+#include "lm_nvm_file.h"
 #include "pn532_chip.h"
 
 #define APPLET_TARGET_CAPACITY 8192u /* image bytes of a new memory file */
 
 struct applet_target {
     struct lm_applet applet;
-    struct lm_nvm nvm;        /* over fd */
-    int fd;                   /* memory file, -1 when closed */
-    long tear_after;          /* NVM writes before the torn one, -1 never; fires once */
-    unsigned long writes;     /* NVM writes that landed */
-    int powered;              /* 0 after a torn write until the card re-enters the field */
+    struct lm_nvm_file mem;   /* the NVM; mem.torn = no power until re-entering the field */
 };
 
 /*

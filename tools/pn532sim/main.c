@@ -273,7 +273,7 @@ static int setup_target(struct sim *s, struct pn532_target **out)
 
     *out = NULL;
     s->file.fd = -1;
-    s->applet.fd = -1;
+    s->applet.mem.fd = -1;
     if (strcmp(s->opt.tag, "none") == 0)
         return 0;
     if (strcmp(s->opt.tag, "applet") == 0) {
