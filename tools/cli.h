@@ -16,15 +16,15 @@
 #include "laufmappe/lm_key.h"
 #include "laufmappe/lm_trust.h"
 
-#define EXIT_NO 1
+#define EXIT_NO	   1
 #define EXIT_USAGE 2
-#define EXIT_FAIL 3
+#define EXIT_FAIL  3
 
 struct cli_cmd {
-	const char *name;     /* "key generate" */
+	const char *name; /* "key generate" */
 	int (*run)(int argc, char **argv);
-	const char *usage;    /* one line of arguments */
-	const char *help;     /* a sentence */
+	const char *usage; /* one line of arguments */
+	const char *help;  /* a sentence */
 };
 
 /* Print "laufmappe: what: reason" to stderr; returns EXIT_FAIL. */

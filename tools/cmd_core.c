@@ -17,7 +17,7 @@
 #include "laufmappe/lm_util.h"
 
 #define DEFAULT_NEXT_UPDATE_DAYS 30
-#define DEFAULT_GRACE_DAYS 14
+#define DEFAULT_GRACE_DAYS	 14
 
 static int cmd_key_generate(int argc, char **argv)
 {
@@ -29,7 +29,8 @@ static int cmd_key_generate(int argc, char **argv)
 		return cli_fail(path, LM_ERR_ARG);
 	struct stat st;
 	if (stat(path, &st) == 0 || stat(pub, &st) == 0) {
-		fprintf(stderr, "laufmappe: %s or %s exists; keys are never overwritten\n", path, pub);
+		fprintf(stderr, "laufmappe: %s or %s exists; keys are never overwritten\n", path,
+			pub);
 		return EXIT_FAIL;
 	}
 	struct lm_key *k;
@@ -114,7 +115,8 @@ static int save_trust(struct lm_trust *t, const struct lm_key *root, const char 
 	if (err)
 		fprintf(stderr, "laufmappe: writing %s: %s\n", path, lm_strerror(err));
 	else
-		fprintf(stderr, "trust list %s: version %u, %zu institutions\n", path, t->version, t->n);
+		fprintf(stderr, "trust list %s: version %u, %zu institutions\n", path, t->version,
+			t->n);
 	return err;
 }
 
@@ -122,14 +124,20 @@ static int cmd_trust_create(int argc, char **argv)
 {
 	const char *root = NULL, *out = NULL;
 	unsigned days = DEFAULT_NEXT_UPDATE_DAYS;
-	static const struct option opts[] = {{"root", 1, 0, 'r'}, {"out", 1, 0, 'o'},
-					     {"next-update-days", 1, 0, 'd'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {{"root", 1, 0, 'r'},
+					     {"out", 1, 0, 'o'},
+					     {"next-update-days", 1, 0, 'd'},
+					     {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'r') root = optarg;
-		else if (c == 'o') out = optarg;
-		else if (c == 'd') days = (unsigned)atoi(optarg);
-		else return cli_usage(argv[0]);
+		if (c == 'r')
+			root = optarg;
+		else if (c == 'o')
+			out = optarg;
+		else if (c == 'd')
+			days = (unsigned)atoi(optarg);
+		else
+			return cli_usage(argv[0]);
 	}
 	if (!root || !out || optind != argc || days == 0)
 		return cli_usage(argv[0]);
@@ -154,10 +162,11 @@ static int cmd_trust_add(int argc, char **argv)
 	const char *root = NULL, *pub = NULL, *name = NULL, *role = NULL, *types = NULL;
 	const char *from = NULL, *until = NULL;
 	unsigned days = DEFAULT_NEXT_UPDATE_DAYS;
-	static const struct option opts[] = {
-		{"root", 1, 0, 'r'}, {"pub", 1, 0, 'p'}, {"name", 1, 0, 'n'},
-		{"role", 1, 0, 'R'}, {"types", 1, 0, 't'}, {"from", 1, 0, 'f'},
-		{"until", 1, 0, 'u'}, {"next-update-days", 1, 0, 'd'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {{"root", 1, 0, 'r'},  {"pub", 1, 0, 'p'},
+					     {"name", 1, 0, 'n'},  {"role", 1, 0, 'R'},
+					     {"types", 1, 0, 't'}, {"from", 1, 0, 'f'},
+					     {"until", 1, 0, 'u'}, {"next-update-days", 1, 0, 'd'},
+					     {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -176,10 +185,12 @@ static int cmd_trust_add(int argc, char **argv)
 		return cli_usage(argv[0]);
 	int r = lm_role_by_name(role);
 	if (r < 0) {
-		fprintf(stderr, "laufmappe: unknown role %s (one of: city, course_provider, "
-				"exam_centre, bamf, university, ihk, hwk, state_authority, "
-				"training_provider, employer, zab, agentur, jobcenter, counselling, "
-				"association)\n", role);
+		fprintf(stderr,
+			"laufmappe: unknown role %s (one of: city, course_provider, "
+			"exam_centre, bamf, university, ihk, hwk, state_authority, "
+			"training_provider, employer, zab, agentur, jobcenter, counselling, "
+			"association)\n",
+			role);
 		return EXIT_USAGE;
 	}
 	uint32_t tbits, vf = 0, vu = 0;
@@ -217,16 +228,23 @@ static int cmd_trust_revoke(int argc, char **argv)
 {
 	const char *root = NULL, *kid_hex = NULL, *at = NULL;
 	unsigned days = DEFAULT_NEXT_UPDATE_DAYS;
-	static const struct option opts[] = {{"root", 1, 0, 'r'}, {"kid", 1, 0, 'k'},
-					     {"at", 1, 0, 'a'}, {"next-update-days", 1, 0, 'd'},
+	static const struct option opts[] = {{"root", 1, 0, 'r'},
+					     {"kid", 1, 0, 'k'},
+					     {"at", 1, 0, 'a'},
+					     {"next-update-days", 1, 0, 'd'},
 					     {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'r') root = optarg;
-		else if (c == 'k') kid_hex = optarg;
-		else if (c == 'a') at = optarg;
-		else if (c == 'd') days = (unsigned)atoi(optarg);
-		else return cli_usage(argv[0]);
+		if (c == 'r')
+			root = optarg;
+		else if (c == 'k')
+			kid_hex = optarg;
+		else if (c == 'a')
+			at = optarg;
+		else if (c == 'd')
+			days = (unsigned)atoi(optarg);
+		else
+			return cli_usage(argv[0]);
 	}
 	uint8_t kid[LM_KID_LEN];
 	uint32_t day = lm_date_today();
@@ -255,12 +273,16 @@ static int cmd_trust_show(int argc, char **argv)
 {
 	const char *root = NULL;
 	int json = 0;
-	static const struct option opts[] = {{"root", 1, 0, 'r'}, {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {
+		{"root", 1, 0, 'r'}, {"json", 0, 0, 'j'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'r') root = optarg;
-		else if (c == 'j') json = 1;
-		else return cli_usage(argv[0]);
+		if (c == 'r')
+			root = optarg;
+		else if (c == 'j')
+			json = 1;
+		else
+			return cli_usage(argv[0]);
 	}
 	if (!root || optind != argc - 1)
 		return cli_usage(argv[0]);
@@ -312,7 +334,8 @@ static int set_field(struct lm_entry *e, const char *name, const char *value)
 {
 	int err = lm_entry_set(e, name, value);
 	if (err == LM_ERR_UNKNOWN_FIELD)
-		fprintf(stderr, "laufmappe: %s entries have no field '%s' (docs/format.md lists them)\n",
+		fprintf(stderr,
+			"laufmappe: %s entries have no field '%s' (docs/format.md lists them)\n",
 			lm_type_by_code(e->type)->name, name);
 	else if (err)
 		fprintf(stderr, "laufmappe: bad value for %s: '%s'\n", name, value);
@@ -343,9 +366,11 @@ static int issue_batch(const struct lm_key *k, const char *csv, const char *dir)
 	head[strcspn(head, "\r\n")] = 0;
 	for (char *s = head, *tok; (tok = strsep(&s, ",")) && ncols < 64;)
 		cols[ncols++] = tok;
-	if (ncols < 3 || strcmp(cols[0], "holder") || strcmp(cols[1], "type") || strcmp(cols[2], "date")) {
+	if (ncols < 3 || strcmp(cols[0], "holder") || strcmp(cols[1], "type") ||
+	    strcmp(cols[2], "date")) {
 		fclose(f);
-		fprintf(stderr, "laufmappe: %s: the header must start with holder,type,date\n", csv);
+		fprintf(stderr, "laufmappe: %s: the header must start with holder,type,date\n",
+			csv);
 		return EXIT_USAGE;
 	}
 	long start = ftell(f);
@@ -366,7 +391,9 @@ static int issue_batch(const struct lm_key *k, const char *csv, const char *dir)
 		uint32_t date;
 		struct lm_entry e;
 		int err = !t || lm_hex_decode(vals[0], holder, LM_HOLDER_LEN) ||
-			  lm_date_parse(vals[2], &date) ? LM_ERR_BAD_VALUE : LM_OK;
+					  lm_date_parse(vals[2], &date)
+				  ? LM_ERR_BAD_VALUE
+				  : LM_OK;
 		if (!err) {
 			lm_entry_init(&e, t->code, date);
 			for (size_t i = 3; i < ncols && !err; i++)
@@ -375,7 +402,8 @@ static int issue_batch(const struct lm_key *k, const char *csv, const char *dir)
 		}
 		char out[4096];
 		if (!err) {
-			snprintf(out, sizeof(out), "%s/%s-%s-%zu.cose", dir, vals[0], t->name, rows);
+			snprintf(out, sizeof(out), "%s/%s-%s-%zu.cose", dir, vals[0], t->name,
+				 rows);
 			err = issue_one(k, holder, &e, out);
 		}
 		ok += !err;
@@ -394,8 +422,8 @@ static int cmd_issue(int argc, char **argv)
 	char *sets[64];
 	size_t nsets = 0;
 	static const struct option opts[] = {
-		{"key", 1, 0, 'k'}, {"holder", 1, 0, 'H'}, {"type", 1, 0, 't'},
-		{"date", 1, 0, 'd'}, {"set", 1, 0, 's'}, {"out", 1, 0, 'o'},
+		{"key", 1, 0, 'k'},   {"holder", 1, 0, 'H'},  {"type", 1, 0, 't'},
+		{"date", 1, 0, 'd'},  {"set", 1, 0, 's'},     {"out", 1, 0, 'o'},
 		{"batch", 1, 0, 'b'}, {"out-dir", 1, 0, 'D'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -477,7 +505,7 @@ static int cmd_verify(int argc, char **argv)
 	int json = 0;
 	unsigned min_version = 0, grace = DEFAULT_GRACE_DAYS;
 	static const struct option opts[] = {
-		{"trust", 1, 0, 't'}, {"root", 1, 0, 'r'}, {"json", 0, 0, 'j'},
+		{"trust", 1, 0, 't'},  {"root", 1, 0, 'r'},	   {"json", 0, 0, 'j'},
 		{"holder", 1, 0, 'H'}, {"min-version", 1, 0, 'm'}, {"grace-days", 1, 0, 'g'},
 		{0, 0, 0, 0}};
 	int c;
@@ -521,15 +549,19 @@ static int cmd_verify(int argc, char **argv)
 		} else {
 			memset(holder, 0, sizeof(holder));
 			if (!err) {
-				fprintf(stderr, "laufmappe: this entry names no holder: give --holder ID\n");
+				fprintf(stderr, "laufmappe: this entry names no holder: give "
+						"--holder ID\n");
 				rc = EXIT_USAGE;
 			}
 		}
 		if (!rc) {
 			int stale = lm_trust_staleness(t, (uint64_t)time(NULL), grace_s);
 			if (stale)
-				fprintf(stderr, "laufmappe: warning: the trust list is past its next update%s\n",
-					stale == 2 ? " and grace period: nothing counts as verified" : "");
+				fprintf(stderr,
+					"laufmappe: warning: the trust list is past its next "
+					"update%s\n",
+					stale == 2 ? " and grace period: nothing counts as verified"
+						   : "");
 			struct lm_verify_result *r = malloc(sizeof(*r));
 			if (!r) {
 				free(buf);
@@ -544,8 +576,9 @@ static int cmd_verify(int argc, char **argv)
 				cli_print_json(o);
 				json_object_put(o);
 			} else {
-				printf("%s: %s%s%s\n", lm_verdict_name(r->verdict), lm_verdict_text(r->verdict),
-				       r->issuer ? ", issuer: " : "", r->issuer ? r->issuer->name : "");
+				printf("%s: %s%s%s\n", lm_verdict_name(r->verdict),
+				       lm_verdict_text(r->verdict), r->issuer ? ", issuer: " : "",
+				       r->issuer ? r->issuer->name : "");
 			}
 			rc = r->verdict == LM_VALID ? 0 : EXIT_NO;
 			free(r);
@@ -568,10 +601,12 @@ static void show_entry_text(const uint8_t *p, size_t len, size_t index)
 	json_object *o = lm_json_entry(&e);
 	char kid[2 * LM_KID_LEN + 1];
 	lm_hex_encode(c.kid, LM_KID_LEN, kid);
-	printf("%3zu  %s %s (%s) kid %s %s\n", index + 1, json_object_get_string(json_object_object_get(o, "type")),
+	printf("%3zu  %s %s (%s) kid %s %s\n", index + 1,
+	       json_object_get_string(json_object_object_get(o, "type")),
 	       json_object_get_string(json_object_object_get(o, "date")),
 	       json_object_get_string(json_object_object_get(o, "title")), kid,
-	       json_object_to_json_string_ext(json_object_object_get(o, "fields"), JSON_C_TO_STRING_PLAIN));
+	       json_object_to_json_string_ext(json_object_object_get(o, "fields"),
+					      JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
 
@@ -605,8 +640,10 @@ static int cmd_show(int argc, char **argv)
 	static const struct option opts[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'j') json = 1;
-		else return cli_usage(argv[0]);
+		if (c == 'j')
+			json = 1;
+		else
+			return cli_usage(argv[0]);
 	}
 	if (optind != argc - 1)
 		return cli_usage(argv[0]);
@@ -640,7 +677,8 @@ static int cmd_show(int argc, char **argv)
 	json_object *arr = json_object_new_array();
 	if (!json)
 		printf("holder %s, %zu of %zu bytes used, %zu free\n", hh,
-		       (size_t)card.committed + LM_CARD_HEADER_LEN, card.capacity, lm_card_free(&card));
+		       (size_t)card.committed + LM_CARD_HEADER_LEN, card.capacity,
+		       lm_card_free(&card));
 	size_t off = 0, n = 0, elen;
 	const uint8_t *e;
 	while ((err = lm_card_next(&card, &off, &e, &elen)) == LM_OK) {
@@ -653,8 +691,10 @@ static int cmd_show(int argc, char **argv)
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "holder", json_object_new_string(hh));
-		json_object_object_add(o, "capacity", json_object_new_int64((int64_t)card.capacity));
-		json_object_object_add(o, "used", json_object_new_int64(card.committed + LM_CARD_HEADER_LEN));
+		json_object_object_add(o, "capacity",
+				       json_object_new_int64((int64_t)card.capacity));
+		json_object_object_add(o, "used",
+				       json_object_new_int64(card.committed + LM_CARD_HEADER_LEN));
 		json_object_object_add(o, "entries", arr);
 		cli_print_json(o);
 		json_object_put(o);
@@ -662,7 +702,8 @@ static int cmd_show(int argc, char **argv)
 		json_object_put(arr);
 	}
 	if (err != 1) {
-		fprintf(stderr, "laufmappe: log damaged after entry %zu: %s\n", n, lm_strerror(err));
+		fprintf(stderr, "laufmappe: log damaged after entry %zu: %s\n", n,
+			lm_strerror(err));
 		rc = EXIT_FAIL;
 	}
 	free(buf);
@@ -687,20 +728,24 @@ static int cmd_image_new(int argc, char **argv)
 {
 	const char *holder_hex = NULL, *out = NULL;
 	long cap = 0;
-	static const struct option opts[] = {{"holder", 1, 0, 'H'}, {"capacity", 1, 0, 'c'},
-					     {"out", 1, 0, 'o'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {
+		{"holder", 1, 0, 'H'}, {"capacity", 1, 0, 'c'}, {"out", 1, 0, 'o'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'H') holder_hex = optarg;
-		else if (c == 'c') cap = atol(optarg);
-		else if (c == 'o') out = optarg;
-		else return cli_usage(argv[0]);
+		if (c == 'H')
+			holder_hex = optarg;
+		else if (c == 'c')
+			cap = atol(optarg);
+		else if (c == 'o')
+			out = optarg;
+		else
+			return cli_usage(argv[0]);
 	}
 	if (!holder_hex || !out || optind != argc)
 		return cli_usage(argv[0]);
 	if (cap < LM_CARD_HEADER_LEN + 4 || cap > LM_CARD_MAX) {
-		fprintf(stderr, "laufmappe: --capacity must be %d..%d bytes\n", LM_CARD_HEADER_LEN + 4,
-			LM_CARD_MAX);
+		fprintf(stderr, "laufmappe: --capacity must be %d..%d bytes\n",
+			LM_CARD_HEADER_LEN + 4, LM_CARD_MAX);
 		return EXIT_USAGE;
 	}
 	uint8_t holder[LM_HOLDER_LEN];

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(
-	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+	build-essential meson ninja-build pkg-config clang libclang-rt-14-dev clang-format
 	libmbedtls-dev libcbor-dev libcmocka-dev libsqlite3-dev libjson-c-dev libmicrohttpd-dev
 	libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd opensc
 	libnfc-dev libnfc-bin

@@ -86,7 +86,8 @@ int cli_parse_types(const char *list, uint32_t *types)
 
 void cli_print_json(json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 int cli_load_trust(const char *trust_path, const char *root_pub, uint32_t min_version,
@@ -130,8 +131,8 @@ static void print_entry_line(const struct lm_verify_result *r, size_t index)
 		lm_date_format(r->entry.v[LM_F_DATE].num, date);
 	printf("%3zu  %-16s %-5s %s  %s%s%s\n", index + 1, lm_verdict_name(r->verdict),
 	       r->verdict == LM_MALFORMED ? "?" : (t ? t->name : "?"), date,
-	       r->issuer ? r->issuer->name : "-",
-	       r->verdict == LM_VALID ? "" : "  -- ", r->verdict == LM_VALID ? "" : lm_verdict_text(r->verdict));
+	       r->issuer ? r->issuer->name : "-", r->verdict == LM_VALID ? "" : "  -- ",
+	       r->verdict == LM_VALID ? "" : lm_verdict_text(r->verdict));
 }
 
 static void print_staleness(const struct lm_trust *t, int stale)
@@ -140,8 +141,10 @@ static void print_staleness(const struct lm_trust *t, int stale)
 		return;
 	char d[11];
 	lm_date_format((uint32_t)(t->next_update / 86400), d);
-	fprintf(stderr, "laufmappe: warning: the trust list (version %u) was due for update on %s%s\n",
-		t->version, d, stale == 2 ? "; past the grace period, nothing counts as verified" : "");
+	fprintf(stderr,
+		"laufmappe: warning: the trust list (version %u) was due for update on %s%s\n",
+		t->version, d,
+		stale == 2 ? "; past the grace period, nothing counts as verified" : "");
 }
 
 int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, size_t capacity,
@@ -182,14 +185,17 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "holder", json_object_new_string(hh));
-		json_object_object_add(o, "capacity", json_object_new_int64((int64_t)card.capacity));
-		json_object_object_add(o, "used", json_object_new_int64(card.committed + LM_CARD_HEADER_LEN));
+		json_object_object_add(o, "capacity",
+				       json_object_new_int64((int64_t)card.capacity));
+		json_object_object_add(o, "used",
+				       json_object_new_int64(card.committed + LM_CARD_HEADER_LEN));
 		json_object_object_add(o, "trust_version", json_object_new_int64(t->version));
 		json_object_object_add(o, "trust_stale", json_object_new_boolean(stale != 0));
 		json_object_object_add(o, "entries", arr);
 		json_object_object_add(o, "valid", json_object_new_int64((int64_t)valid));
 		if (damaged)
-			json_object_object_add(o, "log_error", json_object_new_string(lm_strerror(err)));
+			json_object_object_add(o, "log_error",
+					       json_object_new_string(lm_strerror(err)));
 		cli_print_json(o);
 		json_object_put(o);
 	} else {

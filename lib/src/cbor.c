@@ -67,8 +67,8 @@ static int read_head(struct lm_cbor_reader *r, uint64_t *arg)
 	for (size_t i = 0; i < extra; i++)
 		v = (v << 8) | r->buf[r->off + 1 + i];
 	/* Shortest form: each width must be needed. */
-	if ((ai == 24 && v < 24) || (ai == 25 && v <= 0xff) ||
-	    (ai == 26 && v <= 0xffff) || (ai == 27 && v <= 0xffffffffu)) {
+	if ((ai == 24 && v < 24) || (ai == 25 && v <= 0xff) || (ai == 26 && v <= 0xffff) ||
+	    (ai == 27 && v <= 0xffffffffu)) {
 		r->err = LM_ERR_NONCANONICAL;
 		return -1;
 	}
@@ -199,8 +199,7 @@ size_t lm_cbor_skip(struct lm_cbor_reader *r)
 		size_t left = r->len - r->off;
 		switch (major) {
 		case LM_CBOR_UINT:
-		case LM_CBOR_NINT:
-			break;
+		case LM_CBOR_NINT: break;
 		case LM_CBOR_BSTR:
 		case LM_CBOR_TSTR:
 			if (arg > left) {
@@ -346,9 +345,8 @@ int lm_utf8_valid(const uint8_t *p, size_t len)
 				return 0;
 			cp = (cp << 6) | (p[i + k] & 0x3f);
 		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			return 0;
 		i += n + 1;
 	}

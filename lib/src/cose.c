@@ -160,8 +160,8 @@ static void encode(struct lm_cbor_writer *w, const uint8_t *prot, size_t prot_le
 }
 
 int lm_cose_sign(const struct lm_key *key, const uint8_t *aad, size_t aad_len,
-		 const uint8_t *payload, size_t payload_len, const uint8_t *hint,
-		 uint8_t *out, size_t cap, size_t *out_len)
+		 const uint8_t *payload, size_t payload_len, const uint8_t *hint, uint8_t *out,
+		 size_t cap, size_t *out_len)
 {
 	uint8_t kid[LM_KID_LEN], prot[16], hash[32], sig[LM_SIG_LEN];
 	lm_key_kid(key, kid);
@@ -179,8 +179,8 @@ int lm_cose_sign(const struct lm_key *key, const uint8_t *aad, size_t aad_len,
 	return LM_OK;
 }
 
-int lm_cose_verify(const struct lm_cose *c, const struct lm_key *key,
-		   const uint8_t *aad, size_t aad_len)
+int lm_cose_verify(const struct lm_cose *c, const struct lm_key *key, const uint8_t *aad,
+		   size_t aad_len)
 {
 	uint8_t hash[32];
 	tbs_hash(c->prot, c->prot_len, aad, aad_len, c->payload, c->payload_len, hash);

@@ -34,7 +34,7 @@
 #define mbedtls_sha256_starts_ret mbedtls_sha256_starts
 #define mbedtls_sha256_update_ret mbedtls_sha256_update
 #define mbedtls_sha256_finish_ret mbedtls_sha256_finish
-#define mbedtls_sha256_ret mbedtls_sha256
+#define mbedtls_sha256_ret	  mbedtls_sha256
 #endif
 
 #ifndef MBEDTLS_PRIVATE
@@ -63,16 +63,12 @@ static int crypto_err(int mbed)
 	if (high <= -0x1080 && high >= -0x1480)
 		return LM_ERR_KEY; /* any PEM decoding error */
 	switch (high ? high : low) {
-	case 0:
-		return LM_OK;
-	case MBEDTLS_ERR_ECP_VERIFY_FAILED:
-		return LM_ERR_BAD_SIGNATURE;
+	case 0: return LM_OK;
+	case MBEDTLS_ERR_ECP_VERIFY_FAILED: return LM_ERR_BAD_SIGNATURE;
 	case MBEDTLS_ERR_ECP_ALLOC_FAILED:
 	case MBEDTLS_ERR_MPI_ALLOC_FAILED:
-	case MBEDTLS_ERR_PK_ALLOC_FAILED:
-		return LM_ERR_NOMEM;
-	case MBEDTLS_ERR_PK_FILE_IO_ERROR:
-		return LM_ERR_IO;
+	case MBEDTLS_ERR_PK_ALLOC_FAILED: return LM_ERR_NOMEM;
+	case MBEDTLS_ERR_PK_FILE_IO_ERROR: return LM_ERR_IO;
 	case MBEDTLS_ERR_PK_KEY_INVALID_FORMAT:
 	case MBEDTLS_ERR_PK_KEY_INVALID_VERSION:
 	case MBEDTLS_ERR_PK_UNKNOWN_PK_ALG:
@@ -84,13 +80,10 @@ static int crypto_err(int mbed)
 	case MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE:
 	case MBEDTLS_ERR_PK_TYPE_MISMATCH:
 	case MBEDTLS_ERR_ECP_INVALID_KEY:
-	case MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE:
-		return LM_ERR_KEY;
+	case MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE: return LM_ERR_KEY;
 	case MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED:
-	case MBEDTLS_ERR_ENTROPY_SOURCE_FAILED:
-		return LM_ERR_RNG;
-	default:
-		return LM_ERR_CRYPTO;
+	case MBEDTLS_ERR_ENTROPY_SOURCE_FAILED: return LM_ERR_RNG;
+	default: return LM_ERR_CRYPTO;
 	}
 }
 
@@ -320,7 +313,8 @@ int lm_key_save_private(const struct lm_key *k, const char *path)
 	if (!k->has_private)
 		return LM_ERR_ARG;
 	unsigned char pem[1024];
-	int err = crypto_err(mbedtls_pk_write_key_pem((mbedtls_pk_context *)&k->pk, pem, sizeof(pem)));
+	int err = crypto_err(
+		mbedtls_pk_write_key_pem((mbedtls_pk_context *)&k->pk, pem, sizeof(pem)));
 	if (!err)
 		err = write_new_file(path, (const char *)pem, 0600);
 	mbedtls_platform_zeroize(pem, sizeof(pem));
@@ -330,7 +324,8 @@ int lm_key_save_private(const struct lm_key *k, const char *path)
 int lm_key_save_public(const struct lm_key *k, const char *path)
 {
 	unsigned char pem[512];
-	int err = crypto_err(mbedtls_pk_write_pubkey_pem((mbedtls_pk_context *)&k->pk, pem, sizeof(pem)));
+	int err = crypto_err(
+		mbedtls_pk_write_pubkey_pem((mbedtls_pk_context *)&k->pk, pem, sizeof(pem)));
 	if (!err)
 		err = write_new_file(path, (const char *)pem, 0644);
 	return err;
@@ -368,8 +363,9 @@ int lm_key_sign_hash(const struct lm_key *k, const uint8_t hash[32], uint8_t sig
 	mbedtls_mpi r, s;
 	mbedtls_mpi_init(&r);
 	mbedtls_mpi_init(&s);
-	int rc = mbedtls_ecdsa_sign_det_ext(&ec->MBEDTLS_PRIVATE(grp), &r, &s, &ec->MBEDTLS_PRIVATE(d),
-					    hash, 32, MBEDTLS_MD_SHA256, rng_cb, NULL);
+	int rc = mbedtls_ecdsa_sign_det_ext(&ec->MBEDTLS_PRIVATE(grp), &r, &s,
+					    &ec->MBEDTLS_PRIVATE(d), hash, 32, MBEDTLS_MD_SHA256,
+					    rng_cb, NULL);
 	if (rc == 0)
 		rc = mbedtls_mpi_write_binary(&r, sig, 32);
 	if (rc == 0)
@@ -379,7 +375,8 @@ int lm_key_sign_hash(const struct lm_key *k, const uint8_t hash[32], uint8_t sig
 	return crypto_err(rc);
 }
 
-int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32], const uint8_t sig[LM_SIG_LEN])
+int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32],
+		       const uint8_t sig[LM_SIG_LEN])
 {
 	mbedtls_ecp_keypair *ec = mbedtls_pk_ec(k->pk);
 	mbedtls_mpi r, s;
@@ -389,7 +386,8 @@ int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32], const uin
 	if (rc == 0)
 		rc = mbedtls_mpi_read_binary(&s, sig + 32, 32);
 	if (rc == 0)
-		rc = mbedtls_ecdsa_verify(&ec->MBEDTLS_PRIVATE(grp), hash, 32, &ec->MBEDTLS_PRIVATE(Q), &r, &s);
+		rc = mbedtls_ecdsa_verify(&ec->MBEDTLS_PRIVATE(grp), hash, 32,
+					  &ec->MBEDTLS_PRIVATE(Q), &r, &s);
 	mbedtls_mpi_free(&r);
 	mbedtls_mpi_free(&s);
 	/* r or s out of range is a bad signature, not a library failure. */

@@ -13,26 +13,30 @@
 #include "lm_cbor.h"
 
 static const char *const status_names[] = {"done", "running", "planned", "stopped", NULL};
-static const char *const subtype_names[] = {"general", "youth", "parents", "women", "intensive",
-					    "literacy", "second_script", NULL};
+static const char *const subtype_names[] = {"general",	 "youth",    "parents",	      "women",
+					    "intensive", "literacy", "second_script", NULL};
 static const char *const dtz_names[] = {"below_a2", "a2", "b1", NULL};
-static const char *const module_names[] = {"b2", "c1", "c2", "special_a2", "special_b1",
-					   "recognition", "subject", NULL};
+static const char *const module_names[] = {"b2",	 "c1",		"c2",	   "special_a2",
+					   "special_b1", "recognition", "subject", NULL};
 static const char *const cefr_names[] = {"none", "a1", "a2", "b1", "b2", "c1", "c2", NULL};
 static const char *const exam_names[] = {"dtb", "telc", "dsh", "testdaf", "other", NULL};
 static const char *const recognition_names[] = {"none", "partial", "full", NULL};
-static const char *const degree_names[] = {"none", "bachelor", "master", "doctorate", "other", NULL};
-static const char *const school_names[] = {"none", "hauptschule", "mittlerer_abschluss",
-					   "fachhochschulreife", "abitur", NULL};
-static const char *const lang_names[] = {"de", "en", "ar", "fa", "uk", "tr", "ru", "ku", "ti",
-					 "ps", "fr", NULL};
+static const char *const degree_names[] = {"none",	"bachelor", "master",
+					   "doctorate", "other",    NULL};
+static const char *const school_names[] = {
+	"none", "hauptschule", "mittlerer_abschluss", "fachhochschulreife", "abitur", NULL};
+static const char *const lang_names[] = {"de", "en", "ar", "fa", "uk", "tr",
+					 "ru", "ku", "ti", "ps", "fr", NULL};
 static const char *const tool_names[] = {"other", "profilpass", "kompetenzkarten", "kompass", NULL};
 static const char *const basis_names[] = {"self_reported", "observed", NULL};
 static const char *const kind_names[] = {"orientation", "vocational", "study", "other", NULL};
 static const char *const final_names[] = {"pending", "passed", "failed", NULL};
 static const char *const phase_names[] = {"before", "during", NULL};
-static const char *const service_names[] = {"migration_counselling", "youth_migration_service",
-					    "job_counselling", "recognition_counselling", "other",
+static const char *const service_names[] = {"migration_counselling",
+					    "youth_migration_service",
+					    "job_counselling",
+					    "recognition_counselling",
+					    "other",
 					    NULL};
 static const char *const band_names[] = {"under_15", "15_to_30", "over_30", NULL};
 static const char *const evidence_names[] = {"self_declared", "registered", "document_checked",
@@ -111,15 +115,15 @@ static const struct lm_type_def types[] = {
 	{LM_TYPE_ASA, "ASA", "assisted training (AsA flex)", "Agentur, Jobcenter, provider",
 	 F(3, 4, 36)},
 	{LM_TYPE_MENT, "MENT", "mentor assigned", "city, chamber, association", F(3, 4, 37)},
-	{LM_TYPE_BER, "BER", "counselling appointment", "counselling services, Jobcenter", F(38, 39)},
+	{LM_TYPE_BER, "BER", "counselling appointment", "counselling services, Jobcenter",
+	 F(38, 39)},
 	{LM_TYPE_JOB, "JOB", "employment", "employer", F(3, 4, 22, 40)},
-	{LM_TYPE_REG, "REG", "holder registration", "city",
-	 F(42, 43, 44, 45, 46, 47, 48)},
+	{LM_TYPE_REG, "REG", "holder registration", "city", F(42, 43, 44, 45, 46, 47, 48)},
 };
 #undef F
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
-#define N_TYPES (sizeof(types) / sizeof(types[0]))
+#define N_TYPES	 (sizeof(types) / sizeof(types[0]))
 
 const struct lm_type_def *lm_type_by_code(unsigned code)
 {
@@ -174,16 +178,11 @@ static int value_ok(const struct lm_field_def *f, const struct lm_value *v)
 {
 	switch (f->kind) {
 	case LM_KIND_UINT:
-	case LM_KIND_BOOL:
-		return v->num <= f->max;
-	case LM_KIND_ENUM:
-		return v->num < enum_count(f);
-	case LM_KIND_DATE:
-		return v->num <= 2932896; /* 9999-12-31 */
-	case LM_KIND_TEXT:
-		return v->len <= f->max && lm_text_valid(v->ptr, v->len);
-	case LM_KIND_BYTES:
-		return v->len <= f->max;
+	case LM_KIND_BOOL: return v->num <= f->max;
+	case LM_KIND_ENUM: return v->num < enum_count(f);
+	case LM_KIND_DATE: return v->num <= 2932896; /* 9999-12-31 */
+	case LM_KIND_TEXT: return v->len <= f->max && lm_text_valid(v->ptr, v->len);
+	case LM_KIND_BYTES: return v->len <= f->max;
 	}
 	return 0;
 }
@@ -263,9 +262,7 @@ int lm_entry_set(struct lm_entry *e, const char *name, const char *value)
 	struct lm_value v = {0};
 	int err = LM_OK;
 	switch (f->kind) {
-	case LM_KIND_UINT:
-		err = parse_uint(value, &v.num);
-		break;
+	case LM_KIND_UINT: err = parse_uint(value, &v.num); break;
 	case LM_KIND_BOOL:
 		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
 			v.num = 1;
@@ -282,9 +279,7 @@ int lm_entry_set(struct lm_entry *e, const char *name, const char *value)
 				err = LM_OK;
 			}
 		break;
-	case LM_KIND_DATE:
-		err = lm_date_parse(value, &v.num);
-		break;
+	case LM_KIND_DATE: err = lm_date_parse(value, &v.num); break;
 	case LM_KIND_TEXT: {
 		size_t n = strlen(value);
 		if (n > f->max)
@@ -380,7 +375,8 @@ int lm_entry_decode_payload(const uint8_t *p, size_t len, struct lm_entry *e)
 		int64_t k = lm_cbor_get_key(&r, &prev, &prev_set);
 		if (r.err)
 			break;
-		const struct lm_field_def *f = k > 0 && k < LM_FIELD_KEYS ? lm_field_by_key((unsigned)k) : NULL;
+		const struct lm_field_def *f =
+			k > 0 && k < LM_FIELD_KEYS ? lm_field_by_key((unsigned)k) : NULL;
 		if (!f || (k > LM_F_DATE && (!t || !lm_type_has_field(t, (unsigned)k)))) {
 			lm_cbor_reader_fail(&r, LM_ERR_UNKNOWN_FIELD);
 			break;
@@ -424,8 +420,8 @@ int lm_entry_decode_payload(const uint8_t *p, size_t len, struct lm_entry *e)
 }
 
 int lm_entry_sign(const struct lm_entry *e, const struct lm_key *key,
-		  const uint8_t holder[LM_HOLDER_LEN], int with_hint,
-		  uint8_t *out, size_t cap, size_t *len)
+		  const uint8_t holder[LM_HOLDER_LEN], int with_hint, uint8_t *out, size_t cap,
+		  size_t *len)
 {
 	uint8_t payload[LM_PAYLOAD_MAX];
 	size_t plen;

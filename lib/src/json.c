@@ -45,7 +45,9 @@ json_object *lm_json_entry(const struct lm_entry *e)
 		case LM_KIND_BOOL: jv = json_object_new_boolean(v->num != 0); break;
 		case LM_KIND_ENUM: jv = json_object_new_string(d->names[v->num]); break;
 		case LM_KIND_DATE: jv = date_json(v->num); break;
-		case LM_KIND_TEXT: jv = json_object_new_string_len((const char *)v->ptr, v->len); break;
+		case LM_KIND_TEXT:
+			jv = json_object_new_string_len((const char *)v->ptr, v->len);
+			break;
 		case LM_KIND_BYTES: jv = hex_json(v->ptr, v->len); break;
 		}
 		json_object_object_add(f, d->name, jv);
@@ -56,18 +58,21 @@ json_object *lm_json_entry(const struct lm_entry *e)
 
 json_object *lm_json_verified(const struct lm_verify_result *r)
 {
-	json_object *o = r->verdict == LM_MALFORMED ? json_object_new_object() : lm_json_entry(&r->entry);
+	json_object *o =
+		r->verdict == LM_MALFORMED ? json_object_new_object() : lm_json_entry(&r->entry);
 	json_object_object_add(o, "id", hex_json(r->id, 32));
 	if (r->verdict != LM_MALFORMED)
 		json_object_object_add(o, "kid", hex_json(r->cose.kid, LM_KID_LEN));
 	json_object_object_add(o, "verdict", json_object_new_string(lm_verdict_name(r->verdict)));
-	json_object_object_add(o, "verdict_text", json_object_new_string(lm_verdict_text(r->verdict)));
+	json_object_object_add(o, "verdict_text",
+			       json_object_new_string(lm_verdict_text(r->verdict)));
 	if (r->verdict == LM_MALFORMED)
 		json_object_object_add(o, "error", json_object_new_string(lm_strerror(r->err)));
 	if (r->issuer) {
 		json_object *i = json_object_new_object();
 		json_object_object_add(i, "name", json_object_new_string(r->issuer->name));
-		json_object_object_add(i, "role", json_object_new_string(lm_role_name(r->issuer->role)));
+		json_object_object_add(i, "role",
+				       json_object_new_string(lm_role_name(r->issuer->role)));
 		json_object_object_add(o, "issuer", i);
 	}
 	return o;
@@ -90,7 +95,8 @@ json_object *lm_json_trust(const struct lm_trust *t)
 		json_object *ty = json_object_new_array();
 		for (unsigned k = 1; k <= LM_TYPE_MAX; k++)
 			if (in->types & (1u << k))
-				json_object_array_add(ty, json_object_new_string(lm_type_by_code(k)->name));
+				json_object_array_add(
+					ty, json_object_new_string(lm_type_by_code(k)->name));
 		json_object_object_add(j, "types", ty);
 		if (in->valid_from)
 			json_object_object_add(j, "valid_from", date_json(in->valid_from));

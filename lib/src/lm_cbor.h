@@ -38,9 +38,9 @@ enum lm_cbor_major {
 
 struct lm_cbor_reader {
 	const uint8_t *buf; /* input, not owned */
-	size_t len;         /* bytes in buf */
-	size_t off;         /* next byte to read */
-	int err;            /* first error (enum lm_err), sticky */
+	size_t len;	    /* bytes in buf */
+	size_t off;	    /* next byte to read */
+	int err;	    /* first error (enum lm_err), sticky */
 };
 
 void lm_cbor_reader_init(struct lm_cbor_reader *r, const uint8_t *buf, size_t len);
@@ -50,7 +50,7 @@ int lm_cbor_peek(const struct lm_cbor_reader *r);
 
 /* Read one item of the named kind; a different kind sets LM_ERR_MALFORMED. */
 uint64_t lm_cbor_get_uint(struct lm_cbor_reader *r);
-int64_t lm_cbor_get_int(struct lm_cbor_reader *r); /* major 0 or 1 */
+int64_t lm_cbor_get_int(struct lm_cbor_reader *r);    /* major 0 or 1 */
 uint64_t lm_cbor_get_array(struct lm_cbor_reader *r); /* element count */
 uint64_t lm_cbor_get_map(struct lm_cbor_reader *r);   /* pair count */
 /* Strings: return a pointer into the input and set *len; NULL on error. */

@@ -10,9 +10,9 @@
 #include "lm_cbor.h"
 
 static const char *const role_names[LM_ROLE_COUNT] = {
-	"city", "course_provider", "exam_centre", "bamf", "university", "ihk", "hwk",
-	"state_authority", "training_provider", "employer", "zab", "agentur", "jobcenter",
-	"counselling", "association",
+	"city",	     "course_provider", "exam_centre",	     "bamf",	 "university", "ihk",
+	"hwk",	     "state_authority", "training_provider", "employer", "zab",	       "agentur",
+	"jobcenter", "counselling",	"association",
 };
 
 const char *lm_role_name(unsigned role)
@@ -170,8 +170,8 @@ static void encode_inst(struct lm_cbor_writer *w, const struct lm_institution *i
 	put_opt_uint(w, 8, in->revoked);
 }
 
-int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root,
-		  uint8_t *out, size_t cap, size_t *len)
+int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root, uint8_t *out, size_t cap,
+		  size_t *len)
 {
 	if (t->version == 0 || t->issued == 0 || t->next_update == 0)
 		return LM_ERR_MISSING_FIELD;
@@ -258,7 +258,8 @@ static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 			for (uint64_t j = 0; j < nt && r->err == LM_OK; j++) {
 				uint64_t ty = lm_cbor_get_uint(r);
 				if (ty <= last || ty > LM_TYPE_MAX) /* ascending, unique */
-					lm_cbor_reader_fail(r, ty <= last ? LM_ERR_NONCANONICAL : LM_ERR_BAD_VALUE);
+					lm_cbor_reader_fail(r, ty <= last ? LM_ERR_NONCANONICAL
+									  : LM_ERR_BAD_VALUE);
 				in->types |= 1u << (ty & 31);
 				last = ty;
 			}
@@ -267,9 +268,7 @@ static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 		case 6: in->valid_from = get_u32_nonzero(r); break;
 		case 7: in->valid_until = get_u32_nonzero(r); break;
 		case 8: in->revoked = get_u32_nonzero(r); break;
-		default:
-			lm_cbor_reader_fail(r, LM_ERR_UNKNOWN_FIELD);
-			break;
+		default: lm_cbor_reader_fail(r, LM_ERR_UNKNOWN_FIELD); break;
 		}
 		if (k >= 1 && k <= 8)
 			seen |= 1u << k;
@@ -278,8 +277,8 @@ static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 		lm_cbor_reader_fail(r, LM_ERR_MISSING_FIELD);
 }
 
-int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len,
-		  const struct lm_key *root, uint32_t min_version)
+int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const struct lm_key *root,
+		  uint32_t min_version)
 {
 	lm_trust_clear(t);
 	if (len > LM_TRUST_MAX)
@@ -321,9 +320,7 @@ int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len,
 			}
 			break;
 		}
-		default:
-			lm_cbor_reader_fail(&r, LM_ERR_UNKNOWN_FIELD);
-			break;
+		default: lm_cbor_reader_fail(&r, LM_ERR_UNKNOWN_FIELD); break;
 		}
 		if (k >= 1 && k <= 4)
 			seen |= 1u << k;

@@ -19,8 +19,8 @@ struct fake {
 	char *path;
 	int fd;
 	size_t size;
-	int ops_left;   /* operations before the card "leaves"; -1 = never */
-	int torn;       /* the failing write lands partly */
+	int ops_left; /* operations before the card "leaves"; -1 = never */
+	int torn;     /* the failing write lands partly */
 };
 
 static int fake_open(struct lm_transport *t, const char *where)

@@ -95,8 +95,8 @@ void lm_transport_disconnect(struct lm_transport *t)
 		t->ops->disconnect(t);
 }
 
-int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info,
-			    uint8_t *img, size_t *len, struct lm_card *card)
+int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			    size_t *len, struct lm_card *card)
 {
 	*len = 0;
 	int err = t->ops->read(t, 0, img, LM_CARD_HEADER_LEN);

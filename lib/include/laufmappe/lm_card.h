@@ -28,21 +28,21 @@
 extern "C" {
 #endif
 
-#define LM_CARD_MAGIC0 0x4c /* 'L' */
-#define LM_CARD_MAGIC1 0x4d /* 'M' */
-#define LM_CARD_VERSION 1
+#define LM_CARD_MAGIC0	   0x4c /* 'L' */
+#define LM_CARD_MAGIC1	   0x4d /* 'M' */
+#define LM_CARD_VERSION	   1
 #define LM_CARD_HEADER_LEN 24
 #define LM_CARD_COMMIT_OFF 4
-#define LM_CARD_ALIGN 4
-#define LM_CARD_MAX 65535   /* the largest image the 16-bit commit word can describe */
+#define LM_CARD_ALIGN	   4
+#define LM_CARD_MAX	   65535 /* the largest image the 16-bit commit word can describe */
 
 struct lm_card {
 	uint8_t version;
 	uint8_t flags;
 	uint8_t holder[LM_HOLDER_LEN];
-	uint16_t committed;       /* bytes of log committed */
-	size_t capacity;          /* bytes of the whole image (header included) */
-	const uint8_t *log;       /* committed log, inside the caller's image */
+	uint16_t committed; /* bytes of log committed */
+	size_t capacity;    /* bytes of the whole image (header included) */
+	const uint8_t *log; /* committed log, inside the caller's image */
 };
 
 /*
@@ -73,8 +73,8 @@ void lm_card_format(uint8_t hdr[LM_CARD_HEADER_LEN], const uint8_t holder[LM_HOL
 size_t lm_card_free(const struct lm_card *c);
 
 struct lm_card_write {
-	uint32_t off;            /* image offset */
-	const uint8_t *data;     /* points into the plan or the caller's entry */
+	uint32_t off;	     /* image offset */
+	const uint8_t *data; /* points into the plan or the caller's entry */
 	uint32_t len;
 };
 

@@ -21,20 +21,20 @@
 extern "C" {
 #endif
 
-#define LM_HOLDER_LEN 16
-#define LM_COSE_ALG_ES256 (-7)
+#define LM_HOLDER_LEN	     16
+#define LM_COSE_ALG_ES256    (-7)
 #define LM_COSE_LABEL_HOLDER (-65537) /* private-use label: holder hint */
-#define LM_COSE_OVERHEAD 82           /* bytes of a COSE_Sign1 beyond its payload bstr */
+#define LM_COSE_OVERHEAD     82	      /* bytes of a COSE_Sign1 beyond its payload bstr */
 
 struct lm_cose {
-	const uint8_t *prot;    /* protected header (content of the bstr) */
+	const uint8_t *prot; /* protected header (content of the bstr) */
 	size_t prot_len;
 	const uint8_t *payload; /* payload (content of the bstr) */
 	size_t payload_len;
-	const uint8_t *sig;     /* LM_SIG_LEN bytes, raw r || s */
+	const uint8_t *sig; /* LM_SIG_LEN bytes, raw r || s */
 	uint8_t kid[LM_KID_LEN];
-	const uint8_t *hint;    /* LM_HOLDER_LEN bytes of holder hint, or NULL */
-	size_t len;             /* encoded length of the whole COSE_Sign1 */
+	const uint8_t *hint; /* LM_HOLDER_LEN bytes of holder hint, or NULL */
+	size_t len;	     /* encoded length of the whole COSE_Sign1 */
 };
 
 /* Decode exactly one COSE_Sign1 filling buf[0..len). */
@@ -48,12 +48,12 @@ int lm_cose_decode_prefix(const uint8_t *buf, size_t len, struct lm_cose *c);
  * unprotected header (not signed; a hint for "wrong holder" diagnosis).
  */
 int lm_cose_sign(const struct lm_key *key, const uint8_t *aad, size_t aad_len,
-		 const uint8_t *payload, size_t payload_len, const uint8_t *hint,
-		 uint8_t *out, size_t cap, size_t *out_len);
+		 const uint8_t *payload, size_t payload_len, const uint8_t *hint, uint8_t *out,
+		 size_t cap, size_t *out_len);
 
 /* LM_OK, LM_ERR_BAD_SIGNATURE, or a crypto library error. */
-int lm_cose_verify(const struct lm_cose *c, const struct lm_key *key,
-		   const uint8_t *aad, size_t aad_len);
+int lm_cose_verify(const struct lm_cose *c, const struct lm_key *key, const uint8_t *aad,
+		   size_t aad_len);
 
 /* Re-encode c without the holder hint (the form an entry has on a card). */
 int lm_cose_encode_bare(const struct lm_cose *c, uint8_t *out, size_t cap, size_t *out_len);

@@ -28,14 +28,14 @@
 extern "C" {
 #endif
 
-#define LM_ENTRY_MAX 1024     /* longest signed entry accepted, bytes */
-#define LM_PAYLOAD_MAX 512    /* longest payload accepted, bytes */
-#define LM_FIELD_KEYS 64      /* field keys are 1..63 */
+#define LM_ENTRY_MAX   1024 /* longest signed entry accepted, bytes */
+#define LM_PAYLOAD_MAX 512  /* longest payload accepted, bytes */
+#define LM_FIELD_KEYS  64   /* field keys are 1..63 */
 
 /* Entry type codes (payload key 1).  Never renumbered. */
 enum lm_type {
 	LM_TYPE_EOK = 1,   /* first orientation course */
-	LM_TYPE_IK = 2,    /* integration course */
+	LM_TYPE_IK = 2,	   /* integration course */
 	LM_TYPE_DTZ = 3,   /* Deutsch-Test fuer Zuwanderer */
 	LM_TYPE_LID = 4,   /* Leben in Deutschland */
 	LM_TYPE_ZIK = 5,   /* Zertifikat Integrationskurs */
@@ -68,38 +68,38 @@ enum lm_field_kind {
 };
 
 struct lm_field_def {
-	uint8_t key;               /* payload map key */
-	const char *name;          /* CLI and JSON name */
+	uint8_t key;	  /* payload map key */
+	const char *name; /* CLI and JSON name */
 	enum lm_field_kind kind;
-	uint32_t max;              /* largest value, or longest text/bytes */
-	const char *const *names;  /* enum value names, NULL-terminated */
+	uint32_t max;		  /* largest value, or longest text/bytes */
+	const char *const *names; /* enum value names, NULL-terminated */
 };
 
 struct lm_type_def {
 	uint8_t code;
-	const char *name;          /* "IK" */
-	const char *title;         /* English title */
-	const char *issuer_roles;  /* who may issue, for people (the trust list decides) */
-	const uint8_t *fields;     /* allowed field keys besides type and date, 0-terminated */
+	const char *name;	  /* "IK" */
+	const char *title;	  /* English title */
+	const char *issuer_roles; /* who may issue, for people (the trust list decides) */
+	const uint8_t *fields;	  /* allowed field keys besides type and date, 0-terminated */
 };
 
 struct lm_value {
-	uint32_t num;              /* UINT, ENUM, BOOL, DATE */
-	const uint8_t *ptr;        /* TEXT, BYTES (not owned) */
+	uint32_t num;	    /* UINT, ENUM, BOOL, DATE */
+	const uint8_t *ptr; /* TEXT, BYTES (not owned) */
 	uint16_t len;
 };
 
 struct lm_entry {
-	uint8_t type;                          /* enum lm_type */
-	uint64_t present;                      /* bit k: field key k is set */
-	struct lm_value v[LM_FIELD_KEYS];      /* indexed by field key */
-	uint8_t store[96];                     /* bytes values set from hex text */
+	uint8_t type;			  /* enum lm_type */
+	uint64_t present;		  /* bit k: field key k is set */
+	struct lm_value v[LM_FIELD_KEYS]; /* indexed by field key */
+	uint8_t store[96];		  /* bytes values set from hex text */
 	size_t store_used;
 };
 
 /* Well-known field keys used by code outside the table. */
-#define LM_F_TYPE 1
-#define LM_F_DATE 2
+#define LM_F_TYPE   1
+#define LM_F_DATE   2
 #define LM_F_STATUS 3
 
 const struct lm_type_def *lm_type_by_code(unsigned code);
@@ -130,8 +130,8 @@ int lm_entry_decode_payload(const uint8_t *p, size_t len, struct lm_entry *e);
  * (detached entry files); entries on cards never carry it.
  */
 int lm_entry_sign(const struct lm_entry *e, const struct lm_key *key,
-		  const uint8_t holder[LM_HOLDER_LEN], int with_hint,
-		  uint8_t *out, size_t cap, size_t *len);
+		  const uint8_t holder[LM_HOLDER_LEN], int with_hint, uint8_t *out, size_t cap,
+		  size_t *len);
 
 /* Decode a signed entry: COSE structure and payload, strictly. */
 int lm_entry_decode(const uint8_t *buf, size_t len, struct lm_cose *c, struct lm_entry *e);

@@ -17,9 +17,9 @@
 extern "C" {
 #endif
 
-#define LM_KID_LEN 8
-#define LM_SIG_LEN 64       /* raw r || s, as COSE requires */
-#define LM_SPKI_MAX 128     /* a P-256 SubjectPublicKeyInfo is 91 bytes */
+#define LM_KID_LEN  8
+#define LM_SIG_LEN  64	/* raw r || s, as COSE requires */
+#define LM_SPKI_MAX 128 /* a P-256 SubjectPublicKeyInfo is 91 bytes */
 
 struct lm_key;
 
@@ -42,7 +42,8 @@ int lm_key_has_private(const struct lm_key *k);
 /* Deterministic ECDSA (RFC 6979) over a SHA-256 hash; sig is raw r||s. */
 int lm_key_sign_hash(const struct lm_key *k, const uint8_t hash[32], uint8_t sig[LM_SIG_LEN]);
 /* LM_OK or LM_ERR_BAD_SIGNATURE (other errors: the crypto library failed). */
-int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32], const uint8_t sig[LM_SIG_LEN]);
+int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32],
+		       const uint8_t sig[LM_SIG_LEN]);
 void lm_key_free(struct lm_key *k);
 
 /* SHA-256 of a buffer (the identity of an entry is the hash of its bytes). */

@@ -31,29 +31,30 @@ extern "C" {
 
 enum lm_card_kind {
 	LM_KIND_NONE = 0,
-	LM_KIND_APPLET,   /* our applet (ISO 7816-4, by AID) */
+	LM_KIND_APPLET, /* our applet (ISO 7816-4, by AID) */
 	LM_KIND_NTAG213,
 	LM_KIND_NTAG215,
 	LM_KIND_NTAG216,
-	LM_KIND_IMAGE,    /* the fake transport's image file */
+	LM_KIND_IMAGE, /* the fake transport's image file */
 };
 
 struct lm_card_info {
 	enum lm_card_kind kind;
-	uint8_t uid[10];          /* anticollision UID (NTAG), or empty */
+	uint8_t uid[10]; /* anticollision UID (NTAG), or empty */
 	size_t uid_len;
-	size_t capacity;          /* image bytes the card holds */
-	char reader[128];         /* reader name or connection string */
+	size_t capacity;  /* image bytes the card holds */
+	char reader[128]; /* reader name or connection string */
 };
 
-#define LM_NTAG_TLV_LEN 4     /* FD FF LL LL before the image on NTAG */
+#define LM_NTAG_TLV_LEN 4 /* FD FF LL LL before the image on NTAG */
 
 struct lm_transport;
 
 /* The operations every backend provides (a const table per backend). */
 struct lm_transport_ops {
 	const char *name;
-	/* Open the backend; where = reader name / connection string / file, or NULL for the first. */
+	/* Open the backend; where = reader name / connection string / file, or NULL for the first.
+	 */
 	int (*open)(struct lm_transport *t, const char *where);
 	/* Block until a card is present (timeout_ms < 0: forever); LM_ERR_TIMEOUT. */
 	int (*wait_card)(struct lm_transport *t, int timeout_ms);
@@ -90,8 +91,8 @@ int lm_transport_identify(struct lm_transport *t, struct lm_card_info *info);
  * img must hold info->capacity bytes; *len says how many were read.
  * LM_ERR_NOT_FORMATTED for a card without a Laufmappe image.
  */
-int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info,
-			    uint8_t *img, size_t *len, struct lm_card *card);
+int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			    size_t *len, struct lm_card *card);
 
 /*
  * Append one signed entry (card form): read, plan, write (commit last),

@@ -27,8 +27,8 @@ extern "C" {
 
 #define LM_TRUST_MAX_INST 256
 #define LM_TRUST_NAME_MAX 96
-#define LM_TRUST_MAX 65536          /* longest trust list file, bytes */
-#define LM_CLOCK_SKEW 300           /* seconds of clock skew tolerated */
+#define LM_TRUST_MAX	  65536 /* longest trust list file, bytes */
+#define LM_CLOCK_SKEW	  300	/* seconds of clock skew tolerated */
 
 enum lm_role {
 	LM_ROLE_CITY = 0,
@@ -54,18 +54,18 @@ struct lm_institution {
 	uint8_t spki[LM_SPKI_MAX];
 	size_t spki_len;
 	char name[LM_TRUST_NAME_MAX + 1];
-	uint8_t role;                 /* enum lm_role */
-	uint32_t types;               /* bit t: may sign entry type t */
-	uint32_t valid_from;          /* days; entries dated before fail */
-	uint32_t valid_until;         /* days, inclusive; 0 = no end */
-	uint32_t revoked;             /* days; entries dated on/after fail; 0 = not revoked */
-	struct lm_key *key;           /* parsed from spki, owned */
+	uint8_t role;	      /* enum lm_role */
+	uint32_t types;	      /* bit t: may sign entry type t */
+	uint32_t valid_from;  /* days; entries dated before fail */
+	uint32_t valid_until; /* days, inclusive; 0 = no end */
+	uint32_t revoked;     /* days; entries dated on/after fail; 0 = not revoked */
+	struct lm_key *key;   /* parsed from spki, owned */
 };
 
 struct lm_trust {
 	uint32_t version;
-	uint64_t issued;              /* seconds since the epoch */
-	uint64_t next_update;         /* seconds since the epoch */
+	uint64_t issued;      /* seconds since the epoch */
+	uint64_t next_update; /* seconds since the epoch */
 	size_t n;
 	struct lm_institution inst[LM_TRUST_MAX_INST];
 	uint8_t root_kid[LM_KID_LEN]; /* who signed it (after load) */
@@ -75,7 +75,7 @@ enum lm_verdict {
 	LM_VALID = 0,
 	LM_UNKNOWN_ISSUER,
 	LM_TYPE_NOT_ALLOWED,
-	LM_KEY_NOT_VALID,             /* expired, not yet valid or revoked at the entry's date */
+	LM_KEY_NOT_VALID, /* expired, not yet valid or revoked at the entry's date */
 	LM_BAD_SIGNATURE,
 	LM_WRONG_HOLDER,
 	LM_MALFORMED,
@@ -83,11 +83,11 @@ enum lm_verdict {
 
 struct lm_verify_result {
 	enum lm_verdict verdict;
-	int err;                              /* decode error behind LM_MALFORMED */
-	const struct lm_institution *issuer;  /* set when the signature verified */
-	struct lm_cose cose;                  /* decoded (when not malformed) */
-	struct lm_entry entry;                /* decoded (when not malformed) */
-	uint8_t id[32];                       /* SHA-256 of the entry's bytes */
+	int err;			     /* decode error behind LM_MALFORMED */
+	const struct lm_institution *issuer; /* set when the signature verified */
+	struct lm_cose cose;		     /* decoded (when not malformed) */
+	struct lm_entry entry;		     /* decoded (when not malformed) */
+	uint8_t id[32];			     /* SHA-256 of the entry's bytes */
 };
 
 struct lm_trust *lm_trust_new(void);
@@ -96,20 +96,20 @@ void lm_trust_free(struct lm_trust *t);
 void lm_trust_clear(struct lm_trust *t);
 
 const char *lm_role_name(unsigned role);
-int lm_role_by_name(const char *name); /* -1 when unknown */
-const char *lm_verdict_name(enum lm_verdict v);   /* "valid", "unknown_issuer", ... */
-const char *lm_verdict_text(enum lm_verdict v);   /* a sentence for people */
+int lm_role_by_name(const char *name);		/* -1 when unknown */
+const char *lm_verdict_name(enum lm_verdict v); /* "valid", "unknown_issuer", ... */
+const char *lm_verdict_text(enum lm_verdict v); /* a sentence for people */
 
 /*
  * Load a signed trust list: verify it with the root public key, decode it
  * strictly, and refuse a version below min_version (LM_ERR_ROLLBACK).
  */
-int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len,
-		  const struct lm_key *root, uint32_t min_version);
+int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const struct lm_key *root,
+		  uint32_t min_version);
 
 /* Encode and sign t with the root key (its kid goes in the header). */
-int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root,
-		  uint8_t *out, size_t cap, size_t *len);
+int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root, uint8_t *out, size_t cap,
+		  size_t *len);
 
 /* Add an institution (key given as SPKI DER).  LM_ERR_ARG on a duplicate key. */
 int lm_trust_add(struct lm_trust *t, const uint8_t *spki, size_t spki_len, const char *name,
