@@ -8,6 +8,7 @@ build=${BUILD:-build}
 meson compile -C "$build" >/dev/null || exit 1
 echo "== core (entries, signatures)"
 "$build/bench/bench_core"
+[ -x "$build/bench/bench_cbor" ] && "$build/bench/bench_cbor"
 for b in bench/bench_*.sh; do
 	[ -f "$b" ] || continue
 	echo "== $(basename "$b" .sh)"

@@ -7,8 +7,11 @@
  * REJECT anything that is not deterministically encoded (RFC 8949 §4.2.1),
  * because the SHA-256 of an entry's bytes is its identity everywhere.
  * libcbor accepts non-shortest heads, indefinite lengths and unsorted maps
- * without telling.  The tests use libcbor as an independent decoder of what
- * we write.
+ * without telling.  Measured (bench/bench_cbor): the typical payload takes
+ * 11 heap allocations and ~630 ns with libcbor's cbor_load, none and ~80 ns
+ * here including our field checks; libcbor accepts all four kinds of
+ * non-deterministic input that we must refuse.  The tests use libcbor as an
+ * independent decoder of what we write (tests/unit/test_libcbor.c).
  *
  * The subset: unsigned and negative integers (within int64), byte strings,
  * text strings (valid UTF-8), arrays and maps of definite length.  Tags,
