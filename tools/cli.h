@@ -57,5 +57,6 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 
 extern const struct cli_cmd cli_cmds_core[];
 extern const struct cli_cmd cli_cmds_card[];
+extern const struct cli_cmd cli_cmds_qr[];
 
 #endif /* LM_CLI_H */

@@ -12,9 +12,11 @@
 #include "laufmappe/lm_json.h"
 #include "laufmappe/lm_util.h"
 
+/* Every command table; the dispatcher and the overview walk them in order. */
+static const struct cli_cmd *const tables[] = {cli_cmds_core, cli_cmds_card, cli_cmds_qr};
+
 static const struct cli_cmd *find_cmd(const char *name)
 {
-	const struct cli_cmd *tables[] = {cli_cmds_core, cli_cmds_card};
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (const struct cli_cmd *c = tables[t]; c->name; c++)
 			if (!strcmp(c->name, name))
@@ -210,8 +212,7 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 static void usage_all(FILE *f)
 {
 	fprintf(f, "usage: laufmappe COMMAND [ARGS]   (laufmappe COMMAND --help for details)\n\n");
-	const struct cli_cmd *tables[] = {cli_cmds_core, cli_cmds_card};
-	for (size_t t = 0; t < 2; t++)
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (const struct cli_cmd *c = tables[t]; c->name; c++)
 			fprintf(f, "  %-18s %s\n", c->name, c->help);
 }

@@ -105,6 +105,20 @@ expect 0 "$L" show --json card.img
 expect 1 "$L" verify --trust trust.cose --root root.pem.pub mixed.img
 grep -q "unknown_issuer" out.txt && grep -q "1 of 2 entries valid" out.txt && ok || bad "forged: $(cat out.txt)"
 
+# The paper backup: QR text (as zbarimg prints it) back into a card image.
+for f in entries/*.cose; do
+	echo "QR-Code:LM1:$H:$(basenc --base64url -w0 "$f" | tr -d =)"
+done > qr.txt
+"$L" image new --holder "$H" --capacity 500 --out restored.img
+expect 0 "$L" qr import --trust trust.cose --root root.pem.pub --image restored.img qr.txt
+cmp -s restored.img card.img && ok || bad "restored image differs from the card"
+first=$(head -1 qr.txt)                                    # one changed character:
+c=${first:60:1}; [ "$c" = A ] && c=B || c=A                 # inside the base64 text
+{ echo "${first:0:60}$c${first:61}"; tail -n +2 qr.txt; } > qr-bad.txt
+expect 1 "$L" qr import --trust trust.cose --root root.pem.pub qr-bad.txt
+echo "no backup here" | "$L" qr import --trust trust.cose --root root.pem.pub - >/dev/null 2>&1
+[ $? -eq 1 ] && ok || bad "qr import without LM1 lines"
+
 # Help and usage.
 expect 0 "$L" --help
 expect 0 "$L" verify --help
