@@ -1,0 +1,56 @@
+// api.js - the daemon's HTTP API (docs/api.md), on the same origin.
+
+async function getJson(path) {
+  const res = await fetch(path, { headers: { Accept: 'application/json' } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = new Error((body && body.error && body.error.message) || `HTTP ${res.status}`);
+    err.code = (body && body.error && body.error.code) || `http_${res.status}`;
+    throw err;
+  }
+  return body;
+}
+
+export const getStatus = () => getJson('/api/status');
+export const getReaders = () => getJson('/api/readers');
+export const getCard = (reader) =>
+  getJson(reader ? `/api/card?reader=${encodeURIComponent(reader)}` : '/api/card');
+
+// Append an entry; resolves to {ok, status, body}.  Never throws on an HTTP
+// error: the form turns every answer into a message for the desk.
+export async function appendEntry(reader, entry, token) {
+  let res;
+  try {
+    res = await fetch('/api/card/append', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ reader, entry }),
+    });
+  } catch (e) {
+    return { ok: false, status: 0, body: { error: { code: 'network', message: String(e) } } };
+  }
+  const body = await res.json().catch(() => ({}));
+  return { ok: res.ok, status: res.status, body };
+}
+
+// The QR code (an SVG made by daemon/qr.c) for one entry on a holder's
+// card: its text is "LM1:" holder-hex ":" base64url(entry bytes).
+export const qrUrl = (holder, id) =>
+  `/api/qr?holder=${encodeURIComponent(holder)}&id=${encodeURIComponent(id)}`;
+
+// Server-sent events: tap, removed, error, written.  EventSource reconnects
+// by itself when the daemon restarts.
+export function listen(handlers) {
+  const es = new EventSource('/api/events');
+  for (const [name, fn] of Object.entries(handlers)) {
+    es.addEventListener(name, (ev) => {
+      let data = {};
+      try { data = JSON.parse(ev.data || '{}'); } catch { /* keep {} */ }
+      fn(data);
+    });
+  }
+  return es;
+}

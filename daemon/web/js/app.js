@@ -1,0 +1,178 @@
+// app.js - the desk page: waits for a tap (server-sent events), then shows
+// the folder at a glance, what comes next, and the append form.
+
+import { LANGS, setLang, t, currentLang, fmtTime, translateTree } from './i18n.js';
+import { getStatus, getReaders, getCard, listen } from './api.js';
+import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './render.js';
+import { nextSteps } from './rules.js';
+import { buildForm } from './form.js';
+import { openPrintView, closePrintView } from './print.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  status: null,   // /api/status
+  rules: { rules: [] },
+  reader: null,   // the reader the shown card is on
+  card: null,     // /api/card, or null when no card is shown
+  notice: null,   // {key, vars, kind} a banner about the last event
+};
+
+async function loadRules() {
+  // no-cache: an office updates this file in place (it is data, not code).
+  const res = await fetch('/static/rules/next-steps.json', { cache: 'no-cache' });
+  if (res.ok) state.rules = await res.json();
+}
+
+async function loadCard(reader) {
+  try {
+    const card = await getCard(reader);
+    state.card = card;
+    state.reader = card.reader || reader || null;
+    state.notice = null;
+  } catch (e) {
+    state.card = null;
+    state.notice = { key: errorKey(e.code), vars: { code: e.code }, kind: 'bad' };
+  }
+  render();
+}
+
+function errorKey(code) {
+  const known = ['card_removed', 'no_card', 'no_reader', 'reader_busy', 'unknown_card',
+    'not_formatted', 'timeout', 'no_service', 'card_reset', 'reader_gone'];
+  return known.includes(code) ? `error.${code}` : 'error.other';
+}
+
+function renderTerminal() {
+  const s = state.status;
+  const el = $('terminal');
+  if (!s) { el.replaceChildren(); return; }
+  el.replaceChildren(data(s.institution || ''), ' · ', t(`role.${s.role}`));
+  const banners = [];
+  if (s.trust && s.trust.stale) {
+    banners.push(h('p', { class: 'banner warn', id: 'trust-stale' }, picto('warn'),
+      t('banner.trust_stale', { date: s.trust.next_update || '' })));
+  }
+  return banners;
+}
+
+function renderBanners() {
+  const list = renderTerminal() || [];
+  const c = state.card;
+  if (c && c.error) {
+    // A card pulled away mid-read: what we show may be incomplete.
+    list.push(h('p', { class: 'banner bad', id: 'card-error' }, picto('bad'),
+      t(c.error.code === 'card_removed' ? 'banner.pulled_early' : errorKey(c.error.code),
+        { code: c.error.code })));
+  }
+  if (state.notice) {
+    list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),
+      t(state.notice.key, state.notice.vars || {})));
+  }
+  $('banners').replaceChildren(...list);
+}
+
+function renderNext(card) {
+  const steps = nextSteps(state.rules, card.entries || [], card.read_at ? new Date(card.read_at) : new Date());
+  const list = $('next-list');
+  list.replaceChildren();
+  $('next-none').hidden = steps.length > 0;
+  for (const s of steps) {
+    const because = [
+      ...s.entries.map((e) => fmtEntryRef(e)),
+      ...s.absent.map((ty) => t('next.absent', { type: typeName(ty) })),
+    ];
+    list.append(h('li', { 'data-rule': s.id },
+      h('p', { class: 'step' }, picto('next'), t(s.suggest)),
+      h('p', { class: 'because' }, t('next.because'), ' ', because.join(' · '),
+        ' ', h('span', { class: 'rule-id data' }, `(${s.id}, v${state.rules.version})`))));
+  }
+}
+
+function render() {
+  renderBanners();
+  const card = state.card;
+  const waiting = !card || (!card.holder && !(card.entries || []).length);
+  $('waiting').hidden = !waiting;
+  $('folder').hidden = waiting;
+  if (waiting) return;
+
+  $('holder-slot').replaceChildren(holderPanel(card, currentLang()));
+  const readLine = $('read-line');
+  readLine.replaceChildren(t('card.read_at', { time: fmtTime(card.read_at) }), ' · ',
+    t('card.used', { used: card.used ?? '?', capacity: card.capacity ?? '?' }));
+  const hidden = $('hidden-note');
+  hidden.hidden = !(card.hidden > 0);
+  hidden.replaceChildren(picto('hidden'), t('card.hidden', { n: card.hidden || 0 }));
+
+  renderNext(card);
+
+  const entries = (card.entries || []).filter((e) => e.type !== 'REG');
+  $('timeline-slot').replaceChildren(entries.length
+    ? timeline(entries, card, currentLang())
+    : h('p', { class: 'empty' }, t('entries.none')));
+}
+
+async function switchLang(code) {
+  await setLang(code);
+  renderAll();
+}
+
+function renderAll() {
+  translateTree(document);
+  buildForm($('append'), state.status, () => state.reader, async () => {
+    await loadCard(state.reader);
+  });
+  render();
+}
+
+function onTap(ev) {
+  closePrintView($('print-view'));
+  state.notice = null;
+  loadCard(ev.reader);
+}
+
+function onRemoved(ev) {
+  if (state.reader && ev.reader && ev.reader !== state.reader) return;
+  // Privacy: the folder is shown only while its holder is at the desk.
+  closePrintView($('print-view'));
+  state.card = null;
+  state.notice = { key: 'notice.removed', kind: 'info' };
+  render();
+  buildForm($('append'), state.status, () => state.reader, () => loadCard(state.reader));
+}
+
+function onError(ev) {
+  state.notice = { key: errorKey(ev.code), vars: { code: ev.code }, kind: 'bad' };
+  render();
+}
+
+async function init() {
+  const select = $('lang');
+  select.replaceChildren(...LANGS.map((l) => h('option', { value: l.code, lang: l.code }, l.name)));
+  let lang = 'de';
+  try { lang = new URLSearchParams(location.search).get('lang') || localStorage.getItem('lm-lang') || 'de'; } catch { /* */ }
+  await setLang(lang);
+  select.value = currentLang();
+  select.addEventListener('change', () => switchLang(select.value));
+
+  $('print-btn').addEventListener('click', () => {
+    if (state.card) openPrintView($('print-view'), state.card, () => closePrintView($('print-view')));
+  });
+
+  await loadRules().catch(() => {});
+  try { state.status = await getStatus(); } catch { state.status = null; }
+  renderAll();
+
+  listen({ tap: onTap, removed: onRemoved, error: onError, written: (ev) => loadCard(ev.reader || state.reader) });
+
+  // A card may already lie on a reader when the page opens.
+  try {
+    const readers = await getReaders();
+    const withCard = readers.find((r) => r.state === 'card');
+    if (withCard) await loadCard(withCard.name);
+  } catch { /* the daemon may still be starting; the tap event will come */ }
+  document.body.dataset.ready = '1'; // tests wait for this
+}
+
+init();
