@@ -45,7 +45,7 @@ export async function setLang(code) {
   translateTree(document);
 }
 
-// t('key', {n: 3}) -> the catalog string with {n} replaced.  lang defaults
+// t(KEY, {n: 3}) -> the catalog string with {n} replaced.  lang defaults
 // to the page's language; the print view passes its own per sheet.
 export function t(key, vars = {}, lang = current) {
   const cat = catalogs[lang] || {};

@@ -20,8 +20,7 @@ function sheet(card, lang, withQr) {
       h('h1', {}, picto('folder'), t('print.title', {}, lang)),
       h('p', {}, t('print.printed', {}, lang), ' ', data(fmtDate(new Date().toISOString().slice(0, 10), lang)),
         ' · ', t('holder.id', {}, lang), ' ', data(card.holder || ''))),
-    holderPanel(card, lang),
-    reg ? qr(reg) : null,
+    holderPanel(card, lang, reg ? qr(reg) : null),
     timeline((card.entries || []).filter((e) => e.type !== 'REG'), card, lang, qr),
     h('footer', { class: 'sheet-foot' }, t('print.footer', {}, lang)));
 }

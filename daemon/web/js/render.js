@@ -149,7 +149,7 @@ export function timeline(entries, card, lang, extra = () => null) {
 }
 
 // The holder panel, from the REG entry (name, birth year, evidence level).
-export function holderPanel(card, lang) {
+export function holderPanel(card, lang, extra = null) {
   const reg = (card.entries || []).find((e) => e.type === 'REG');
   const f = (reg && reg.fields) || {};
   const rows = h('dl', { class: 'fields holder-fields' });
@@ -165,7 +165,8 @@ export function holderPanel(card, lang) {
       reg ? badge(reg, lang) : h('p', { class: 'warn' }, picto('warn'), t('holder.no_reg', {}, lang)),
       reg ? warnings(reg, card, lang) : null,
       reg ? issuerLine(reg, lang) : null,
-      reg ? fieldList(reg, lang, ['name', 'birth_year', 'evidence']) : null));
+      reg ? fieldList(reg, lang, ['name', 'birth_year', 'evidence']) : null),
+    extra);
   return panel;
 }
 

@@ -1,0 +1,305 @@
+#!/usr/bin/env node
+// desk.test.mjs - the desk page in headless Chromium against the real
+// laufmapped and a virtual card (lm-vcard) behind a private pcscd.
+// Started by run.sh inside the rig's namespaces (pcscd already running);
+// this script makes the demo folder with the CLI, starts and stops the card
+// and the daemon itself, and drives the page with playwright-core.
+//
+// Environment (set by run.sh): LAUFMAPPE, LAUFMAPPED, LM_VCARD, RIG_PORT,
+// WORK (a scratch dir), SHOTS (where screenshots go), LM_WEB (daemon/web).
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { writeFileSync, readFileSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const L = env.LAUFMAPPE;
+const WORK = env.WORK;
+const SHOTS = env.SHOTS;
+const CAT = (lang) => JSON.parse(readFileSync(join(env.LM_WEB, 'i18n', `${lang}.json`), 'utf8'));
+mkdirSync(SHOTS, { recursive: true });
+
+const cli = (...args) => execFileSync(L, args, { cwd: WORK, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- folder
+// Keys, a trust list and a holder's card, made with the CLI as an office
+// would: the city registers, the VHS and the exam centre sign, and two
+// forgeries are added (an untrusted key; a genuine entry with one signature
+// byte flipped).
+let H;
+const CAPACITY = 1400;
+function makeFolder() {
+  cli('key', 'generate', 'root.pem');
+  for (const k of ['city', 'vhs', 'exam', 'forger']) cli('key', 'generate', `${k}.pem`);
+  cli('trust', 'create', '--root', 'root.pem', '--out', 'trust.cose');
+  cli('trust', 'add', 'trust.cose', '--root', 'root.pem', '--pub', 'city.pem.pub', '--name', 'Stadt Krefeld, Integration', '--role', 'city', '--types', 'REG,MENT,BER');
+  cli('trust', 'add', 'trust.cose', '--root', 'root.pem', '--pub', 'vhs.pem.pub', '--name', 'VHS Krefeld', '--role', 'course_provider', '--types', 'EOK,IK,BSK');
+  cli('trust', 'add', 'trust.cose', '--root', 'root.pem', '--pub', 'exam.pem.pub', '--name', 'telc Pruefzentrum Krefeld', '--role', 'exam_centre', '--types', 'DTZ,LID,DTB');
+  H = cli('holder', 'new').trim();
+  cli('image', 'new', '--holder', H, '--capacity', String(CAPACITY), '--out', 'card.img');
+  const issue = (key, type, out, ...sets) => {
+    cli('issue', '--key', key, '--holder', H, '--type', type, '--date', '2026-11-20', ...sets.flatMap((s) => ['--set', s]), '--out', out);
+    cli('image', 'append', 'card.img', out);
+  };
+  issue('city.pem', 'REG', 'reg.cose', 'name=Amina Yousef', 'birth_year=1998', 'evidence=document_checked', 'qualification=vocational');
+  issue('vhs.pem', 'IK', 'ik.cose', 'subtype=general', 'planned=700', 'attended=700', 'status=done');
+  issue('exam.pem', 'DTZ', 'dtz.cose', 'dtz=b1', 'listen_read=38', 'writing=16', 'speaking=81');
+  issue('exam.pem', 'LID', 'lid.cose', 'score=27');
+  issue('forger.pem', 'DTB', 'forged.cose', 'level=c1');
+  // A genuine exam entry altered after signing: its last signature byte flips.
+  cli('issue', '--key', 'exam.pem', '--holder', H, '--type', 'DTB', '--date', '2026-11-21', '--set', 'level=b2', '--out', 'altered.cose');
+  const altered = readFileSync(join(WORK, 'altered.cose'));
+  altered[altered.length - 1] ^= 0x01;
+  writeFileSync(join(WORK, 'altered.cose'), altered);
+  cli('image', 'append', 'card.img', 'altered.cose');
+}
+
+// The lm-vcard memory file: the 1024-byte journal (idle), then the image
+// (docs/applet.md, "NVM layout").
+function makeMemory(image, mem) {
+  writeFileSync(mem, Buffer.concat([Buffer.alloc(1024), readFileSync(image)]));
+}
+const imageOf = (mem) => readFileSync(mem).subarray(1024);
+
+// ---------------------------------------------------------------- card
+let card = null;
+async function tap(mem) {
+  assert.equal(card, null, 'a card is already on the reader');
+  const log = openSync(join(WORK, 'card.log'), 'a');
+  card = spawn(env.LM_VCARD, ['--memory', mem, '--port', env.RIG_PORT], { stdio: ['ignore', log, log] });
+}
+async function removeCard() {
+  if (!card) return;
+  const c = card;
+  card = null;
+  const done = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  await done;
+  await sleep(300);
+}
+
+// ---------------------------------------------------------------- daemon
+let daemon = null;
+let base = null;
+const TOKEN = 'desk-test-token-0123456789';
+let port = 18080;
+async function startDaemon(role, { key = 'city.pem', write = true } = {}) {
+  port++;
+  const conf = join(WORK, `laufmapped-${role}.conf`);
+  writeFileSync(join(WORK, 'token'), `${TOKEN}\n`);
+  writeFileSync(conf, daemonConfig({ role, key: write ? key : null, port }));
+  const log = openSync(join(WORK, `laufmapped-${role}.log`), 'a');
+  daemon = spawn(env.LAUFMAPPED, ['-d', '-c', conf], { stdio: ['ignore', log, log] });
+  base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${base}/api/status`)).ok) return; } catch { /* not yet */ }
+    await sleep(100);
+  }
+  throw new Error(`laufmapped did not answer; see ${WORK}/laufmapped-${role}.log`);
+}
+async function stopDaemon() {
+  if (!daemon) return;
+  const d = daemon;
+  daemon = null;
+  const done = new Promise((r) => d.once('exit', r));
+  d.kill('SIGTERM');
+  await done;
+}
+
+// The daemon's config file (docs/laufmapped.conf.md / docs/api.md).
+function daemonConfig({ role, key, port: p }) {
+  return [
+    `listen = 127.0.0.1:${p}`,
+    `web_root = ${env.LM_WEB}`,
+    `institution = ${role === 'city' ? 'Stadt Krefeld, Integration' : 'Autohaus Beispiel GmbH'}`,
+    `role = ${role}`,
+    `root_key = ${join(WORK, 'root.pem.pub')}`,
+    `trust_list = ${join(WORK, 'trust.cose')}`,
+    key ? `signing_key = ${join(WORK, key)}` : '',
+    `token_file = ${join(WORK, 'token')}`,
+    `database = ${join(WORK, `cache-${role}.db`)}`,
+    'readers = pcsc',
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------- browser
+let browser;
+let page;
+async function newPage(lang = 'en') {
+  if (page) await page.close();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${base}/?lang=${lang}`);
+  await page.waitForSelector('body[data-ready]');
+}
+const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const missing = () => page.evaluate(() => [...window.lmMissing]);
+
+before(async () => {
+  makeFolder();
+  makeMemory(join(WORK, 'card.img'), join(WORK, 'card.mem'));
+  browser = await chromium.launch({
+    executablePath: env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--disable-sync',
+      `--user-data-dir=${join(WORK, 'chromium-profile')}`],
+  });
+  await startDaemon('city');
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await removeCard();
+  await stopDaemon();
+});
+
+const en = CAT('en');
+
+test('tap: the page shows the holder, the entries with badges and a next step', async () => {
+  await newPage('en');
+  await page.waitForSelector('#waiting:not([hidden])');
+  await shot('01-waiting');
+  await tap(join(WORK, 'card.mem'));
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  assert.equal(await page.textContent('#holder-name'), 'Amina Yousef');
+  await page.waitForSelector('.entry[data-type="DTZ"]');
+  const ok = await page.locator('.entry[data-verdict="valid"] .badge.ok').count();
+  assert.ok(ok >= 3, `verified badges: ${ok}`);
+  assert.equal(await page.textContent('.entry[data-type="IK"] .badge'), en['verdict.valid']);
+  assert.match(await page.textContent('.entry[data-type="IK"] .issuer'), /VHS Krefeld/);
+  // DTZ B1 and LID passed -> R6; a vocational qualification -> R9.
+  const rules = await page.$$eval('#next-list li', (lis) => lis.map((li) => li.dataset.rule));
+  assert.ok(rules.includes('R6') && rules.includes('R9'), `next steps: ${rules}`);
+  const because = await page.textContent('#next-list li[data-rule="R6"] .because');
+  assert.match(because, /German test for immigrants/);
+  assert.deepEqual(await missing(), []);
+  await shot('02-tap');
+});
+
+test('forged entries show as not verified, and the page says why', async () => {
+  const forged = page.locator('.entry[data-verdict="unknown_issuer"]');
+  assert.equal(await forged.count(), 1);
+  assert.equal(await forged.locator('.badge.bad').textContent(), en['verdict.not_verified']);
+  assert.equal((await forged.locator('.why').textContent()).trim(), en['why.unknown_issuer']);
+  const altered = page.locator('.entry[data-verdict="bad_signature"]');
+  assert.equal(await altered.count(), 1);
+  assert.equal((await altered.locator('.why').textContent()).trim(), en['why.bad_signature']);
+  // Nothing unverified looks verified: no green badge, another icon and colour.
+  assert.equal(await page.locator('.entry:not([data-verdict="valid"]) .badge.ok').count(), 0);
+  const colours = await page.$$eval('.entry .badge', (bs) => [...new Set(bs.map((b) => getComputedStyle(b).color))]);
+  assert.equal(colours.length, 2);
+  await page.locator('.entry[data-verdict="unknown_issuer"]').scrollIntoViewIfNeeded();
+  await shot('03-forged');
+});
+
+test('Arabic: right to left, every visible string translated', async () => {
+  await page.selectOption('#lang', 'ar');
+  await page.waitForFunction(() => document.documentElement.lang === 'ar');
+  assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
+  assert.deepEqual(await missing(), [], 'catalog keys missing in ar');
+  const ar = CAT('ar');
+  // No English UI string may remain visible (card data like names is exempt).
+  const english = Object.entries(en).filter(([k, v]) => typeof v === 'string' && v.length > 3 && ar[k] !== v).map(([, v]) => v);
+  const visible = await page.evaluate(() => {
+    const out = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || el.closest('.data, option, script') || !el.checkVisibility()) continue;
+      out.push(n.textContent.trim());
+    }
+    return out;
+  });
+  for (const text of visible) assert.ok(!english.includes(text), `untranslated on the Arabic page: "${text}"`);
+  assert.ok(visible.includes(ar['verdict.valid']));
+  // Mirrored: the holder pictogram sits to the right of the name.
+  const pic = await page.locator('.holder > .picto').boundingBox();
+  const name = await page.locator('#holder-name').boundingBox();
+  assert.ok(pic.x > name.x, 'holder pictogram is on the right in RTL');
+  await shot('04-arabic');
+  await page.selectOption('#lang', 'en');
+  await page.waitForFunction(() => document.documentElement.dir === 'ltr');
+});
+
+test('print view: one A4 sheet per language, QR codes decode to entries laufmappe verifies', async () => {
+  await page.click('#print-btn');
+  await page.waitForSelector('.sheet[data-lang="en"]');
+  await page.check('.lang-choice input[value="uk"]');
+  await page.waitForSelector('.sheet[data-lang="uk"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('.sheet img')].every((i) => i.complete && i.naturalWidth > 0));
+  await shot('05-print-view');
+  await page.emulateMedia({ media: 'print' });
+  await page.pdf({ path: join(SHOTS, 'print.pdf'), format: 'A4', printBackground: true });
+  await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(await missing(), []);
+
+  const qr = page.locator('.sheet[data-lang="en"] .entry[data-type="DTZ"] .qr img');
+  const png = join(WORK, 'qr-dtz.png');
+  await qr.screenshot({ path: png });
+  const text = execFileSync('zbarimg', ['-q', '--raw', png], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const m = text.match(/^LM1:([0-9a-f]{32}):([A-Za-z0-9_-]+)$/);
+  assert.ok(m, `QR text: ${text}`);
+  assert.equal(m[1], H);
+  writeFileSync(join(WORK, 'from-qr.cose'), Buffer.from(m[2], 'base64url'));
+  cli('verify', '--trust', 'trust.cose', '--root', 'root.pem.pub', '--holder', H, 'from-qr.cose');
+  // The lead's importer reads the same text (zbarimg's own format).
+  writeFileSync(join(WORK, 'qr.txt'), `QR-Code:${text}\n`);
+  cli('qr', 'import', '--trust', 'trust.cose', '--root', 'root.pem.pub', 'qr.txt');
+  await page.click('#print-close');
+});
+
+test('append from the page writes to the card; the CLI reads it back', async () => {
+  await page.waitForSelector('#append-form');
+  assert.deepEqual(await page.$$eval('#f-type option', (os) => os.map((o) => o.value)), ['BER', 'MENT']);
+  // A wrong token first: refused, in plain words.
+  await page.selectOption('#f-type', 'BER');
+  await page.selectOption('#f-service', 'job_counselling');
+  await page.fill('#f-next', '2026-12-03');
+  await page.fill('#f-token', 'wrong');
+  await page.click('#append-form button[type=submit]');
+  await page.waitForSelector('.form-result.bad');
+  assert.equal(await page.textContent('.form-result'), en['form.err.unauthorized']);
+  await page.fill('#f-token', TOKEN);
+  await page.click('#append-form button[type=submit]');
+  await page.waitForSelector('.form-result.ok', { timeout: 15000 });
+  assert.equal(await page.textContent('.form-result'), en['form.ok']);
+  await page.waitForSelector('.entry[data-type="BER"][data-verdict="valid"]', { timeout: 10000 });
+  await shot('06-appended');
+  await removeCard();
+  writeFileSync(join(WORK, 'after.img'), imageOf(join(WORK, 'card.mem')));
+  const v = JSON.parse(execFileSync(L, ['verify', '--json', '--trust', 'trust.cose', '--root', 'root.pem.pub', 'after.img'],
+    { cwd: WORK, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+  const ber = v.entries.find((e) => e.type === 'BER');
+  assert.ok(ber, 'BER entry on the card');
+  assert.equal(ber.verdict, 'valid');
+  assert.equal(ber.fields.service, 'job_counselling');
+  assert.equal(ber.fields.next, '2026-12-03');
+});
+
+test('card removed: the folder disappears from the page', async () => {
+  await page.waitForSelector('#waiting:not([hidden])', { timeout: 10000 });
+  assert.equal(await page.locator('#holder-name').count(), 0);
+});
+
+test('a role that may not write sees no form and cannot append', async () => {
+  await stopDaemon();
+  await startDaemon('employer', { write: false });
+  await newPage('de');
+  await tap(join(WORK, 'card.mem'));
+  await page.waitForSelector('#folder:not([hidden])', { timeout: 15000 });
+  assert.equal(await page.locator('#append-form').count(), 0);
+  assert.ok(await page.locator('#append').isHidden());
+  const res = await fetch(`${base}/api/card/append`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ entry: { type: 'BER', date: '2026-11-25', fields: { service: 'other' } } }),
+  });
+  assert.ok([401, 403].includes(res.status), `append as employer: HTTP ${res.status}`);
+  assert.deepEqual(await missing(), []);
+  await shot('07-employer');
+  await removeCard();
+});

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// test_catalogs.mjs - every string key the desk page can ask for exists in
+// every language, and daemon/web/i18n/*.json are in sync with po/*.po.
+//   node tests/browser/test_catalogs.mjs
+// Keys come from three places: literal t('...') calls and data-i18n
+// attributes in daemon/web, the vocabulary (types, fields, enum values,
+// kinds), and the rules file (suggest keys).  Roles and verdicts are listed
+// here from lib/src/trust.c.
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const web = join(root, 'daemon', 'web');
+const { FIELDS, TYPES, KINDS, codeOf } = await import(join(web, 'js', 'vocab.js'));
+let failures = 0;
+const fail = (msg) => { failures++; console.error(`FAIL: ${msg}`); };
+
+// 1. The generated catalogs match the .po files.
+const tmp = mkdtempSync(join(tmpdir(), 'lm-i18n-'));
+execFileSync('node', [join(root, 'po', 'po2json.mjs'), tmp]);
+for (const f of readdirSync(tmp)) {
+  if (readFileSync(join(tmp, f), 'utf8') !== readFileSync(join(web, 'i18n', f), 'utf8')) {
+    fail(`daemon/web/i18n/${f} is out of date: run node po/po2json.mjs`);
+  }
+}
+rmSync(tmp, { recursive: true });
+
+// 2. msgfmt accepts every .po file (syntax, header, format).
+for (const f of readdirSync(join(root, 'po')).filter((n) => n.endsWith('.po'))) {
+  try {
+    execFileSync('msgfmt', ['--check', '-o', '/dev/null', join(root, 'po', f)], { stdio: 'pipe' });
+  } catch (e) {
+    if (e.code === 'ENOENT') { console.log('msgfmt missing: .po syntax not checked'); break; }
+    fail(`msgfmt --check ${f}: ${e.stderr}`);
+  }
+}
+
+// 3. Every key the page can use is in every catalog.
+const keys = new Set();
+const src = readdirSync(join(web, 'js')).map((f) => readFileSync(join(web, 'js', f), 'utf8')).join('\n') +
+  readFileSync(join(web, 'index.html'), 'utf8');
+for (const m of src.matchAll(/\bt\('([a-z0-9_.]+)'/g)) keys.add(m[1]);
+for (const m of src.matchAll(/\bkey: '([a-z0-9_.]+)'/g)) keys.add(m[1]);
+for (const m of src.matchAll(/'((?:form\.err|error|banner|notice)\.[a-z0-9_]+)'/g)) keys.add(m[1]);
+for (const m of src.matchAll(/data-i18n="([a-z0-9_.]+)"/g)) keys.add(m[1]);
+for (const ty of Object.keys(TYPES)) keys.add(`type.${ty}`);
+for (const [name, def] of Object.entries(FIELDS)) {
+  keys.add(`field.${name}`);
+  if (def.kind === 'enum' && name !== 'test_lang') {
+    for (const v of def.values) if (!codeOf(name, v)) keys.add(`enum.${name}.${v}`);
+  }
+}
+for (const k of KINDS) keys.add(`kind.${k.id}`);
+keys.add('kind.other');
+for (const r of ['city', 'course_provider', 'exam_centre', 'bamf', 'university', 'ihk', 'hwk',
+  'state_authority', 'training_provider', 'employer', 'zab', 'agentur', 'jobcenter',
+  'counselling', 'association']) keys.add(`role.${r}`);
+for (const v of ['unknown_issuer', 'type_not_allowed', 'key_not_valid', 'bad_signature',
+  'wrong_holder', 'malformed', 'stale']) keys.add(`why.${v}`);
+const rules = JSON.parse(readFileSync(join(web, 'rules', 'next-steps.json'), 'utf8'));
+assert.equal(typeof rules.version, 'number', 'rules file has a numeric version');
+for (const r of rules.rules) keys.add(r.suggest);
+
+const langs = readFileSync(join(root, 'po', 'LINGUAS'), 'utf8').split('\n')
+  .filter((l) => !l.startsWith('#')).join(' ').split(/\s+/).filter(Boolean);
+assert.deepEqual(langs.sort(), ['ar', 'de', 'en', 'fa', 'tr', 'uk']);
+for (const lang of langs) {
+  const cat = JSON.parse(readFileSync(join(web, 'i18n', `${lang}.json`), 'utf8'));
+  for (const k of keys) if (!cat[k]) fail(`${lang}: missing key ${k}`);
+  // Placeholders must survive translation.
+  const en = JSON.parse(readFileSync(join(web, 'i18n', 'en.json'), 'utf8'));
+  for (const k of keys) {
+    const want = (en[k] || '').match(/\{\w+\}/g) || [];
+    for (const ph of want) if (cat[k] && !cat[k].includes(ph)) fail(`${lang}: ${k} lacks ${ph}`);
+  }
+}
+console.log(`${keys.size} keys checked in ${langs.length} languages`);
+process.exit(failures ? 1 : 0);
