@@ -95,7 +95,11 @@ function render() {
   const waiting = !card || (!card.holder && !(card.entries || []).length);
   $('waiting').hidden = !waiting;
   $('folder').hidden = waiting;
-  if (waiting) return;
+  if (waiting) {
+    // Privacy: without the card nothing of the folder stays in the page.
+    for (const id of ['holder-slot', 'read-line', 'next-list', 'timeline-slot']) $(id).replaceChildren();
+    return;
+  }
 
   $('holder-slot').replaceChildren(holderPanel(card, currentLang()));
   const readLine = $('read-line');

@@ -9,7 +9,9 @@ import { h, data, picto, shortId, timeline, holderPanel } from './render.js';
 import { qrUrl } from './api.js';
 
 function sheet(card, lang, withQr) {
-  const qr = (e) => (withQr && e.id && e.verdict !== 'malformed'
+  // Only verified entries get a QR code: the paper backup is for restoring,
+  // and a forged entry would only be refused again at import.
+  const qr = (e) => (withQr && e.id && e.verdict === 'valid'
     ? h('figure', { class: 'qr' },
       h('img', { src: qrUrl(card.holder, e.id), alt: t('print.qr_alt', {}, lang), width: 120, height: 120 }),
       h('figcaption', {}, data(e.type), ' ', data(e.id.slice(0, 8))))
