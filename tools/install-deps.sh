@@ -33,6 +33,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # pcscd must not be running as a system service during tests (they start
 # their own, isolated); Debian starts it by socket activation on demand only.
-if [ ! -d tests/interop/node_modules/cose-js ]; then
-	(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages pinned by lock files: cose-js (interop), playwright-core (browser tests).
+for d in tests/interop tests/browser; do
+	if [ -f "$d/package-lock.json" ] && [ ! -d "$d/node_modules" ]; then
+		(cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+done
