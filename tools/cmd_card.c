@@ -1,9 +1,381 @@
 /*
- * cmd_card.c - commands that talk to a card through a reader (PC/SC, libnfc).
- * Filled by the transport work (issues 3 and 4).
+ * cmd_card.c - commands that talk to a card through a reader: PC/SC (the
+ * default), libnfc (--nfc CONNSTRING) or any transport spec (--transport
+ * SPEC, e.g. "fake:IMAGE" for tests).  Every failure says what happened
+ * and what to do next, in one sentence.
  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli.h"
+#include "laufmappe/lm_cose.h"
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_json.h"
+#include "laufmappe/lm_transport.h"
+#include "laufmappe/lm_util.h"
+
+/* What to tell people for the errors a reader can give. */
+static const char *advice(int err)
+{
+	switch (err) {
+	case LM_ERR_NO_SERVICE:
+		return "pcscd is not running: start it (systemctl start pcscd) and try again";
+	case LM_ERR_SERVICE_GONE:
+		return "pcscd stopped during the operation: start it and tap again";
+	case LM_ERR_NO_READER: return "no reader found: plug it in (or check --reader / --nfc)";
+	case LM_ERR_READER_GONE: return "the reader was unplugged: plug it in and tap again";
+	case LM_ERR_NO_CARD:
+		return "no card on the reader: put the card on it (or use --wait SECONDS)";
+	case LM_ERR_CARD_REMOVED:
+		return "the card was taken away too early: the card still holds what it held "
+		       "before; put it back and try again";
+	case LM_ERR_CARD_RESET: return "another program reset the card: try again";
+	case LM_ERR_READER_BUSY:
+		return "another program or driver holds the reader: close it and try again";
+	case LM_ERR_UNKNOWN_CARD:
+		return "this card is neither a Laufmappe applet card nor an NTAG213/215/216";
+	case LM_ERR_NOT_FORMATTED:
+		return "the card holds no Laufmappe yet: laufmappe card format --holder ID";
+	case LM_ERR_CARD_FULL:
+		return "the card is full: nothing was written; the entry stays in the office cache";
+	case LM_ERR_WRITE_REFUSED:
+		return "the card refused the write (locked or password-protected)";
+	case LM_ERR_READBACK:
+		return "the card does not read back what was written: check it with card read";
+	case LM_ERR_UNSUPPORTED: return "this build has no such transport";
+	default: return NULL;
+	}
+}
+
+static int card_fail(const char *what, int err)
+{
+	const char *a = advice(err);
+	fprintf(stderr, "laufmappe: %s: %s%s%s\n", what, lm_strerror(err), a ? "; " : "",
+		a ? a : "");
+	return EXIT_FAIL;
+}
+
+/* Options every card command shares. */
+struct card_opts {
+	char spec[512];
+	int wait_s;
+	int json;
+	int force;
+	const char *trust, *root, *holder, *kind;
+};
+
+enum {
+	OPT_READER = 1000,
+	OPT_NFC,
+	OPT_TRANSPORT,
+	OPT_WAIT,
+	OPT_JSON,
+	OPT_TRUST,
+	OPT_ROOT,
+	OPT_HOLDER,
+	OPT_KIND,
+	OPT_FORCE,
+	OPT_YES
+};
+
+static const struct option card_options[] = {
+	{"reader", 1, 0, OPT_READER},
+	{"nfc", 1, 0, OPT_NFC},
+	{"transport", 1, 0, OPT_TRANSPORT},
+	{"wait", 1, 0, OPT_WAIT},
+	{"json", 0, 0, OPT_JSON},
+	{"trust", 1, 0, OPT_TRUST},
+	{"root", 1, 0, OPT_ROOT},
+	{"holder", 1, 0, OPT_HOLDER},
+	{"kind", 1, 0, OPT_KIND},
+	{"force", 0, 0, OPT_FORCE},
+	{"yes", 0, 0, OPT_YES},
+	{0, 0, 0, 0},
+};
+
+/* Parse the shared options; returns the index of the first operand or -1. */
+static int parse_card_opts(int argc, char **argv, struct card_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->spec, sizeof(o->spec), "pcsc");
+	int c;
+	while ((c = getopt_long(argc, argv, "", card_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_READER: snprintf(o->spec, sizeof(o->spec), "pcsc:%s", optarg); break;
+		case OPT_NFC: snprintf(o->spec, sizeof(o->spec), "nfc:%s", optarg); break;
+		case OPT_TRANSPORT: snprintf(o->spec, sizeof(o->spec), "%s", optarg); break;
+		case OPT_WAIT: o->wait_s = atoi(optarg); break;
+		case OPT_JSON: o->json = 1; break;
+		case OPT_TRUST: o->trust = optarg; break;
+		case OPT_ROOT: o->root = optarg; break;
+		case OPT_HOLDER: o->holder = optarg; break;
+		case OPT_KIND: o->kind = optarg; break;
+		case OPT_FORCE:
+		case OPT_YES: o->force = 1; break;
+		default: return -1;
+		}
+	}
+	return optind;
+}
+
+/* Open the transport, wait for a card, identify it.  Prints why on failure. */
+static int connect_card(const struct card_opts *o, struct lm_transport **t,
+			struct lm_card_info *info)
+{
+	int err = lm_transport_open(o->spec, t);
+	if (err)
+		return card_fail(o->spec, err);
+	err = lm_transport_wait_card(*t, o->wait_s > 0 ? o->wait_s * 1000 : 0);
+	if (!err)
+		err = lm_transport_identify(*t, info);
+	if (err) {
+		lm_transport_close(*t);
+		*t = NULL;
+		return card_fail("card", err);
+	}
+	return 0;
+}
+
+static int cmd_card_list_readers(int argc, char **argv)
+{
+	struct card_opts o;
+	if (parse_card_opts(argc, argv, &o) != argc)
+		return cli_usage(argv[0]);
+	struct lm_transport *t;
+	int err = lm_transport_open(o.spec, &t);
+	if (err)
+		return card_fail(o.spec, err);
+	/* One transport is one reader; say which, and what lies on it. */
+	struct lm_card_info info;
+	err = lm_transport_wait_card(t, 0);
+	if (!err)
+		err = lm_transport_identify(t, &info);
+	if (o.json) {
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "transport",
+				       json_object_new_string(lm_transport_name(t)));
+		json_object_object_add(r, "reader",
+				       json_object_new_string(err ? o.spec : info.reader));
+		json_object_object_add(
+			r, "card",
+			json_object_new_string(err ? "none" : lm_card_kind_name(info.kind)));
+		if (err)
+			json_object_object_add(r, "error", json_object_new_string(lm_errname(err)));
+		cli_print_json(r);
+		json_object_put(r);
+	} else {
+		printf("%s  %s  %s\n", lm_transport_name(t), err ? o.spec : info.reader,
+		       err ? lm_strerror(err) : lm_card_kind_name(info.kind));
+	}
+	lm_transport_close(t);
+	/* No card is an answer, not a failure; no reader or no pcscd is. */
+	return (err && err != LM_ERR_NO_CARD && err != LM_ERR_TIMEOUT) ? card_fail("readers", err)
+								       : 0;
+}
+
+static int cmd_card_read(int argc, char **argv)
+{
+	struct card_opts o;
+	if (parse_card_opts(argc, argv, &o) != argc || (!o.trust != !o.root))
+		return cli_usage(argv[0]);
+	struct lm_trust *trust = NULL;
+	if (o.trust && cli_load_trust(o.trust, o.root, 0, &trust))
+		return EXIT_FAIL;
+	struct lm_transport *t;
+	struct lm_card_info info;
+	int rc = connect_card(&o, &t, &info);
+	if (rc) {
+		lm_trust_free(trust);
+		return rc;
+	}
+	uint8_t *img = calloc(1, info.capacity);
+	size_t len = 0;
+	struct lm_card card;
+	int err = img ? lm_transport_read_image(t, &info, img, &len, &card) : LM_ERR_NOMEM;
+	lm_transport_close(t);
+	if (err) {
+		rc = card_fail("card read", err);
+	} else if (trust) {
+		rc = cli_report_image(trust, img, len, info.capacity, o.json, 14 * 86400);
+	} else {
+		/* Without a trust list: the entries as stored, nothing verified. */
+		size_t off = 0, elen, n = 0;
+		const uint8_t *e;
+		char hh[2 * LM_HOLDER_LEN + 1];
+		lm_hex_encode(card.holder, LM_HOLDER_LEN, hh);
+		json_object *arr = json_object_new_array();
+		while ((err = lm_card_next(&card, &off, &e, &elen)) == LM_OK) {
+			struct lm_cose c;
+			struct lm_entry en;
+			json_object *j = lm_entry_decode(e, elen, &c, &en) == LM_OK
+						 ? lm_json_entry(&en)
+						 : json_object_new_object();
+			json_object_array_add(arr, j);
+			if (!o.json)
+				printf("%3zu  %s %s %s\n", ++n,
+				       json_object_get_string(json_object_object_get(j, "type")),
+				       json_object_get_string(json_object_object_get(j, "date")),
+				       json_object_to_json_string_ext(
+					       json_object_object_get(j, "fields"),
+					       JSON_C_TO_STRING_PLAIN));
+		}
+		if (o.json) {
+			json_object *r = json_object_new_object();
+			json_object_object_add(
+				r, "kind", json_object_new_string(lm_card_kind_name(info.kind)));
+			json_object_object_add(r, "holder", json_object_new_string(hh));
+			json_object_object_add(r, "capacity",
+					       json_object_new_int64((int64_t)info.capacity));
+			json_object_object_add(r, "used", json_object_new_int64((int64_t)len));
+			json_object_object_add(r, "entries", arr);
+			cli_print_json(r);
+			json_object_put(r);
+		} else {
+			json_object_put(arr);
+			printf("%s card, holder %s, %zu of %zu bytes used (not verified: give "
+			       "--trust "
+			       "and --root)\n",
+			       lm_card_kind_name(info.kind), hh, len, info.capacity);
+		}
+		rc = err == 1 ? 0 : card_fail("card log", err);
+	}
+	free(img);
+	lm_trust_free(trust);
+	return rc;
+}
+
+static int cmd_card_format(int argc, char **argv)
+{
+	struct card_opts o;
+	if (parse_card_opts(argc, argv, &o) != argc || !o.holder)
+		return cli_usage(argv[0]);
+	uint8_t holder[LM_HOLDER_LEN];
+	if (!strcmp(o.holder, "random")) {
+		int err = lm_random(holder, sizeof(holder));
+		if (err)
+			return cli_fail("holder id", err);
+	} else if (cli_parse_holder(o.holder, holder)) {
+		return EXIT_USAGE;
+	}
+	struct lm_transport *t;
+	struct lm_card_info info;
+	int rc = connect_card(&o, &t, &info);
+	if (rc)
+		return rc;
+	if (o.kind && strcmp(o.kind, lm_card_kind_name(info.kind)) != 0) {
+		fprintf(stderr, "laufmappe: the card on the reader is %s, not %s\n",
+			lm_card_kind_name(info.kind), o.kind);
+		lm_transport_close(t);
+		return EXIT_FAIL;
+	}
+	/* A card that already holds a Laufmappe is only overwritten on request. */
+	uint8_t hdr[LM_CARD_HEADER_LEN];
+	size_t need;
+	int err = lm_transport_read(t, 0, hdr, sizeof(hdr));
+	if (!err && lm_card_header_need(hdr, sizeof(hdr), &need) == LM_OK && !o.force) {
+		fprintf(stderr, "laufmappe: the card already holds a Laufmappe: wipe it first "
+				"(card wipe) or give --force\n");
+		lm_transport_close(t);
+		return EXIT_FAIL;
+	}
+	if (!err && o.force)
+		err = lm_transport_wipe(t);
+	if (!err)
+		err = lm_transport_format(t, &info, holder);
+	lm_transport_close(t);
+	if (err)
+		return card_fail("card format", err);
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	printf("%s\n", hh);
+	fprintf(stderr, "formatted the %s card for holder %s: %zu bytes for entries\n",
+		lm_card_kind_name(info.kind), hh, info.capacity - LM_CARD_HEADER_LEN);
+	return 0;
+}
+
+static int cmd_card_append(int argc, char **argv)
+{
+	struct card_opts o;
+	int first = parse_card_opts(argc, argv, &o);
+	if (first != argc - 1)
+		return cli_usage(argv[0]);
+	uint8_t *ent;
+	size_t elen;
+	if (cli_read_file(argv[first], LM_ENTRY_MAX, &ent, &elen))
+		return EXIT_FAIL;
+	struct lm_cose cose;
+	int err = lm_cose_decode(ent, elen, &cose);
+	if (err) {
+		free(ent);
+		return cli_fail(argv[first], err);
+	}
+	struct lm_transport *t;
+	struct lm_card_info info;
+	int rc = connect_card(&o, &t, &info);
+	if (rc) {
+		free(ent);
+		return rc;
+	}
+	uint8_t *img = calloc(1, info.capacity), bare[LM_ENTRY_MAX];
+	size_t len, blen;
+	struct lm_card card;
+	err = img ? lm_transport_read_image(t, &info, img, &len, &card) : LM_ERR_NOMEM;
+	if (!err && cose.hint && memcmp(cose.hint, card.holder, LM_HOLDER_LEN) != 0)
+		err = LM_ERR_HOLDER;
+	/* Cards carry entries without the hint: the card header names the holder. */
+	if (!err)
+		err = lm_cose_encode_bare(&cose, bare, sizeof(bare), &blen);
+	if (!err)
+		err = lm_transport_append(t, &info, bare, blen);
+	lm_transport_close(t);
+	free(img);
+	free(ent);
+	if (err)
+		return card_fail("card append", err);
+	fprintf(stderr, "appended %zu bytes to the %s card, read back and checked\n", blen,
+		lm_card_kind_name(info.kind));
+	return 0;
+}
+
+static int cmd_card_wipe(int argc, char **argv)
+{
+	struct card_opts o;
+	if (parse_card_opts(argc, argv, &o) != argc)
+		return cli_usage(argv[0]);
+	if (!o.force) {
+		fprintf(stderr,
+			"laufmappe: card wipe erases every entry on the card: give --yes\n");
+		return EXIT_USAGE;
+	}
+	struct lm_transport *t;
+	struct lm_card_info info;
+	int rc = connect_card(&o, &t, &info);
+	if (rc)
+		return rc;
+	int err = lm_transport_wipe(t);
+	lm_transport_close(t);
+	if (err)
+		return card_fail("card wipe", err);
+	fprintf(stderr, "wiped the %s card\n", lm_card_kind_name(info.kind));
+	return 0;
+}
+
+#define READER_OPTS "[--reader NAME | --nfc CONNSTRING | --transport SPEC] [--wait SECONDS]"
 
 const struct cli_cmd cli_cmds_card[] = {
+	{"card list-readers", cmd_card_list_readers, READER_OPTS " [--json]",
+	 "Show the reader and what card lies on it."},
+	{"card read", cmd_card_read, READER_OPTS " [--trust TRUST --root ROOT.pub] [--json]",
+	 "Read the card; with a trust list, verify every entry (exit 0 only if all are valid)."},
+	{"card format", cmd_card_format,
+	 "--holder ID|random [--kind applet|ntag213|ntag215|ntag216] [--force] " READER_OPTS,
+	 "Write an empty Laufmappe for a holder; prints the holder id."},
+	{"card append", cmd_card_append, READER_OPTS " ENTRY",
+	 "Append a signed entry: one commit, then read back and compared."},
+	{"card wipe", cmd_card_wipe, "--yes " READER_OPTS,
+	 "Erase the Laufmappe and every entry on the card."},
 	{NULL, NULL, NULL, NULL},
 };

@@ -173,3 +173,8 @@ int lm_transport_wipe(struct lm_transport *t)
 {
 	return t->ops->wipe(t);
 }
+
+int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+{
+	return t->ops->read(t, off, buf, len);
+}

@@ -43,7 +43,7 @@ struct lm_card_info {
 	uint8_t uid[10]; /* anticollision UID (NTAG), or empty */
 	size_t uid_len;
 	size_t capacity;  /* image bytes the card holds */
-	char reader[128]; /* reader name or connection string */
+	char reader[256]; /* reader name or connection string */
 };
 
 #define LM_NTAG_TLV_LEN 4 /* FD FF LL LL before the image on NTAG */
@@ -106,6 +106,8 @@ int lm_transport_append(struct lm_transport *t, const struct lm_card_info *info,
 int lm_transport_format(struct lm_transport *t, const struct lm_card_info *info,
 			const uint8_t holder[LM_HOLDER_LEN]);
 int lm_transport_wipe(struct lm_transport *t);
+/* Raw image bytes [off, off+len), e.g. the header of a card that may be blank. */
+int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len);
 void lm_transport_disconnect(struct lm_transport *t);
 
 /* Backends (NULL where not built).  Each keeps its private state behind priv. */

@@ -1,0 +1,517 @@
+/*
+ * pcsc.c - the PC/SC backend (pcsc-lite): our applet over ISO 7816-4, and
+ * NTAG21x tags behind contactless readers' PC/SC part-3 storage-card
+ * commands.  PC/SC codes are translated in pcsc_err() and status words in
+ * sw_err(), nowhere else.
+ *
+ * Where the image lives:
+ *   applet: image offset = READ BINARY / UPDATE offset (docs/applet.md);
+ *   NTAG:   page 4 holds the TLV "FD FF LL LL", the image starts at page 5
+ *           (byte 20 of the tag), so the commit word is page 6.
+ */
+#include "laufmappe/lm_transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <winscard.h>
+
+#include "laufmappe/lm_entry.h"
+#include "laufmappe/lm_err.h"
+
+#define APPLET_CHUNK	240 /* bytes per READ BINARY / UPDATE */
+#define NTAG_IMAGE_BYTE 20  /* tag byte where the image starts (page 5) */
+#define MAX_READERS	16
+#define APDU_MAX	300
+
+static const uint8_t applet_aid[] = {0xF0, 0x4C, 0x41, 0x55, 0x46, 0x4D, 0x41, 0x50, 0x50, 0x45};
+/* PC/SC part 3 ATR prefix of a contactless storage card. */
+static const uint8_t part3_atr[] = {0x3B, 0x8F, 0x80, 0x01, 0x80, 0x4F,
+				    0x0C, 0xA0, 0x00, 0x00, 0x03, 0x06};
+
+struct pcsc {
+	SCARDCONTEXT ctx;
+	int have_ctx;
+	SCARDHANDLE card;
+	int have_card;
+	DWORD proto;
+	char reader[256]; /* the reader in use ("" until one is chosen) */
+	int reader_fixed; /* named by the caller */
+	enum lm_card_kind kind;
+	size_t capacity;
+};
+
+/* The one translation of PC/SC codes. */
+static int pcsc_err(LONG rv)
+{
+	switch (rv) {
+	case SCARD_S_SUCCESS: return LM_OK;
+	case SCARD_E_NO_SERVICE: return LM_ERR_NO_SERVICE;
+	case SCARD_E_SERVICE_STOPPED:
+	case SCARD_F_COMM_ERROR:
+	case SCARD_E_INVALID_HANDLE: return LM_ERR_SERVICE_GONE;
+	case SCARD_E_NO_READERS_AVAILABLE:
+	case SCARD_E_UNKNOWN_READER: return LM_ERR_NO_READER;
+	case SCARD_E_READER_UNAVAILABLE: return LM_ERR_READER_GONE;
+	case SCARD_E_NO_SMARTCARD: return LM_ERR_NO_CARD;
+	/* A transmit that failed because the card left the field comes back as
+	 * "not transacted" from pcsc-lite's IFD layer. */
+	case SCARD_W_REMOVED_CARD:
+	case SCARD_W_UNPOWERED_CARD:
+	case SCARD_W_UNRESPONSIVE_CARD:
+	case SCARD_E_NOT_TRANSACTED: return LM_ERR_CARD_REMOVED;
+	case SCARD_W_RESET_CARD: return LM_ERR_CARD_RESET;
+	case SCARD_E_SHARING_VIOLATION: return LM_ERR_READER_BUSY;
+	case SCARD_E_TIMEOUT: return LM_ERR_TIMEOUT;
+	case SCARD_E_NO_MEMORY: return LM_ERR_NOMEM;
+	default: return LM_ERR_TRANSPORT;
+	}
+}
+
+/* The one translation of status words (after the PC/SC call succeeded). */
+static int sw_err(uint16_t sw)
+{
+	switch (sw) {
+	case 0x9000: return LM_OK;
+	case 0x6A84: return LM_ERR_CARD_FULL;
+	case 0x6981:
+	case 0x6982:
+	case 0x6985:
+	case 0x6300: return LM_ERR_WRITE_REFUSED;
+	default: return LM_ERR_CARD_STATUS;
+	}
+}
+
+static void drop_card(struct pcsc *p)
+{
+	if (p->have_card)
+		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+	p->have_card = 0;
+}
+
+static int pcsc_open(struct lm_transport *t, const char *where)
+{
+	struct pcsc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return LM_ERR_NOMEM;
+	if (where) {
+		snprintf(p->reader, sizeof(p->reader), "%s", where);
+		p->reader_fixed = 1;
+	}
+	int err = pcsc_err(SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx));
+	if (err) {
+		free(p);
+		return err;
+	}
+	p->have_ctx = 1;
+	t->priv = p;
+	return LM_OK;
+}
+
+/*
+ * List readers into states[] (current state unknown); returns how many, or
+ * a negative error.  names must hold the multi-string pcsc-lite returns.
+ */
+static int list_readers(struct pcsc *p, char *names, DWORD cap, SCARD_READERSTATE *st)
+{
+	DWORD len = cap;
+	LONG rv = SCardListReaders(p->ctx, NULL, names, &len);
+	if (rv != SCARD_S_SUCCESS)
+		return pcsc_err(rv);
+	int n = 0;
+	for (char *r = names; *r && n < MAX_READERS; r += strlen(r) + 1) {
+		if (p->reader_fixed && strcmp(r, p->reader) != 0)
+			continue;
+		memset(&st[n], 0, sizeof(st[n]));
+		st[n].szReader = r;
+		st[n].dwCurrentState = SCARD_STATE_UNAWARE;
+		n++;
+	}
+	return n > 0 ? n : LM_ERR_NO_READER;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Wait for a card on the named reader, or on any reader.  Blocks in
+ * SCardGetStatusChange (no polling loop); readers are listed again at least
+ * every second, since a reader plugged in later does not wake the wait.
+ */
+static int pcsc_wait(struct lm_transport *t, int timeout_ms)
+{
+	struct pcsc *p = t->priv;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		char names[4096];
+		SCARD_READERSTATE st[MAX_READERS];
+		int n = list_readers(p, names, sizeof(names), st);
+		if (n < 0)
+			return n;
+		LONG rv = SCardGetStatusChange(p->ctx, 0, st, (DWORD)n);
+		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
+			return pcsc_err(rv);
+		for (int i = 0; i < n; i++) {
+			if ((st[i].dwEventState & SCARD_STATE_PRESENT) &&
+			    !(st[i].dwEventState & SCARD_STATE_MUTE)) {
+				snprintf(p->reader, sizeof(p->reader), "%s", st[i].szReader);
+				return LM_OK;
+			}
+			st[i].dwCurrentState = st[i].dwEventState;
+		}
+		long left = timeout_ms < 0 ? 1000 : timeout_ms - ms_since(&t0);
+		if (left <= 0)
+			return LM_ERR_NO_CARD;
+		rv = SCardGetStatusChange(p->ctx, (DWORD)(left < 1000 ? left : 1000), st, (DWORD)n);
+		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
+			return pcsc_err(rv);
+	}
+}
+
+/* One APDU; data bytes into resp (without SW), *sw the status word. */
+static int xfer_once(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
+		     uint16_t *sw)
+{
+	uint8_t buf[APDU_MAX + 2];
+	DWORD blen = sizeof(buf);
+	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
+	LONG rv = SCardTransmit(p->card, pci, apdu, (DWORD)len, NULL, buf, &blen);
+	if (rv != SCARD_S_SUCCESS)
+		return pcsc_err(rv);
+	if (blen < 2)
+		return LM_ERR_TRANSPORT;
+	*sw = (uint16_t)(buf[blen - 2] << 8 | buf[blen - 1]);
+	size_t n = blen - 2;
+	if (n > *rlen)
+		return LM_ERR_TRANSPORT;
+	memcpy(resp, buf, n);
+	*rlen = n;
+	return LM_OK;
+}
+
+static int select_applet(struct pcsc *p, uint16_t *sw)
+{
+	uint8_t apdu[5 + sizeof(applet_aid)] = {0x00, 0xA4, 0x04, 0x00, sizeof(applet_aid)};
+	memcpy(apdu + 5, applet_aid, sizeof(applet_aid));
+	uint8_t resp[64];
+	size_t rlen = sizeof(resp);
+	return xfer_once(p, apdu, sizeof(apdu), resp, &rlen, sw);
+}
+
+/*
+ * One APDU with the recovery style.md asks for: a card reset by someone
+ * else is reconnected (and our applet selected again), then the APDU is
+ * retried once.
+ */
+static int xfer(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
+		uint16_t *sw)
+{
+	size_t cap = *rlen;
+	int err = xfer_once(p, apdu, len, resp, rlen, sw);
+	if (err != LM_ERR_CARD_RESET)
+		return err;
+	DWORD proto;
+	err = pcsc_err(SCardReconnect(p->card, SCARD_SHARE_SHARED,
+				      SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, SCARD_LEAVE_CARD,
+				      &proto));
+	if (err)
+		return err;
+	p->proto = proto;
+	if (p->kind == LM_KIND_APPLET) {
+		uint16_t ssw;
+		err = select_applet(p, &ssw);
+		if (!err && ssw != 0x9000)
+			err = LM_ERR_CARD_RESET;
+		if (err)
+			return err;
+	}
+	*rlen = cap;
+	return xfer_once(p, apdu, len, resp, rlen, sw);
+}
+
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* NTAG behind a part-3 reader: read pages [page, page+4) (16 bytes). */
+static int ntag_read4(struct pcsc *p, unsigned page, uint8_t out[16])
+{
+	uint8_t apdu[5] = {0xFF, 0xB0, 0x00, (uint8_t)page, 0x10};
+	size_t rlen = 16;
+	uint16_t sw;
+	int err = xfer(p, apdu, sizeof(apdu), out, &rlen, &sw);
+	if (!err)
+		err = sw_err(sw);
+	if (!err && rlen != 16)
+		err = LM_ERR_TRANSPORT;
+	return err;
+}
+
+static int ntag_write_page(struct pcsc *p, unsigned page, const uint8_t data[4])
+{
+	uint8_t apdu[9] = {0xFF, 0xD6, 0x00, (uint8_t)page, 0x04};
+	memcpy(apdu + 5, data, 4);
+	uint8_t resp[8];
+	size_t rlen = sizeof(resp);
+	uint16_t sw;
+	int err = xfer(p, apdu, sizeof(apdu), resp, &rlen, &sw);
+	return err ? err : sw_err(sw);
+}
+
+/* Connect and say what the card is: our applet first, then an NTAG. */
+static int pcsc_identify(struct lm_transport *t, struct lm_card_info *info)
+{
+	struct pcsc *p = t->priv;
+	drop_card(p);
+	if (!p->reader[0])
+		return LM_ERR_NO_CARD;
+	int err =
+		pcsc_err(SCardConnect(p->ctx, p->reader, SCARD_SHARE_SHARED,
+				      SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto));
+	if (err)
+		return err;
+	p->have_card = 1;
+	p->kind = LM_KIND_NONE;
+	snprintf(info->reader, sizeof(info->reader), "%s", p->reader);
+
+	uint8_t atr[MAX_ATR_SIZE];
+	DWORD atr_len = sizeof(atr), state, proto, rlen_name = 0;
+	err = pcsc_err(SCardStatus(p->card, NULL, &rlen_name, &state, &proto, atr, &atr_len));
+	if (err)
+		return err;
+	int storage = atr_len >= sizeof(part3_atr) && !memcmp(atr, part3_atr, sizeof(part3_atr));
+
+	if (!storage) {
+		uint16_t sw;
+		err = select_applet(p, &sw);
+		if (err)
+			return err;
+		if (sw != 0x9000)
+			return LM_ERR_UNKNOWN_CARD;
+		uint8_t apdu[5] = {0x00, 0xCA, 0x00, 0x02, 0x04}, resp[8];
+		size_t rlen = sizeof(resp);
+		err = xfer(p, apdu, sizeof(apdu), resp, &rlen, &sw);
+		if (!err)
+			err = sw_err(sw);
+		if (!err && rlen != 4)
+			err = LM_ERR_TRANSPORT;
+		if (err)
+			return err;
+		p->kind = LM_KIND_APPLET;
+		p->capacity = be32(resp);
+	} else {
+		uint8_t apdu[5] = {0xFF, 0xCA, 0x00, 0x00, 0x00}, uid[16], cc[16];
+		size_t ulen = sizeof(uid);
+		uint16_t sw;
+		err = xfer(p, apdu, sizeof(apdu), uid, &ulen, &sw);
+		if (!err)
+			err = sw_err(sw);
+		if (!err)
+			err = ntag_read4(p, 3, cc);
+		if (err)
+			return err;
+		if (cc[0] != 0xE1)
+			return LM_ERR_UNKNOWN_CARD;
+		/* The CC's size byte names the tag: user memory = 8 * size. */
+		switch (cc[2]) {
+		case 0x12:
+			p->kind = LM_KIND_NTAG213;
+			p->capacity = 144;
+			break;
+		case 0x3E:
+			p->kind = LM_KIND_NTAG215;
+			p->capacity = 504;
+			break;
+		case 0x6D:
+			p->kind = LM_KIND_NTAG216;
+			p->capacity = 888;
+			break;
+		default: return LM_ERR_UNKNOWN_CARD;
+		}
+		p->capacity -= LM_NTAG_TLV_LEN;
+		info->uid_len = ulen < sizeof(info->uid) ? ulen : sizeof(info->uid);
+		memcpy(info->uid, uid, info->uid_len);
+	}
+	info->kind = p->kind;
+	info->capacity = p->capacity;
+	return LM_OK;
+}
+
+static int pcsc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+{
+	struct pcsc *p = t->priv;
+	if (!p->have_card)
+		return LM_ERR_NO_CARD;
+	if (off > p->capacity || len > p->capacity - off)
+		return LM_ERR_ARG;
+	while (len > 0) {
+		if (p->kind == LM_KIND_APPLET) {
+			size_t n = len < APPLET_CHUNK ? len : APPLET_CHUNK;
+			uint8_t apdu[5] = {0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off,
+					   (uint8_t)n};
+			size_t rlen = n;
+			uint16_t sw;
+			int err = xfer(p, apdu, sizeof(apdu), buf, &rlen, &sw);
+			if (!err)
+				err = sw_err(sw);
+			if (!err && rlen != n)
+				err = LM_ERR_TRANSPORT;
+			if (err)
+				return err;
+			off += n, buf += n, len -= n;
+		} else {
+			size_t abs = NTAG_IMAGE_BYTE + off, skip = abs % 4;
+			uint8_t four[16];
+			int err = ntag_read4(p, (unsigned)(abs / 4), four);
+			if (err)
+				return err;
+			size_t n = 16 - skip < len ? 16 - skip : len;
+			memcpy(buf, four + skip, n);
+			off += n, buf += n, len -= n;
+		}
+	}
+	return LM_OK;
+}
+
+/* Applet: every write staged, then one COMMIT the applet journals. */
+static int applet_write(struct pcsc *p, const struct lm_card_write *w, size_t n)
+{
+	uint8_t apdu[5 + APPLET_CHUNK], resp[8];
+	uint16_t sw;
+	size_t rlen;
+	int err = LM_OK;
+	for (size_t i = 0; i < n && !err; i++) {
+		for (uint32_t done = 0; done < w[i].len && !err;) {
+			uint32_t off = w[i].off + done, c = w[i].len - done;
+			if (c > APPLET_CHUNK)
+				c = APPLET_CHUNK;
+			apdu[0] = 0x80, apdu[1] = 0xD6, apdu[2] = (uint8_t)(off >> 8);
+			apdu[3] = (uint8_t)off, apdu[4] = (uint8_t)c;
+			memcpy(apdu + 5, w[i].data + done, c);
+			rlen = sizeof(resp);
+			err = xfer(p, apdu, 5 + c, resp, &rlen, &sw);
+			if (!err)
+				err = sw_err(sw);
+			done += c;
+		}
+	}
+	static const uint8_t commit[4] = {0x80, 0xDA, 0x00, 0x00};
+	static const uint8_t abort_tx[4] = {0x80, 0xDC, 0x00, 0x00};
+	rlen = sizeof(resp);
+	if (!err) {
+		err = xfer(p, commit, sizeof(commit), resp, &rlen, &sw);
+		return err ? err : sw_err(sw);
+	}
+	if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE)
+		(void)xfer(p, abort_tx, sizeof(abort_tx), resp, &rlen, &sw);
+	return err;
+}
+
+/*
+ * NTAG: whole pages, in order; the commit word page is the last write.  A
+ * plan's entry and its padding are two writes that together cover whole
+ * pages, so adjacent writes are joined before they are cut into pages.
+ */
+static int ntag_write(struct pcsc *p, const struct lm_card_write *w, size_t n)
+{
+	uint8_t run[LM_ENTRY_MAX + 8];
+	for (size_t i = 0; i < n;) {
+		uint32_t off = w[i].off, len = 0;
+		size_t j = i;
+		/* The last write (the commit) is never joined to the others. */
+		while (j < n && (j == i || (w[j].off == off + len && j != n - 1))) {
+			if (w[j].len > sizeof(run) - len)
+				return LM_ERR_ARG;
+			memcpy(run + len, w[j].data, w[j].len);
+			len += w[j].len;
+			j++;
+		}
+		if (off % 4 || len % 4)
+			return LM_ERR_ARG;
+		if (off == 0) {
+			/* Formatting: the TLV that makes phones skip our image. */
+			uint8_t tlv[4] = {0xFD, 0xFF, (uint8_t)(p->capacity >> 8),
+					  (uint8_t)p->capacity};
+			int err = ntag_write_page(p, 4, tlv);
+			if (err)
+				return err;
+		}
+		for (uint32_t b = 0; b < len; b += 4) {
+			int err = ntag_write_page(p, (NTAG_IMAGE_BYTE + off + b) / 4, run + b);
+			if (err)
+				return err;
+		}
+		i = j;
+	}
+	return LM_OK;
+}
+
+static int pcsc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
+{
+	struct pcsc *p = t->priv;
+	if (!p->have_card)
+		return LM_ERR_NO_CARD;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].off > p->capacity || w[i].len > p->capacity - w[i].off)
+			return LM_ERR_CARD_FULL;
+	return p->kind == LM_KIND_APPLET ? applet_write(p, w, n) : ntag_write(p, w, n);
+}
+
+static int pcsc_wipe(struct lm_transport *t)
+{
+	struct pcsc *p = t->priv;
+	if (!p->have_card)
+		return LM_ERR_NO_CARD;
+	if (p->kind == LM_KIND_APPLET) {
+		static const uint8_t wipe[4] = {0x80, 0xDE, 0x00, 0x00};
+		uint8_t resp[8];
+		size_t rlen = sizeof(resp);
+		uint16_t sw;
+		int err = xfer(p, wipe, sizeof(wipe), resp, &rlen, &sw);
+		return err ? err : sw_err(sw);
+	}
+	/* The commit word first: the image is gone at once; then the rest. */
+	static const uint8_t zero[4];
+	unsigned first = NTAG_IMAGE_BYTE / 4, last = (unsigned)(NTAG_IMAGE_BYTE + p->capacity) / 4;
+	int err = ntag_write_page(p, first + 1, zero);
+	for (unsigned pg = first; !err && pg < last; pg++)
+		if (pg != first + 1)
+			err = ntag_write_page(p, pg, zero);
+	if (!err)
+		err = ntag_write_page(p, 4, zero);
+	return err;
+}
+
+static void pcsc_disconnect(struct lm_transport *t)
+{
+	drop_card(t->priv);
+}
+
+static void pcsc_close(struct lm_transport *t)
+{
+	struct pcsc *p = t->priv;
+	drop_card(p);
+	if (p->have_ctx)
+		SCardReleaseContext(p->ctx);
+	free(p);
+}
+
+const struct lm_transport_ops lm_transport_pcsc_ops = {
+	.name = "pcsc",
+	.open = pcsc_open,
+	.wait_card = pcsc_wait,
+	.identify = pcsc_identify,
+	.read = pcsc_read,
+	.write = pcsc_write,
+	.wipe = pcsc_wipe,
+	.disconnect = pcsc_disconnect,
+	.close = pcsc_close,
+};

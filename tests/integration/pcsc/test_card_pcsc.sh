@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The `laufmappe card` commands through a real pcscd (vpcd driver) with
+# lm-vcard as the card, for the applet and for an NTAG216 behind a PC/SC
+# part-3 reader: format, append until full, read and verify; a tear at every
+# NVM write (applet) and page write (NTAG) of one append; the card pulled
+# during a read and during an append; pcscd stopped and restarted.
+# Usage (meson sets the environment): LM_VCARD=... LAUFMAPPE=... test_card_pcsc.sh [CASE]
+set -uo pipefail
+. "$(dirname "$0")/rig.sh"
+rig_enter "$@"
+L=${LAUFMAPPE:?LAUFMAPPE must name the laufmappe binary}
+cd "$RIG_DIR"
+rig_start_pcscd
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# Keys, a trust list and entries, made with the CLI.
+"$L" key generate root.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
+"$L" trust create --root root.pem --out trust.cose 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name VHS --role course_provider \
+	--types IK,EOK 2>/dev/null
+H=$("$L" holder new)
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=700 \
+	--date 2026-11-24 --out ik.cose
+V=(--trust trust.cose --root root.pem.pub)
+
+# count_valid: the number of valid entries the card reads with, or "error".
+count_valid() {
+	local out
+	out=$("$L" card read "${V[@]}" --json 2>/dev/null) || { echo error; return; }
+	echo "$out" | tr -d ' \n' | grep -o '"valid":[0-9]*' | tail -1 | cut -d: -f2
+}
+
+# fill KIND WANT: format a fresh card and append until full; WANT entries fit.
+fill() {
+	local kind=$1 want=$2 n=0
+	rig_start_card --memory "$kind.mem" --as "${kind%-small}" ${3:-}
+	rig_wait_card present
+	"$L" card format --holder "$H" >/dev/null 2>format.err && ok || bad "$kind format: $(cat format.err)"
+	while "$L" card append ik.cose 2>append.err; do n=$((n + 1)); done
+	grep -q "card is full" append.err && ok || bad "$kind full message: $(cat append.err)"
+	[ "$n" -eq "$want" ] && ok || bad "$kind took $n typical entries, want $want"
+	"$L" card read "${V[@]}" >read.out 2>&1 && ok || bad "$kind read: $(cat read.out)"
+	grep -q "$want of $want entries valid" read.out && ok || bad "$kind verify: $(cat read.out)"
+	"$L" card format --holder "$H" >/dev/null 2>&1 && bad "$kind: formatted over a Laufmappe" || ok
+	rig_stop_card
+}
+
+# tear KIND: cut power at every write of one append (the second entry).
+tear() {
+	local kind=$1 n=0 status
+	while [ "$n" -lt 60 ]; do
+		rm -f "$kind-tear.mem"
+		rig_start_card --memory "$kind-tear.mem" --as "$kind"
+		rig_wait_card present
+		"$L" card format --holder "$H" >/dev/null 2>&1 && "$L" card append ik.cose 2>/dev/null ||
+			{ bad "$kind tear setup"; return; }
+		rig_stop_card
+		rig_start_card --memory "$kind-tear.mem" --as "$kind" --tear-after-writes "$n"
+		rig_wait_card present
+		"$L" card append ik.cose >/dev/null 2>&1
+		rig_stop_card; status=$RIG_CARD_STATUS
+		rig_start_card --memory "$kind-tear.mem" --as "$kind"
+		rig_wait_card present
+		local valid
+		valid=$(count_valid)
+		rig_stop_card
+		if [ "$valid" != 1 ] && [ "$valid" != 2 ]; then
+			bad "$kind torn after $n writes: the card reads '$valid' valid entries, want 1 or 2"
+		else
+			ok
+		fi
+		[ "$status" = 4 ] || break # the append finished before the tear point
+		n=$((n + 1))
+	done
+	echo "$kind: torn at each of $n writes of one append, always old or new"
+	[ "$n" -gt 0 ] && ok || bad "$kind: no tear happened"
+}
+
+case ${1:-all} in all | fill)
+	fill applet 10 "--capacity 1024"   # (1024 - 24) / 100
+	fill ntag216 8                     # (888 - 4 - 24) / 100
+	;;
+esac
+case ${1:-all} in all | tear)
+	tear applet
+	tear ntag216
+	;;
+esac
+case ${1:-all} in all | faults)
+	# The card pulled away during a read, then during an append.
+	rig_start_card --memory pull.mem --as applet --capacity 2048
+	rig_wait_card present
+	"$L" card format --holder "$H" >/dev/null 2>&1
+	for i in 1 2 3 4 5; do "$L" card append ik.cose 2>/dev/null; done
+	rig_stop_card
+	rig_start_card --memory pull.mem --as applet --pull-after-apdus 4
+	rig_wait_card present
+	"$L" card read "${V[@]}" >pull.out 2>&1; rc=$?
+	[ "$rc" -ne 0 ] && grep -q "taken away" pull.out && ok || bad "pull during read: rc=$rc $(cat pull.out)"
+	rig_wait_card_exit
+	rig_start_card --memory pull.mem --as applet --pull-after-apdus 10
+	rig_wait_card present
+	"$L" card append ik.cose >pull.out 2>&1; rc=$?
+	[ "$rc" -ne 0 ] && grep -q "taken away" pull.out && ok || bad "pull during append: rc=$rc $(cat pull.out)"
+	rig_wait_card_exit
+	rig_start_card --memory pull.mem --as applet
+	rig_wait_card present
+	v=$(count_valid)
+	[ "$v" = 5 ] || [ "$v" = 6 ] && ok || bad "after the pulls the card reads '$v' valid entries"
+
+	# pcscd stopped: a clear message; started again: works (the card reconnects).
+	rig_stop_pcscd
+	"$L" card read "${V[@]}" >nopcscd.out 2>&1; rc=$?
+	[ "$rc" -eq 3 ] && grep -q "pcscd is not running" nopcscd.out && ok ||
+		bad "no pcscd: rc=$rc $(cat nopcscd.out)"
+	rig_start_pcscd
+	rig_wait_card present
+	v2=$(count_valid)
+	[ "$v2" = "$v" ] && ok || bad "after the pcscd restart: '$v2' valid entries, want $v"
+	rig_stop_card
+	;;
+esac
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
