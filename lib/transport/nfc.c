@@ -1,0 +1,424 @@
+/*
+ * nfc.c - the libnfc backend: NTAG213/215/216 natively (GET_VERSION,
+ * FAST_READ, WRITE) and ISO-DEP cards running our applet (APDUs), for
+ * PN532/PN533 readers that libnfc drives.  libnfc codes are translated in
+ * nfc_err() only.
+ *
+ * The device is opened once (nfc_open) and closed on every exit path; a
+ * device that cannot be opened is reported as LM_ERR_NO_READER (unplugged or
+ * held by another program: replug it).  Targets are polled: libnfc has no
+ * blocking "card arrived" call for these chips.
+ *
+ * NTAG layout as on PC/SC (lm_transport.h): page 4 is the TLV "FD FF LL LL",
+ * the image starts at page 5.
+ */
+#include "laufmappe/lm_transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nfc/nfc.h>
+
+#include "laufmappe/lm_entry.h"
+#include "laufmappe/lm_err.h"
+
+#define POLL_MS		100 /* between target polls while waiting */
+#define NTAG_IMAGE_BYTE 20  /* tag byte where the image starts (page 5) */
+#define FAST_READ_PAGES 60  /* 240 bytes: fits one PN532 frame */
+#define APPLET_CHUNK	240
+#define APDU_MAX	300
+
+static const uint8_t applet_aid[] = {0xF0, 0x4C, 0x41, 0x55, 0x46, 0x4D, 0x41, 0x50, 0x50, 0x45};
+static const nfc_modulation mod_a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
+
+struct lnfc {
+	nfc_context *ctx;
+	nfc_device *dev;
+	char conn[NFC_BUFSIZE_CONNSTRING];
+	nfc_target target;
+	int have_target;
+	enum lm_card_kind kind;
+	size_t capacity;
+};
+
+/* The one translation of libnfc codes. */
+static int nfc_err(int rc)
+{
+	if (rc >= 0)
+		return LM_OK;
+	switch (rc) {
+	case NFC_ETIMEOUT:
+	case NFC_ERFTRANS:
+	case NFC_ETGRELEASED: return LM_ERR_CARD_REMOVED;
+	case NFC_EIO:
+	case NFC_ENOTSUCHDEV: return LM_ERR_READER_GONE;
+	case NFC_EMFCAUTHFAIL: return LM_ERR_WRITE_REFUSED;
+	case NFC_EOVFLOW:
+	case NFC_ECHIP:
+	case NFC_ESOFT:
+	default: return LM_ERR_TRANSPORT;
+	}
+}
+
+static int nfc_open_tr(struct lm_transport *t, const char *where)
+{
+	struct lnfc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return LM_ERR_NOMEM;
+	nfc_init(&p->ctx);
+	if (!p->ctx) {
+		free(p);
+		return LM_ERR_NO_SERVICE;
+	}
+	if (where)
+		snprintf(p->conn, sizeof(p->conn), "%s", where);
+	p->dev = nfc_open(p->ctx, where ? p->conn : NULL);
+	if (!p->dev || nfc_initiator_init(p->dev) < 0) {
+		if (p->dev)
+			nfc_close(p->dev);
+		nfc_exit(p->ctx);
+		free(p);
+		return LM_ERR_NO_READER; /* absent, unplugged or held elsewhere: replug */
+	}
+	snprintf(p->conn, sizeof(p->conn), "%s", nfc_device_get_connstring(p->dev));
+	/* Fail fast when nothing is in the field; waiting is our loop's job. */
+	nfc_device_set_property_bool(p->dev, NP_INFINITE_SELECT, false);
+	t->priv = p;
+	return LM_OK;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Poll for an ISO 14443-A target until one answers or the time is up. */
+static int nfc_wait(struct lm_transport *t, int timeout_ms)
+{
+	struct lnfc *p = t->priv;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int rc = nfc_initiator_select_passive_target(p->dev, mod_a, NULL, 0, &p->target);
+		if (rc > 0) {
+			p->have_target = 1;
+			return LM_OK;
+		}
+		if (rc < 0 && rc != NFC_ETIMEOUT && rc != NFC_ECHIP)
+			return nfc_err(rc);
+		if (timeout_ms >= 0 && ms_since(&t0) >= timeout_ms)
+			return LM_ERR_NO_CARD;
+		struct timespec d = {0, POLL_MS * 1000000L};
+		nanosleep(&d, NULL);
+	}
+}
+
+/* Exchange bytes with the target (InDataExchange); returns the reply length or an error. */
+static int xfer(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t rxcap)
+{
+	int rc = nfc_initiator_transceive_bytes(p->dev, tx, txlen, rx, rxcap, 500);
+	return rc < 0 ? nfc_err(rc) : rc;
+}
+
+/* GET_VERSION goes raw with its CRC, as the tag answers it outside MIFARE framing. */
+static int ntag_get_version(struct lnfc *p, uint8_t ver[8])
+{
+	uint8_t cmd[3] = {0x60}, rx[16];
+	iso14443a_crc_append(cmd, 1);
+	if (nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, false) < 0 ||
+	    nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, false) < 0)
+		return LM_ERR_TRANSPORT;
+	int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
+	nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, true);
+	nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, true);
+	if (n < 0)
+		return n;
+	if (n < 8)
+		return LM_ERR_UNKNOWN_CARD;
+	memcpy(ver, rx, 8);
+	return LM_OK;
+}
+
+static int apdu(struct lnfc *p, const uint8_t *cmd, size_t len, uint8_t *resp, size_t *rlen,
+		uint16_t *sw)
+{
+	uint8_t rx[APDU_MAX];
+	int n = xfer(p, cmd, len, rx, sizeof(rx));
+	if (n < 0)
+		return n;
+	if (n < 2 || (size_t)(n - 2) > *rlen)
+		return LM_ERR_TRANSPORT;
+	*sw = (uint16_t)(rx[n - 2] << 8 | rx[n - 1]);
+	*rlen = (size_t)n - 2;
+	memcpy(resp, rx, *rlen);
+	return LM_OK;
+}
+
+static int sw_err(uint16_t sw)
+{
+	switch (sw) {
+	case 0x9000: return LM_OK;
+	case 0x6A84: return LM_ERR_CARD_FULL;
+	case 0x6981:
+	case 0x6982:
+	case 0x6985: return LM_ERR_WRITE_REFUSED;
+	default: return LM_ERR_CARD_STATUS;
+	}
+}
+
+static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
+{
+	struct lnfc *p = t->priv;
+	if (!p->have_target) {
+		int err = nfc_wait(t, 0);
+		if (err)
+			return err;
+	}
+	const nfc_iso14443a_info *a = &p->target.nti.nai;
+	snprintf(info->reader, sizeof(info->reader), "%.255s", p->conn);
+	info->uid_len = a->szUidLen < sizeof(info->uid) ? a->szUidLen : sizeof(info->uid);
+	memcpy(info->uid, a->abtUid, info->uid_len);
+	if (a->btSak & 0x20) {
+		/* ISO-DEP: our applet by AID, capacity by GET DATA. */
+		uint8_t sel[5 + sizeof(applet_aid)] = {0x00, 0xA4, 0x04, 0x00, sizeof(applet_aid)};
+		memcpy(sel + 5, applet_aid, sizeof(applet_aid));
+		uint8_t resp[64];
+		size_t rlen = sizeof(resp);
+		uint16_t sw;
+		int err = apdu(p, sel, sizeof(sel), resp, &rlen, &sw);
+		if (err)
+			return err;
+		if (sw != 0x9000)
+			return LM_ERR_UNKNOWN_CARD;
+		static const uint8_t gd[5] = {0x00, 0xCA, 0x00, 0x02, 0x04};
+		rlen = sizeof(resp);
+		err = apdu(p, gd, sizeof(gd), resp, &rlen, &sw);
+		if (!err)
+			err = sw_err(sw);
+		if (!err && rlen != 4)
+			err = LM_ERR_TRANSPORT;
+		if (err)
+			return err;
+		p->kind = LM_KIND_APPLET;
+		p->capacity = (size_t)resp[0] << 24 | (size_t)resp[1] << 16 | (size_t)resp[2] << 8 |
+			      resp[3];
+	} else {
+		uint8_t ver[8];
+		int err = ntag_get_version(p, ver);
+		if (err)
+			return err;
+		/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte. */
+		if (ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
+			return LM_ERR_UNKNOWN_CARD;
+		switch (ver[6]) {
+		case 0x0F:
+			p->kind = LM_KIND_NTAG213;
+			p->capacity = 144;
+			break;
+		case 0x11:
+			p->kind = LM_KIND_NTAG215;
+			p->capacity = 504;
+			break;
+		case 0x13:
+			p->kind = LM_KIND_NTAG216;
+			p->capacity = 888;
+			break;
+		default: return LM_ERR_UNKNOWN_CARD;
+		}
+		p->capacity -= LM_NTAG_TLV_LEN;
+	}
+	info->kind = p->kind;
+	info->capacity = p->capacity;
+	return LM_OK;
+}
+
+static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+{
+	struct lnfc *p = t->priv;
+	if (!p->have_target)
+		return LM_ERR_NO_CARD;
+	if (off > p->capacity || len > p->capacity - off)
+		return LM_ERR_ARG;
+	while (len > 0) {
+		if (p->kind == LM_KIND_APPLET) {
+			size_t n = len < APPLET_CHUNK ? len : APPLET_CHUNK;
+			uint8_t cmd[5] = {0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off,
+					  (uint8_t)n};
+			size_t rlen = n;
+			uint16_t sw;
+			int err = apdu(p, cmd, sizeof(cmd), buf, &rlen, &sw);
+			if (!err)
+				err = sw_err(sw);
+			if (!err && rlen != n)
+				err = LM_ERR_TRANSPORT;
+			if (err)
+				return err;
+			off += n, buf += n, len -= n;
+		} else {
+			/* FAST_READ of whole pages covering [off, off+len), in frame-sized chunks.
+			 */
+			size_t abs = NTAG_IMAGE_BYTE + off, first = abs / 4;
+			size_t last = (abs + len - 1) / 4;
+			if (last - first + 1 > FAST_READ_PAGES)
+				last = first + FAST_READ_PAGES - 1;
+			uint8_t cmd[3] = {0x3A, (uint8_t)first, (uint8_t)last};
+			uint8_t rx[FAST_READ_PAGES * 4 + 8];
+			int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
+			if (n < 0)
+				return n;
+			size_t want = (last - first + 1) * 4;
+			if ((size_t)n != want)
+				return n == 1 ? LM_ERR_WRITE_REFUSED
+					      : LM_ERR_TRANSPORT; /* 1 byte: a NAK */
+			size_t skip = abs % 4, take = want - skip < len ? want - skip : len;
+			memcpy(buf, rx + skip, take);
+			off += take, buf += take, len -= take;
+		}
+	}
+	return LM_OK;
+}
+
+/* One NTAG WRITE; the tag acknowledges with a 4-bit ACK (0xA) or NAKs. */
+static int ntag_write_page(struct lnfc *p, unsigned page, const uint8_t data[4])
+{
+	uint8_t cmd[6] = {0xA2, (uint8_t)page};
+	memcpy(cmd + 2, data, 4);
+	uint8_t rx[8];
+	int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
+	if (n < 0)
+		return n;
+	if (n >= 1 && (rx[0] & 0x0F) != 0x0A)
+		return LM_ERR_WRITE_REFUSED;
+	return LM_OK;
+}
+
+/* NTAG: adjacent writes joined into whole pages; the commit word page last. */
+static int ntag_write(struct lnfc *p, const struct lm_card_write *w, size_t n)
+{
+	uint8_t run[LM_ENTRY_MAX + 8];
+	for (size_t i = 0; i < n;) {
+		uint32_t off = w[i].off, len = 0;
+		size_t j = i;
+		while (j < n && (j == i || (w[j].off == off + len && j != n - 1))) {
+			if (w[j].len > sizeof(run) - len)
+				return LM_ERR_ARG;
+			memcpy(run + len, w[j].data, w[j].len);
+			len += w[j].len;
+			j++;
+		}
+		if (off % 4 || len % 4)
+			return LM_ERR_ARG;
+		if (off == 0) {
+			uint8_t tlv[4] = {0xFD, 0xFF, (uint8_t)(p->capacity >> 8),
+					  (uint8_t)p->capacity};
+			int err = ntag_write_page(p, 4, tlv);
+			if (err)
+				return err;
+		}
+		for (uint32_t b = 0; b < len; b += 4) {
+			int err = ntag_write_page(p, (NTAG_IMAGE_BYTE + off + b) / 4, run + b);
+			if (err)
+				return err;
+		}
+		i = j;
+	}
+	return LM_OK;
+}
+
+/* Applet: staged UPDATEs, then one COMMIT. */
+static int applet_write(struct lnfc *p, const struct lm_card_write *w, size_t n)
+{
+	uint8_t cmd[5 + APPLET_CHUNK], resp[8];
+	size_t rlen;
+	uint16_t sw;
+	int err = LM_OK;
+	for (size_t i = 0; i < n && !err; i++) {
+		for (uint32_t done = 0; done < w[i].len && !err;) {
+			uint32_t off = w[i].off + done, c = w[i].len - done;
+			if (c > APPLET_CHUNK)
+				c = APPLET_CHUNK;
+			cmd[0] = 0x80, cmd[1] = 0xD6, cmd[2] = (uint8_t)(off >> 8),
+			cmd[3] = (uint8_t)off;
+			cmd[4] = (uint8_t)c;
+			memcpy(cmd + 5, w[i].data + done, c);
+			rlen = sizeof(resp);
+			err = apdu(p, cmd, 5 + c, resp, &rlen, &sw);
+			if (!err)
+				err = sw_err(sw);
+			done += c;
+		}
+	}
+	static const uint8_t commit[4] = {0x80, 0xDA, 0x00, 0x00};
+	rlen = sizeof(resp);
+	if (!err)
+		err = apdu(p, commit, sizeof(commit), resp, &rlen, &sw);
+	return err ? err : sw_err(sw);
+}
+
+static int nfc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
+{
+	struct lnfc *p = t->priv;
+	if (!p->have_target)
+		return LM_ERR_NO_CARD;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].off > p->capacity || w[i].len > p->capacity - w[i].off)
+			return LM_ERR_CARD_FULL;
+	return p->kind == LM_KIND_APPLET ? applet_write(p, w, n) : ntag_write(p, w, n);
+}
+
+static int nfc_wipe(struct lm_transport *t)
+{
+	struct lnfc *p = t->priv;
+	if (!p->have_target)
+		return LM_ERR_NO_CARD;
+	if (p->kind == LM_KIND_APPLET) {
+		static const uint8_t wipe[4] = {0x80, 0xDE, 0x00, 0x00};
+		uint8_t resp[8];
+		size_t rlen = sizeof(resp);
+		uint16_t sw;
+		int err = apdu(p, wipe, sizeof(wipe), resp, &rlen, &sw);
+		return err ? err : sw_err(sw);
+	}
+	static const uint8_t zero[4];
+	unsigned first = NTAG_IMAGE_BYTE / 4, last = (unsigned)(NTAG_IMAGE_BYTE + p->capacity) / 4;
+	int err = ntag_write_page(p, first + 1, zero); /* the commit word: gone at once */
+	for (unsigned pg = first; !err && pg < last; pg++)
+		if (pg != first + 1)
+			err = ntag_write_page(p, pg, zero);
+	if (!err)
+		err = ntag_write_page(p, 4, zero);
+	return err;
+}
+
+static void nfc_disconnect(struct lm_transport *t)
+{
+	struct lnfc *p = t->priv;
+	if (p->have_target)
+		nfc_initiator_deselect_target(p->dev);
+	p->have_target = 0;
+}
+
+static void nfc_close_tr(struct lm_transport *t)
+{
+	struct lnfc *p = t->priv;
+	nfc_disconnect(t);
+	nfc_close(p->dev);
+	nfc_exit(p->ctx);
+	free(p);
+}
+
+const struct lm_transport_ops lm_transport_nfc_ops = {
+	.name = "nfc",
+	.open = nfc_open_tr,
+	.wait_card = nfc_wait,
+	.identify = nfc_identify,
+	.read = nfc_read,
+	.write = nfc_write,
+	.wipe = nfc_wipe,
+	.disconnect = nfc_disconnect,
+	.close = nfc_close_tr,
+};

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The `laufmappe card` commands through libnfc's pn532_uart driver and
+# lm-pn532sim on a pseudo-terminal: format, append until full, read and
+# verify on NTAG213/215/216 and the applet over ISO-DEP; a tear after every
+# page write of one append; the target removed mid-read and mid-write;
+# malformed frames from the chip.
+# Usage: test_card_nfc.sh LM-PN532SIM LAUFMAPPE CASE
+set -uo pipefail
+SIM=$(realpath "$1") L=$(realpath "$2") CASE=${3:-all}
+WORK=$(mktemp -d)
+SIM_PID=
+cleanup() {
+	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+# libnfc: only our device, no scanning of real ports, no user config.
+export LIBNFC_AUTO_SCAN=false LIBNFC_INTRUSIVE_SCAN=false XDG_CONFIG_HOME=$WORK HOME=$WORK
+unset LIBNFC_LOG_LEVEL LIBNFC_DEVICE
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# start_sim ARGS: start the simulator, set NFC to its connection string.
+start_sim() {
+	"$SIM" "$@" >sim.out 2>>sim.err &
+	SIM_PID=$!
+	local pty=
+	for _ in $(seq 100); do
+		pty=$(head -n 1 sim.out 2>/dev/null)
+		[ -n "$pty" ] && break
+		sleep 0.05
+	done
+	[ -n "$pty" ] || { bad "simulator printed no pty"; exit 1; }
+	NFC=(--nfc "pn532_uart:$pty")
+}
+stop_sim() {
+	kill "$SIM_PID" 2>/dev/null
+	wait "$SIM_PID" 2>/dev/null
+	SIM_PID=
+}
+card() { timeout 60 "$L" card "$@" "${NFC[@]}"; }
+
+"$L" key generate root.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
+"$L" trust create --root root.pem --out trust.cose 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name VHS --role course_provider \
+	--types IK 2>/dev/null
+H=$("$L" holder new)
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=700 \
+	--date 2026-11-24 --out ik.cose
+V=(--trust trust.cose --root root.pem.pub)
+valid_count() {
+	card read "${V[@]}" --json 2>/dev/null | tr -d ' \n' | grep -o '"valid":[0-9]*' | tail -1 | cut -d: -f2
+}
+
+# fill TAG WANT [MAX]: format, append until full (or MAX appends), read, verify.
+fill() {
+	local tag=$1 want=$2 max=${3:-1000} n=0
+	start_sim --tag "$tag" --memory "$tag.bin"
+	card format --holder "$H" >/dev/null 2>err.txt && ok || bad "$tag format: $(cat err.txt)"
+	while [ "$n" -lt "$max" ] && card append ik.cose 2>err.txt; do n=$((n + 1)); done
+	[ "$n" -eq "$want" ] && ok || bad "$tag took $n entries, want $want: $(cat err.txt)"
+	[ "$max" -lt 1000 ] || { grep -q "card is full" err.txt && ok || bad "$tag full: $(cat err.txt)"; }
+	card read "${V[@]}" >read.txt 2>&1 && grep -q "$want of $want entries valid" read.txt && ok ||
+		bad "$tag read: $(cat read.txt)"
+	stop_sim
+}
+
+case $CASE in all | fill)
+	fill ntag213 1
+	fill ntag215 4
+	fill ntag216 8
+	fill applet 3 3
+	;;
+esac
+case $CASE in all | tear)
+	n=0
+	while [ "$n" -lt 40 ]; do
+		rm -f tear.bin
+		start_sim --tag ntag216 --memory tear.bin
+		card format --holder "$H" >/dev/null 2>&1 && card append ik.cose 2>/dev/null || bad "tear setup"
+		stop_sim
+		start_sim --tag ntag216 --memory tear.bin --tear-after-writes "$n"
+		card append ik.cose >/dev/null 2>&1; rc=$?
+		stop_sim
+		start_sim --tag ntag216 --memory tear.bin
+		v=$(valid_count)
+		stop_sim
+		[ "$v" = 1 ] || [ "$v" = 2 ] && ok || bad "torn after $n page writes: '$v' valid entries"
+		[ "$rc" -ne 0 ] || break
+		n=$((n + 1))
+	done
+	echo "ntag216: torn after each of $n page writes of one append, always old or new"
+	[ "$n" -gt 0 ] && ok || bad "no tear happened"
+	;;
+esac
+case $CASE in all | faults)
+	start_sim --tag ntag216 --memory f.bin
+	card format --holder "$H" >/dev/null 2>&1
+	for i in 1 2 3; do card append ik.cose 2>/dev/null; done
+	stop_sim
+	# Removed mid-read and mid-write: a clear error, nothing committed lost.
+	for k in 1 3; do
+		start_sim --tag ntag216 --memory f.bin --remove-after-cmds "$k"
+		card read "${V[@]}" >rm.txt 2>&1; rc=$?
+		[ "$rc" -ne 0 ] && grep -q "taken away" rm.txt && ok || bad "removed after $k (read): rc=$rc $(cat rm.txt)"
+		stop_sim
+	done
+	start_sim --tag ntag216 --memory f.bin --remove-after-cmds 8
+	card append ik.cose >rm.txt 2>&1; rc=$?
+	[ "$rc" -ne 0 ] && grep -q "taken away" rm.txt && ok || bad "removed mid-write: rc=$rc $(cat rm.txt)"
+	stop_sim
+	start_sim --tag ntag216 --memory f.bin
+	v=$(valid_count)
+	[ "$v" = 3 ] || [ "$v" = 4 ] && ok || bad "after removals: '$v' valid entries"
+	stop_sim
+	# Malformed frames from the chip: an error, no crash, no hang.
+	for opt in --corrupt-checksum-after --corrupt-lcs-after --bad-frame-after; do
+		for k in 1 5 9; do
+			start_sim --tag ntag216 --memory f.bin "$opt" "$k"
+			card read "${V[@]}" >mf.txt 2>&1; rc=$?
+			[ "$rc" -ne 124 ] && [ "$rc" -lt 128 ] && ok || bad "$opt $k: rc=$rc (hang or crash)"
+			kill -0 "$SIM_PID" 2>/dev/null && ok || bad "$opt $k: simulator died"
+			stop_sim
+		done
+	done
+	start_sim --tag ntag216 --memory f.bin
+	v2=$(valid_count)
+	[ "$v2" = "$v" ] && ok || bad "after malformed frames: '$v2' valid entries, want $v"
+	stop_sim
+	# No tag in the field: a clear answer.
+	start_sim --tag none
+	card read >none.txt 2>&1; rc=$?
+	[ "$rc" -eq 3 ] && grep -q "no card" none.txt && ok || bad "empty field: rc=$rc $(cat none.txt)"
+	stop_sim
+	;;
+esac
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
