@@ -1,0 +1,167 @@
+/*
+ * config.c - parse laufmapped.conf.  Unknown keys are errors (a typo must
+ * not silently leave a default in force); paths are kept as written.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "laufmappe/lm_trust.h"
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static int copy(char *dst, size_t cap, const char *v)
+{
+	if (strlen(v) >= cap)
+		return -1;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int number(const char *v, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (errno || *end || end == v || n > max)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* "a b c" or "a, b, c" into a list of at most max entries. */
+static int list(char (*dst)[CONFIG_PATH_MAX], size_t max, size_t *n, char *v)
+{
+	for (char *tok = strtok(v, ", \t"); tok; tok = strtok(NULL, ", \t")) {
+		if (*n >= max || copy(dst[*n], CONFIG_PATH_MAX, tok))
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* host:port, or a port alone. */
+static int listen_spec(struct config *c, char *v)
+{
+	char *colon = strrchr(v, ':');
+	const char *port = colon ? colon + 1 : v;
+	if (colon) {
+		*colon = 0;
+		if (copy(c->listen_addr, sizeof(c->listen_addr), v))
+			return -1;
+	}
+	struct in_addr a;
+	if (inet_pton(AF_INET, c->listen_addr, &a) != 1)
+		return -1;
+	return number(port, 65535, &c->listen_port);
+}
+
+static int set_key(struct config *c, const char *k, char *v)
+{
+	if (!strcmp(k, "readers"))
+		return list(c->readers, CONFIG_MAX_READERS, &c->nreaders, v);
+	if (!strcmp(k, "root_keys") || !strcmp(k, "root_key"))
+		return list(c->root_keys, CONFIG_MAX_ROOTS, &c->nroots, v);
+	if (!strcmp(k, "trust_list"))
+		return copy(c->trust_list, sizeof(c->trust_list), v);
+	if (!strcmp(k, "institution"))
+		return copy(c->institution, sizeof(c->institution), v);
+	if (!strcmp(k, "role"))
+		return lm_role_by_name(v) < 0 ? -1 : copy(c->role, sizeof(c->role), v);
+	if (!strcmp(k, "signing_key"))
+		return copy(c->signing_key, sizeof(c->signing_key), v);
+	if (!strcmp(k, "database"))
+		return copy(c->database, sizeof(c->database), v);
+	if (!strcmp(k, "listen"))
+		return listen_spec(c, v);
+	if (!strcmp(k, "allow_remote")) {
+		c->allow_remote = !strcmp(v, "yes") || !strcmp(v, "true");
+		return !strcmp(v, "yes") || !strcmp(v, "no") || !strcmp(v, "true") ||
+				       !strcmp(v, "false")
+			       ? 0
+			       : -1;
+	}
+	if (!strcmp(k, "token_file"))
+		return copy(c->token_file, sizeof(c->token_file), v);
+	if (!strcmp(k, "read_log_days"))
+		return number(v, 3650, &c->read_log_days);
+	if (!strcmp(k, "web_root"))
+		return copy(c->web_root, sizeof(c->web_root), v);
+	if (!strcmp(k, "poll_ms") || !strcmp(k, "nfc_poll_ms"))
+		return number(v, 60000, &c->poll_ms) || c->poll_ms < 10 ? -1 : 0;
+	if (!strcmp(k, "trust_grace_days"))
+		return number(v, 365, &c->trust_grace_days);
+	return -2;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen_addr, sizeof(c->listen_addr), "127.0.0.1");
+	c->listen_port = 8080;
+	c->read_log_days = 90;
+	c->poll_ms = 300;
+	c->trust_grace_days = 14;
+	snprintf(c->role, sizeof(c->role), "city");
+	snprintf(c->web_root, sizeof(c->web_root), "/usr/share/laufmappe/web");
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[2048];
+	int n = 0, rc = 0;
+	while (!rc && fgets(line, sizeof(line), f)) {
+		n++;
+		char *s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path, n);
+			rc = -1;
+			break;
+		}
+		*eq = 0;
+		char *k = trim(s), *v = trim(eq + 1);
+		int r = set_key(c, k, v);
+		if (r == -2)
+			snprintf(err, errlen, "%s:%d: unknown key '%s'", path, n, k);
+		else if (r)
+			snprintf(err, errlen, "%s:%d: bad value for %s: '%s'", path, n, k, v);
+		rc = r ? -1 : 0;
+	}
+	fclose(f);
+	if (rc)
+		return -1;
+	const char *missing = !c->nreaders	  ? "readers"
+			      : !c->nroots	  ? "root_key"
+			      : !c->trust_list[0] ? "trust_list"
+			      : !c->database[0]	  ? "database"
+			      : !c->token_file[0] ? "token_file"
+						  : NULL;
+	if (missing) {
+		snprintf(err, errlen, "%s: %s is required", path, missing);
+		return -1;
+	}
+	if (!c->allow_remote && strncmp(c->listen_addr, "127.", 4) != 0) {
+		snprintf(err, errlen,
+			 "%s: listen %s is not loopback: set allow_remote = yes to allow it", path,
+			 c->listen_addr);
+		return -1;
+	}
+	return 0;
+}

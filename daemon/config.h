@@ -1,0 +1,40 @@
+/*
+ * config.h - laufmapped's configuration file (docs/laufmapped.conf.5):
+ * "key = value" lines, "#" comments.  The only global state of the daemon.
+ */
+#ifndef LM_DAEMON_CONFIG_H
+#define LM_DAEMON_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_MAX_READERS 8
+#define CONFIG_MAX_ROOTS   4
+#define CONFIG_PATH_MAX	   1024
+
+struct config {
+	char readers[CONFIG_MAX_READERS][CONFIG_PATH_MAX]; /* transport specs */
+	size_t nreaders;
+	char root_keys[CONFIG_MAX_ROOTS][CONFIG_PATH_MAX]; /* pinned root public keys */
+	size_t nroots;
+	char trust_list[CONFIG_PATH_MAX];
+	char institution[256];
+	char role[64];
+	char signing_key[CONFIG_PATH_MAX]; /* empty: this terminal cannot write */
+	char database[CONFIG_PATH_MAX];
+	char listen_addr[64]; /* "127.0.0.1" */
+	unsigned listen_port; /* 8080 */
+	int allow_remote;
+	char token_file[CONFIG_PATH_MAX];
+	unsigned read_log_days; /* retention of the read log */
+	char web_root[CONFIG_PATH_MAX];
+	unsigned poll_ms; /* card-removal and libnfc poll interval */
+	unsigned trust_grace_days;
+};
+
+/*
+ * Read and check the file.  On failure returns -1 after writing one line
+ * naming the file, the line and what is wrong into err (errlen bytes).
+ */
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * main.c - laufmapped: the reader daemon of a partner office.
+ *
+ *   laufmapped [-d] [-n] [-c FILE]
+ *
+ * -c names the configuration (default /etc/laufmappe/laufmapped.conf), -n
+ * checks it and exits, -d stays in the foreground (logs go to stderr in any
+ * case; systemd runs it with -d).  SIGHUP reloads the trust list, refusing a
+ * rollback to a lower version; SIGTERM and SIGINT stop it cleanly.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "desk.h"
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_util.h"
+#include "log.h"
+
+int desk_load_trust(struct desk *d, struct lm_cache *cache)
+{
+	uint8_t *buf;
+	size_t len;
+	int err = lm_file_read(d->cfg.trust_list, LM_TRUST_MAX, &buf, &len);
+	if (err) {
+		log_msg(LOG_ERR, "trust list %s: %s", d->cfg.trust_list, lm_strerror(err));
+		return err;
+	}
+	struct lm_trust *t = lm_trust_new();
+	err = t ? LM_ERR_KEY : LM_ERR_NOMEM;
+	/* Any of the pinned root keys may have signed it. */
+	for (size_t i = 0; t && i < d->cfg.nroots && err && err != LM_ERR_ROLLBACK; i++) {
+		struct lm_key *root;
+		err = lm_key_load_public(d->cfg.root_keys[i], &root);
+		if (err) {
+			log_msg(LOG_ERR, "root key %s: %s", d->cfg.root_keys[i], lm_strerror(err));
+			continue;
+		}
+		err = lm_trust_load(t, buf, len, root, d->accepted_version);
+		lm_key_free(root);
+	}
+	free(buf);
+	if (err) {
+		log_msg(LOG_ERR, "trust list %s refused: %s", d->cfg.trust_list, lm_strerror(err));
+		lm_trust_free(t);
+		return err;
+	}
+	pthread_rwlock_wrlock(&d->trust_lock);
+	struct lm_trust *old = d->trust;
+	d->trust = t;
+	d->accepted_version = t->version;
+	pthread_rwlock_unlock(&d->trust_lock);
+	lm_trust_free(old);
+	if (cache && lm_cache_set_meta(cache, "trust_version", t->version) != LM_OK)
+		log_msg(LOG_WARN, "could not remember the accepted trust list version");
+	log_msg(LOG_INFO, "trust list version %u with %zu institutions", t->version, t->n);
+	if (lm_trust_staleness(t, (uint64_t)time(NULL), (uint64_t)d->cfg.trust_grace_days * 86400))
+		log_msg(LOG_WARN,
+			"the trust list is past its next update: get a new one from the city");
+	return LM_OK;
+}
+
+static int read_token(struct desk *d)
+{
+	uint8_t *buf;
+	size_t len;
+	int err = lm_file_read(d->cfg.token_file, sizeof(d->token) - 1, &buf, &len);
+	if (err) {
+		log_msg(LOG_ERR, "token file %s: %s", d->cfg.token_file, lm_strerror(err));
+		return err;
+	}
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+		len--;
+	memcpy(d->token, buf, len);
+	d->token[len] = 0;
+	free(buf);
+	if (len < 16) {
+		log_msg(LOG_ERR, "token file %s: the token must have at least 16 characters",
+			d->cfg.token_file);
+		return LM_ERR_BAD_VALUE;
+	}
+	return LM_OK;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: laufmapped [-d] [-n] [-c FILE]\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = "/etc/laufmappe/laufmapped.conf";
+	int check = 0, opt;
+	while ((opt = getopt(argc, argv, "dnc:f:hv")) != -1) {
+		switch (opt) {
+		case 'd': break; /* always in the foreground; systemd supervises */
+		case 'n': check = 1; break;
+		case 'c':
+		case 'f': conf = optarg; break;
+		case 'v': log_set_level(LOG_DEBUG); break;
+		default: usage(); return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	static struct desk d; /* large; lives as long as the process */
+	char err_text[CONFIG_PATH_MAX + 128];
+	if (config_load(conf, &d.cfg, err_text, sizeof(err_text))) {
+		log_msg(LOG_ERR, "%s", err_text);
+		return 1;
+	}
+	pthread_rwlock_init(&d.trust_lock, NULL);
+	pthread_mutex_init(&d.ev_lock, NULL);
+	pthread_cond_init(&d.ev_cond, NULL);
+	d.last_reader = -1;
+
+	struct lm_cache *cache;
+	int err = lm_cache_open(d.cfg.database, &cache);
+	if (err) {
+		log_msg(LOG_ERR, "database %s: %s", d.cfg.database, lm_strerror(err));
+		return 1;
+	}
+	int64_t accepted = 0;
+	if (lm_cache_get_meta(cache, "trust_version", &accepted) == LM_OK)
+		d.accepted_version = (uint32_t)accepted;
+	if (desk_load_trust(&d, cache) || read_token(&d)) {
+		lm_cache_close(cache);
+		return 1;
+	}
+	if (d.cfg.signing_key[0] &&
+	    (err = lm_key_load_private(d.cfg.signing_key, &d.signing_key))) {
+		log_msg(LOG_ERR, "signing key %s: %s", d.cfg.signing_key, lm_strerror(err));
+		lm_cache_close(cache);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK (%zu readers, trust list version %u)\n", conf,
+		       d.cfg.nreaders, d.trust->version);
+		lm_cache_close(cache);
+		return 0;
+	}
+	for (size_t i = 0; i < d.cfg.nreaders; i++) {
+		struct desk_reader *r = &d.readers[i];
+		snprintf(r->spec, sizeof(r->spec), "%s", d.cfg.readers[i]);
+		snprintf(r->state, sizeof(r->state), "empty");
+		pthread_mutex_init(&r->lock, NULL);
+	}
+	d.nreaders = d.cfg.nreaders;
+
+	/* Signals go to this thread only (sigtimedwait below). */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct MHD_Daemon *http = api_start(&d, err_text, sizeof(err_text));
+	if (!http) {
+		log_msg(LOG_ERR, "%s", err_text);
+		return 1;
+	}
+	if (readers_start(&d)) {
+		log_msg(LOG_ERR, "could not start the reader threads");
+		return 1;
+	}
+	log_msg(LOG_INFO, "desk page on http://%s:%u/ (%s, role %s)", d.cfg.listen_addr,
+		d.cfg.listen_port, d.cfg.institution[0] ? d.cfg.institution : "no institution",
+		d.cfg.role);
+
+	time_t last_prune = 0;
+	for (;;) {
+		if (time(NULL) - last_prune >= 3600) {
+			int n = 0;
+			int64_t before = (int64_t)time(NULL) - (int64_t)d.cfg.read_log_days * 86400;
+			if (lm_cache_prune_reads(cache, before, &n) == LM_OK && n)
+				log_msg(LOG_INFO, "%d read-log rows past %u days deleted", n,
+					d.cfg.read_log_days);
+			last_prune = time(NULL);
+		}
+		struct timespec wait = {60, 0};
+		int sig = sigtimedwait(&sigs, NULL, &wait);
+		if (sig == SIGHUP) {
+			log_msg(LOG_INFO, "SIGHUP: reloading the trust list");
+			desk_load_trust(&d, cache); /* on refusal the old list stays in force */
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			break;
+		} else if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+			break;
+		}
+	}
+	log_msg(LOG_INFO, "stopping");
+	d.stop = 1;
+	pthread_mutex_lock(&d.ev_lock);
+	pthread_cond_broadcast(&d.ev_cond);
+	pthread_mutex_unlock(&d.ev_lock);
+	readers_stop(&d);
+	api_stop(http);
+	lm_cache_close(cache);
+	lm_key_free(d.signing_key);
+	lm_trust_free(d.trust);
+	return 0;
+}

@@ -1,0 +1,232 @@
+/*
+ * readers.c - one thread per configured reader: wait for a card (PC/SC
+ * blocks in SCardGetStatusChange, libnfc and image files are polled at
+ * poll_ms), read it, verify every entry, store it in the cache, tell the
+ * desk page; then watch for the card to leave.  The failure modes of the
+ * field (style.md point 9) end as a reader state and an event, never as a
+ * crash: a card pulled mid-read, an unknown card, pcscd going away (the
+ * context is opened again with backoff), a reader that vanished.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "desk.h"
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_util.h"
+#include "log.h"
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static void set_state(struct desk_reader *r, const char *state, int err)
+{
+	snprintf(r->state, sizeof(r->state), "%s", state);
+	snprintf(r->error, sizeof(r->error), "%s", err ? lm_strerror(err) : "");
+	snprintf(r->error_code, sizeof(r->error_code), "%s", err ? lm_errname(err) : "");
+}
+
+static void error_event(struct desk *d, struct desk_reader *r, int err)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "reader", json_object_new_string(r->spec));
+	json_object_object_add(o, "code", json_object_new_string(lm_errname(err)));
+	json_object_object_add(o, "message", json_object_new_string(lm_strerror(err)));
+	desk_event(d, "error", o);
+	json_object_put(o);
+}
+
+/* Is the error about the service or reader (reopen) rather than the card? */
+static int backend_down(int err)
+{
+	return err == LM_ERR_NO_SERVICE || err == LM_ERR_SERVICE_GONE ||
+	       err == LM_ERR_READER_GONE || err == LM_ERR_NO_READER || err == LM_ERR_TRANSPORT;
+}
+
+int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
+{
+	int err = lm_transport_identify(r->t, &r->info);
+	uint8_t *img = err ? NULL : malloc(r->info.capacity);
+	size_t len = 0;
+	struct lm_card card;
+	if (!err)
+		err = img ? lm_transport_read_image(r->t, &r->info, img, &len, &card)
+			  : LM_ERR_NOMEM;
+	if (err) {
+		free(img);
+		return err;
+	}
+	json_object *view = desk_folder_json(d, cache, card.holder, img, len, &card);
+	char when[32];
+	time_t now = time(NULL);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_object_add(view, "reader", json_object_new_string(r->spec));
+	json_object_object_add(view, "kind",
+			       json_object_new_string(lm_card_kind_name(r->info.kind)));
+	json_object_object_add(view, "capacity", json_object_new_int64((int64_t)r->info.capacity));
+	json_object_object_add(view, "used", json_object_new_int64((int64_t)len));
+	json_object_object_add(view, "read_at", json_object_new_string(when));
+	json_object_object_add(view, "error", NULL);
+	/* Keep every entry and the read in the cache, in one transaction. */
+	int cerr = cache ? lm_cache_begin(cache) : LM_ERR_DB;
+	size_t off = 0, elen;
+	const uint8_t *e;
+	while (!cerr && lm_card_next(&card, &off, &e, &elen) == LM_OK) {
+		struct lm_cose c;
+		struct lm_entry en;
+		if (lm_entry_decode(e, elen, &c, &en) == LM_OK)
+			cerr = lm_cache_put_entry(cache, card.holder, e, elen, en.type,
+						  en.v[LM_F_DATE].num, (int64_t)now);
+	}
+	if (!cerr)
+		cerr = lm_cache_log_read(cache, (int64_t)now, r->spec, d->cfg.role, card.holder);
+	if (!cerr)
+		cerr = lm_cache_commit(cache);
+	else if (cache)
+		lm_cache_rollback(cache);
+	if (cerr) {
+		/* The card is shown all the same; the cache reports why it lags. */
+		log_msg(LOG_ERR, "%s: the cache could not store this card: %s", r->spec,
+			lm_strerror(cerr));
+		json_object_object_add(view, "cache_error",
+				       json_object_new_string(lm_errname(cerr)));
+		json_object *ev = json_object_new_object();
+		json_object_object_add(ev, "reader", json_object_new_string(r->spec));
+		json_object_object_add(ev, "code", json_object_new_string(lm_errname(cerr)));
+		json_object_object_add(ev, "message", json_object_new_string(lm_strerror(cerr)));
+		desk_event(d, "error", ev);
+		json_object_put(ev);
+	}
+	if (r->card)
+		json_object_put(r->card);
+	r->card = view;
+	memcpy(r->holder, card.holder, LM_HOLDER_LEN);
+	r->have_holder = 1;
+	free(img);
+	return LM_OK;
+}
+
+/* A tap: read, verify, store, tell.  Caller holds r->lock. */
+static void tap(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
+{
+	set_state(r, "reading", 0);
+	int err = reader_refresh(d, r, cache);
+	if (err) {
+		set_state(r, "error", err);
+		log_msg(LOG_WARN, "%s: %s", r->spec, lm_strerror(err));
+		error_event(d, r, err);
+		return;
+	}
+	set_state(r, "card", 0);
+	d->last_reader = (int)(r - d->readers);
+	json_object *o = json_object_new_object();
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
+	json_object_object_add(o, "reader", json_object_new_string(r->spec));
+	json_object_object_add(o, "holder", json_object_new_string(hh));
+	desk_event(d, "tap", o);
+	json_object_put(o);
+	log_msg(LOG_INFO, "%s: card of holder %.8s... read", r->spec, hh);
+}
+
+struct reader_arg {
+	struct desk *d;
+	struct desk_reader *r;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader_arg a = *(struct reader_arg *)arg;
+	free(arg);
+	struct desk *d = a.d;
+	struct desk_reader *r = a.r;
+	struct lm_cache *cache = NULL;
+	int err = lm_cache_open(d->cfg.database, &cache);
+	if (err)
+		log_msg(LOG_ERR, "%s: cache %s: %s", r->spec, d->cfg.database, lm_strerror(err));
+	unsigned backoff = 200;
+	int present = 0;
+	while (!d->stop) {
+		pthread_mutex_lock(&r->lock);
+		if (!r->t) {
+			err = lm_transport_open(r->spec, &r->t);
+			if (err) {
+				r->t = NULL;
+				if (strcmp(r->state, "error") ||
+				    strcmp(r->error_code, lm_errname(err))) {
+					log_msg(LOG_WARN, "%s: %s", r->spec, lm_strerror(err));
+					error_event(d, r, err);
+				}
+				set_state(r, "error", err);
+				pthread_mutex_unlock(&r->lock);
+				sleep_ms(backoff);
+				backoff =
+					backoff < 5000 ? backoff * 2 : 5000; /* pcscd restarting */
+				continue;
+			}
+			backoff = 200;
+			present = 0;
+			set_state(r, "empty", 0);
+		}
+		/* While a card lies on the reader only look whether it is still there. */
+		err = lm_transport_wait_card(r->t, present ? 0 : (int)d->cfg.poll_ms);
+		if (!err && !present) {
+			tap(d, r, cache);
+			present = 1;
+		} else if (err && present) {
+			present = 0;
+			lm_transport_disconnect(r->t);
+			set_state(r, "empty", 0);
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "reader", json_object_new_string(r->spec));
+			desk_event(d, "removed", o);
+			json_object_put(o);
+		}
+		if (err && backend_down(err)) {
+			log_msg(LOG_WARN, "%s: %s; reopening", r->spec, lm_strerror(err));
+			set_state(r, "error", err);
+			error_event(d, r, err);
+			lm_transport_close(r->t);
+			r->t = NULL;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (present || (err && err != LM_ERR_NO_CARD && err != LM_ERR_TIMEOUT))
+			sleep_ms(d->cfg.poll_ms);
+		else if (err == LM_ERR_NO_CARD && r->t && strncmp(r->spec, "pcsc", 4) != 0)
+			sleep_ms(d->cfg.poll_ms); /* polled backends: their wait returned at once */
+	}
+	pthread_mutex_lock(&r->lock);
+	lm_transport_close(r->t);
+	r->t = NULL;
+	pthread_mutex_unlock(&r->lock);
+	lm_cache_close(cache);
+	return NULL;
+}
+
+int readers_start(struct desk *d)
+{
+	for (size_t i = 0; i < d->nreaders; i++) {
+		struct reader_arg *a = malloc(sizeof(*a));
+		if (!a)
+			return LM_ERR_NOMEM;
+		a->d = d;
+		a->r = &d->readers[i];
+		if (pthread_create(&d->readers[i].thread, NULL, reader_thread, a) != 0) {
+			free(a);
+			return LM_ERR_INTERNAL;
+		}
+	}
+	return LM_OK;
+}
+
+void readers_stop(struct desk *d)
+{
+	d->stop = 1;
+	for (size_t i = 0; i < d->nreaders; i++)
+		pthread_join(d->readers[i].thread, NULL);
+}

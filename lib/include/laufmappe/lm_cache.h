@@ -1,0 +1,80 @@
+/*
+ * lm_cache.h - an office's cache of the entries it has seen (SQLite), so
+ * that a lost card loses nothing, plus the verdicts already computed and the
+ * read log.
+ *
+ * Entries are stored as their signed card-form bytes, keyed by their id
+ * (SHA-256 of those bytes): the cache can be exported and imported between
+ * offices, and every importer verifies again.  The database runs in WAL
+ * mode; its schema carries PRAGMA user_version and is migrated forward on
+ * open (a newer schema than this build knows is refused).  Every write is
+ * one transaction: a failed write (busy, full disk) changes nothing.
+ *
+ * One struct lm_cache per thread (SQLite connections are not shared).
+ */
+#ifndef LM_CACHE_H
+#define LM_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "laufmappe/lm_cose.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LM_CACHE_SCHEMA 2 /* the user_version this build writes */
+
+struct lm_cache;
+
+/* Open (creating or migrating) the cache at path. */
+int lm_cache_open(const char *path, struct lm_cache **out);
+void lm_cache_close(struct lm_cache *c);
+
+/* Group several writes into one transaction (a tap: entries + read log). */
+int lm_cache_begin(struct lm_cache *c);
+int lm_cache_commit(struct lm_cache *c);
+void lm_cache_rollback(struct lm_cache *c);
+
+/* Store one entry; an entry already stored is left as it is (dedup by id). */
+int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+		       const uint8_t *bytes, size_t len, unsigned type, uint32_t date, int64_t now);
+
+/* The verdict of an entry under a trust list version; LM_ERR_NOT_FOUND if not computed. */
+int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
+			 int *verdict, int *inst);
+int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
+			 int verdict, int inst);
+
+int lm_cache_log_read(struct lm_cache *c, int64_t time, const char *reader, const char *role,
+		      const uint8_t holder[LM_HOLDER_LEN]);
+/* Delete read-log rows older than before (seconds); *deleted says how many. */
+int lm_cache_prune_reads(struct lm_cache *c, int64_t before, int *deleted);
+
+/* Called per entry, oldest first; a non-zero return stops the walk and is returned. */
+typedef int (*lm_cache_entry_fn)(void *ctx, const uint8_t holder[LM_HOLDER_LEN],
+				 const uint8_t *bytes, size_t len);
+/* Entries of one holder (or of all, with holder NULL). */
+int lm_cache_each_entry(struct lm_cache *c, const uint8_t *holder, lm_cache_entry_fn fn, void *ctx);
+
+typedef int (*lm_cache_read_fn)(void *ctx, int64_t time, const char *reader, const char *role);
+int lm_cache_each_read(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], lm_cache_read_fn fn,
+		       void *ctx);
+
+/* One entry's bytes by id (and holder); LM_ERR_NOT_FOUND. */
+int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+		       const uint8_t id[32], uint8_t *buf, size_t cap, size_t *len);
+
+/* Small settings that must survive restarts (the accepted trust list version). */
+int lm_cache_get_meta(struct lm_cache *c, const char *key, int64_t *value);
+int lm_cache_set_meta(struct lm_cache *c, const char *key, int64_t value);
+
+/* Counts, for status pages and tests. */
+int lm_cache_count(struct lm_cache *c, int64_t *entries, int64_t *holders);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LM_CACHE_H */

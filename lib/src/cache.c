@@ -1,0 +1,375 @@
+/*
+ * cache.c - the office cache in SQLite.  SQLite codes are translated in
+ * db_err() only.
+ */
+#include "laufmappe/lm_cache.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_util.h"
+
+struct lm_cache {
+	sqlite3 *db;
+};
+
+/*
+ * The schema, one step per version: step i brings user_version i to i + 1.
+ * Never edit a step that has shipped; add one.
+ */
+static const char *const migrations[LM_CACHE_SCHEMA] = {
+	/* 0 -> 1: the tables. */
+	"CREATE TABLE holders (holder TEXT PRIMARY KEY, first_seen INTEGER NOT NULL);"
+	"CREATE TABLE entries (id TEXT PRIMARY KEY, holder TEXT NOT NULL, bytes BLOB NOT NULL,"
+	" type INTEGER NOT NULL, date INTEGER NOT NULL, first_seen INTEGER NOT NULL);"
+	"CREATE TABLE verdicts (id TEXT NOT NULL, trust_version INTEGER NOT NULL,"
+	" verdict INTEGER NOT NULL, inst INTEGER NOT NULL, PRIMARY KEY (id, trust_version));"
+	"CREATE TABLE reads (time INTEGER NOT NULL, reader TEXT NOT NULL, role TEXT NOT NULL,"
+	" holder TEXT NOT NULL);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+	/* 1 -> 2: lookups by holder and pruning by time stay fast at a million rows. */
+	"CREATE INDEX entries_holder ON entries (holder, first_seen);"
+	"CREATE INDEX reads_holder ON reads (holder, time);"
+	"CREATE INDEX reads_time ON reads (time);",
+};
+
+/* The one translation of SQLite codes. */
+static int db_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW: return LM_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return LM_ERR_DB_BUSY;
+	case SQLITE_FULL: return LM_ERR_DB_FULL;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB: return LM_ERR_DB_CORRUPT;
+	case SQLITE_NOMEM: return LM_ERR_NOMEM;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY: return LM_ERR_IO;
+	default: return LM_ERR_DB;
+	}
+}
+
+static int exec(struct lm_cache *c, const char *sql)
+{
+	return db_err(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+}
+
+static int migrate(struct lm_cache *c)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL));
+	if (err)
+		return err;
+	int rc = sqlite3_step(st);
+	int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_err(rc);
+	if (version > LM_CACHE_SCHEMA)
+		return LM_ERR_DB_SCHEMA;
+	for (int v = version; v < LM_CACHE_SCHEMA; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		err = exec(c, "BEGIN IMMEDIATE");
+		if (!err)
+			err = exec(c, migrations[v]);
+		if (!err)
+			err = exec(c, pragma);
+		if (!err)
+			err = exec(c, "COMMIT");
+		if (err) {
+			exec(c, "ROLLBACK");
+			return err;
+		}
+	}
+	return LM_OK;
+}
+
+int lm_cache_open(const char *path, struct lm_cache **out)
+{
+	*out = NULL;
+	struct lm_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return LM_ERR_NOMEM;
+	int err = db_err(sqlite3_open_v2(
+		path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+		NULL));
+	if (!err) {
+		/* Another process holding the lock gets 2 s before we report busy. */
+		sqlite3_busy_timeout(c->db, 2000);
+		err = exec(c, "PRAGMA journal_mode = WAL");
+	}
+	if (!err)
+		err = exec(c, "PRAGMA synchronous = NORMAL");
+	if (!err)
+		err = migrate(c);
+	if (err) {
+		lm_cache_close(c);
+		return err;
+	}
+	*out = c;
+	return LM_OK;
+}
+
+void lm_cache_close(struct lm_cache *c)
+{
+	if (!c)
+		return;
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+int lm_cache_begin(struct lm_cache *c)
+{
+	return exec(c, "BEGIN IMMEDIATE");
+}
+
+int lm_cache_commit(struct lm_cache *c)
+{
+	int err = exec(c, "COMMIT");
+	if (err)
+		exec(c, "ROLLBACK");
+	return err;
+}
+
+void lm_cache_rollback(struct lm_cache *c)
+{
+	exec(c, "ROLLBACK");
+}
+
+/* Prepare, bind by a tiny format ("t" text, "i" int64, "b" blob+len), step once. */
+static int run(struct lm_cache *c, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL));
+	if (err)
+		return err;
+	va_list ap;
+	va_start(ap, fmt);
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 't') {
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
+					  SQLITE_TRANSIENT);
+		} else if (fmt[i] == 'i') {
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		} else {
+			const void *p = va_arg(ap, const void *);
+			int n = va_arg(ap, int);
+			sqlite3_bind_blob(st, i + 1, p, n, SQLITE_TRANSIENT);
+		}
+	}
+	va_end(ap);
+	err = db_err(sqlite3_step(st));
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+		       const uint8_t *bytes, size_t len, unsigned type, uint32_t date, int64_t now)
+{
+	uint8_t id[32];
+	char idh[65], hh[2 * LM_HOLDER_LEN + 1];
+	int err = lm_sha256(bytes, len, id);
+	if (err)
+		return err;
+	lm_hex_encode(id, 32, idh);
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	err = run(c, "INSERT OR IGNORE INTO holders (holder, first_seen) VALUES (?, ?)", "ti", hh,
+		  now);
+	if (!err)
+		err = run(
+			c,
+			"INSERT OR IGNORE INTO entries (id, holder, bytes, type, date, first_seen)"
+			" VALUES (?, ?, ?, ?, ?, ?)",
+			"ttbiii", idh, hh, bytes, (int)len, (int64_t)type, (int64_t)date, now);
+	return err;
+}
+
+int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
+			 int *verdict, int *inst)
+{
+	char idh[65];
+	lm_hex_encode(id, 32, idh);
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(
+		c->db, "SELECT verdict, inst FROM verdicts WHERE id = ? AND trust_version = ?", -1,
+		&st, NULL));
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, trust_version);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*verdict = sqlite3_column_int(st, 0);
+		*inst = sqlite3_column_int(st, 1);
+		err = LM_OK;
+	} else {
+		err = rc == SQLITE_DONE ? LM_ERR_NOT_FOUND : db_err(rc);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
+			 int verdict, int inst)
+{
+	char idh[65];
+	lm_hex_encode(id, 32, idh);
+	return run(c,
+		   "INSERT OR REPLACE INTO verdicts (id, trust_version, verdict, inst) VALUES (?, "
+		   "?, ?, ?)",
+		   "tiii", idh, (int64_t)trust_version, (int64_t)verdict, (int64_t)inst);
+}
+
+int lm_cache_log_read(struct lm_cache *c, int64_t time, const char *reader, const char *role,
+		      const uint8_t holder[LM_HOLDER_LEN])
+{
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	return run(c, "INSERT INTO reads (time, reader, role, holder) VALUES (?, ?, ?, ?)", "ittt",
+		   time, reader, role, hh);
+}
+
+int lm_cache_prune_reads(struct lm_cache *c, int64_t before, int *deleted)
+{
+	int err = run(c, "DELETE FROM reads WHERE time < ?", "i", before);
+	if (deleted)
+		*deleted = err ? 0 : sqlite3_changes(c->db);
+	return err;
+}
+
+int lm_cache_each_entry(struct lm_cache *c, const uint8_t *holder, lm_cache_entry_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	const char *sql = holder ? "SELECT holder, bytes FROM entries WHERE holder = ?"
+				   " ORDER BY first_seen, rowid"
+				 : "SELECT holder, bytes FROM entries ORDER BY first_seen, rowid";
+	int err = db_err(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL));
+	if (err)
+		return err;
+	char hh[2 * LM_HOLDER_LEN + 1];
+	if (holder) {
+		lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+		sqlite3_bind_text(st, 1, hh, -1, SQLITE_TRANSIENT);
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t h[LM_HOLDER_LEN];
+		const char *hs = (const char *)sqlite3_column_text(st, 0);
+		if (!hs || lm_hex_decode(hs, h, LM_HOLDER_LEN)) {
+			err = LM_ERR_DB_CORRUPT;
+			break;
+		}
+		err = fn(ctx, h, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = db_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_each_read(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], lm_cache_read_fn fn,
+		       void *ctx)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(
+		c->db, "SELECT time, reader, role FROM reads WHERE holder = ? ORDER BY time", -1,
+		&st, NULL));
+	if (err)
+		return err;
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	sqlite3_bind_text(st, 1, hh, -1, SQLITE_TRANSIENT);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+			 (const char *)sqlite3_column_text(st, 2));
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = db_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+		       const uint8_t id[32], uint8_t *buf, size_t cap, size_t *len)
+{
+	char idh[65], hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(id, 32, idh);
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(
+		c->db, "SELECT bytes FROM entries WHERE id = ? AND holder = ?", -1, &st, NULL));
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, hh, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		if (n > cap) {
+			err = LM_ERR_BUFFER;
+		} else {
+			memcpy(buf, sqlite3_column_blob(st, 0), n);
+			*len = n;
+		}
+	} else {
+		err = rc == SQLITE_DONE ? LM_ERR_NOT_FOUND : db_err(rc);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_get_meta(struct lm_cache *c, const char *key, int64_t *value)
+{
+	sqlite3_stmt *st;
+	int err = db_err(
+		sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL));
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*value = sqlite3_column_int64(st, 0);
+	else
+		err = rc == SQLITE_DONE ? LM_ERR_NOT_FOUND : db_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_set_meta(struct lm_cache *c, const char *key, int64_t value)
+{
+	return run(c, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "ti", key, value);
+}
+
+int lm_cache_count(struct lm_cache *c, int64_t *entries, int64_t *holders)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(
+		c->db, "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM holders)", -1,
+		&st, NULL));
+	if (err)
+		return err;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*entries = sqlite3_column_int64(st, 0);
+		*holders = sqlite3_column_int64(st, 1);
+	} else {
+		err = db_err(rc);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
