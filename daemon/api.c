@@ -391,6 +391,8 @@ static int entry_from_json(json_object *j, struct lm_entry *e, char *why, size_t
 		snprintf(why, whylen, "fields must be an object");
 		return LM_ERR_BAD_VALUE;
 	}
+	if (!fields)
+		return LM_OK;
 	json_object_object_foreach(fields, k, v)
 	{
 		const char *text = json_object_is_type(v, json_type_boolean)

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# laufmapped end to end: through a private pcscd with lm-vcard (tap, the
+# verified folder over the API, append with and without the token, pcscd
+# killed and restarted, the card pulled during a read and an append), and
+# over image files (the fake transport) for the cache faults (database
+# locked by another process, a full filesystem), the lost card (export at
+# office A, import at office B, restore onto a new card) and the API's
+# answers to bad requests.
+# Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
+set -uo pipefail
+. "$(dirname "$0")/../pcsc/rig.sh"
+rig_enter "$@"
+L=${LAUFMAPPE:?} D=${LAUFMAPPED:?} WEB=${LM_WEB:?}
+cd "$RIG_DIR"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+TOKEN=daemon-test-token-0123456789
+echo "$TOKEN" >token
+DPIDS=()
+stop_daemons() { for p in "${DPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; DPIDS=(); }
+trap 'stop_daemons; rig_cleanup' EXIT
+
+"$L" key generate root.pem >/dev/null && "$L" key generate city.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
+"$L" trust create --root root.pem --out trust.cose 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub city.pem.pub --name "Stadt Krefeld" --role city --types REG,BER,MENT 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name "VHS Krefeld" --role course_provider --types IK 2>/dev/null
+H=$("$L" holder new)
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=700 --date 2026-11-24 --out ik.cose
+
+# start_daemon NAME PORT READER [DB]: a daemon with its own config; sets URL.
+start_daemon() {
+	local name=$1 port=$2 reader=$3 db=${4:-$RIG_DIR/$1.db}
+	cat >"$name.conf" <<EOF
+readers = $reader
+root_key = $RIG_DIR/root.pem.pub
+trust_list = $RIG_DIR/trust.cose
+institution = Stadt Krefeld
+role = city
+signing_key = $RIG_DIR/city.pem
+database = $db
+listen = 127.0.0.1:$port
+token_file = $RIG_DIR/token
+web_root = $WEB
+poll_ms = 100
+EOF
+	"$D" -d -c "$name.conf" >>"$name.log" 2>&1 &
+	DPIDS+=($!)
+	URL=http://127.0.0.1:$port
+	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && return 0; sleep 0.1; done
+	bad "$name did not start: $(tail -3 "$name.log")"
+}
+# wait_state STATE [SECONDS]: until the first reader reports STATE.
+wait_state() {
+	for _ in $(seq $((${2:-10} * 10))); do
+		curl -s "$URL/api/readers" | grep -q "\"state\":\"$1\"" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+entries() { curl -s "$URL/api/card" | grep -o '"verdict":"valid"' | wc -l; }
+append_ber() {
+	curl -s -o resp.json -w '%{http_code}' -X POST "$@" "$URL/api/card/append" \
+		-d '{"entry":{"type":"BER","date":"2026-11-25","fields":{"service":"job_counselling","next":"2026-12-08"}}}'
+}
+alive() { kill -0 "${DPIDS[0]}" 2>/dev/null && ok || bad "the daemon died: $*"; }
+
+case ${1:-pcsc} in
+pcsc)
+	rig_start_pcscd
+	rig_start_card --memory card.mem --as applet --capacity 2048
+	rig_wait_card present
+	"$L" card format --holder "$H" >/dev/null 2>&1 && "$L" card append ik.cose 2>/dev/null || bad "card setup"
+	start_daemon a 18181 pcsc
+	wait_state card && ok || bad "no tap: $(curl -s "$URL/api/readers")"
+	[ "$(entries)" = 1 ] && ok || bad "the API's folder: $(curl -s "$URL/api/card")"
+	[ "$(append_ber)" = 401 ] && ok || bad "append without the token: $(cat resp.json)"
+	[ "$(append_ber -H "Authorization: Bearer wrong-token-xxxxxxxx")" = 401 ] && ok || bad "wrong token"
+	[ "$(append_ber -H "Authorization: Bearer $TOKEN")" = 200 ] && ok || bad "append: $(cat resp.json)"
+	[ "$(entries)" = 2 ] && ok || bad "after the append: $(curl -s "$URL/api/card")"
+	"$L" card read --trust trust.cose --root root.pem.pub >read.txt 2>&1 && grep -q "2 of 2" read.txt && ok ||
+		bad "the card after the append: $(cat read.txt)"
+	# The card pulled during an append: 503, the card still valid.
+	rig_stop_card
+	wait_state empty && ok || bad "card removal not seen"
+	rig_start_card --memory card.mem --as applet --pull-after-apdus 9
+	wait_state card && ok || bad "no tap after reinsert: $(curl -s "$URL/api/readers")"
+	code=$(append_ber -H "Authorization: Bearer $TOKEN")
+	[ "$code" = 503 ] && ok || bad "append with the card pulled: $code $(cat resp.json)"
+	rig_wait_card_exit
+	alive "card pulled during an append"
+	# pcscd killed and started again while the daemon runs.
+	rig_start_card --memory card.mem --as applet
+	wait_state card && ok || bad "no tap after the pull"
+	v=$(entries)
+	[ "$v" = 2 ] || [ "$v" = 3 ] && ok || bad "after the pulled append: $v valid entries"
+	rig_stop_pcscd
+	wait_state error && ok || bad "pcscd gone not reported: $(curl -s "$URL/api/readers")"
+	alive "pcscd killed"
+	rig_start_pcscd
+	wait_state card 20 && ok || bad "no tap after the pcscd restart: $(curl -s "$URL/api/readers")"
+	[ "$(entries)" = "$v" ] && ok || bad "after the pcscd restart"
+	# The card pulled during the daemon's read: an error, then a good tap.
+	rig_stop_card
+	wait_state empty || true
+	rig_start_card --memory card.mem --as applet --pull-after-apdus 3
+	rig_wait_card_exit
+	alive "card pulled during a read"
+	rig_start_card --memory card.mem --as applet
+	wait_state card && [ "$(entries)" = "$v" ] && ok || bad "tap after the pulled read"
+	;;
+cache)
+	# Database locked by another process: the tap is shown, the cache reports
+	# busy, the daemon lives, and nothing is lost once the lock is gone.
+	"$L" image new --holder "$H" --capacity 888 --out img.new >/dev/null
+	"$L" image append img.new ik.cose 2>/dev/null
+	start_daemon a 18182 "fake:$RIG_DIR/card.img"
+	(echo "BEGIN EXCLUSIVE; INSERT INTO meta VALUES ('lock', 1);"; sleep 6; echo "ROLLBACK;") | sqlite3 a.db &
+	locker=$!
+	sleep 0.5
+	cp img.new card.img
+	wait_state card && ok || bad "no tap while locked"
+	curl -s "$URL/api/card" | grep -q '"cache_error":"db_busy"' && ok || bad "busy not reported: $(curl -s "$URL/api/card" | head -c 300)"
+	alive "database locked"
+	wait "$locker"
+	rm card.img
+	wait_state empty
+	cp img.new card.img
+	wait_state card
+	curl -s "$URL/api/holders/$H" | grep -q '"verdict":"valid"' && ok || bad "not cached after the lock: $(curl -s "$URL/api/holders/$H")"
+	stop_daemons
+	# A full filesystem under the database.
+	mkdir -p small && mount -t tmpfs -o size=400k tmpfs small
+	start_daemon b 18183 "fake:$RIG_DIR/card2.img" "$RIG_DIR/small/b.db"
+	dd if=/dev/zero of=small/filler bs=4k count=200 2>/dev/null
+	"$L" image new --holder "$("$L" holder new)" --capacity 888 --out card2.img >/dev/null
+	wait_state card && ok || bad "no tap on a full disk"
+	curl -s "$URL/api/card" | grep -q '"cache_error":"db_' && ok || bad "full disk not reported: $(curl -s "$URL/api/card" | head -c 300)"
+	alive "full filesystem"
+	stop_daemons
+	umount small
+	;;
+lostcard)
+	# Office A reads the card; the card is lost; office B imports A's export
+	# and restores the folder onto a new card formatted for the holder.
+	"$L" image new --holder "$H" --capacity 888 --out old.img >/dev/null
+	"$L" image append old.img ik.cose 2>/dev/null
+	"$L" issue --key city.pem --holder "$H" --type MENT --set programme="Paten Krefeld" --out ment.cose
+	"$L" image append old.img ment.cose 2>/dev/null
+	start_daemon a 18184 "fake:$RIG_DIR/a.img"
+	cp old.img a.img
+	wait_state card || bad "office A: no tap"
+	rm a.img old.img
+	curl -sf -H "Authorization: Bearer $TOKEN" "$URL/api/export" >export.json && ok || bad "export"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/export")" = 401 ] && ok || bad "export without the token"
+	stop_daemons
+	start_daemon b 18185 "fake:$RIG_DIR/new.img"
+	curl -s -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/import" --data-binary @export.json >import.json
+	grep -q '"imported":2' import.json && ok || bad "import: $(cat import.json)"
+	curl -s -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/import" --data-binary @export.json >import.json
+	grep -q '"skipped":2' import.json && ok || bad "import twice: $(cat import.json)"
+	sed 's/"signed":"hE/"signed":"hF/' export.json >forged.json
+	curl -s -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/import" --data-binary @forged.json >import.json
+	grep -q '"rejected":[12]' import.json && ok || bad "forged import: $(cat import.json)"
+	"$L" image new --holder "$H" --capacity 888 --out new.img >/dev/null
+	wait_state card || bad "office B: no tap of the new card"
+	curl -s -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/holders/$H/restore" -d '{}' >restore.json
+	grep -q '"written":2' restore.json && ok || bad "restore: $(cat restore.json)"
+	"$L" verify --trust trust.cose --root root.pem.pub new.img >verify.txt && grep -q "2 of 2" verify.txt && ok ||
+		bad "the new card: $(cat verify.txt)"
+	;;
+api)
+	start_daemon a 18186 "fake:$RIG_DIR/none.img"
+	code() { curl -s -o resp.json -w '%{http_code}' "$@"; }
+	[ "$(code "$URL/nope")" = 404 ] && grep -q not_found resp.json && ok || bad "unknown path"
+	[ "$(code -X DELETE "$URL/api/status")" = 405 ] && ok || bad "wrong method"
+	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{not json')" = 400 ] &&
+		grep -q bad_json resp.json && ok || bad "bad JSON: $(cat resp.json)"
+	head -c 70000 /dev/zero | tr '\0' 'a' >big.txt
+	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" --data-binary @big.txt)" = 413 ] && ok ||
+		bad "oversize body: $(cat resp.json)"
+	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{"entry":{"type":"XYZ"}}')" = 400 ] && ok ||
+		bad "unknown type"
+	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{"entry":{"type":"IK"}}')" = 403 ] && ok ||
+		bad "a type the institution may not sign: $(cat resp.json)"
+	[ "$(code "$URL/static/../../etc/passwd")" = 404 ] && ok || bad "path traversal"
+	[ "$(code "$URL/api/holders/xyz")" = 400 ] && ok || bad "bad holder id"
+	# Loopback only unless allowed.
+	sed 's/^listen = .*/listen = 0.0.0.0:18187/' a.conf >remote.conf
+	"$D" -n -c remote.conf >remote.txt 2>&1 && bad "a non-loopback listen was accepted" ||
+		{ grep -q "not loopback" remote.txt && ok || bad "remote refusal message: $(cat remote.txt)"; }
+	# A rollback of the trust list is refused on SIGHUP; the daemon keeps the newer one.
+	cp trust.cose trust-old.cose
+	"$L" trust add trust.cose --root root.pem --pub root.pem.pub --name "Root as issuer" --role city --types REG 2>/dev/null
+	kill -HUP "${DPIDS[0]}"
+	sleep 0.5
+	curl -s "$URL/api/status" | grep -q '"version":4' && ok || bad "SIGHUP reload: $(curl -s "$URL/api/status")"
+	cp trust-old.cose trust.cose
+	kill -HUP "${DPIDS[0]}"
+	sleep 0.5
+	curl -s "$URL/api/status" | grep -q '"version":4' && grep -q "older than the accepted" a.log && ok ||
+		bad "rollback on SIGHUP: $(curl -s "$URL/api/status")"
+	alive "after the reloads"
+	;;
+esac
+stop_daemons
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
