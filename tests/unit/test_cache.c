@@ -1,0 +1,169 @@
+/*
+ * test_cache.c - the office cache: schema creation and migration from an
+ * older version, refusal of a newer one, WAL, dedup, verdicts, the read
+ * log's retention, and the errors of a locked or damaged database.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "laufmappe/lm_cache.h"
+#include "laufmappe/lm_err.h"
+
+static char path[64];
+static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2};
+static const uint8_t entry[] = {0x84, 0x40, 0xa0, 0x40, 0x40}; /* bytes only: the cache does not parse */
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/lm-test-cache-%d.db", (int)getpid());
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char p[80];
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static int sql_int(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static void sql_exec(const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_create_dedup_verdicts(void **state)
+{
+	(void)state;
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 1000), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 2000), LM_OK);
+	int64_t n, h;
+	assert_int_equal(lm_cache_count(c, &n, &h), LM_OK);
+	assert_int_equal(n, 1); /* the same bytes are one entry */
+	assert_int_equal(h, 1);
+	uint8_t id[32], buf[64];
+	size_t len;
+	lm_sha256(entry, sizeof(entry), id);
+	assert_int_equal(lm_cache_get_entry(c, holder, id, buf, sizeof(buf), &len), LM_OK);
+	assert_int_equal(len, sizeof(entry));
+	int v, inst;
+	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_put_verdict(c, id, 3, 0, 1), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_OK);
+	assert_int_equal(inst, 1);
+	assert_int_equal(lm_cache_get_verdict(c, id, 4, &v, &inst), LM_ERR_NOT_FOUND); /* per version */
+	lm_cache_close(c);
+	assert_int_equal(sql_int("PRAGMA user_version"), LM_CACHE_SCHEMA);
+	assert_int_equal(sql_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+}
+
+/* A version-1 database (no indexes yet) is migrated forward, data kept. */
+static void test_migrate_forward(void **state)
+{
+	teardown(state);
+	sql_exec("CREATE TABLE holders (holder TEXT PRIMARY KEY, first_seen INTEGER NOT NULL);"
+		 "CREATE TABLE entries (id TEXT PRIMARY KEY, holder TEXT NOT NULL, bytes BLOB NOT NULL,"
+		 " type INTEGER NOT NULL, date INTEGER NOT NULL, first_seen INTEGER NOT NULL);"
+		 "CREATE TABLE verdicts (id TEXT NOT NULL, trust_version INTEGER NOT NULL,"
+		 " verdict INTEGER NOT NULL, inst INTEGER NOT NULL, PRIMARY KEY (id, trust_version));"
+		 "CREATE TABLE reads (time INTEGER NOT NULL, reader TEXT NOT NULL, role TEXT NOT NULL,"
+		 " holder TEXT NOT NULL);"
+		 "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+		 "INSERT INTO meta VALUES ('trust_version', 7);"
+		 "PRAGMA user_version = 1;");
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	int64_t v;
+	assert_int_equal(lm_cache_get_meta(c, "trust_version", &v), LM_OK);
+	assert_int_equal(v, 7);
+	lm_cache_close(c);
+	assert_int_equal(sql_int("PRAGMA user_version"), 2);
+	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'entries_holder'"), 1);
+	/* A newer schema than this build knows is refused, not damaged. */
+	sql_exec("PRAGMA user_version = 99");
+	assert_int_equal(lm_cache_open(path, &c), LM_ERR_DB_SCHEMA);
+	assert_int_equal(sql_int("PRAGMA user_version"), 99);
+}
+
+static void test_read_log_retention(void **state)
+{
+	teardown(state);
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	for (int64_t t = 100; t <= 500; t += 100)
+		assert_int_equal(lm_cache_log_read(c, t, "pcsc", "city", holder), LM_OK);
+	int n = 0;
+	assert_int_equal(lm_cache_prune_reads(c, 300, &n), LM_OK);
+	assert_int_equal(n, 2);
+	lm_cache_close(c);
+	assert_int_equal(sql_int("SELECT count(*) FROM reads"), 3);
+	assert_int_equal(sql_int("SELECT min(time) FROM reads"), 300);
+}
+
+/* Another process holds the write lock: busy, and nothing half-written. */
+static void test_locked_and_corrupt(void **state)
+{
+	teardown(state);
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(lm_cache_begin(c), LM_ERR_DB_BUSY);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 1), LM_ERR_DB_BUSY);
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 1), LM_OK);
+	lm_cache_close(c);
+	teardown(state);
+	/* A file that is not a database. */
+	FILE *f = fopen(path, "wb");
+	for (int i = 0; i < 4096; i++)
+		fputc(i * 7, f);
+	fclose(f);
+	assert_int_equal(lm_cache_open(path, &c), LM_ERR_DB_CORRUPT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_dedup_verdicts),
+		cmocka_unit_test(test_migrate_forward),
+		cmocka_unit_test(test_read_log_retention),
+		cmocka_unit_test(test_locked_and_corrupt),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
