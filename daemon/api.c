@@ -20,6 +20,7 @@
 #include "laufmappe/lm_util.h"
 #include "log.h"
 #include "qr.h"
+#include "request.h"
 
 #define BODY_MAX 65536
 #define FILE_MAX (4 << 20)
@@ -343,70 +344,6 @@ static MHD_RESULT api_qr(struct api *a, struct MHD_Connection *c)
 	return send_text(c, 200, "image/svg+xml", svg, strlen(svg));
 }
 
-/* Decode base64 (standard or url alphabet); returns the length or -1. */
-static long b64_decode(const char *s, uint8_t *out, size_t cap)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0;
-	for (; *s && *s != '='; s++) {
-		int v = isupper((unsigned char)*s)   ? *s - 'A'
-			: islower((unsigned char)*s) ? *s - 'a' + 26
-			: isdigit((unsigned char)*s) ? *s - '0' + 52
-			: (*s == '+' || *s == '-')   ? 62
-			: (*s == '/' || *s == '_')   ? 63
-						     : -1;
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				return -1;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (long)n;
-}
-
-/* Build an entry from {"type","date","fields":{...}} (JSON values as the CLI's text). */
-static int entry_from_json(json_object *j, struct lm_entry *e, char *why, size_t whylen)
-{
-	const char *type = json_object_get_string(json_object_object_get(j, "type"));
-	const char *date = json_object_get_string(json_object_object_get(j, "date"));
-	const struct lm_type_def *t = type ? lm_type_by_name(type) : NULL;
-	uint32_t day = lm_date_today();
-	if (!t) {
-		snprintf(why, whylen, "unknown entry type");
-		return LM_ERR_BAD_VALUE;
-	}
-	if (date && lm_date_parse(date, &day)) {
-		snprintf(why, whylen, "date must be YYYY-MM-DD");
-		return LM_ERR_BAD_VALUE;
-	}
-	lm_entry_init(e, t->code, day);
-	json_object *fields = json_object_object_get(j, "fields");
-	if (fields && !json_object_is_type(fields, json_type_object)) {
-		snprintf(why, whylen, "fields must be an object");
-		return LM_ERR_BAD_VALUE;
-	}
-	if (!fields)
-		return LM_OK;
-	json_object_object_foreach(fields, k, v)
-	{
-		const char *text = json_object_is_type(v, json_type_boolean)
-					   ? (json_object_get_boolean(v) ? "yes" : "no")
-					   : json_object_get_string(v);
-		int err = lm_entry_set(e, k, text ? text : "");
-		if (err) {
-			snprintf(why, whylen, "%s: %s", k, lm_strerror(err));
-			return err;
-		}
-	}
-	return LM_OK;
-}
-
 static MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	struct desk *d = a->d;
@@ -434,11 +371,11 @@ static MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct req
 		    *js = json_object_object_get(body, "signed");
 	int err = LM_OK;
 	if (js) {
-		slen = b64_decode(jstr(body, "signed"), signed_entry, sizeof(signed_entry));
+		slen = request_b64_decode(jstr(body, "signed"), signed_entry, sizeof(signed_entry));
 		if (slen <= 0)
 			err = LM_ERR_MALFORMED, snprintf(why, sizeof(why), "signed is not base64");
 	} else if (je && json_object_is_type(je, json_type_object)) {
-		err = entry_from_json(je, &e, why, sizeof(why));
+		err = request_entry(je, &e, why, sizeof(why));
 	} else {
 		err = LM_ERR_MISSING_FIELD, snprintf(why, sizeof(why), "give entry or signed");
 	}
@@ -585,7 +522,7 @@ static MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct req
 		json_object *o = json_object_array_get_idx(arr, i);
 		uint8_t holder[LM_HOLDER_LEN], b[LM_ENTRY_MAX];
 		const char *hh = json_object_get_string(json_object_object_get(o, "holder"));
-		long n = b64_decode(jstr(o, "signed"), b, sizeof(b));
+		long n = request_b64_decode(jstr(o, "signed"), b, sizeof(b));
 		if (!hh || lm_hex_decode(hh, holder, LM_HOLDER_LEN) || n <= 0) {
 			rejected++;
 			continue;
