@@ -115,7 +115,11 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 static void tap(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 {
 	set_state(r, "reading", 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int err = reader_refresh(d, r, cache);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (err) {
 		set_state(r, "error", err);
 		log_msg(LOG_WARN, "%s: %s", r->spec, lm_strerror(err));
@@ -129,6 +133,7 @@ static void tap(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
 	json_object_object_add(o, "reader", json_object_new_string(r->spec));
 	json_object_object_add(o, "holder", json_object_new_string(hh));
+	json_object_object_add(o, "ms", json_object_new_double(ms)); /* read + verify + store */
 	desk_event(d, "tap", o);
 	json_object_put(o);
 	log_msg(LOG_INFO, "%s: card of holder %.8s... read", r->spec, hh);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# laufmapped figures: a warm tap (every entry verified before) end to end
+# through pcscd against opensc-tool's raw read of the same bytes; cold-tap
+# verification of a full 8 KB applet card on one and two cores; looking a
+# holder up in a cache of 1,000,000 entries / 100,000 holders; the daemon's
+# idle RSS and CPU.  Needs root (private pcscd).  Prints, asserts nothing.
+# Usage: BUILD=build bash bench/bench_daemon.sh
+set -uo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$src/${BUILD:-build}" && pwd)
+export LM_VCARD=$build/firmware/lm-vcard
+L=$build/tools/laufmappe D=$build/daemon/laufmapped
+. "$src/tests/integration/pcsc/rig.sh"
+rig_enter "$@"
+cd "$RIG_DIR"
+dpid=
+trap '[ -n "$dpid" ] && kill $dpid && wait $dpid; rig_cleanup' EXIT
+rig_start_pcscd
+"$L" key generate root.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
+"$L" trust create --root root.pem --out trust.cose 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name VHS --role course_provider --types IK 2>/dev/null
+H=$("$L" holder new)
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=700 --date 2026-11-24 --out ik.cose
+"$L" image new --holder "$H" --capacity 8192 --out full.img >/dev/null
+while "$L" image append full.img ik.cose 2>/dev/null; do :; done
+"$build/bench/bench_verify" full.img trust.cose root.pem.pub cache.db 1000000 100000
+
+rig_start_card --memory card.mem --as applet --capacity 8192
+rig_wait_card present
+"$L" card format --holder "$H" >/dev/null 2>&1
+# Distinct entries (a repeated entry would be verified once and cached).
+n=0
+while "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
+	--date 2026-11-24 --out e.cose && "$L" card append e.cose 2>/dev/null; do n=$((n + 1)); done
+echo "token-for-the-benchmark-0123" >token
+cat >d.conf <<CONF
+readers = pcsc
+root_key = $RIG_DIR/root.pem.pub
+trust_list = $RIG_DIR/trust.cose
+role = city
+database = $RIG_DIR/d.db
+listen = 127.0.0.1:18300
+token_file = $RIG_DIR/token
+web_root = $src/daemon/web
+CONF
+rig_stop_card
+"$D" -d -c d.conf 2>d.log &
+dpid=$!
+sleep 0.5
+curl -sN http://127.0.0.1:18300/api/events >events.txt &
+cpid=$!
+for i in 1 2 3 4 5 6; do
+	rig_start_card --memory card.mem --as applet
+	rig_wait_card present
+	for _ in $(seq 50); do [ "$(grep -c '^event: tap' events.txt)" -ge "$i" ] && break; sleep 0.1; done
+	rig_stop_card
+	sleep 0.3
+done
+kill $cpid 2>/dev/null
+taps=$(grep -o '"ms":[0-9.]*' events.txt | cut -d: -f2)
+echo "daemon tap of a full card ($n entries): cold $(echo "$taps" | head -1) ms;" \
+	"warm (verdicts cached) $(echo "$taps" | tail -n +2 | awk '{s+=$1} END {printf "%.1f", s/NR}') ms average of $(( $(echo "$taps" | wc -l) - 1 ))"
+used=$((24 + n * 100))
+rig_start_card --memory card.mem --as applet
+rig_wait_card present
+apdus=(-s "00:A4:04:00:0A:F0:4C:41:55:46:4D:41:50:50:45")
+for ((off = 0; off < used; off += 240)); do
+	len=$(( used - off < 240 ? used - off : 240 ))
+	apdus+=(-s "$(printf '00:B0:%02X:%02X:%02X' $((off >> 8)) $((off & 255)) "$len")")
+done
+t0=$(date +%s%N)
+for _ in 1 2 3 4 5 6 7 8 9 10; do opensc-tool -r 0 -c default "${apdus[@]}" >/dev/null 2>&1; done
+echo "opensc-tool raw read of the same $used bytes: $(( ($(date +%s%N) - t0) / 10000000 )) ms (process start included)"
+rig_stop_card
+t0=$(awk '{print $14 + $15}' /proc/$dpid/stat)
+sleep 10
+t1=$(awk '{print $14 + $15}' /proc/$dpid/stat)
+echo "idle daemon: RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$dpid/status), CPU $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms in 10 s"
