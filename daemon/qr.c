@@ -100,8 +100,7 @@ int lm_qr_svg(const uint8_t *data, size_t len, char **svg_out)
 	return LM_OK;
 }
 
-int lm_qr_entry_text(const uint8_t holder[16], const uint8_t *entry, size_t len,
-		     char **text_out)
+int lm_qr_entry_text(const uint8_t holder[16], const uint8_t *entry, size_t len, char **text_out)
 {
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -33,8 +33,7 @@ int lm_qr_svg(const uint8_t *data, size_t len, char **svg_out);
  * base64url(ENTRY, LEN bytes).  *TEXT_OUT is NUL-terminated, freed by the
  * caller with free().  Returns 0, LM_ERR_ARG or LM_ERR_NOMEM.
  */
-int lm_qr_entry_text(const uint8_t holder[16], const uint8_t *entry, size_t len,
-		     char **text_out);
+int lm_qr_entry_text(const uint8_t holder[16], const uint8_t *entry, size_t len, char **text_out);
 
 /* Both steps: the SVG of an entry's QR code. */
 int lm_qr_entry_svg(const uint8_t holder[16], const uint8_t *entry, size_t len, char **svg_out);

@@ -3,7 +3,7 @@
 # paths that clang-format would change.  Usage: check-format.sh SRCROOT
 set -euo pipefail
 cd "$1"
-files=$(ls lib/src/*.[ch] lib/transport/*.c lib/include/laufmappe/*.h tools/*.[ch] 2>/dev/null)
+files=$(ls lib/src/*.[ch] lib/transport/*.[ch] lib/include/laufmappe/*.h tools/*.[ch] daemon/*.[ch] 2>/dev/null)
 bad=0
 for f in $files; do
 	if ! clang-format --dry-run -Werror "$f" 2>/dev/null; then

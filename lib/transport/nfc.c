@@ -22,15 +22,13 @@
 #include <nfc/nfc.h>
 
 #include "laufmappe/lm_entry.h"
+#include "cardcmd.h"
 #include "laufmappe/lm_err.h"
 
 #define POLL_MS		100 /* between target polls while waiting */
-#define NTAG_IMAGE_BYTE 20  /* tag byte where the image starts (page 5) */
 #define FAST_READ_PAGES 60  /* 240 bytes: fits one PN532 frame */
-#define APPLET_CHUNK	240
 #define APDU_MAX	300
 
-static const uint8_t applet_aid[] = {0xF0, 0x4C, 0x41, 0x55, 0x46, 0x4D, 0x41, 0x50, 0x50, 0x45};
 static const nfc_modulation mod_a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
 
 struct lnfc {
@@ -143,9 +141,11 @@ static int ntag_get_version(struct lnfc *p, uint8_t ver[8])
 	return LM_OK;
 }
 
-static int apdu(struct lnfc *p, const uint8_t *cmd, size_t len, uint8_t *resp, size_t *rlen,
+/* The APDU callback for cardcmd: an APDU over ISO-DEP (InDataExchange). */
+static int apdu(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp, size_t *rlen,
 		uint16_t *sw)
 {
+	struct lnfc *p = ctx;
 	uint8_t rx[APDU_MAX];
 	int n = xfer(p, cmd, len, rx, sizeof(rx));
 	if (n < 0)
@@ -156,18 +156,6 @@ static int apdu(struct lnfc *p, const uint8_t *cmd, size_t len, uint8_t *resp, s
 	*rlen = (size_t)n - 2;
 	memcpy(resp, rx, *rlen);
 	return LM_OK;
-}
-
-static int sw_err(uint16_t sw)
-{
-	switch (sw) {
-	case 0x9000: return LM_OK;
-	case 0x6A84: return LM_ERR_CARD_FULL;
-	case 0x6981:
-	case 0x6982:
-	case 0x6985: return LM_ERR_WRITE_REFUSED;
-	default: return LM_ERR_CARD_STATUS;
-	}
 }
 
 static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
@@ -184,28 +172,12 @@ static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
 	memcpy(info->uid, a->abtUid, info->uid_len);
 	if (a->btSak & 0x20) {
 		/* ISO-DEP: our applet by AID, capacity by GET DATA. */
-		uint8_t sel[5 + sizeof(applet_aid)] = {0x00, 0xA4, 0x04, 0x00, sizeof(applet_aid)};
-		memcpy(sel + 5, applet_aid, sizeof(applet_aid));
-		uint8_t resp[64];
-		size_t rlen = sizeof(resp);
-		uint16_t sw;
-		int err = apdu(p, sel, sizeof(sel), resp, &rlen, &sw);
-		if (err)
-			return err;
-		if (sw != 0x9000)
-			return LM_ERR_UNKNOWN_CARD;
-		static const uint8_t gd[5] = {0x00, 0xCA, 0x00, 0x02, 0x04};
-		rlen = sizeof(resp);
-		err = apdu(p, gd, sizeof(gd), resp, &rlen, &sw);
+		int err = cardcmd_applet_select(apdu, p);
 		if (!err)
-			err = sw_err(sw);
-		if (!err && rlen != 4)
-			err = LM_ERR_TRANSPORT;
+			err = cardcmd_applet_capacity(apdu, p, &p->capacity);
 		if (err)
 			return err;
 		p->kind = LM_KIND_APPLET;
-		p->capacity = (size_t)resp[0] << 24 | (size_t)resp[1] << 16 | (size_t)resp[2] << 8 |
-			      resp[3];
 	} else {
 		uint8_t ver[8];
 		int err = ntag_get_version(p, ver);
@@ -243,48 +215,33 @@ static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len
 		return LM_ERR_NO_CARD;
 	if (off > p->capacity || len > p->capacity - off)
 		return LM_ERR_ARG;
+	if (p->kind == LM_KIND_APPLET)
+		return cardcmd_applet_read(apdu, p, off, buf, len);
+	/* FAST_READ of whole pages covering [off, off+len), in frame-sized chunks. */
 	while (len > 0) {
-		if (p->kind == LM_KIND_APPLET) {
-			size_t n = len < APPLET_CHUNK ? len : APPLET_CHUNK;
-			uint8_t cmd[5] = {0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off,
-					  (uint8_t)n};
-			size_t rlen = n;
-			uint16_t sw;
-			int err = apdu(p, cmd, sizeof(cmd), buf, &rlen, &sw);
-			if (!err)
-				err = sw_err(sw);
-			if (!err && rlen != n)
-				err = LM_ERR_TRANSPORT;
-			if (err)
-				return err;
-			off += n, buf += n, len -= n;
-		} else {
-			/* FAST_READ of whole pages covering [off, off+len), in frame-sized chunks.
-			 */
-			size_t abs = NTAG_IMAGE_BYTE + off, first = abs / 4;
-			size_t last = (abs + len - 1) / 4;
-			if (last - first + 1 > FAST_READ_PAGES)
-				last = first + FAST_READ_PAGES - 1;
-			uint8_t cmd[3] = {0x3A, (uint8_t)first, (uint8_t)last};
-			uint8_t rx[FAST_READ_PAGES * 4 + 8];
-			int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
-			if (n < 0)
-				return n;
-			size_t want = (last - first + 1) * 4;
-			if ((size_t)n != want)
-				return n == 1 ? LM_ERR_WRITE_REFUSED
-					      : LM_ERR_TRANSPORT; /* 1 byte: a NAK */
-			size_t skip = abs % 4, take = want - skip < len ? want - skip : len;
-			memcpy(buf, rx + skip, take);
-			off += take, buf += take, len -= take;
-		}
+		size_t abs = CARDCMD_NTAG_IMAGE + off, first = abs / 4;
+		size_t last = (abs + len - 1) / 4;
+		if (last - first + 1 > FAST_READ_PAGES)
+			last = first + FAST_READ_PAGES - 1;
+		uint8_t cmd[3] = {0x3A, (uint8_t)first, (uint8_t)last};
+		uint8_t rx[FAST_READ_PAGES * 4 + 8];
+		int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
+		if (n < 0)
+			return n;
+		size_t want = (last - first + 1) * 4;
+		if ((size_t)n != want) /* one byte back is a NAK */
+			return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
+		size_t skip = abs % 4, take = want - skip < len ? want - skip : len;
+		memcpy(buf, rx + skip, take);
+		off += take, buf += take, len -= take;
 	}
 	return LM_OK;
 }
 
-/* One NTAG WRITE; the tag acknowledges with a 4-bit ACK (0xA) or NAKs. */
-static int ntag_write_page(struct lnfc *p, unsigned page, const uint8_t data[4])
+/* The page callback for cardcmd: one NTAG WRITE, answered by a 4-bit ACK (0xA) or a NAK. */
+static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
 {
+	struct lnfc *p = ctx;
 	uint8_t cmd[6] = {0xA2, (uint8_t)page};
 	memcpy(cmd + 2, data, 4);
 	uint8_t rx[8];
@@ -296,69 +253,6 @@ static int ntag_write_page(struct lnfc *p, unsigned page, const uint8_t data[4])
 	return LM_OK;
 }
 
-/* NTAG: adjacent writes joined into whole pages; the commit word page last. */
-static int ntag_write(struct lnfc *p, const struct lm_card_write *w, size_t n)
-{
-	uint8_t run[LM_ENTRY_MAX + 8];
-	for (size_t i = 0; i < n;) {
-		uint32_t off = w[i].off, len = 0;
-		size_t j = i;
-		while (j < n && (j == i || (w[j].off == off + len && j != n - 1))) {
-			if (w[j].len > sizeof(run) - len)
-				return LM_ERR_ARG;
-			memcpy(run + len, w[j].data, w[j].len);
-			len += w[j].len;
-			j++;
-		}
-		if (off % 4 || len % 4)
-			return LM_ERR_ARG;
-		if (off == 0) {
-			uint8_t tlv[4] = {0xFD, 0xFF, (uint8_t)(p->capacity >> 8),
-					  (uint8_t)p->capacity};
-			int err = ntag_write_page(p, 4, tlv);
-			if (err)
-				return err;
-		}
-		for (uint32_t b = 0; b < len; b += 4) {
-			int err = ntag_write_page(p, (NTAG_IMAGE_BYTE + off + b) / 4, run + b);
-			if (err)
-				return err;
-		}
-		i = j;
-	}
-	return LM_OK;
-}
-
-/* Applet: staged UPDATEs, then one COMMIT. */
-static int applet_write(struct lnfc *p, const struct lm_card_write *w, size_t n)
-{
-	uint8_t cmd[5 + APPLET_CHUNK], resp[8];
-	size_t rlen;
-	uint16_t sw;
-	int err = LM_OK;
-	for (size_t i = 0; i < n && !err; i++) {
-		for (uint32_t done = 0; done < w[i].len && !err;) {
-			uint32_t off = w[i].off + done, c = w[i].len - done;
-			if (c > APPLET_CHUNK)
-				c = APPLET_CHUNK;
-			cmd[0] = 0x80, cmd[1] = 0xD6, cmd[2] = (uint8_t)(off >> 8),
-			cmd[3] = (uint8_t)off;
-			cmd[4] = (uint8_t)c;
-			memcpy(cmd + 5, w[i].data + done, c);
-			rlen = sizeof(resp);
-			err = apdu(p, cmd, 5 + c, resp, &rlen, &sw);
-			if (!err)
-				err = sw_err(sw);
-			done += c;
-		}
-	}
-	static const uint8_t commit[4] = {0x80, 0xDA, 0x00, 0x00};
-	rlen = sizeof(resp);
-	if (!err)
-		err = apdu(p, commit, sizeof(commit), resp, &rlen, &sw);
-	return err ? err : sw_err(sw);
-}
-
 static int nfc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
 {
 	struct lnfc *p = t->priv;
@@ -367,7 +261,9 @@ static int nfc_write(struct lm_transport *t, const struct lm_card_write *w, size
 	for (size_t i = 0; i < n; i++)
 		if (w[i].off > p->capacity || w[i].len > p->capacity - w[i].off)
 			return LM_ERR_CARD_FULL;
-	return p->kind == LM_KIND_APPLET ? applet_write(p, w, n) : ntag_write(p, w, n);
+	return p->kind == LM_KIND_APPLET
+		       ? cardcmd_applet_write(apdu, p, w, n)
+		       : cardcmd_ntag_write(ntag_write_page, p, p->capacity, w, n);
 }
 
 static int nfc_wipe(struct lm_transport *t)
@@ -375,23 +271,8 @@ static int nfc_wipe(struct lm_transport *t)
 	struct lnfc *p = t->priv;
 	if (!p->have_target)
 		return LM_ERR_NO_CARD;
-	if (p->kind == LM_KIND_APPLET) {
-		static const uint8_t wipe[4] = {0x80, 0xDE, 0x00, 0x00};
-		uint8_t resp[8];
-		size_t rlen = sizeof(resp);
-		uint16_t sw;
-		int err = apdu(p, wipe, sizeof(wipe), resp, &rlen, &sw);
-		return err ? err : sw_err(sw);
-	}
-	static const uint8_t zero[4];
-	unsigned first = NTAG_IMAGE_BYTE / 4, last = (unsigned)(NTAG_IMAGE_BYTE + p->capacity) / 4;
-	int err = ntag_write_page(p, first + 1, zero); /* the commit word: gone at once */
-	for (unsigned pg = first; !err && pg < last; pg++)
-		if (pg != first + 1)
-			err = ntag_write_page(p, pg, zero);
-	if (!err)
-		err = ntag_write_page(p, 4, zero);
-	return err;
+	return p->kind == LM_KIND_APPLET ? cardcmd_applet_wipe(apdu, p)
+					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
 }
 
 static void nfc_disconnect(struct lm_transport *t)

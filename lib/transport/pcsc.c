@@ -1,8 +1,8 @@
 /*
  * pcsc.c - the PC/SC backend (pcsc-lite): our applet over ISO 7816-4, and
  * NTAG21x tags behind contactless readers' PC/SC part-3 storage-card
- * commands.  PC/SC codes are translated in pcsc_err() and status words in
- * sw_err(), nowhere else.
+ * commands.  PC/SC codes are translated in pcsc_err() only (status words in
+ * cardcmd_sw_err(), shared with libnfc).
  *
  * Where the image lives:
  *   applet: image offset = READ BINARY / UPDATE offset (docs/applet.md);
@@ -19,14 +19,12 @@
 #include <winscard.h>
 
 #include "laufmappe/lm_entry.h"
+#include "cardcmd.h"
 #include "laufmappe/lm_err.h"
 
-#define APPLET_CHUNK	240 /* bytes per READ BINARY / UPDATE */
-#define NTAG_IMAGE_BYTE 20  /* tag byte where the image starts (page 5) */
-#define MAX_READERS	16
-#define APDU_MAX	300
+#define MAX_READERS 16
+#define APDU_MAX    300
 
-static const uint8_t applet_aid[] = {0xF0, 0x4C, 0x41, 0x55, 0x46, 0x4D, 0x41, 0x50, 0x50, 0x45};
 /* PC/SC part 3 ATR prefix of a contactless storage card. */
 static const uint8_t part3_atr[] = {0x3B, 0x8F, 0x80, 0x01, 0x80, 0x4F,
 				    0x0C, 0xA0, 0x00, 0x00, 0x03, 0x06};
@@ -67,20 +65,6 @@ static int pcsc_err(LONG rv)
 	case SCARD_E_TIMEOUT: return LM_ERR_TIMEOUT;
 	case SCARD_E_NO_MEMORY: return LM_ERR_NOMEM;
 	default: return LM_ERR_TRANSPORT;
-	}
-}
-
-/* The one translation of status words (after the PC/SC call succeeded). */
-static int sw_err(uint16_t sw)
-{
-	switch (sw) {
-	case 0x9000: return LM_OK;
-	case 0x6A84: return LM_ERR_CARD_FULL;
-	case 0x6981:
-	case 0x6982:
-	case 0x6985:
-	case 0x6300: return LM_ERR_WRITE_REFUSED;
-	default: return LM_ERR_CARD_STATUS;
 	}
 }
 
@@ -196,13 +180,11 @@ static int xfer_once(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *r
 	return LM_OK;
 }
 
-static int select_applet(struct pcsc *p, uint16_t *sw)
+/* The APDU callback for cardcmd without the reset recovery (used by it). */
+static int apdu_once(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
+		     uint16_t *sw)
 {
-	uint8_t apdu[5 + sizeof(applet_aid)] = {0x00, 0xA4, 0x04, 0x00, sizeof(applet_aid)};
-	memcpy(apdu + 5, applet_aid, sizeof(applet_aid));
-	uint8_t resp[64];
-	size_t rlen = sizeof(resp);
-	return xfer_once(p, apdu, sizeof(apdu), resp, &rlen, sw);
+	return xfer_once(ctx, apdu, len, resp, rlen, sw);
 }
 
 /*
@@ -225,20 +207,19 @@ static int xfer(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, 
 		return err;
 	p->proto = proto;
 	if (p->kind == LM_KIND_APPLET) {
-		uint16_t ssw;
-		err = select_applet(p, &ssw);
-		if (!err && ssw != 0x9000)
-			err = LM_ERR_CARD_RESET;
+		err = cardcmd_applet_select(apdu_once, p);
 		if (err)
-			return err;
+			return err == LM_ERR_UNKNOWN_CARD ? LM_ERR_CARD_RESET : err;
 	}
 	*rlen = cap;
 	return xfer_once(p, apdu, len, resp, rlen, sw);
 }
 
-static uint32_t be32(const uint8_t *b)
+/* The APDU callback for cardcmd. */
+static int apdu_cb(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
+		   uint16_t *sw)
 {
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return xfer(ctx, apdu, len, resp, rlen, sw);
 }
 
 /* NTAG behind a part-3 reader: read pages [page, page+4) (16 bytes). */
@@ -249,21 +230,23 @@ static int ntag_read4(struct pcsc *p, unsigned page, uint8_t out[16])
 	uint16_t sw;
 	int err = xfer(p, apdu, sizeof(apdu), out, &rlen, &sw);
 	if (!err)
-		err = sw_err(sw);
+		err = cardcmd_sw_err(sw);
 	if (!err && rlen != 16)
 		err = LM_ERR_TRANSPORT;
 	return err;
 }
 
-static int ntag_write_page(struct pcsc *p, unsigned page, const uint8_t data[4])
+/* The page callback for cardcmd: UPDATE BINARY of one page. */
+static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
 {
+	struct pcsc *p = ctx;
 	uint8_t apdu[9] = {0xFF, 0xD6, 0x00, (uint8_t)page, 0x04};
 	memcpy(apdu + 5, data, 4);
 	uint8_t resp[8];
 	size_t rlen = sizeof(resp);
 	uint16_t sw;
 	int err = xfer(p, apdu, sizeof(apdu), resp, &rlen, &sw);
-	return err ? err : sw_err(sw);
+	return err ? err : cardcmd_sw_err(sw);
 }
 
 /* Connect and say what the card is: our applet first, then an NTAG. */
@@ -290,30 +273,19 @@ static int pcsc_identify(struct lm_transport *t, struct lm_card_info *info)
 	int storage = atr_len >= sizeof(part3_atr) && !memcmp(atr, part3_atr, sizeof(part3_atr));
 
 	if (!storage) {
-		uint16_t sw;
-		err = select_applet(p, &sw);
-		if (err)
-			return err;
-		if (sw != 0x9000)
-			return LM_ERR_UNKNOWN_CARD;
-		uint8_t apdu[5] = {0x00, 0xCA, 0x00, 0x02, 0x04}, resp[8];
-		size_t rlen = sizeof(resp);
-		err = xfer(p, apdu, sizeof(apdu), resp, &rlen, &sw);
+		err = cardcmd_applet_select(apdu_cb, p);
 		if (!err)
-			err = sw_err(sw);
-		if (!err && rlen != 4)
-			err = LM_ERR_TRANSPORT;
+			err = cardcmd_applet_capacity(apdu_cb, p, &p->capacity);
 		if (err)
 			return err;
 		p->kind = LM_KIND_APPLET;
-		p->capacity = be32(resp);
 	} else {
 		uint8_t apdu[5] = {0xFF, 0xCA, 0x00, 0x00, 0x00}, uid[16], cc[16];
 		size_t ulen = sizeof(uid);
 		uint16_t sw;
 		err = xfer(p, apdu, sizeof(apdu), uid, &ulen, &sw);
 		if (!err)
-			err = sw_err(sw);
+			err = cardcmd_sw_err(sw);
 		if (!err)
 			err = ntag_read4(p, 3, cc);
 		if (err)
@@ -352,104 +324,17 @@ static int pcsc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t le
 		return LM_ERR_NO_CARD;
 	if (off > p->capacity || len > p->capacity - off)
 		return LM_ERR_ARG;
+	if (p->kind == LM_KIND_APPLET)
+		return cardcmd_applet_read(apdu_cb, p, off, buf, len);
 	while (len > 0) {
-		if (p->kind == LM_KIND_APPLET) {
-			size_t n = len < APPLET_CHUNK ? len : APPLET_CHUNK;
-			uint8_t apdu[5] = {0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off,
-					   (uint8_t)n};
-			size_t rlen = n;
-			uint16_t sw;
-			int err = xfer(p, apdu, sizeof(apdu), buf, &rlen, &sw);
-			if (!err)
-				err = sw_err(sw);
-			if (!err && rlen != n)
-				err = LM_ERR_TRANSPORT;
-			if (err)
-				return err;
-			off += n, buf += n, len -= n;
-		} else {
-			size_t abs = NTAG_IMAGE_BYTE + off, skip = abs % 4;
-			uint8_t four[16];
-			int err = ntag_read4(p, (unsigned)(abs / 4), four);
-			if (err)
-				return err;
-			size_t n = 16 - skip < len ? 16 - skip : len;
-			memcpy(buf, four + skip, n);
-			off += n, buf += n, len -= n;
-		}
-	}
-	return LM_OK;
-}
-
-/* Applet: every write staged, then one COMMIT the applet journals. */
-static int applet_write(struct pcsc *p, const struct lm_card_write *w, size_t n)
-{
-	uint8_t apdu[5 + APPLET_CHUNK], resp[8];
-	uint16_t sw;
-	size_t rlen;
-	int err = LM_OK;
-	for (size_t i = 0; i < n && !err; i++) {
-		for (uint32_t done = 0; done < w[i].len && !err;) {
-			uint32_t off = w[i].off + done, c = w[i].len - done;
-			if (c > APPLET_CHUNK)
-				c = APPLET_CHUNK;
-			apdu[0] = 0x80, apdu[1] = 0xD6, apdu[2] = (uint8_t)(off >> 8);
-			apdu[3] = (uint8_t)off, apdu[4] = (uint8_t)c;
-			memcpy(apdu + 5, w[i].data + done, c);
-			rlen = sizeof(resp);
-			err = xfer(p, apdu, 5 + c, resp, &rlen, &sw);
-			if (!err)
-				err = sw_err(sw);
-			done += c;
-		}
-	}
-	static const uint8_t commit[4] = {0x80, 0xDA, 0x00, 0x00};
-	static const uint8_t abort_tx[4] = {0x80, 0xDC, 0x00, 0x00};
-	rlen = sizeof(resp);
-	if (!err) {
-		err = xfer(p, commit, sizeof(commit), resp, &rlen, &sw);
-		return err ? err : sw_err(sw);
-	}
-	if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE)
-		(void)xfer(p, abort_tx, sizeof(abort_tx), resp, &rlen, &sw);
-	return err;
-}
-
-/*
- * NTAG: whole pages, in order; the commit word page is the last write.  A
- * plan's entry and its padding are two writes that together cover whole
- * pages, so adjacent writes are joined before they are cut into pages.
- */
-static int ntag_write(struct pcsc *p, const struct lm_card_write *w, size_t n)
-{
-	uint8_t run[LM_ENTRY_MAX + 8];
-	for (size_t i = 0; i < n;) {
-		uint32_t off = w[i].off, len = 0;
-		size_t j = i;
-		/* The last write (the commit) is never joined to the others. */
-		while (j < n && (j == i || (w[j].off == off + len && j != n - 1))) {
-			if (w[j].len > sizeof(run) - len)
-				return LM_ERR_ARG;
-			memcpy(run + len, w[j].data, w[j].len);
-			len += w[j].len;
-			j++;
-		}
-		if (off % 4 || len % 4)
-			return LM_ERR_ARG;
-		if (off == 0) {
-			/* Formatting: the TLV that makes phones skip our image. */
-			uint8_t tlv[4] = {0xFD, 0xFF, (uint8_t)(p->capacity >> 8),
-					  (uint8_t)p->capacity};
-			int err = ntag_write_page(p, 4, tlv);
-			if (err)
-				return err;
-		}
-		for (uint32_t b = 0; b < len; b += 4) {
-			int err = ntag_write_page(p, (NTAG_IMAGE_BYTE + off + b) / 4, run + b);
-			if (err)
-				return err;
-		}
-		i = j;
+		size_t abs = CARDCMD_NTAG_IMAGE + off, skip = abs % 4;
+		uint8_t four[16];
+		int err = ntag_read4(p, (unsigned)(abs / 4), four);
+		if (err)
+			return err;
+		size_t n = 16 - skip < len ? 16 - skip : len;
+		memcpy(buf, four + skip, n);
+		off += n, buf += n, len -= n;
 	}
 	return LM_OK;
 }
@@ -462,7 +347,9 @@ static int pcsc_write(struct lm_transport *t, const struct lm_card_write *w, siz
 	for (size_t i = 0; i < n; i++)
 		if (w[i].off > p->capacity || w[i].len > p->capacity - w[i].off)
 			return LM_ERR_CARD_FULL;
-	return p->kind == LM_KIND_APPLET ? applet_write(p, w, n) : ntag_write(p, w, n);
+	return p->kind == LM_KIND_APPLET
+		       ? cardcmd_applet_write(apdu_cb, p, w, n)
+		       : cardcmd_ntag_write(ntag_write_page, p, p->capacity, w, n);
 }
 
 static int pcsc_wipe(struct lm_transport *t)
@@ -470,24 +357,8 @@ static int pcsc_wipe(struct lm_transport *t)
 	struct pcsc *p = t->priv;
 	if (!p->have_card)
 		return LM_ERR_NO_CARD;
-	if (p->kind == LM_KIND_APPLET) {
-		static const uint8_t wipe[4] = {0x80, 0xDE, 0x00, 0x00};
-		uint8_t resp[8];
-		size_t rlen = sizeof(resp);
-		uint16_t sw;
-		int err = xfer(p, wipe, sizeof(wipe), resp, &rlen, &sw);
-		return err ? err : sw_err(sw);
-	}
-	/* The commit word first: the image is gone at once; then the rest. */
-	static const uint8_t zero[4];
-	unsigned first = NTAG_IMAGE_BYTE / 4, last = (unsigned)(NTAG_IMAGE_BYTE + p->capacity) / 4;
-	int err = ntag_write_page(p, first + 1, zero);
-	for (unsigned pg = first; !err && pg < last; pg++)
-		if (pg != first + 1)
-			err = ntag_write_page(p, pg, zero);
-	if (!err)
-		err = ntag_write_page(p, 4, zero);
-	return err;
+	return p->kind == LM_KIND_APPLET ? cardcmd_applet_wipe(apdu_cb, p)
+					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
 }
 
 static void pcsc_disconnect(struct lm_transport *t)

@@ -1,0 +1,157 @@
+/*
+ * cardcmd.c - the applet's APDU sequences and the NTAG page layout, shared
+ * by the PC/SC and libnfc backends (see cardcmd.h).
+ */
+#include "cardcmd.h"
+
+#include <string.h>
+
+#include "laufmappe/lm_entry.h"
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_transport.h"
+
+static const uint8_t applet_aid[] = {0xF0, 0x4C, 0x41, 0x55, 0x46, 0x4D, 0x41, 0x50, 0x50, 0x45};
+
+int cardcmd_sw_err(uint16_t sw)
+{
+	switch (sw) {
+	case 0x9000: return LM_OK;
+	case 0x6A84: return LM_ERR_CARD_FULL;
+	case 0x6981:
+	case 0x6982:
+	case 0x6985:
+	case 0x6300: return LM_ERR_WRITE_REFUSED;
+	default: return LM_ERR_CARD_STATUS;
+	}
+}
+
+/* One APDU whose answer must be 90 00 (and, with want >= 0, want data bytes). */
+static int apdu_ok(cardcmd_apdu_fn fn, void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
+		   size_t cap, long want)
+{
+	size_t rlen = cap;
+	uint16_t sw;
+	int err = fn(ctx, apdu, len, resp, &rlen, &sw);
+	if (!err)
+		err = cardcmd_sw_err(sw);
+	if (!err && want >= 0 && rlen != (size_t)want)
+		err = LM_ERR_TRANSPORT;
+	return err;
+}
+
+int cardcmd_applet_select(cardcmd_apdu_fn fn, void *ctx)
+{
+	uint8_t apdu[5 + sizeof(applet_aid)] = {0x00, 0xA4, 0x04, 0x00, sizeof(applet_aid)};
+	memcpy(apdu + 5, applet_aid, sizeof(applet_aid));
+	uint8_t resp[64];
+	size_t rlen = sizeof(resp);
+	uint16_t sw;
+	int err = fn(ctx, apdu, sizeof(apdu), resp, &rlen, &sw);
+	if (err)
+		return err;
+	return sw == 0x9000 ? LM_OK : LM_ERR_UNKNOWN_CARD;
+}
+
+int cardcmd_applet_capacity(cardcmd_apdu_fn fn, void *ctx, size_t *capacity)
+{
+	static const uint8_t apdu[5] = {0x00, 0xCA, 0x00, 0x02, 0x04};
+	uint8_t r[8];
+	int err = apdu_ok(fn, ctx, apdu, sizeof(apdu), r, sizeof(r), 4);
+	if (!err)
+		*capacity = (size_t)r[0] << 24 | (size_t)r[1] << 16 | (size_t)r[2] << 8 | r[3];
+	return err;
+}
+
+int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		size_t n = len < CARDCMD_CHUNK ? len : CARDCMD_CHUNK;
+		uint8_t apdu[5] = {0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off, (uint8_t)n};
+		int err = apdu_ok(fn, ctx, apdu, sizeof(apdu), buf, n, (long)n);
+		if (err)
+			return err;
+		off += n, buf += n, len -= n;
+	}
+	return LM_OK;
+}
+
+int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n)
+{
+	uint8_t apdu[5 + CARDCMD_CHUNK], resp[8];
+	int err = LM_OK;
+	for (size_t i = 0; i < n && !err; i++) {
+		for (uint32_t done = 0; done < w[i].len && !err;) {
+			uint32_t off = w[i].off + done, c = w[i].len - done;
+			if (c > CARDCMD_CHUNK)
+				c = CARDCMD_CHUNK;
+			apdu[0] = 0x80, apdu[1] = 0xD6, apdu[2] = (uint8_t)(off >> 8);
+			apdu[3] = (uint8_t)off, apdu[4] = (uint8_t)c;
+			memcpy(apdu + 5, w[i].data + done, c);
+			err = apdu_ok(fn, ctx, apdu, 5 + c, resp, sizeof(resp), -1);
+			done += c;
+		}
+	}
+	static const uint8_t commit[4] = {0x80, 0xDA, 0x00, 0x00};
+	static const uint8_t abort_tx[4] = {0x80, 0xDC, 0x00, 0x00};
+	if (!err)
+		return apdu_ok(fn, ctx, commit, sizeof(commit), resp, sizeof(resp), -1);
+	/* Drop the staged writes unless the card is gone (then it drops them itself). */
+	if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE)
+		(void)apdu_ok(fn, ctx, abort_tx, sizeof(abort_tx), resp, sizeof(resp), -1);
+	return err;
+}
+
+int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx)
+{
+	static const uint8_t wipe[4] = {0x80, 0xDE, 0x00, 0x00};
+	uint8_t resp[8];
+	return apdu_ok(fn, ctx, wipe, sizeof(wipe), resp, sizeof(resp), -1);
+}
+
+int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
+		       const struct lm_card_write *w, size_t n)
+{
+	uint8_t run[LM_ENTRY_MAX + 8];
+	for (size_t i = 0; i < n;) {
+		uint32_t off = w[i].off, len = 0;
+		size_t j = i;
+		/* The last write (the commit) is never joined to the others. */
+		while (j < n && (j == i || (w[j].off == off + len && j != n - 1))) {
+			if (w[j].len > sizeof(run) - len)
+				return LM_ERR_ARG;
+			memcpy(run + len, w[j].data, w[j].len);
+			len += w[j].len;
+			j++;
+		}
+		if (off % 4 || len % 4)
+			return LM_ERR_ARG;
+		if (off == 0) {
+			/* Formatting: the TLV that makes phones skip our image. */
+			uint8_t tlv[4] = {0xFD, 0xFF, (uint8_t)(capacity >> 8), (uint8_t)capacity};
+			int err = fn(ctx, 4, tlv);
+			if (err)
+				return err;
+		}
+		for (uint32_t b = 0; b < len; b += 4) {
+			int err = fn(ctx, (CARDCMD_NTAG_IMAGE + off + b) / 4, run + b);
+			if (err)
+				return err;
+		}
+		i = j;
+	}
+	return LM_OK;
+}
+
+int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity)
+{
+	static const uint8_t zero[4];
+	unsigned first = CARDCMD_NTAG_IMAGE / 4,
+		 last = (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4;
+	int err = fn(ctx, first + 1, zero); /* the commit word */
+	for (unsigned pg = first; !err && pg < last; pg++)
+		if (pg != first + 1)
+			err = fn(ctx, pg, zero);
+	if (!err)
+		err = fn(ctx, 4, zero);
+	return err;
+}
