@@ -84,6 +84,9 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 						  en.v[LM_F_DATE].num, (int64_t)now);
 	}
 	if (!cerr)
+		cerr = lm_cache_put_card(cache, lm_card_kind_name(r->info.kind), r->info.uid,
+					 r->info.uid_len, card.holder, (int64_t)now);
+	if (!cerr)
 		cerr = lm_cache_log_read(cache, (int64_t)now, r->spec, d->cfg.role, card.holder);
 	if (!cerr)
 		cerr = lm_cache_commit(cache);

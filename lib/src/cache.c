@@ -36,6 +36,9 @@ static const char *const migrations[LM_CACHE_SCHEMA] = {
 	"CREATE INDEX entries_holder ON entries (holder, first_seen);"
 	"CREATE INDEX reads_holder ON reads (holder, time);"
 	"CREATE INDEX reads_time ON reads (time);",
+	/* 2 -> 3: the cards seen (one holder may have had several: lost, renewed). */
+	"CREATE TABLE cards (uid TEXT NOT NULL, kind TEXT NOT NULL, holder TEXT NOT NULL,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (uid, holder));",
 };
 
 /* The one translation of SQLite codes. */
@@ -228,6 +231,21 @@ int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trus
 		   "INSERT OR REPLACE INTO verdicts (id, trust_version, verdict, inst) VALUES (?, "
 		   "?, ?, ?)",
 		   "tiii", idh, (int64_t)trust_version, (int64_t)verdict, (int64_t)inst);
+}
+
+int lm_cache_put_card(struct lm_cache *c, const char *kind, const uint8_t *uid, size_t uid_len,
+		      const uint8_t holder[LM_HOLDER_LEN], int64_t now)
+{
+	char uh[2 * 10 + 1], hh[2 * LM_HOLDER_LEN + 1];
+	if (uid_len > 10)
+		return LM_ERR_ARG;
+	lm_hex_encode(uid, uid_len, uh);
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	return run(c,
+		   "INSERT INTO cards (uid, kind, holder, first_seen, last_seen) VALUES (?, ?, ?, "
+		   "?, ?)"
+		   " ON CONFLICT (uid, holder) DO UPDATE SET last_seen = excluded.last_seen",
+		   "tttii", uh, kind, hh, now, now);
 }
 
 int lm_cache_log_read(struct lm_cache *c, int64_t time, const char *reader, const char *role,

@@ -85,9 +85,13 @@ static void test_create_dedup_verdicts(void **state)
 	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_OK);
 	assert_int_equal(inst, 1);
 	assert_int_equal(lm_cache_get_verdict(c, id, 4, &v, &inst), LM_ERR_NOT_FOUND); /* per version */
+	static const uint8_t uid[7] = {0x04, 0x4c, 0x4d};
+	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 100), LM_OK);
+	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 200), LM_OK);
 	lm_cache_close(c);
 	assert_int_equal(sql_int("PRAGMA user_version"), LM_CACHE_SCHEMA);
 	assert_int_equal(sql_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	assert_int_equal(sql_int("SELECT last_seen FROM cards"), 200); /* one row, updated */
 }
 
 /* A version-1 database (no indexes yet) is migrated forward, data kept. */
@@ -110,8 +114,9 @@ static void test_migrate_forward(void **state)
 	assert_int_equal(lm_cache_get_meta(c, "trust_version", &v), LM_OK);
 	assert_int_equal(v, 7);
 	lm_cache_close(c);
-	assert_int_equal(sql_int("PRAGMA user_version"), 2);
+	assert_int_equal(sql_int("PRAGMA user_version"), LM_CACHE_SCHEMA);
 	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'entries_holder'"), 1);
+	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'cards'"), 1);
 	/* A newer schema than this build knows is refused, not damaged. */
 	sql_exec("PRAGMA user_version = 99");
 	assert_int_equal(lm_cache_open(path, &c), LM_ERR_DB_SCHEMA);

@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define LM_CACHE_SCHEMA 2 /* the user_version this build writes */
+#define LM_CACHE_SCHEMA 3 /* the user_version this build writes */
 
 struct lm_cache;
 
@@ -46,6 +46,10 @@ int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trus
 			 int *verdict, int *inst);
 int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
 			 int verdict, int inst);
+
+/* Remember a card (its kind and anticollision UID, if any) seen with a holder. */
+int lm_cache_put_card(struct lm_cache *c, const char *kind, const uint8_t *uid, size_t uid_len,
+		      const uint8_t holder[LM_HOLDER_LEN], int64_t now);
 
 int lm_cache_log_read(struct lm_cache *c, int64_t time, const char *reader, const char *role,
 		      const uint8_t holder[LM_HOLDER_LEN]);
