@@ -148,32 +148,32 @@ static int cmd_card_list_readers(int argc, char **argv)
 	int err = lm_transport_open(o.spec, &t);
 	if (err)
 		return card_fail(o.spec, err);
-	/* One transport is one reader; say which, and what lies on it. */
-	struct lm_card_info info;
-	err = lm_transport_wait_card(t, 0);
-	if (!err)
-		err = lm_transport_identify(t, &info);
-	if (o.json) {
-		json_object *r = json_object_new_object();
-		json_object_object_add(r, "transport",
-				       json_object_new_string(lm_transport_name(t)));
-		json_object_object_add(r, "reader",
-				       json_object_new_string(err ? o.spec : info.reader));
-		json_object_object_add(
-			r, "card",
-			json_object_new_string(err ? "none" : lm_card_kind_name(info.kind)));
-		if (err)
-			json_object_object_add(r, "error", json_object_new_string(lm_errname(err)));
-		cli_print_json(r);
-		json_object_put(r);
-	} else {
-		printf("%s  %s  %s\n", lm_transport_name(t), err ? o.spec : info.reader,
-		       err ? lm_strerror(err) : lm_card_kind_name(info.kind));
-	}
+	struct lm_reader_info readers[16];
+	size_t n = 0;
+	err = lm_transport_list(t, readers, 16, &n);
 	lm_transport_close(t);
-	/* No card is an answer, not a failure; no reader or no pcscd is. */
-	return (err && err != LM_ERR_NO_CARD && err != LM_ERR_TIMEOUT) ? card_fail("readers", err)
-								       : 0;
+	if (err)
+		return card_fail("readers", err);
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		const char *card = readers[i].card_present < 0 ? "unknown"
+				   : readers[i].card_present   ? "present"
+							       : "none";
+		if (o.json) {
+			json_object *r = json_object_new_object();
+			json_object_object_add(r, "name", json_object_new_string(readers[i].name));
+			json_object_object_add(r, "card", json_object_new_string(card));
+			json_object_array_add(arr, r);
+		} else {
+			printf("%zu  %s  card: %s\n", i, readers[i].name, card);
+		}
+	}
+	if (o.json)
+		cli_print_json(arr);
+	else if (n == 0)
+		printf("no readers\n");
+	json_object_put(arr);
+	return 0;
 }
 
 static int cmd_card_read(int argc, char **argv)
@@ -367,7 +367,7 @@ static int cmd_card_wipe(int argc, char **argv)
 
 const struct cli_cmd cli_cmds_card[] = {
 	{"card list-readers", cmd_card_list_readers, READER_OPTS " [--json]",
-	 "Show the reader and what card lies on it."},
+	 "List the readers (PC/SC: all that pcscd knows) and whether a card lies on each."},
 	{"card read", cmd_card_read, READER_OPTS " [--trust TRUST --root ROOT.pub] [--json]",
 	 "Read the card; with a trust list, verify every entry (exit 0 only if all are valid)."},
 	{"card format", cmd_card_format,

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,6 +128,17 @@ static int fake_wipe(struct lm_transport *t)
 	return fsync(f->fd) == 0 ? LM_OK : LM_ERR_IO;
 }
 
+static int fake_list(struct lm_transport *t, struct lm_reader_info *out, size_t max, size_t *n)
+{
+	struct fake *f = t->priv;
+	if (max == 0)
+		return LM_OK;
+	snprintf(out[0].name, sizeof(out[0].name), "%s", f->path);
+	out[0].card_present = fake_wait(t, 0) == LM_OK;
+	*n = 1;
+	return LM_OK;
+}
+
 static void fake_disconnect(struct lm_transport *t)
 {
 	struct fake *f = t->priv;
@@ -161,6 +173,7 @@ const struct lm_transport_ops lm_transport_fake_ops = {
 	.read = fake_read,
 	.write = fake_write,
 	.wipe = fake_wipe,
+	.list = fake_list,
 	.disconnect = fake_disconnect,
 	.close = fake_close,
 };

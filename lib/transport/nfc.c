@@ -275,6 +275,25 @@ static int nfc_wipe(struct lm_transport *t)
 					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
 }
 
+/* The libnfc devices found (the open one among them); presence unknown. */
+static int nfc_list(struct lm_transport *t, struct lm_reader_info *out, size_t max, size_t *n)
+{
+	struct lnfc *p = t->priv;
+	nfc_connstring found[8];
+	size_t k = nfc_list_devices(p->ctx, found, 8);
+	int seen = 0;
+	for (size_t i = 0; i < k && *n < max; i++, (*n)++) {
+		snprintf(out[*n].name, sizeof(out[*n].name), "%.255s", found[i]);
+		out[*n].card_present = -1;
+		seen |= !strcmp(found[i], p->conn);
+	}
+	if (!seen && *n < max) { /* a device named explicitly is not always scanned */
+		snprintf(out[*n].name, sizeof(out[*n].name), "%.255s", p->conn);
+		out[(*n)++].card_present = -1;
+	}
+	return LM_OK;
+}
+
 static void nfc_disconnect(struct lm_transport *t)
 {
 	struct lnfc *p = t->priv;
@@ -300,6 +319,7 @@ const struct lm_transport_ops lm_transport_nfc_ops = {
 	.read = nfc_read,
 	.write = nfc_write,
 	.wipe = nfc_wipe,
+	.list = nfc_list,
 	.disconnect = nfc_disconnect,
 	.close = nfc_close_tr,
 };

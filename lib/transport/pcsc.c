@@ -361,6 +361,30 @@ static int pcsc_wipe(struct lm_transport *t)
 					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
 }
 
+/* Every PC/SC reader pcscd knows, each with its card presence. */
+static int pcsc_list(struct lm_transport *t, struct lm_reader_info *out, size_t max, size_t *n)
+{
+	struct pcsc *p = t->priv;
+	char names[4096];
+	SCARD_READERSTATE st[MAX_READERS];
+	int saved = p->reader_fixed;
+	p->reader_fixed = 0; /* list them all, whatever reader this transport names */
+	int k = list_readers(p, names, sizeof(names), st);
+	p->reader_fixed = saved;
+	if (k == LM_ERR_NO_READER)
+		return LM_OK;
+	if (k < 0)
+		return k;
+	LONG rv = SCardGetStatusChange(p->ctx, 0, st, (DWORD)k);
+	if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
+		return pcsc_err(rv);
+	for (int i = 0; i < k && *n < max; i++, (*n)++) {
+		snprintf(out[*n].name, sizeof(out[*n].name), "%s", st[i].szReader);
+		out[*n].card_present = (st[i].dwEventState & SCARD_STATE_PRESENT) ? 1 : 0;
+	}
+	return LM_OK;
+}
+
 static void pcsc_disconnect(struct lm_transport *t)
 {
 	drop_card(t->priv);
@@ -383,6 +407,7 @@ const struct lm_transport_ops lm_transport_pcsc_ops = {
 	.read = pcsc_read,
 	.write = pcsc_write,
 	.wipe = pcsc_wipe,
+	.list = pcsc_list,
 	.disconnect = pcsc_disconnect,
 	.close = pcsc_close,
 };

@@ -178,3 +178,9 @@ int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t l
 {
 	return t->ops->read(t, off, buf, len);
 }
+
+int lm_transport_list(struct lm_transport *t, struct lm_reader_info *out, size_t max, size_t *n)
+{
+	*n = 0;
+	return t->ops->list ? t->ops->list(t, out, max, n) : LM_ERR_UNSUPPORTED;
+}

@@ -50,6 +50,12 @@ struct lm_card_info {
 
 struct lm_transport;
 
+/* One reader a backend can see (lm_transport_list). */
+struct lm_reader_info {
+	char name[256];	  /* reader name / connection string / file */
+	int card_present; /* 1 card, 0 none, -1 unknown without connecting */
+};
+
 /* The operations every backend provides (a const table per backend). */
 struct lm_transport_ops {
 	const char *name;
@@ -69,6 +75,8 @@ struct lm_transport_ops {
 	int (*write)(struct lm_transport *t, const struct lm_card_write *w, size_t n);
 	/* Erase the image (privacy: the holder can wipe the card). */
 	int (*wipe)(struct lm_transport *t);
+	/* The readers this backend sees (at most max); NULL if it cannot tell. */
+	int (*list)(struct lm_transport *t, struct lm_reader_info *out, size_t max, size_t *n);
 	/* Drop the connection to the card (not the reader). */
 	void (*disconnect)(struct lm_transport *t);
 	void (*close)(struct lm_transport *t);
@@ -84,6 +92,8 @@ const char *lm_transport_name(const struct lm_transport *t);
 const char *lm_card_kind_name(enum lm_card_kind k);
 
 int lm_transport_wait_card(struct lm_transport *t, int timeout_ms);
+/* Every reader the backend sees, with card presence where it is known. */
+int lm_transport_list(struct lm_transport *t, struct lm_reader_info *out, size_t max, size_t *n);
 int lm_transport_identify(struct lm_transport *t, struct lm_card_info *info);
 
 /*

@@ -37,6 +37,8 @@ fill() {
 	local kind=$1 want=$2 n=0
 	rig_start_card --memory "$kind.mem" --as "${kind%-small}" ${3:-}
 	rig_wait_card present
+	"$L" card list-readers --json | tr -d ' \n' | grep -q '"card":"present"' && ok ||
+		bad "$kind: list-readers shows no card"
 	"$L" card format --holder "$H" >/dev/null 2>format.err && ok || bad "$kind format: $(cat format.err)"
 	while "$L" card append ik.cose 2>append.err; do n=$((n + 1)); done
 	grep -q "card is full" append.err && ok || bad "$kind full message: $(cat append.err)"
@@ -79,6 +81,10 @@ tear() {
 }
 
 case ${1:-all} in all | fill)
+	# Both vpcd readers are listed; a card shows on the first once inserted.
+	"$L" card list-readers >readers.txt 2>&1
+	grep -c "Virtual PCD" readers.txt | grep -q 2 && grep -q "card: none" readers.txt && ok ||
+		bad "list-readers: $(cat readers.txt)"
 	fill applet 10 "--capacity 1024"   # (1024 - 24) / 100
 	fill ntag216 8                     # (888 - 4 - 24) / 100
 	;;
