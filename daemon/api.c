@@ -403,8 +403,12 @@ static MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct req
 		err = lm_cose_decode(signed_entry, (size_t)slen, &cose);
 		if (!err && cose.hint && memcmp(cose.hint, r->holder, LM_HOLDER_LEN))
 			err = LM_ERR_HOLDER;
+		/* The card form goes to its own buffer: cose points into signed_entry. */
+		uint8_t bare[LM_ENTRY_MAX];
 		if (!err)
-			err = lm_cose_encode_bare(&cose, signed_entry, sizeof(signed_entry), &len);
+			err = lm_cose_encode_bare(&cose, bare, sizeof(bare), &len);
+		if (!err)
+			memcpy(signed_entry, bare, len);
 	} else {
 		err = lm_entry_sign(&e, d->signing_key, r->holder, 0, signed_entry,
 				    sizeof(signed_entry), &len);
