@@ -98,12 +98,7 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 			lm_strerror(cerr));
 		json_object_object_add(view, "cache_error",
 				       json_object_new_string(lm_errname(cerr)));
-		json_object *ev = json_object_new_object();
-		json_object_object_add(ev, "reader", json_object_new_string(r->spec));
-		json_object_object_add(ev, "code", json_object_new_string(lm_errname(cerr)));
-		json_object_object_add(ev, "message", json_object_new_string(lm_strerror(cerr)));
-		desk_event(d, "error", ev);
-		json_object_put(ev);
+		error_event(d, r, cerr);
 	}
 	if (r->card)
 		json_object_put(r->card);
