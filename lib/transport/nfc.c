@@ -25,8 +25,10 @@
 #include "cardcmd.h"
 #include "laufmappe/lm_err.h"
 
-#define POLL_MS		100 /* between target polls while waiting */
-#define FAST_READ_PAGES 60  /* 240 bytes: fits one PN532 frame */
+#define POLL_MS 100 /* between target polls while waiting */
+/* A tag answers in milliseconds; the margin is for a loaded host, not the radio. */
+#define XFER_TIMEOUT_MS 2000
+#define FAST_READ_PAGES 60 /* 240 bytes: fits one PN532 frame */
 #define APDU_MAX	300
 
 static const nfc_modulation mod_a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
@@ -118,7 +120,7 @@ static int nfc_wait(struct lm_transport *t, int timeout_ms)
 /* Exchange bytes with the target (InDataExchange); returns the reply length or an error. */
 static int xfer(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t rxcap)
 {
-	int rc = nfc_initiator_transceive_bytes(p->dev, tx, txlen, rx, rxcap, 500);
+	int rc = nfc_initiator_transceive_bytes(p->dev, tx, txlen, rx, rxcap, XFER_TIMEOUT_MS);
 	return rc < 0 ? nfc_err(rc) : rc;
 }
 

@@ -79,15 +79,18 @@ case $CASE in all | tear)
 	while [ "$n" -lt 40 ]; do
 		rm -f tear.bin
 		start_sim --tag ntag216 --memory tear.bin
-		card format --holder "$H" >/dev/null 2>&1 && card append ik.cose 2>/dev/null || bad "tear setup"
+		card format --holder "$H" >/dev/null 2>err.txt && card append ik.cose 2>>err.txt ||
+			bad "tear setup: $(cat err.txt)"
 		stop_sim
 		start_sim --tag ntag216 --memory tear.bin --tear-after-writes "$n"
 		card append ik.cose >/dev/null 2>&1; rc=$?
 		stop_sim
 		start_sim --tag ntag216 --memory tear.bin
 		v=$(valid_count)
+		why=
+		[ "$v" = 1 ] || [ "$v" = 2 ] || why=$(card read 2>&1 | tail -1)
 		stop_sim
-		[ "$v" = 1 ] || [ "$v" = 2 ] && ok || bad "torn after $n page writes: '$v' valid entries"
+		[ -z "$why" ] && ok || bad "torn after $n page writes: '$v' valid entries ($why)"
 		[ "$rc" -ne 0 ] || break
 		n=$((n + 1))
 	done
