@@ -27,6 +27,15 @@ struct cli_cmd {
 	const char *help;  /* a sentence */
 };
 
+/*
+ * Messages for people, in the user's language (LANGUAGE / LC_MESSAGES) from
+ * the gettext catalogs in po/: the catalog keys are "cli.verdict.NAME" and
+ * "cli.err.NAME"; without a translation the English text is kept.  JSON
+ * output stays English (it is for programs).
+ */
+const char *cli_verdict_text(enum lm_verdict v);
+const char *cli_strerror(int err);
+
 /* Print "laufmappe: what: reason" to stderr; returns EXIT_FAIL. */
 int cli_fail(const char *what, int err);
 /* Print a usage line for the named command to stderr; returns EXIT_USAGE. */

@@ -53,7 +53,7 @@ static const char *advice(int err)
 static int card_fail(const char *what, int err)
 {
 	const char *a = advice(err);
-	fprintf(stderr, "laufmappe: %s: %s%s%s\n", what, lm_strerror(err), a ? "; " : "",
+	fprintf(stderr, "laufmappe: %s: %s%s%s\n", what, cli_strerror(err), a ? "; " : "",
 		a ? a : "");
 	return EXIT_FAIL;
 }

@@ -80,7 +80,7 @@ static int load_for_edit(const char *trust_path, const char *root_path, struct l
 {
 	int err = lm_key_load_private(root_path, root);
 	if (err) {
-		fprintf(stderr, "laufmappe: root key %s: %s\n", root_path, lm_strerror(err));
+		fprintf(stderr, "laufmappe: root key %s: %s\n", root_path, cli_strerror(err));
 		return err;
 	}
 	uint8_t *buf;
@@ -92,7 +92,7 @@ static int load_for_edit(const char *trust_path, const char *root_path, struct l
 	err = *t ? lm_trust_load(*t, buf, len, *root, 0) : LM_ERR_NOMEM;
 	free(buf);
 	if (err)
-		fprintf(stderr, "laufmappe: trust list %s: %s\n", trust_path, lm_strerror(err));
+		fprintf(stderr, "laufmappe: trust list %s: %s\n", trust_path, cli_strerror(err));
 	return err;
 }
 
@@ -113,7 +113,7 @@ static int save_trust(struct lm_trust *t, const struct lm_key *root, const char 
 		err = lm_file_write(path, out, len, 0644);
 	free(out);
 	if (err)
-		fprintf(stderr, "laufmappe: writing %s: %s\n", path, lm_strerror(err));
+		fprintf(stderr, "laufmappe: writing %s: %s\n", path, cli_strerror(err));
 	else
 		fprintf(stderr, "trust list %s: version %u, %zu institutions\n", path, t->version,
 			t->n);
@@ -203,7 +203,7 @@ static int cmd_trust_add(int argc, char **argv)
 	if (!err) {
 		err = lm_key_load_public(pub, &ik);
 		if (err)
-			fprintf(stderr, "laufmappe: %s: %s\n", pub, lm_strerror(err));
+			fprintf(stderr, "laufmappe: %s: %s\n", pub, cli_strerror(err));
 	}
 	if (!err) {
 		uint8_t spki[LM_SPKI_MAX];
@@ -214,7 +214,7 @@ static int cmd_trust_add(int argc, char **argv)
 		if (err == LM_ERR_ARG)
 			fprintf(stderr, "laufmappe: that key is already on the trust list\n");
 		else if (err)
-			fprintf(stderr, "laufmappe: trust add: %s\n", lm_strerror(err));
+			fprintf(stderr, "laufmappe: trust add: %s\n", cli_strerror(err));
 	}
 	if (!err)
 		err = save_trust(t, k, argv[optind], days);
@@ -408,7 +408,7 @@ static int issue_batch(const struct lm_key *k, const char *csv, const char *dir)
 		}
 		ok += !err;
 		fprintf(stderr, "[%zu/%zu] %s %s\n", rows, total, nv > 0 ? vals[0] : "?",
-			err ? lm_strerror(err) : "signed");
+			err ? cli_strerror(err) : "signed");
 	}
 	fclose(f);
 	fprintf(stderr, "%zu of %zu entries signed into %s\n", ok, rows, dir);
@@ -577,7 +577,7 @@ static int cmd_verify(int argc, char **argv)
 				json_object_put(o);
 			} else {
 				printf("%s: %s%s%s\n", lm_verdict_name(r->verdict),
-				       lm_verdict_text(r->verdict), r->issuer ? ", issuer: " : "",
+				       cli_verdict_text(r->verdict), r->issuer ? ", issuer: " : "",
 				       r->issuer ? r->issuer->name : "");
 			}
 			rc = r->verdict == LM_VALID ? 0 : EXIT_NO;
@@ -595,7 +595,7 @@ static void show_entry_text(const uint8_t *p, size_t len, size_t index)
 	struct lm_entry e;
 	int err = lm_entry_decode(p, len, &c, &e);
 	if (err) {
-		printf("%3zu  malformed: %s\n", index + 1, lm_strerror(err));
+		printf("%3zu  malformed: %s\n", index + 1, cli_strerror(err));
 		return;
 	}
 	json_object *o = lm_json_entry(&e);
@@ -703,7 +703,7 @@ static int cmd_show(int argc, char **argv)
 	}
 	if (err != 1) {
 		fprintf(stderr, "laufmappe: log damaged after entry %zu: %s\n", n,
-			lm_strerror(err));
+			cli_strerror(err));
 		rc = EXIT_FAIL;
 	}
 	free(buf);

@@ -115,7 +115,7 @@ static int cmd_qr_import(int argc, char **argv)
 	if (image && (cli_read_file(image, LM_CARD_MAX, &img, &ilen) ||
 		      (err = lm_card_parse(img, ilen, ilen, &card)) != LM_OK)) {
 		if (img)
-			fprintf(stderr, "laufmappe: %s: %s\n", image, lm_strerror(err));
+			fprintf(stderr, "laufmappe: %s: %s\n", image, cli_strerror(err));
 		rc = EXIT_FAIL;
 	}
 	struct lm_verify_result *r = malloc(sizeof(*r));
@@ -145,7 +145,7 @@ static int cmd_qr_import(int argc, char **argv)
 		} else {
 			printf("%3zu  %-16s %s\n", n, lm_verdict_name(r->verdict),
 			       r->verdict == LM_VALID ? lm_type_by_code(r->entry.type)->name
-						      : lm_verdict_text(r->verdict));
+						      : cli_verdict_text(r->verdict));
 		}
 		if (!img || r->verdict != LM_VALID)
 			continue;
@@ -163,7 +163,7 @@ static int cmd_qr_import(int argc, char **argv)
 			err = lm_card_parse(img, ilen, ilen, &card);
 		if (err) {
 			fprintf(stderr, "laufmappe: restoring QR text %zu: %s\n", n,
-				lm_strerror(err));
+				cli_strerror(err));
 			rc = EXIT_FAIL;
 		} else {
 			restored++;

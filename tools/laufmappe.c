@@ -1,6 +1,8 @@
 /*
  * laufmappe.c - the `laufmappe` command: dispatch and shared helpers.
  */
+#include <libintl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +26,29 @@ static const struct cli_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
+/* A catalog lookup with a context key (what gettext's pgettext does). */
+static const char *translate(const char *group, const char *name, const char *english)
+{
+	char key[256];
+	if (snprintf(key, sizeof(key), "%s.%s%c%s", group, name, 4, english) >= (int)sizeof(key))
+		return english;
+	const char *t = dgettext("laufmappe", key);
+	return t == key || !strcmp(t, key) ? english : t;
+}
+
+const char *cli_verdict_text(enum lm_verdict v)
+{
+	return translate("cli.verdict", lm_verdict_name(v), lm_verdict_text(v));
+}
+
+const char *cli_strerror(int err)
+{
+	return translate("cli.err", lm_errname(err), lm_strerror(err));
+}
+
 int cli_fail(const char *what, int err)
 {
-	fprintf(stderr, "laufmappe: %s: %s\n", what, lm_strerror(err));
+	fprintf(stderr, "laufmappe: %s: %s\n", what, cli_strerror(err));
 	return EXIT_FAIL;
 }
 
@@ -52,7 +74,7 @@ int cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
 	int err = lm_file_read(path, max, buf, len);
 	if (err)
-		fprintf(stderr, "laufmappe: %s: %s\n", path, lm_strerror(err));
+		fprintf(stderr, "laufmappe: %s: %s\n", path, cli_strerror(err));
 	return err;
 }
 
@@ -99,7 +121,7 @@ int cli_load_trust(const char *trust_path, const char *root_pub, uint32_t min_ve
 	struct lm_key *root = NULL;
 	int err = lm_key_load_public(root_pub, &root);
 	if (err) {
-		fprintf(stderr, "laufmappe: root key %s: %s\n", root_pub, lm_strerror(err));
+		fprintf(stderr, "laufmappe: root key %s: %s\n", root_pub, cli_strerror(err));
 		return err;
 	}
 	uint8_t *buf;
@@ -117,7 +139,7 @@ int cli_load_trust(const char *trust_path, const char *root_pub, uint32_t min_ve
 	free(buf);
 	lm_key_free(root);
 	if (err) {
-		fprintf(stderr, "laufmappe: trust list %s: %s\n", trust_path, lm_strerror(err));
+		fprintf(stderr, "laufmappe: trust list %s: %s\n", trust_path, cli_strerror(err));
 		lm_trust_free(t);
 		return err;
 	}
@@ -134,7 +156,7 @@ static void print_entry_line(const struct lm_verify_result *r, size_t index)
 	printf("%3zu  %-16s %-5s %s  %s%s%s\n", index + 1, lm_verdict_name(r->verdict),
 	       r->verdict == LM_MALFORMED ? "?" : (t ? t->name : "?"), date,
 	       r->issuer ? r->issuer->name : "-", r->verdict == LM_VALID ? "" : "  -- ",
-	       r->verdict == LM_VALID ? "" : lm_verdict_text(r->verdict));
+	       r->verdict == LM_VALID ? "" : cli_verdict_text(r->verdict));
 }
 
 static void print_staleness(const struct lm_trust *t, int stale)
@@ -204,7 +226,7 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 		json_object_put(arr);
 		printf("%zu of %zu entries valid\n", valid, n);
 		if (damaged)
-			printf("log damaged after entry %zu: %s\n", n, lm_strerror(err));
+			printf("log damaged after entry %zu: %s\n", n, cli_strerror(err));
 	}
 	return (valid == n && !damaged) ? 0 : EXIT_NO;
 }
@@ -219,6 +241,9 @@ static void usage_all(FILE *f)
 
 int main(int argc, char **argv)
 {
+	setlocale(LC_ALL, "");
+	const char *dir = getenv("LAUFMAPPE_LOCALEDIR");
+	bindtextdomain("laufmappe", dir ? dir : LM_LOCALEDIR);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage_all(argc < 2 ? stderr : stdout);

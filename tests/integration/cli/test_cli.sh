@@ -119,6 +119,17 @@ expect 1 "$L" qr import --trust trust.cose --root root.pem.pub qr-bad.txt
 echo "no backup here" | "$L" qr import --trust trust.cose --root root.pem.pub - >/dev/null 2>&1
 [ $? -eq 1 ] && ok || bad "qr import without LM1 lines"
 
+# Messages in the user's language, from the gettext catalogs (po/); JSON stays English.
+if [ -n "${LAUFMAPPE_LOCALEDIR:-}" ]; then
+	LANGUAGE=de "$L" verify --trust trust.cose --root root.pem.pub mixed.img >out.txt 2>&1
+	grep -q "Aussteller steht nicht auf der Vertrauensliste" out.txt && ok || bad "German verdict: $(cat out.txt)"
+	LANGUAGE=de "$L" image append card.img ik.cose 2>err.txt
+	grep -q "$(sed -n '/msgctxt "cli.err.card_full"/{n;n;p}' "$LAUFMAPPE_PO/de.po" | sed 's/msgstr "\(.*\)"/\1/')" err.txt && ok ||
+		bad "German error: $(cat err.txt)"
+	LANGUAGE=de "$L" verify --trust trust.cose --root root.pem.pub --json mixed.img >out.json
+	grep -q "issuer is not on the trust list" out.json && ok || bad "JSON must stay English"
+fi
+
 # Help and usage.
 expect 0 "$L" --help
 expect 0 "$L" verify --help
