@@ -74,7 +74,15 @@ static int nfc_open_tr(struct lm_transport *t, const char *where)
 	}
 	if (where)
 		snprintf(p->conn, sizeof(p->conn), "%s", where);
-	p->dev = nfc_open(p->ctx, where ? p->conn : NULL);
+	/* A PN532 can miss the wake-up of the very first open (seen with a
+	 * loaded host and a just-started chip): one more try before giving up. */
+	for (int attempt = 0; attempt < 2 && !p->dev; attempt++) {
+		if (attempt) {
+			struct timespec d = {0, 200 * 1000000L};
+			nanosleep(&d, NULL);
+		}
+		p->dev = nfc_open(p->ctx, where ? p->conn : NULL);
+	}
 	if (!p->dev || nfc_initiator_init(p->dev) < 0) {
 		if (p->dev)
 			nfc_close(p->dev);

@@ -51,7 +51,7 @@ H=$("$L" holder new)
 	--date 2026-11-24 --out ik.cose
 V=(--trust trust.cose --root root.pem.pub)
 valid_count() {
-	card read "${V[@]}" --json 2>/dev/null | tr -d ' \n' | grep -o '"valid":[0-9]*' | tail -1 | cut -d: -f2
+	card read "${V[@]}" --json 2>>vc.err | tr -d ' \n' | grep -o '"valid":[0-9]*' | tail -1 | cut -d: -f2
 }
 
 # fill TAG WANT [MAX]: format, append until full (or MAX appends), read, verify.
@@ -90,7 +90,7 @@ case $CASE in all | tear)
 		why=
 		[ "$v" = 1 ] || [ "$v" = 2 ] || why=$(card read 2>&1 | tail -1)
 		stop_sim
-		[ -z "$why" ] && ok || bad "torn after $n page writes: '$v' valid entries ($why)"
+		[ -z "$why" ] && ok || bad "torn after $n page writes: '$v' valid entries ($why; $(tail -1 vc.err))"
 		[ "$rc" -ne 0 ] || break
 		n=$((n + 1))
 	done
