@@ -14,6 +14,13 @@ meson test -C "$build" --print-errorlogs --num-processes 2 --timeout-multiplier 
 ok=$(awk '/^Ok:/ {print $2}' "$build/test-summary.txt")
 fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s += $3 ? $3 : $2} END {print s + 0}' "$build/test-summary.txt")
 ok=${ok:-0}
+# In CI (.ci/run sets LM_CI=1) everything is installed, so a skipped test
+# means a dependency went missing: count it as a failure, not as silence.
+skipped=$(awk '/^Skipped:/ {print $2}' "$build/test-summary.txt")
+if [ "${LM_CI:-0}" = 1 ] && [ "${skipped:-0}" -gt 0 ]; then
+	echo "$skipped test(s) skipped: in CI that is a failure"
+	fail=$((fail + skipped))
+fi
 
 # Short fuzz runs (clang + libFuzzer); FUZZ_SECONDS=600 for a longer one.
 secs=${FUZZ_SECONDS:-10}
