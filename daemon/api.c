@@ -185,11 +185,9 @@ static MHD_RESULT api_status(struct api *a, struct MHD_Connection *c)
 	char nu[11];
 	lm_date_format((uint32_t)(d->trust->next_update / 86400), nu);
 	json_object_object_add(tr, "version", json_object_new_int64(d->trust->version));
-	json_object_object_add(
-		tr, "stale",
-		json_object_new_boolean(
-			lm_trust_staleness(d->trust, (uint64_t)time(NULL),
-					   (uint64_t)d->cfg.trust_grace_days * 86400) != 0));
+	int state = desk_trust_state(d);
+	json_object_object_add(tr, "stale", json_object_new_boolean(state != 0));
+	json_object_object_add(tr, "expired", json_object_new_boolean(state == 2));
 	json_object_object_add(tr, "next_update", json_object_new_string(nu));
 	pthread_rwlock_unlock(&d->trust_lock);
 	json_object_object_add(o, "trust", tr);
@@ -269,8 +267,7 @@ static int folder_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const ui
 			size_t len)
 {
 	struct folder_ctx *f = ctx;
-	desk_verify(f->d, f->cache, holder, b, len, &f->res);
-	json_object_array_add(f->arr, lm_json_verified(&f->res));
+	json_object_array_add(f->arr, desk_verified_json(f->d, f->cache, holder, b, len, &f->res));
 	return 0;
 }
 

@@ -73,9 +73,21 @@ void desk_event(struct desk *d, const char *name, json_object *data);
 /*
  * Verify one entry, skipping the signature check when the cache holds a
  * verdict under the current trust list version.  Takes the trust read lock.
+ * Returns 1 when a valid entry was demoted because the trust list is past
+ * its grace period (the verdict then says key_not_valid), else 0.
  */
-void desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
-		 const uint8_t *bytes, size_t len, struct lm_verify_result *res);
+int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
+		const uint8_t *bytes, size_t len, struct lm_verify_result *res);
+
+/* desk_verify, as the JSON the page shows (lm_json_verified, plus
+ * "trust_expired": true on an entry demoted by an expired trust list). */
+json_object *desk_verified_json(struct desk *d, struct lm_cache *cache,
+				const uint8_t holder[LM_HOLDER_LEN], const uint8_t *bytes,
+				size_t len, struct lm_verify_result *res);
+
+/* The trust list's freshness now: 0 fresh, 1 stale (within the grace
+ * period), 2 expired.  Caller holds the trust lock. */
+int desk_trust_state(const struct desk *d);
 
 /* The JSON view of a folder: entries as lm_json_verified, plus trust facts. */
 json_object *desk_folder_json(struct desk *d, struct lm_cache *cache,

@@ -58,9 +58,14 @@ int desk_load_trust(struct desk *d, struct lm_cache *cache)
 	if (cache && lm_cache_set_meta(cache, "trust_version", t->version) != LM_OK)
 		log_msg(LOG_WARN, "could not remember the accepted trust list version");
 	log_msg(LOG_INFO, "trust list version %u with %zu institutions", t->version, t->n);
-	if (lm_trust_staleness(t, (uint64_t)time(NULL), (uint64_t)d->cfg.trust_grace_days * 86400))
+	int state = lm_trust_staleness(t, (uint64_t)time(NULL),
+				       (uint64_t)d->cfg.trust_grace_days * 86400);
+	if (state == 1)
 		log_msg(LOG_WARN,
 			"the trust list is past its next update: get a new one from the city");
+	else if (state == 2)
+		log_msg(LOG_ERR, "the trust list is past its grace period: no entry verifies "
+				 "until a new one from the city is loaded (SIGHUP)");
 	return LM_OK;
 }
 

@@ -51,8 +51,14 @@ void desk_event(struct desk *d, const char *name, json_object *data)
 	pthread_mutex_unlock(&d->ev_lock);
 }
 
-void desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
-		 const uint8_t *bytes, size_t len, struct lm_verify_result *res)
+int desk_trust_state(const struct desk *d)
+{
+	return lm_trust_staleness(d->trust, (uint64_t)time(NULL),
+				  (uint64_t)d->cfg.trust_grace_days * 86400);
+}
+
+int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
+		const uint8_t *bytes, size_t len, struct lm_verify_result *res)
 {
 	pthread_rwlock_rdlock(&d->trust_lock);
 	uint32_t version = d->trust->version;
@@ -75,11 +81,22 @@ void desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM
 			log_msg(LOG_WARN, "could not store a verdict in the cache");
 	}
 	/* Past the trust list's grace period nothing counts as verified. */
-	uint64_t grace = (uint64_t)d->cfg.trust_grace_days * 86400;
-	if (res->verdict == LM_VALID &&
-	    lm_trust_staleness(d->trust, (uint64_t)time(NULL), grace) == 2)
+	int demoted = res->verdict == LM_VALID && desk_trust_state(d) == 2;
+	if (demoted)
 		res->verdict = LM_KEY_NOT_VALID;
 	pthread_rwlock_unlock(&d->trust_lock);
+	return demoted;
+}
+
+json_object *desk_verified_json(struct desk *d, struct lm_cache *cache,
+				const uint8_t holder[LM_HOLDER_LEN], const uint8_t *bytes,
+				size_t len, struct lm_verify_result *res)
+{
+	int demoted = desk_verify(d, cache, holder, bytes, len, res);
+	json_object *o = lm_json_verified(res);
+	if (demoted) /* so that the page says why in plain words */
+		json_object_object_add(o, "trust_expired", json_object_new_boolean(1));
+	return o;
 }
 
 json_object *desk_folder_json(struct desk *d, struct lm_cache *cache,
@@ -97,20 +114,17 @@ json_object *desk_folder_json(struct desk *d, struct lm_cache *cache,
 	const uint8_t *e;
 	int err = 1;
 	while (r && (err = lm_card_next(card, &off, &e, &elen)) == LM_OK) {
-		desk_verify(d, cache, holder, e, elen, r);
-		json_object_array_add(arr, lm_json_verified(r));
+		json_object_array_add(arr, desk_verified_json(d, cache, holder, e, elen, r));
 	}
 	free(r);
 	json_object_object_add(o, "entries", arr);
 	if (err != 1)
 		json_object_object_add(o, "log_error", json_object_new_string(lm_strerror(err)));
 	pthread_rwlock_rdlock(&d->trust_lock);
-	uint64_t grace = (uint64_t)d->cfg.trust_grace_days * 86400;
-	json_object_object_add(
-		o, "trust_stale",
-		json_object_new_boolean(lm_trust_staleness(d->trust, (uint64_t)time(NULL), grace) !=
-					0));
+	int state = desk_trust_state(d);
 	pthread_rwlock_unlock(&d->trust_lock);
+	json_object_object_add(o, "trust_stale", json_object_new_boolean(state != 0));
+	json_object_object_add(o, "trust_expired", json_object_new_boolean(state == 2));
 	return o;
 }
 

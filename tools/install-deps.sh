@@ -12,7 +12,7 @@ pkgs=(
 	libnfc-dev libnfc-bin
 	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 	nodejs npm xxd iproute2 util-linux curl sqlite3
-	chromium zbar-tools libqrencode-dev gettext
+	chromium zbar-tools libqrencode-dev gettext libfaketime
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -70,7 +70,8 @@ function makeFolder() {
 // The lm-vcard memory file: the 1024-byte journal (idle), then the image
 // (docs/applet.md, "NVM layout").
 function makeMemory(image, mem) {
-  writeFileSync(mem, Buffer.concat([Buffer.alloc(1024), readFileSync(image)]));
+  const img = Buffer.isBuffer(image) ? image : readFileSync(image);
+  writeFileSync(mem, Buffer.concat([Buffer.alloc(1024), img]));
 }
 const imageOf = (mem) => readFileSync(mem).subarray(1024);
 
@@ -100,13 +101,18 @@ let daemon = null;
 let base = null;
 const TOKEN = 'desk-test-token-0123456789';
 let port = 18080;
-async function startDaemon(role, { key = 'city.pem', write = true } = {}) {
+// clock: run the daemon's wall clock ahead (libfaketime, e.g. '+40d'), as
+// on a terminal that has not had a trust list update for that long.
+async function startDaemon(role, { key = 'city.pem', write = true, clock = null } = {}) {
   port++;
   const conf = join(WORK, `laufmapped-${role}.conf`);
   writeFileSync(join(WORK, 'token'), `${TOKEN}\n`);
   writeFileSync(conf, daemonConfig({ role, key: write ? key : null, port }));
   const log = openSync(join(WORK, `laufmapped-${role}.log`), 'a');
-  daemon = spawn(env.LAUFMAPPED, ['-d', '-c', conf], { stdio: ['ignore', log, log] });
+  const denv = clock
+    ? { ...env, LD_PRELOAD: env.FAKETIME_LIB, FAKETIME: clock, FAKETIME_DONT_FAKE_MONOTONIC: '1' }
+    : env;
+  daemon = spawn(env.LAUFMAPPED, ['-d', '-c', conf], { stdio: ['ignore', log, log], env: denv });
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try { if ((await fetch(`${base}/api/status`)).ok) return; } catch { /* not yet */ }
@@ -302,6 +308,27 @@ test('card removed: the folder disappears from the page', async () => {
   await shot('07-removed');
 });
 
+test('a full card: the page says so in plain words, and the card is unchanged', async () => {
+  // The same folder on a card with 40 bytes left: no entry fits.
+  const img = imageOf(join(WORK, 'card.mem'));
+  const used = 24 + img.readUInt16BE(4);
+  const mem = join(WORK, 'full.mem');
+  makeMemory(img.subarray(0, used + 40), mem);
+  const before = readFileSync(mem);
+  await tap(mem);
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  await page.selectOption('#f-type', 'BER');
+  await page.selectOption('#f-service', 'job_counselling');
+  await page.fill('#f-next', '2026-12-10');
+  await page.fill('#f-token', TOKEN);
+  await page.click('#append-form button[type=submit]');
+  await page.waitForSelector('.form-result.bad', { timeout: 15000 });
+  assert.equal(await page.textContent('.form-result'), en['form.err.card_full']);
+  await shot('09-card-full');
+  await removeCard();
+  assert.ok(readFileSync(mem).equals(before), 'a refused append leaves the card as it was');
+});
+
 test('a role that may not write sees no form and cannot append', async () => {
   await stopDaemon();
   await startDaemon('employer', { write: false });
@@ -318,5 +345,42 @@ test('a role that may not write sees no form and cannot append', async () => {
   assert.ok([401, 403].includes(res.status), `append as employer: HTTP ${res.status}`);
   assert.deepEqual(await missing(), []);
   await shot('08-employer');
+  await removeCard();
+});
+
+// The trust list says "next update in 30 days"; the daemon's grace is 14.
+// Restart the daemon with its clock run ahead, tap, and check the banner.
+async function tapWithClock(clock, bannerId, key) {
+  await stopDaemon();
+  await startDaemon('city', { clock });
+  await newPage('en');
+  await tap(join(WORK, 'card.mem'));
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  await page.waitForSelector(`#${bannerId}`);
+  const lead = en[key].split('{')[0]; // the text before the date
+  assert.ok((await page.textContent(`#${bannerId}`)).startsWith(lead));
+}
+
+test('an out-of-date trust list: a warning, entries verified but marked', async () => {
+  await tapWithClock('+40d', 'trust-stale', 'banner.trust_stale');
+  const valid = await page.locator('.entry[data-verdict="valid"]').count();
+  assert.ok(valid >= 3, `valid entries: ${valid}`);
+  assert.equal(await page.locator('.entry[data-verdict="valid"] .warn.stale').count(), valid,
+    'every verified entry says it was checked against an old list');
+  await shot('10-trust-stale');
+  await removeCard();
+});
+
+test('an expired trust list: nothing looks verified, and the page says why', async () => {
+  await tapWithClock('+50d', 'trust-expired', 'banner.trust_expired');
+  // Verdicts cached under this very trust list do not get around the expiry.
+  assert.equal(await page.locator('.entry[data-verdict="valid"]').count(), 0);
+  assert.equal(await page.locator('.entry .badge.ok').count(), 0);
+  assert.equal((await page.locator('.entry[data-type="DTZ"] .why').textContent()).trim(), en['why.trust_expired']);
+  // A forgery still says what it is.
+  assert.equal((await page.locator('.entry[data-verdict="unknown_issuer"] .why').textContent()).trim(),
+    en['why.unknown_issuer']);
+  assert.deepEqual(await missing(), []);
+  await shot('11-trust-expired');
   await removeCard();
 });

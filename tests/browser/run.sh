@@ -14,6 +14,10 @@ skip() { echo "SKIP: $*" >&2; exit 77; }
 command -v node >/dev/null || skip "node missing"
 command -v zbarimg >/dev/null || skip "zbarimg (zbar-tools) missing"
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || skip "chromium missing"
+# libfaketime runs the daemon's clock ahead for the stale trust list tests.
+FAKETIME_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -1 || true)
+[ -f "$FAKETIME_LIB" ] || skip "libfaketime missing"
+export FAKETIME_LIB
 for v in LAUFMAPPE LAUFMAPPED LM_VCARD; do
 	[ -x "${!v:-}" ] || skip "$v is not set to an executable"
 done

@@ -49,7 +49,10 @@ function renderTerminal() {
   if (!s) { el.replaceChildren(); return; }
   el.replaceChildren(data(s.institution || ''), ' · ', t(`role.${s.role}`));
   const banners = [];
-  if (s.trust && s.trust.stale) {
+  if (s.trust && s.trust.expired) {
+    banners.push(h('p', { class: 'banner bad', id: 'trust-expired' }, picto('bad'),
+      t('banner.trust_expired', { date: s.trust.next_update || '' })));
+  } else if (s.trust && s.trust.stale) {
     banners.push(h('p', { class: 'banner warn', id: 'trust-stale' }, picto('warn'),
       t('banner.trust_stale', { date: s.trust.next_update || '' })));
   }
@@ -130,9 +133,12 @@ function renderAll() {
   render();
 }
 
-function onTap(ev) {
+async function onTap(ev) {
   closePrintView($('print-view'));
   state.notice = null;
+  // The page stays open all day: the trust list may have been reloaded
+  // (SIGHUP) or gone out of date since it was opened.
+  try { state.status = await getStatus(); } catch { /* keep the last one */ }
   loadCard(ev.reader);
 }
 

@@ -101,7 +101,8 @@ export function issuerLine(e, lang) {
 export function warnings(e, card, lang) {
   const out = [];
   if (e.verdict !== 'valid') {
-    const why = `why.${e.verdict}`;
+    // An entry demoted because the trust list expired says so, not "revoked".
+    const why = e.trust_expired ? 'why.trust_expired' : `why.${e.verdict}`;
     out.push(h('p', { class: 'warn why' }, picto('warn'), t(why, {}, lang)));
   } else if (card && card.trust_stale) {
     out.push(h('p', { class: 'warn stale' }, picto('warn'), t('why.stale', {}, lang)));
