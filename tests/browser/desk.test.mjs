@@ -77,10 +77,10 @@ const imageOf = (mem) => readFileSync(mem).subarray(1024);
 
 // ---------------------------------------------------------------- card
 let card = null;
-async function tap(mem) {
+async function tap(mem, ...extra) {
   assert.equal(card, null, 'a card is already on the reader');
   const log = openSync(join(WORK, 'card.log'), 'a');
-  card = spawn(env.LM_VCARD, ['--memory', mem, '--port', env.RIG_PORT], { stdio: ['ignore', log, log] });
+  card = spawn(env.LM_VCARD, ['--memory', mem, '--port', env.RIG_PORT, ...extra], { stdio: ['ignore', log, log] });
 }
 // SIGTERM one child we started, and wait until it has exited.
 async function stopChild(child) {
@@ -306,6 +306,24 @@ test('card removed: the folder disappears from the page', async () => {
   await page.waitForSelector('#waiting:not([hidden])', { timeout: 10000 });
   assert.equal(await page.locator('#holder-name').count(), 0, 'the folder is gone from the DOM');
   await shot('07-removed');
+});
+
+test('a card pulled away mid-read: the page says so, shows nothing half-read; the next tap works', async () => {
+  // SELECT, GET DATA, then the card leaves during the READ BINARYs.
+  await tap(join(WORK, 'card.mem'), '--pull-after-apdus', '4');
+  const says = en['error.card_removed'];
+  await page.waitForFunction((t) => document.getElementById('banners').textContent.includes(t), says, { timeout: 15000 });
+  await new Promise((r) => (card.exitCode !== null ? r() : card.once('exit', r)));
+  assert.equal(card.exitCode, 3, 'lm-vcard was pulled');
+  await sleep(1000); // the daemon's "removed" event must not wipe the message
+  assert.ok((await page.textContent('#banners')).includes(says));
+  assert.equal(await page.locator('#holder-name').count(), 0, 'nothing of a half-read folder is shown');
+  await shot('12-pulled-mid-read');
+  await removeCard();
+  await tap(join(WORK, 'card.mem'));
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  assert.ok(!(await page.textContent('#banners')).includes(says));
+  await removeCard();
 });
 
 test('a full card: the page says so in plain words, and the card is unchanged', async () => {

@@ -147,7 +147,10 @@ function onRemoved(ev) {
   // Privacy: the folder is shown only while its holder is at the desk.
   closePrintView($('print-view'));
   state.card = null;
-  state.notice = { key: 'notice.removed', kind: 'info' };
+  // A read cut short keeps its message: the holder has to tap again.
+  if (!state.notice || state.notice.key !== 'error.card_removed') {
+    state.notice = { key: 'notice.removed', kind: 'info' };
+  }
   render();
   buildForm($('append'), state.status, () => state.reader, () => loadCard(state.reader));
 }
