@@ -316,29 +316,47 @@ static MHD_RESULT api_holder(struct api *a, struct MHD_Connection *c, const char
 	return send_json(c, 200, v);
 }
 
+/* GET /api/qr?holder=HEX&id=ID[,ID...]: one QR code carrying those entries. */
 static MHD_RESULT api_qr(struct api *a, struct MHD_Connection *c)
 {
 	const char *hex = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "holder");
-	const char *idh = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
-	uint8_t holder[LM_HOLDER_LEN], id[32], entry[LM_ENTRY_MAX];
-	size_t len;
-	if (!hex || !idh || lm_hex_decode(hex, holder, LM_HOLDER_LEN) || lm_hex_decode(idh, id, 32))
+	const char *ids = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+	uint8_t holder[LM_HOLDER_LEN];
+	if (!hex || !ids || lm_hex_decode(hex, holder, LM_HOLDER_LEN))
 		return send_error(c, 400, "bad_value", "give holder= and id= in hex");
-	struct lm_cache *cache;
-	int err = lm_cache_open(a->d->cfg.database, &cache);
-	if (!err) {
-		err = lm_cache_get_entry(cache, holder, id, entry, sizeof(entry), &len);
-		lm_cache_close(cache);
+	size_t n = 0, nids = strlen(ids) / 65 + 1; /* 64 hex digits and a comma each */
+	if (strlen(ids) != nids * 65 - 1 || nids > LM_QR_MAX_ENTRIES)
+		return send_error(c, 400, "bad_value", "id= is 1 to 24 entry ids, comma-separated");
+	uint8_t(*buf)[LM_ENTRY_MAX] = malloc(nids * sizeof(*buf));
+	const uint8_t *entries[LM_QR_MAX_ENTRIES];
+	size_t lens[LM_QR_MAX_ENTRIES];
+	struct lm_cache *cache = NULL;
+	int err = buf ? lm_cache_open(a->d->cfg.database, &cache) : LM_ERR_NOMEM;
+	for (; !err && n < nids; n++) {
+		char idh[65];
+		uint8_t id[32];
+		memcpy(idh, ids + n * 65, 64);
+		idh[64] = 0;
+		if ((n + 1 < nids && ids[n * 65 + 64] != ',') || lm_hex_decode(idh, id, 32))
+			err = LM_ERR_BAD_VALUE;
+		else
+			err = lm_cache_get_entry(cache, holder, id, buf[n], LM_ENTRY_MAX, &lens[n]);
+		entries[n] = buf[n];
 	}
+	lm_cache_close(cache);
+	char *svg = NULL;
+	if (!err)
+		err = lm_qr_text_svg(holder, entries, lens, nids, &svg);
+	free(buf);
+	if (err == LM_ERR_BAD_VALUE)
+		return send_error(c, 400, "bad_value", "id= is 1 to 24 entry ids, comma-separated");
 	if (err == LM_ERR_NOT_FOUND)
 		return send_error(c, 404, "not_found", "no such entry of this holder");
+	if (err == LM_ERR_TOO_LONG)
+		return send_error(c, 413, "too_long", "these entries do not fit one QR code");
 	if (err)
 		return send_lm_error(c, err);
-	char *svg;
-	err = lm_qr_entry_svg(holder, entry, len, &svg);
-	if (err)
-		return send_lm_error(c, err);
-	return send_text(c, 200, "image/svg+xml", svg, strlen(svg));
+	return send_text(c, 200, "image/svg+xml", svg, strlen(svg)); /* takes svg */
 }
 
 static MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *rq)

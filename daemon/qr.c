@@ -63,11 +63,19 @@ int lm_qr_svg(const uint8_t *data, size_t len, char **svg_out)
 	if (!svg_out)
 		return LM_ERR_ARG;
 	*svg_out = NULL;
-	if (!data || len == 0 || len > 2953) /* version 40-L byte capacity */
+	if (!data || len == 0)
 		return LM_ERR_ARG;
+	if (len > 2953) /* version 40-L byte capacity */
+		return LM_ERR_TOO_LONG;
 
+	/* Level M (15 % may be smudged away) when the text fits a code at that
+	 * level, else L (7 %): a dense code on clean paper beats a second sheet. */
 	errno = 0;
 	QRcode *qr = QRcode_encodeData((int)len, data, 0, QR_ECLEVEL_M);
+	if (!qr && errno == ERANGE) {
+		errno = 0;
+		qr = QRcode_encodeData((int)len, data, 0, QR_ECLEVEL_L);
+	}
 	if (!qr)
 		return errno == ENOMEM ? LM_ERR_NOMEM : LM_ERR_TOO_LONG;
 
@@ -100,18 +108,48 @@ int lm_qr_svg(const uint8_t *data, size_t len, char **svg_out)
 	return LM_OK;
 }
 
-int lm_qr_entry_text(const uint8_t holder[16], const uint8_t *entry, size_t len, char **text_out)
+/* Append base64url (no padding) of N bytes at O; returns the end. */
+static char *b64url(char *o, const uint8_t *p, size_t n)
 {
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i = 0;
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = b64[v >> 6 & 63];
+		*o++ = b64[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = b64[v >> 6 & 63];
+	}
+	return o;
+}
+
+int lm_qr_text(const uint8_t holder[16], const uint8_t *const entries[], const size_t lens[],
+	       size_t n, char **text_out)
+{
 	static const char hex[] = "0123456789abcdef";
 	if (!text_out)
 		return LM_ERR_ARG;
 	*text_out = NULL;
-	if (!holder || !entry || len == 0 || len > 4096)
+	if (!holder || !entries || !lens || n == 0 || n > LM_QR_MAX_ENTRIES)
 		return LM_ERR_ARG;
-	size_t pre = strlen(LM_QR_PREFIX);
-	char *t = malloc(pre + 32 + 1 + (len + 2) / 3 * 4 + 1);
+	size_t pre = strlen(LM_QR_PREFIX), size = pre + 32 + 1;
+	for (size_t k = 0; k < n; k++) {
+		if (!entries[k] || lens[k] == 0 || lens[k] > 4096)
+			return LM_ERR_ARG;
+		size += (lens[k] + 2) / 3 * 4 + 1; /* the entry and a "." or the NUL */
+	}
+	char *t = malloc(size);
 	if (!t)
 		return LM_ERR_NOMEM;
 	char *o = t;
@@ -122,33 +160,21 @@ int lm_qr_entry_text(const uint8_t holder[16], const uint8_t *entry, size_t len,
 		*o++ = hex[holder[i] & 15];
 	}
 	*o++ = ':';
-	size_t i = 0;
-	for (; i + 3 <= len; i += 3) {
-		uint32_t v = (uint32_t)entry[i] << 16 | (uint32_t)entry[i + 1] << 8 | entry[i + 2];
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-		*o++ = b64[v & 63];
-	}
-	if (len - i == 1) {
-		uint32_t v = (uint32_t)entry[i] << 16;
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-	} else if (len - i == 2) {
-		uint32_t v = (uint32_t)entry[i] << 16 | (uint32_t)entry[i + 1] << 8;
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
+	for (size_t k = 0; k < n; k++) {
+		if (k)
+			*o++ = '.';
+		o = b64url(o, entries[k], lens[k]);
 	}
 	*o = '\0';
 	*text_out = t;
 	return LM_OK;
 }
 
-int lm_qr_entry_svg(const uint8_t holder[16], const uint8_t *entry, size_t len, char **svg_out)
+int lm_qr_text_svg(const uint8_t holder[16], const uint8_t *const entries[], const size_t lens[],
+		   size_t n, char **svg_out)
 {
 	char *text = NULL;
-	int err = lm_qr_entry_text(holder, entry, len, &text);
+	int err = lm_qr_text(holder, entries, lens, n, &text);
 	if (err) {
 		if (svg_out)
 			*svg_out = NULL;

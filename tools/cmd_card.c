@@ -1,7 +1,8 @@
 /*
  * cmd_card.c - commands that talk to a card through a reader: PC/SC (the
  * default), libnfc (--nfc CONNSTRING) or any transport spec (--transport
- * SPEC, e.g. "fake:IMAGE" for tests).  Every failure says what happened
+ * SPEC, e.g. "fake:IMAGE" for tests); without an option, the spec in
+ * $LAUFMAPPE_READER, else PC/SC.  Every failure says what happened
  * and what to do next, in one sentence.
  */
 #include <getopt.h>
@@ -100,7 +101,10 @@ static const struct option card_options[] = {
 static int parse_card_opts(int argc, char **argv, struct card_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	snprintf(o->spec, sizeof(o->spec), "pcsc");
+	/* The office's configured default (e.g. its PN532's connection string);
+	 * an option on the command line wins. */
+	const char *def = getenv("LAUFMAPPE_READER");
+	snprintf(o->spec, sizeof(o->spec), "%s", def && *def ? def : "pcsc");
 	int c;
 	while ((c = getopt_long(argc, argv, "", card_options, NULL)) != -1) {
 		switch (c) {
@@ -121,13 +125,27 @@ static int parse_card_opts(int argc, char **argv, struct card_opts *o)
 	return optind;
 }
 
+/* Open the transport the options name.  Prints why on failure. */
+static int open_transport(const struct card_opts *o, struct lm_transport **t)
+{
+	int err = lm_transport_open(o->spec, t);
+	if (err == LM_ERR_ARG) {
+		fprintf(stderr,
+			"laufmappe: %s is not a reader: use pcsc, pcsc:NAME, nfc or "
+			"nfc:CONNSTRING (--reader, --nfc, --transport or LAUFMAPPE_READER)\n",
+			o->spec);
+		return EXIT_FAIL;
+	}
+	return err ? card_fail(o->spec, err) : 0;
+}
+
 /* Open the transport, wait for a card, identify it.  Prints why on failure. */
 static int connect_card(const struct card_opts *o, struct lm_transport **t,
 			struct lm_card_info *info)
 {
-	int err = lm_transport_open(o->spec, t);
+	int err = open_transport(o, t);
 	if (err)
-		return card_fail(o->spec, err);
+		return err;
 	err = lm_transport_wait_card(*t, o->wait_s > 0 ? o->wait_s * 1000 : 0);
 	if (!err)
 		err = lm_transport_identify(*t, info);
@@ -145,9 +163,9 @@ static int cmd_card_list_readers(int argc, char **argv)
 	if (parse_card_opts(argc, argv, &o) != argc)
 		return cli_usage(argv[0]);
 	struct lm_transport *t;
-	int err = lm_transport_open(o.spec, &t);
+	int err = open_transport(&o, &t);
 	if (err)
-		return card_fail(o.spec, err);
+		return err;
 	struct lm_reader_info readers[16];
 	size_t n = 0;
 	err = lm_transport_list(t, readers, 16, &n);

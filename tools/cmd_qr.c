@@ -2,11 +2,12 @@
  * cmd_qr.c - the paper backup: read the text of the QR codes on the print
  * view back into entries, verify them, and restore them into a card image.
  *
- * One QR code carries one signed entry as text:
- *   "LM1:" HOLDER ":" BASE64URL
- * HOLDER is the 32 hex digits of the holder id, BASE64URL the entry's card
- * bytes (RFC 4648 §5, no padding).  Lines that a QR reader adds around it
- * ("QR-Code:" from zbarimg) are skipped up to "LM1:".
+ * A QR code carries one or more signed entries of one holder as text:
+ *   "LM1:" HOLDER ":" BASE64URL *( "." BASE64URL )
+ * HOLDER is the 32 hex digits of the holder id, each BASE64URL one entry's
+ * card bytes (RFC 4648 §5, no padding; "." is not in its alphabet).  Lines
+ * that a QR reader adds around it ("QR-Code:" from zbarimg) are skipped up
+ * to "LM1:".  Entries already in the image are not restored twice.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -52,8 +53,9 @@ static long b64url_decode(const char *s, size_t n, uint8_t *out, size_t cap)
 	return (long)len;
 }
 
-/* Parse one line of QR text; 1 = an entry, 0 = not ours, <0 = damaged. */
-static int parse_line(const char *line, uint8_t holder[LM_HOLDER_LEN], uint8_t *entry, size_t *len)
+/* Find the QR text in a line: 1 with the holder and the span of entries
+ * (*list, *n), 0 = not ours, <0 = damaged. */
+static int parse_line(const char *line, uint8_t holder[LM_HOLDER_LEN], const char **list, size_t *n)
 {
 	const char *p = strstr(line, QR_PREFIX);
 	if (!p)
@@ -66,13 +68,90 @@ static int parse_line(const char *line, uint8_t holder[LM_HOLDER_LEN], uint8_t *
 	hex[2 * LM_HOLDER_LEN] = 0;
 	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
 		return LM_ERR_MALFORMED;
-	p += 2 * LM_HOLDER_LEN + 1;
-	size_t n = strcspn(p, " \t\r\n");
-	long l = b64url_decode(p, n, entry, LM_ENTRY_MAX);
+	*list = p + 2 * LM_HOLDER_LEN + 1;
+	*n = strcspn(*list, " \t\r\n");
+	return 1;
+}
+
+/* The next "."-separated entry of a span: 1 and its bytes, 0 at the end,
+ * <0 damaged.  *pos walks through the span. */
+static int next_entry(const char *list, size_t n, size_t *pos, uint8_t *entry, size_t *len)
+{
+	if (*pos > n)
+		return 0;
+	size_t seg = strcspn(list + *pos, ".");
+	if (*pos + seg > n)
+		seg = n - *pos;
+	long l = b64url_decode(list + *pos, seg, entry, LM_ENTRY_MAX);
+	*pos += seg + 1; /* past the "." (or the end) */
 	if (l <= 0)
 		return LM_ERR_MALFORMED;
 	*len = (size_t)l;
 	return 1;
+}
+
+/* Does the card already hold exactly these entry bytes? */
+static int card_holds(const struct lm_card *card, const uint8_t *entry, size_t len)
+{
+	size_t off = 0, elen;
+	const uint8_t *e;
+	while (lm_card_next(card, &off, &e, &elen) == LM_OK)
+		if (elen == len && !memcmp(e, entry, len))
+			return 1;
+	return 0;
+}
+
+/* What one import run has: the trust list, the output, the image to restore into. */
+struct qr_import {
+	struct lm_trust *trust;
+	json_object *arr; /* --json: the verified entries */
+	struct lm_verify_result r;
+	uint8_t *img; /* --image, else NULL */
+	size_t ilen;
+	struct lm_card card;
+	size_t n, valid, restored;
+};
+
+/* Verify entry number q->n, print it, restore it when valid.  0 or EXIT_FAIL. */
+static int import_one(struct qr_import *q, const uint8_t holder[LM_HOLDER_LEN],
+		      const uint8_t *entry, size_t len)
+{
+	struct lm_verify_result *r = &q->r;
+	lm_trust_verify(q->trust, holder, entry, len, r);
+	q->valid += r->verdict == LM_VALID;
+	if (q->arr) {
+		json_object *o = lm_json_verified(r);
+		char hh[2 * LM_HOLDER_LEN + 1];
+		lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+		json_object_object_add(o, "holder", json_object_new_string(hh));
+		json_object_array_add(q->arr, o);
+	} else {
+		printf("%3zu  %-16s %s\n", q->n, lm_verdict_name(r->verdict),
+		       r->verdict == LM_VALID ? lm_type_by_code(r->entry.type)->name
+					      : cli_verdict_text(r->verdict));
+	}
+	if (!q->img || r->verdict != LM_VALID)
+		return 0;
+	/* Restore: only valid entries of this card's holder, each once. */
+	if (memcmp(holder, q->card.holder, LM_HOLDER_LEN) != 0) {
+		fprintf(stderr, "laufmappe: QR text %zu is for another holder: not restored\n",
+			q->n);
+		return 0;
+	}
+	if (card_holds(&q->card, entry, len))
+		return 0;
+	struct lm_card_plan plan;
+	int err = lm_card_plan_append(&q->card, entry, len, &plan);
+	if (!err)
+		err = lm_card_apply(q->img, q->ilen, &plan);
+	if (!err)
+		err = lm_card_parse(q->img, q->ilen, q->ilen, &q->card);
+	if (err) {
+		fprintf(stderr, "laufmappe: restoring QR text %zu: %s\n", q->n, cli_strerror(err));
+		return EXIT_FAIL;
+	}
+	q->restored++;
+	return 0;
 }
 
 static int cmd_qr_import(int argc, char **argv)
@@ -102,96 +181,61 @@ static int cmd_qr_import(int argc, char **argv)
 	FILE *in = optind == argc || !strcmp(argv[optind], "-") ? stdin : fopen(argv[optind], "r");
 	if (!in)
 		return cli_fail(argv[optind], LM_ERR_NOT_FOUND);
-	struct lm_trust *t;
-	if (cli_load_trust(trust, root, 0, &t)) {
+	struct qr_import *q = calloc(1, sizeof(*q));
+	if (!q || cli_load_trust(trust, root, 0, &q->trust)) {
+		free(q);
 		if (in != stdin)
 			fclose(in);
 		return EXIT_FAIL;
 	}
-	uint8_t *img = NULL;
-	size_t ilen = 0;
-	struct lm_card card;
 	int rc = 0, err = LM_OK;
-	if (image && (cli_read_file(image, LM_CARD_MAX, &img, &ilen) ||
-		      (err = lm_card_parse(img, ilen, ilen, &card)) != LM_OK)) {
-		if (img)
+	if (image && (cli_read_file(image, LM_CARD_MAX, &q->img, &q->ilen) ||
+		      (err = lm_card_parse(q->img, q->ilen, q->ilen, &q->card)) != LM_OK)) {
+		if (q->img)
 			fprintf(stderr, "laufmappe: %s: %s\n", image, cli_strerror(err));
 		rc = EXIT_FAIL;
 	}
-	struct lm_verify_result *r = malloc(sizeof(*r));
 	json_object *arr = json_object_new_array();
-	char line[4096];
-	size_t n = 0, valid = 0, restored = 0;
-	while (!rc && r && fgets(line, sizeof(line), in)) {
+	q->arr = json ? arr : NULL;
+	char line[8192]; /* a dense code holds about 2,300 characters */
+	while (!rc && fgets(line, sizeof(line), in)) {
 		uint8_t holder[LM_HOLDER_LEN], entry[LM_ENTRY_MAX];
-		size_t len;
-		int k = parse_line(line, holder, entry, &len);
-		if (k == 0)
-			continue;
-		n++;
+		const char *list;
+		size_t span, pos = 0, len;
+		int k = parse_line(line, holder, &list, &span);
+		while (k > 0 && !rc && (k = next_entry(list, span, &pos, entry, &len)) > 0) {
+			q->n++;
+			rc = import_one(q, holder, entry, len);
+		}
 		if (k < 0) {
-			fprintf(stderr, "laufmappe: QR text %zu is damaged\n", n);
+			fprintf(stderr, "laufmappe: the QR text after entry %zu is damaged\n",
+				q->n);
 			rc = EXIT_NO;
-			continue;
-		}
-		lm_trust_verify(t, holder, entry, len, r);
-		valid += r->verdict == LM_VALID;
-		if (json) {
-			json_object *o = lm_json_verified(r);
-			char hh[2 * LM_HOLDER_LEN + 1];
-			lm_hex_encode(holder, LM_HOLDER_LEN, hh);
-			json_object_object_add(o, "holder", json_object_new_string(hh));
-			json_object_array_add(arr, o);
-		} else {
-			printf("%3zu  %-16s %s\n", n, lm_verdict_name(r->verdict),
-			       r->verdict == LM_VALID ? lm_type_by_code(r->entry.type)->name
-						      : cli_verdict_text(r->verdict));
-		}
-		if (!img || r->verdict != LM_VALID)
-			continue;
-		/* Restore: only valid entries of this card's holder, each once. */
-		struct lm_card_plan plan;
-		if (memcmp(holder, card.holder, LM_HOLDER_LEN) != 0) {
-			fprintf(stderr,
-				"laufmappe: QR text %zu is for another holder: not restored\n", n);
-			continue;
-		}
-		err = lm_card_plan_append(&card, entry, len, &plan);
-		if (!err)
-			err = lm_card_apply(img, ilen, &plan);
-		if (!err)
-			err = lm_card_parse(img, ilen, ilen, &card);
-		if (err) {
-			fprintf(stderr, "laufmappe: restoring QR text %zu: %s\n", n,
-				cli_strerror(err));
-			rc = EXIT_FAIL;
-		} else {
-			restored++;
 		}
 	}
-	if (image && !rc && (err = lm_file_write(image, img, ilen, 0644)) != LM_OK)
+	if (image && !rc && (err = lm_file_write(image, q->img, q->ilen, 0644)) != LM_OK)
 		rc = cli_fail(image, err);
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "entries", arr);
-		json_object_object_add(o, "valid", json_object_new_int64((int64_t)valid));
-		json_object_object_add(o, "restored", json_object_new_int64((int64_t)restored));
+		json_object_object_add(o, "valid", json_object_new_int64((int64_t)q->valid));
+		json_object_object_add(o, "restored", json_object_new_int64((int64_t)q->restored));
 		cli_print_json(o);
 		json_object_put(o);
 	} else {
 		json_object_put(arr);
-		printf("%zu of %zu entries valid\n", valid, n);
+		printf("%zu of %zu entries valid\n", q->valid, q->n);
 		if (image)
-			printf("%zu entries restored into %s\n", restored, image);
+			printf("%zu entries restored into %s\n", q->restored, image);
 	}
-	if (!rc && (n == 0 || valid != n))
+	if (!rc && (q->n == 0 || q->valid != q->n))
 		rc = EXIT_NO;
-	if (n == 0)
+	if (q->n == 0)
 		fprintf(stderr, "laufmappe: no Laufmappe QR text found (lines with \"%s\")\n",
 			QR_PREFIX);
-	free(r);
-	free(img);
-	lm_trust_free(t);
+	free(q->img);
+	lm_trust_free(q->trust);
+	free(q);
 	if (in != stdin)
 		fclose(in);
 	return rc;
@@ -200,7 +244,8 @@ static int cmd_qr_import(int argc, char **argv)
 const struct cli_cmd cli_cmds_qr[] = {
 	{"qr import", cmd_qr_import,
 	 "--trust TRUST --root ROOT.pub [--image IMAGE] [--json] [FILE|-]",
-	 "Read QR text from the printed backup (LM1:HOLDER:BASE64URL per line, e.g. from "
+	 "Read QR text from the printed backup (LM1:HOLDER:BASE64URL[.BASE64URL...] per line, e.g. "
+	 "from "
 	 "`zbarimg --raw`), verify each entry, and with --image restore the valid ones into a "
 	 "card image."},
 	{NULL, NULL, NULL, NULL},

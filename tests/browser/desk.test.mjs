@@ -10,7 +10,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { writeFileSync, readFileSync, mkdirSync, openSync } from 'node:fs';
+import { writeFileSync, readFileSync, readdirSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -89,11 +89,20 @@ async function stopChild(child) {
   child.kill('SIGTERM');
   await done;
 }
+// Take the card away and wait until the daemon has seen it go, so that the
+// next tap cannot be mistaken for this card still lying there.
 async function removeCard() {
   const c = card;
   card = null;
   await stopChild(c);
-  await sleep(300); // let pcscd and the daemon see the card go
+  for (let i = 0; daemon && i < 50; i++) {
+    try {
+      const readers = await (await fetch(`${base}/api/readers`)).json();
+      if (!readers.some((r) => r.state === 'card' || r.state === 'reading')) break;
+    } catch { /* the daemon is stopping */ }
+    await sleep(100);
+  }
+  await sleep(100); // and the page its "removed" event
 }
 
 // ---------------------------------------------------------------- daemon
@@ -165,7 +174,7 @@ before(async () => {
     executablePath: env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 900 },
-    deviceScaleFactor: 2, // QR modules several pixels wide for zbarimg
+    deviceScaleFactor: 3, // dense QR codes: about 3 pixels per module at print size, for zbarimg
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
@@ -306,6 +315,62 @@ test('card removed: the folder disappears from the page', async () => {
   await page.waitForSelector('#waiting:not([hidden])', { timeout: 10000 });
   assert.equal(await page.locator('#holder-name').count(), 0, 'the folder is gone from the DOM');
   await shot('07-removed');
+});
+
+test('a big folder prints on one page per language; its dense QR codes restore every entry', async () => {
+  // A registration and 39 mentoring entries (the longest kind): two codes of
+  // 20 would overflow a QR code, so the page splits them into four of 10.
+  const H2 = cli('holder', 'new').trim();
+  cli('image', 'new', '--holder', H2, '--capacity', '8192', '--out', 'big.img');
+  cli('issue', '--key', 'city.pem', '--holder', H2, '--type', 'REG', '--date', '2026-01-05',
+    '--set', 'name=Yusuf Demir', '--set', 'birth_year=1990', '--out', 'big-reg.cose');
+  cli('image', 'append', 'big.img', 'big-reg.cose');
+  const csv = ['holder,type,date,programme'];
+  for (let i = 1; i <= 39; i++) csv.push(`${H2},MENT,2026-02-${String((i % 28) + 1).padStart(2, '0')},Paten Krefeld ${i}`);
+  writeFileSync(join(WORK, 'big.csv'), `${csv.join('\n')}\n`);
+  cli('issue', '--key', 'city.pem', '--batch', 'big.csv', '--out-dir', 'big');
+  for (const f of readdirSync(join(WORK, 'big')).sort()) cli('image', 'append', 'big.img', join('big', f));
+  makeMemory(join(WORK, 'big.img'), join(WORK, 'big.mem'));
+
+  await tap(join(WORK, 'big.mem'));
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  await page.click('#print-btn');
+  await page.waitForSelector('.sheet.compact[data-lang="en"]');
+  await page.check('.lang-choice input[value="ar"]');
+  await page.waitForSelector('.sheet.compact[data-lang="ar"]');
+  const codes = '.sheet[data-lang="en"] .qr img';
+  await page.waitForFunction((sel) => {
+    const imgs = [...document.querySelectorAll(sel)];
+    return imgs.length === 4 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, codes, { timeout: 15000 });
+  assert.equal(await page.locator('.sheet[data-lang="en"] .row').count(), 40);
+  assert.deepEqual(await page.$$eval('.sheet[data-lang="en"] .qr', (fs) => fs.map((f) => f.dataset.entries)),
+    ['10', '10', '10', '10']);
+  assert.deepEqual(await missing(), []);
+  await shot('13-print-big');
+  await page.emulateMedia({ media: 'print' });
+  await page.pdf({ path: join(SHOTS, 'print-big.pdf'), format: 'A4', printBackground: true });
+  await page.emulateMedia({ media: 'screen' });
+  const pdf = readFileSync(join(SHOTS, 'print-big.pdf'), 'latin1');
+  assert.equal(pdf.match(/\/Type\s*\/Page[^s]/g).length, 2, '40 entries: one A4 page per language');
+
+  // Every code, as printed (a screenshot at the print size), through zbarimg.
+  const lines = [];
+  for (let i = 0; i < 4; i++) {
+    const png = join(WORK, `big-qr-${i}.png`);
+    await page.locator(codes).nth(i).screenshot({ path: png });
+    lines.push(`QR-Code:${execFileSync('zbarimg', ['-q', '--raw', png], { encoding: 'utf8' }).trim()}`);
+  }
+  writeFileSync(join(WORK, 'big-qr.txt'), `${lines.join('\n')}\n`);
+  cli('image', 'new', '--holder', H2, '--capacity', '8192', '--out', 'big-restored.img');
+  const r = JSON.parse(cli('qr', 'import', '--json', '--trust', 'trust.cose', '--root', 'root.pem.pub',
+    '--image', 'big-restored.img', 'big-qr.txt'));
+  assert.equal(r.valid, 40);
+  assert.equal(r.restored, 40);
+  assert.ok(readFileSync(join(WORK, 'big-restored.img')).equals(readFileSync(join(WORK, 'big.img'))),
+    'the folder restored from paper is the card, byte for byte');
+  await page.click('#print-close');
+  await removeCard();
 });
 
 test('a card pulled away mid-read: the page says so, shows nothing half-read; the next tap works', async () => {

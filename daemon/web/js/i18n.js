@@ -79,12 +79,13 @@ export function translateTree(root, lang = current) {
 // Dates in the Gregorian calendar with Latin digits in every language: they
 // must match the paper certificates and the office's files (fa would
 // otherwise default to the Solar Hijri calendar).
-export function fmtDate(iso, lang = current) {
+// month: 'long' ("24 November 2026") or 'short' ("24 Nov 2026", for dense print).
+export function fmtDate(iso, lang = current, month = 'long') {
   if (!iso) return '';
   const d = new Date(`${iso}T12:00:00Z`);
   if (Number.isNaN(d.getTime())) return iso;
   return new Intl.DateTimeFormat(`${lang}-u-ca-gregory-nu-latn`, {
-    year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC',
+    year: 'numeric', month, day: 'numeric', timeZone: 'UTC',
   }).format(d);
 }
 

@@ -58,6 +58,7 @@ wait_state() {
 	done
 	return 1
 }
+code() { curl -s -o resp.json -w '%{http_code}' "$@"; } # the HTTP status; the body in resp.json
 entries() { curl -s "$URL/api/card" | grep -o '"verdict":"valid"' | wc -l; }
 append_ber() {
 	curl -s -o resp.json -w '%{http_code}' -X POST "$@" "$URL/api/card/append" \
@@ -164,6 +165,12 @@ lostcard)
 	grep -q '"imported":2' import.json && ok || bad "import: $(cat import.json)"
 	curl -s -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/import" --data-binary @export.json >import.json
 	grep -q '"skipped":2' import.json && ok || bad "import twice: $(cat import.json)"
+	# The paper backup's QR codes: several cached entries in one code.
+	ids=$(curl -s "$URL/api/holders/$H" | grep -o '"id":"[0-9a-f]\{64\}"' | cut -d'"' -f4 | paste -sd,)
+	[ "$(code "$URL/api/qr?holder=$H&id=$ids")" = 200 ] && [ ${#ids} -eq 129 ] && grep -q '<svg' resp.json &&
+		ok || bad "QR code of two entries ($ids): $(head -c 200 resp.json)"
+	[ "$(code "$URL/api/qr?holder=$H&id=${ids:0:64},")" = 400 ] && ok || bad "QR id list with a dangling comma"
+	[ "$(code "$URL/api/qr?holder=$H&id=$(printf '%064d' 0)")" = 404 ] && ok || bad "QR code of an unknown entry"
 	sed 's/"signed":"hE/"signed":"hF/' export.json >forged.json
 	curl -s -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/import" --data-binary @forged.json >import.json
 	grep -q '"rejected":[12]' import.json && ok || bad "forged import: $(cat import.json)"
@@ -176,7 +183,6 @@ lostcard)
 	;;
 api)
 	start_daemon a 18186 "fake:$RIG_DIR/none.img"
-	code() { curl -s -o resp.json -w '%{http_code}' "$@"; }
 	[ "$(code "$URL/nope")" = 404 ] && grep -q not_found resp.json && ok || bad "unknown path"
 	[ "$(code -X DELETE "$URL/api/status")" = 405 ] && ok || bad "wrong method"
 	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{not json')" = 400 ] &&

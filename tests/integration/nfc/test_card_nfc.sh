@@ -131,6 +131,15 @@ case $CASE in all | faults)
 	start_sim --tag ntag216 --memory f.bin
 	v2=$(valid_count)
 	[ "$v2" = "$v" ] && ok || bad "after malformed frames: '$v2' valid entries, want $v"
+	# The office's configured reader, without --nfc: LAUFMAPPE_READER, and
+	# "nfc" alone takes libnfc's own configured default device.
+	dev=${NFC[1]}
+	LAUFMAPPE_READER="nfc:$dev" timeout 60 "$L" card read "${V[@]}" >def.txt 2>&1 &&
+		grep -q "$v2 of $v2 entries valid" def.txt && ok || bad "LAUFMAPPE_READER=nfc:CONN: $(cat def.txt)"
+	LAUFMAPPE_READER=nfc LIBNFC_DEFAULT_DEVICE="$dev" timeout 60 "$L" card read "${V[@]}" >def.txt 2>&1 &&
+		grep -q "$v2 of $v2 entries valid" def.txt && ok || bad "libnfc's default device: $(cat def.txt)"
+	LAUFMAPPE_READER=bogus "$L" card read >def.txt 2>&1
+	[ $? -eq 3 ] && grep -q "bogus is not a reader" def.txt && ok || bad "a bad LAUFMAPPE_READER: $(cat def.txt)"
 	stop_sim
 	# No tag in the field: a clear answer.
 	start_sim --tag none
