@@ -43,11 +43,14 @@ function ranges(nums) {
 }
 
 // One code carrying PART ({e, n} pairs), captioned with its line numbers.
-// Its side grows with its load (about 0.25 mm per module at the most) and
-// shares the row with the others.  Long entries can overflow a code (the
-// daemon answers 413): then it becomes two codes of half the load each.
+// Its side grows with its load and shares the row with the others, but a
+// full code stays at least 44 mm (about 0.25 mm per module: what an office
+// printer and scanner manage); past that the codes wrap to a second row.
+// Long entries can overflow a code (the daemon answers 413): then it
+// becomes two codes of half the load each.
 function codeFigure(card, part, lang, siblings) {
-  const mm = Math.min(50, 14 + 2.2 * part.length, (ROW_MM - 3 * (siblings - 1)) / siblings);
+  const rowFit = (ROW_MM - 3 * (siblings - 1)) / siblings;
+  const mm = Math.min(50, 14 + 2.2 * part.length, Math.max(44, rowFit));
   const fig = h('figure', { class: 'qr', 'data-entries': part.length, style: { inlineSize: `${mm}mm` } },
     h('img', {
       src: qrUrl(card.holder, part.map(({ e }) => e.id).join(',')),
