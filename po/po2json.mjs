@@ -41,18 +41,21 @@ export function parsePo(text) {
   return entries;
 }
 
-const langs = readFileSync(join(poDir, 'LINGUAS'), 'utf8')
-  .split('\n').filter((l) => !l.startsWith('#')).join(' ').split(/\s+/).filter(Boolean);
-mkdirSync(outDir, { recursive: true });
-for (const lang of langs) {
-  const out = {};
-  const fuzzy = [];
-  for (const e of parsePo(readFileSync(join(poDir, `${lang}.po`), 'utf8'))) {
-    if (!e.msgctxt || e.msgctxt.startsWith('cli.') || e.msgstr === '') continue;
-    out[e.msgctxt] = e.msgstr;
-    if (e.flags.includes('fuzzy')) fuzzy.push(e.msgctxt);
+// Run as a program (not when a test imports parsePo): write the catalogs.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const langs = readFileSync(join(poDir, 'LINGUAS'), 'utf8')
+    .split('\n').filter((l) => !l.startsWith('#')).join(' ').split(/\s+/).filter(Boolean);
+  mkdirSync(outDir, { recursive: true });
+  for (const lang of langs) {
+    const out = {};
+    const fuzzy = [];
+    for (const e of parsePo(readFileSync(join(poDir, `${lang}.po`), 'utf8'))) {
+      if (!e.msgctxt || e.msgctxt.startsWith('cli.') || e.msgstr === '') continue;
+      out[e.msgctxt] = e.msgstr;
+      if (e.flags.includes('fuzzy')) fuzzy.push(e.msgctxt);
+    }
+    const sorted = Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+    sorted[''] = { language: lang, fuzzy };
+    writeFileSync(join(outDir, `${lang}.json`), `${JSON.stringify(sorted, null, 1)}\n`);
   }
-  const sorted = Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
-  sorted[''] = { language: lang, fuzzy };
-  writeFileSync(join(outDir, `${lang}.json`), `${JSON.stringify(sorted, null, 1)}\n`);
 }

@@ -34,6 +34,9 @@ struct cli_cmd {
  * output stays English (it is for programs).
  */
 const char *cli_verdict_text(enum lm_verdict v);
+/* English text in the user's language: the catalog entry with context
+ * "GROUP.NAME" and msgid ENGLISH, else ENGLISH itself. */
+const char *cli_tr(const char *group, const char *name, const char *english);
 const char *cli_strerror(int err);
 
 /* Print "laufmappe: what: reason" to stderr; returns EXIT_FAIL. */

@@ -18,44 +18,59 @@
 #include "laufmappe/lm_transport.h"
 #include "laufmappe/lm_util.h"
 
-/* What to tell people for the errors a reader can give. */
+/* What to tell people for the errors a reader can give, in their language
+ * (catalog context "cli.advice.ERRNAME"). */
 static const char *advice(int err)
 {
+	const char *en;
 	switch (err) {
 	case LM_ERR_NO_SERVICE:
-		return "pcscd is not running: start it (systemctl start pcscd) and try again";
+		en = "pcscd is not running: start it (systemctl start pcscd) and try again";
+		break;
 	case LM_ERR_SERVICE_GONE:
-		return "pcscd stopped during the operation: start it and tap again";
-	case LM_ERR_NO_READER: return "no reader found: plug it in (or check --reader / --nfc)";
-	case LM_ERR_READER_GONE: return "the reader was unplugged: plug it in and tap again";
+		en = "pcscd stopped during the operation: start it and tap again";
+		break;
+	case LM_ERR_NO_READER:
+		en = "no reader found: plug it in (or check --reader / --nfc)";
+		break;
+	case LM_ERR_READER_GONE: en = "the reader was unplugged: plug it in and tap again"; break;
 	case LM_ERR_NO_CARD:
-		return "no card on the reader: put the card on it (or use --wait SECONDS)";
+		en = "no card on the reader: put the card on it (or use --wait SECONDS)";
+		break;
 	case LM_ERR_CARD_REMOVED:
-		return "the card was taken away too early: the card still holds what it held "
-		       "before; put it back and try again";
-	case LM_ERR_CARD_RESET: return "another program reset the card: try again";
+		en = "the card was taken away too early: the card still holds what it held "
+		     "before; put it back and try again";
+		break;
+	case LM_ERR_CARD_RESET: en = "another program reset the card: try again"; break;
 	case LM_ERR_READER_BUSY:
-		return "another program or driver holds the reader: close it and try again";
+		en = "another program or driver holds the reader: close it and try again";
+		break;
 	case LM_ERR_UNKNOWN_CARD:
-		return "this card is neither a Laufmappe applet card nor an NTAG213/215/216";
+		en = "this card is neither a Laufmappe applet card nor an NTAG213/215/216";
+		break;
 	case LM_ERR_NOT_FORMATTED:
-		return "the card holds no Laufmappe yet: laufmappe card format --holder ID";
+		en = "the card holds no Laufmappe yet: laufmappe card format --holder ID";
+		break;
 	case LM_ERR_CARD_FULL:
-		return "the card is full: nothing was written; the entry stays in the office cache";
+		en = "the card is full: nothing was written; the entry stays in the office cache";
+		break;
 	case LM_ERR_WRITE_REFUSED:
-		return "the card refused the write (locked or password-protected)";
+		en = "the card refused the write (locked or password-protected)";
+		break;
 	case LM_ERR_READBACK:
-		return "the card does not read back what was written: check it with card read";
-	case LM_ERR_UNSUPPORTED: return "this build has no such transport";
+		en = "the card does not read back what was written: check it with card read";
+		break;
+	case LM_ERR_UNSUPPORTED: en = "this build has no such transport"; break;
 	default: return NULL;
 	}
+	return cli_tr("cli.advice", lm_errname(err), en);
 }
 
+/* The advice says what happened and what to do; without one, the error. */
 static int card_fail(const char *what, int err)
 {
 	const char *a = advice(err);
-	fprintf(stderr, "laufmappe: %s: %s%s%s\n", what, cli_strerror(err), a ? "; " : "",
-		a ? a : "");
+	fprintf(stderr, "laufmappe: %s: %s\n", what, a ? a : cli_strerror(err));
 	return EXIT_FAIL;
 }
 
@@ -130,10 +145,13 @@ static int open_transport(const struct card_opts *o, struct lm_transport **t)
 {
 	int err = lm_transport_open(o->spec, t);
 	if (err == LM_ERR_ARG) {
-		fprintf(stderr,
-			"laufmappe: %s is not a reader: use pcsc, pcsc:NAME, nfc or "
-			"nfc:CONNSTRING (--reader, --nfc, --transport or LAUFMAPPE_READER)\n",
-			o->spec);
+		const char *fmt = cli_tr("cli.msg", "not_a_reader",
+					 "%s is not a reader: use pcsc, pcsc:NAME, nfc or "
+					 "nfc:CONNSTRING (--reader, --nfc, --transport or "
+					 "LAUFMAPPE_READER)");
+		fprintf(stderr, "laufmappe: ");
+		fprintf(stderr, fmt, o->spec);
+		fputc('\n', stderr);
 		return EXIT_FAIL;
 	}
 	return err ? card_fail(o->spec, err) : 0;

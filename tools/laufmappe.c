@@ -27,7 +27,7 @@ static const struct cli_cmd *find_cmd(const char *name)
 }
 
 /* A catalog lookup with a context key (what gettext's pgettext does). */
-static const char *translate(const char *group, const char *name, const char *english)
+const char *cli_tr(const char *group, const char *name, const char *english)
 {
 	char key[256];
 	if (snprintf(key, sizeof(key), "%s.%s%c%s", group, name, 4, english) >= (int)sizeof(key))
@@ -38,12 +38,12 @@ static const char *translate(const char *group, const char *name, const char *en
 
 const char *cli_verdict_text(enum lm_verdict v)
 {
-	return translate("cli.verdict", lm_verdict_name(v), lm_verdict_text(v));
+	return cli_tr("cli.verdict", lm_verdict_name(v), lm_verdict_text(v));
 }
 
 const char *cli_strerror(int err)
 {
-	return translate("cli.err", lm_errname(err), lm_strerror(err));
+	return cli_tr("cli.err", lm_errname(err), lm_strerror(err));
 }
 
 int cli_fail(const char *what, int err)

@@ -60,7 +60,7 @@ for (const r of ['city', 'course_provider', 'exam_centre', 'bamf', 'university',
   'state_authority', 'training_provider', 'employer', 'zab', 'agentur', 'jobcenter',
   'counselling', 'association']) keys.add(`role.${r}`);
 for (const v of ['unknown_issuer', 'type_not_allowed', 'key_not_valid', 'bad_signature',
-  'wrong_holder', 'malformed', 'stale']) keys.add(`why.${v}`);
+  'wrong_holder', 'malformed', 'stale', 'trust_expired']) keys.add(`why.${v}`);
 const rules = JSON.parse(readFileSync(join(web, 'rules', 'next-steps.json'), 'utf8'));
 assert.equal(typeof rules.version, 'number', 'rules file has a numeric version');
 for (const r of rules.rules) keys.add(r.suggest);
@@ -78,5 +78,20 @@ for (const lang of langs) {
     for (const ph of want) if (cat[k] && !cat[k].includes(ph)) fail(`${lang}: ${k} lacks ${ph}`);
   }
 }
-console.log(`${keys.size} keys checked in ${langs.length} languages`);
+// 4. The command line's messages (context "cli.*", looked up by gettext in
+// tools/laufmappe.c): each one in the template is translated everywhere,
+// with the English source unchanged.
+const { parsePo } = await import(join(root, 'po', 'po2json.mjs'));
+const cliOf = (file) => new Map(parsePo(readFileSync(join(root, 'po', file), 'utf8'))
+  .filter((e) => (e.msgctxt || '').startsWith('cli.')).map((e) => [e.msgctxt, e]));
+const pot = cliOf('laufmappe.pot');
+for (const lang of langs) {
+  const po = cliOf(`${lang}.po`);
+  for (const [k, e] of pot) {
+    const tr = po.get(k);
+    if (!tr || !tr.msgstr) fail(`${lang}.po: CLI message ${k} untranslated`);
+    else if (tr.msgid !== e.msgid) fail(`${lang}.po: ${k} has another English source than the template`);
+  }
+}
+console.log(`${keys.size} page keys and ${pot.size} CLI messages checked in ${langs.length} languages`);
 process.exit(failures ? 1 : 0);

@@ -135,6 +135,11 @@ if [ -n "${LAUFMAPPE_LOCALEDIR:-}" ]; then
 	LANGUAGE=de "$L" image append card.img ik.cose 2>err.txt
 	grep -q "$(sed -n '/msgctxt "cli.err.card_full"/{n;n;p}' "$LAUFMAPPE_PO/de.po" | sed 's/msgstr "\(.*\)"/\1/')" err.txt && ok ||
 		bad "German error: $(cat err.txt)"
+	# What to do, in words: the card commands' advice and a message with an argument.
+	LANGUAGE=de "$L" card read --transport "fake:$PWD/no-such-card.img" 2>err.txt
+	grep -q "keine Karte auf dem Lesegerät: Karte auflegen" err.txt && ok || bad "German advice: $(cat err.txt)"
+	LANGUAGE=tr "$L" card read --transport nope 2>err.txt
+	grep -q "nope bir okuyucu değil" err.txt && ok || bad "Turkish message: $(cat err.txt)"
 	LANGUAGE=de "$L" verify --trust trust.cose --root root.pem.pub --json mixed.img >out.json
 	grep -q "issuer is not on the trust list" out.json && ok || bad "JSON must stay English"
 fi
