@@ -20,50 +20,36 @@
 
 /* What to tell people for the errors a reader can give, in their language
  * (catalog context "cli.advice.ERRNAME"). */
+static const struct {
+	int err;
+	const char *en;
+} advice_texts[] = {
+	{LM_ERR_NO_SERVICE, "pcscd is not running: start it (systemctl start pcscd) and try again"},
+	{LM_ERR_SERVICE_GONE, "pcscd stopped during the operation: start it and tap again"},
+	{LM_ERR_NO_READER, "no reader found: plug it in (or check --reader / --nfc)"},
+	{LM_ERR_READER_GONE, "the reader was unplugged: plug it in and tap again"},
+	{LM_ERR_NO_CARD, "no card on the reader: put the card on it (or use --wait SECONDS)"},
+	{LM_ERR_CARD_REMOVED, "the card was taken away too early: the card still holds what it "
+			      "held before; put it back and try again"},
+	{LM_ERR_CARD_RESET, "another program reset the card: try again"},
+	{LM_ERR_READER_BUSY, "another program or driver holds the reader: close it and try again"},
+	{LM_ERR_UNKNOWN_CARD,
+	 "this card is neither a Laufmappe applet card nor an NTAG213/215/216"},
+	{LM_ERR_NOT_FORMATTED,
+	 "the card holds no Laufmappe yet: laufmappe card format --holder ID"},
+	{LM_ERR_CARD_FULL,
+	 "the card is full: nothing was written; the entry stays in the office cache"},
+	{LM_ERR_WRITE_REFUSED, "the card refused the write (locked or password-protected)"},
+	{LM_ERR_READBACK, "the card does not read back what was written: check it with card read"},
+	{LM_ERR_UNSUPPORTED, "this build has no such transport"},
+};
+
 static const char *advice(int err)
 {
-	const char *en;
-	switch (err) {
-	case LM_ERR_NO_SERVICE:
-		en = "pcscd is not running: start it (systemctl start pcscd) and try again";
-		break;
-	case LM_ERR_SERVICE_GONE:
-		en = "pcscd stopped during the operation: start it and tap again";
-		break;
-	case LM_ERR_NO_READER:
-		en = "no reader found: plug it in (or check --reader / --nfc)";
-		break;
-	case LM_ERR_READER_GONE: en = "the reader was unplugged: plug it in and tap again"; break;
-	case LM_ERR_NO_CARD:
-		en = "no card on the reader: put the card on it (or use --wait SECONDS)";
-		break;
-	case LM_ERR_CARD_REMOVED:
-		en = "the card was taken away too early: the card still holds what it held "
-		     "before; put it back and try again";
-		break;
-	case LM_ERR_CARD_RESET: en = "another program reset the card: try again"; break;
-	case LM_ERR_READER_BUSY:
-		en = "another program or driver holds the reader: close it and try again";
-		break;
-	case LM_ERR_UNKNOWN_CARD:
-		en = "this card is neither a Laufmappe applet card nor an NTAG213/215/216";
-		break;
-	case LM_ERR_NOT_FORMATTED:
-		en = "the card holds no Laufmappe yet: laufmappe card format --holder ID";
-		break;
-	case LM_ERR_CARD_FULL:
-		en = "the card is full: nothing was written; the entry stays in the office cache";
-		break;
-	case LM_ERR_WRITE_REFUSED:
-		en = "the card refused the write (locked or password-protected)";
-		break;
-	case LM_ERR_READBACK:
-		en = "the card does not read back what was written: check it with card read";
-		break;
-	case LM_ERR_UNSUPPORTED: en = "this build has no such transport"; break;
-	default: return NULL;
-	}
-	return cli_tr("cli.advice", lm_errname(err), en);
+	for (size_t i = 0; i < sizeof(advice_texts) / sizeof(advice_texts[0]); i++)
+		if (advice_texts[i].err == err)
+			return cli_tr("cli.advice", lm_errname(err), advice_texts[i].en);
+	return NULL;
 }
 
 /* The advice says what happened and what to do; without one, the error. */
