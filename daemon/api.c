@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -693,9 +694,56 @@ static MHD_RESULT api_events(struct api *a, struct MHD_Connection *c)
 	return ret;
 }
 
+/* Is HOST ("name" or "name:port") NAME with our port (a missing port is 80)? */
+static int host_is(const char *host, const char *name, size_t nlen, unsigned port)
+{
+	if (strncasecmp(host, name, nlen))
+		return 0;
+	const char *p = host + nlen;
+	if (!*p)
+		return port == 80;
+	if (*p != ':' || p[1] < '0' || p[1] > '9')
+		return 0;
+	char *end;
+	unsigned long n = strtoul(p + 1, &end, 10);
+	return n == port && !*end;
+}
+
+/*
+ * The Host header must name this daemon: its listen address, the loopback
+ * names, or one of host_names.  A page on another site that rebinds its
+ * own name to 127.0.0.1 (DNS rebinding) sends its name here, and must not
+ * read anyone's folder.
+ */
+static int host_ok(const struct config *cfg, const char *host)
+{
+	if (!host)
+		return 0;
+	const char *own[] = {cfg->listen_addr, "localhost", "127.0.0.1", "[::1]"};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (host_is(host, own[i], strlen(own[i]), cfg->listen_port))
+			return 1;
+	for (const char *p = cfg->host_names; *p;) {
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
+		if (n == 0)
+			break;
+		const char *colon = memchr(p, ':', n);
+		if (colon ? strlen(host) == n && !strncasecmp(host, p, n)
+			  : host_is(host, p, n, cfg->listen_port))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url,
 			const char *method, struct request *rq)
 {
+	if (!host_ok(&a->d->cfg,
+		     MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+		return send_error(c, 421, "bad_host",
+				  "this daemon does not answer to that host name (host_names)");
 	int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
 	if (!strcmp(url, "/"))
 		return get ? serve_file(a, c, "index.html")

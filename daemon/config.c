@@ -104,6 +104,8 @@ static int set_key(struct config *c, const char *k, char *v)
 		return number(v, 60000, &c->poll_ms) || c->poll_ms < 10 ? -1 : 0;
 	if (!strcmp(k, "trust_grace_days"))
 		return number(v, 365, &c->trust_grace_days);
+	if (!strcmp(k, "host_names"))
+		return copy(c->host_names, sizeof(c->host_names), v);
 	return -2;
 }
 

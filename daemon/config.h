@@ -29,6 +29,10 @@ struct config {
 	char web_root[CONFIG_PATH_MAX];
 	unsigned poll_ms; /* card-removal and libnfc poll interval */
 	unsigned trust_grace_days;
+	/* Further names this daemon answers to in the Host header ("desk-3" or
+	 * "desk-3.stadt.example:8730", comma-separated), beside its listen
+	 * address, localhost, 127.0.0.1 and [::1]. */
+	char host_names[512];
 };
 
 /*

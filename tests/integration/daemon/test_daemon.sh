@@ -43,6 +43,7 @@ listen = 127.0.0.1:$port
 token_file = $RIG_DIR/token
 web_root = $WEB
 poll_ms = 100
+${EXTRA_CONF:-}
 EOF
 	"$D" -d -c "$name.conf" >>"$name.log" 2>&1 &
 	DPIDS+=($!)
@@ -182,7 +183,7 @@ lostcard)
 		bad "the new card: $(cat verify.txt)"
 	;;
 api)
-	start_daemon a 18186 "fake:$RIG_DIR/none.img"
+	EXTRA_CONF="host_names = desk-3, desk-3.stadt.example:9000" start_daemon a 18186 "fake:$RIG_DIR/none.img"
 	[ "$(code "$URL/nope")" = 404 ] && grep -q not_found resp.json && ok || bad "unknown path"
 	[ "$(code -X DELETE "$URL/api/status")" = 405 ] && ok || bad "wrong method"
 	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{not json')" = 400 ] &&
@@ -196,6 +197,15 @@ api)
 		bad "a type the institution may not sign: $(cat resp.json)"
 	[ "$(code "$URL/static/../../etc/passwd")" = 404 ] && ok || bad "path traversal"
 	[ "$(code "$URL/api/holders/xyz")" = 400 ] && ok || bad "bad holder id"
+	# DNS rebinding: a page elsewhere whose name now points at 127.0.0.1
+	# sends its own name as Host; only our names are answered.
+	for h in evil.example:18186 127.0.0.10:18186 localhost:18187 localhost; do
+		[ "$(code -H "Host: $h" "$URL/api/card")" = 421 ] && grep -q bad_host resp.json && ok ||
+			bad "Host $h was answered: $(cat resp.json)"
+	done
+	for h in 127.0.0.1:18186 localhost:18186 LOCALHOST:18186 "[::1]:18186" desk-3:18186 desk-3.stadt.example:9000; do
+		[ "$(code -H "Host: $h" "$URL/api/status")" = 200 ] && ok || bad "Host $h was refused: $(cat resp.json)"
+	done
 	# Loopback only unless allowed.
 	sed 's/^listen = .*/listen = 0.0.0.0:18187/' a.conf >remote.conf
 	"$D" -n -c remote.conf >remote.txt 2>&1 && bad "a non-loopback listen was accepted" ||
