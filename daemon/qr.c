@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_qrtext.h"
 
 #define QUIET 4 /* modules of white border (ISO/IEC 18004) */
 
@@ -108,64 +109,23 @@ int lm_qr_svg(const uint8_t *data, size_t len, char **svg_out)
 	return LM_OK;
 }
 
-/* Append base64url (no padding) of N bytes at O; returns the end. */
-static char *b64url(char *o, const uint8_t *p, size_t n)
-{
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t i = 0;
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-		*o++ = b64[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-	}
-	return o;
-}
-
 int lm_qr_text(const uint8_t holder[16], const uint8_t *const entries[], const size_t lens[],
 	       size_t n, char **text_out)
 {
-	static const char hex[] = "0123456789abcdef";
 	if (!text_out)
 		return LM_ERR_ARG;
 	*text_out = NULL;
 	if (!holder || !entries || !lens || n == 0 || n > LM_QR_MAX_ENTRIES)
 		return LM_ERR_ARG;
-	size_t pre = strlen(LM_QR_PREFIX), size = pre + 32 + 1;
-	for (size_t k = 0; k < n; k++) {
-		if (!entries[k] || lens[k] == 0 || lens[k] > 4096)
-			return LM_ERR_ARG;
-		size += (lens[k] + 2) / 3 * 4 + 1; /* the entry and a "." or the NUL */
-	}
+	size_t size = lm_qrtext_size(lens, n);
 	char *t = malloc(size);
 	if (!t)
 		return LM_ERR_NOMEM;
-	char *o = t;
-	memcpy(o, LM_QR_PREFIX, pre);
-	o += pre;
-	for (int i = 0; i < 16; i++) {
-		*o++ = hex[holder[i] >> 4];
-		*o++ = hex[holder[i] & 15];
+	int err = lm_qrtext_encode(holder, entries, lens, n, t, size);
+	if (err) {
+		free(t);
+		return err;
 	}
-	*o++ = ':';
-	for (size_t k = 0; k < n; k++) {
-		if (k)
-			*o++ = '.';
-		o = b64url(o, entries[k], lens[k]);
-	}
-	*o = '\0';
 	*text_out = t;
 	return LM_OK;
 }

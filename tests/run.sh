@@ -27,7 +27,7 @@ secs=${FUZZ_SECONDS:-10}
 fb=${build}-fuzz
 if [ -f "$fb/build.ninja" ] || CC=clang meson setup "$fb" -Dfuzz=true -Db_lundef=false >/dev/null; then
 	meson compile -C "$fb" >/dev/null || fail=$((fail + 1))
-	for t in entry trust card applet pn532sim request; do
+	for t in entry trust card qrtext applet pn532sim request; do
 		exe="$fb/tests/fuzz/fuzz_$t"
 		[ -x "$exe" ] || { echo "fuzz $t: not built"; fail=$((fail + 1)); continue; }
 		work=$(mktemp -d)

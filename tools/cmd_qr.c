@@ -2,12 +2,10 @@
  * cmd_qr.c - the paper backup: read the text of the QR codes on the print
  * view back into entries, verify them, and restore them into a card image.
  *
- * A QR code carries one or more signed entries of one holder as text:
- *   "LM1:" HOLDER ":" BASE64URL *( "." BASE64URL )
- * HOLDER is the 32 hex digits of the holder id, each BASE64URL one entry's
- * card bytes (RFC 4648 §5, no padding; "." is not in its alphabet).  Lines
- * that a QR reader adds around it ("QR-Code:" from zbarimg) are skipped up
- * to "LM1:".  Entries already in the image are not restored twice.
+ * A QR code carries one or more signed entries of one holder as the text of
+ * lm_qrtext.h; lines that a QR reader adds around it ("QR-Code:" from
+ * zbarimg) are skipped up to "LM1:".  Entries already in the image are not
+ * restored twice.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,76 +17,8 @@
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_json.h"
+#include "laufmappe/lm_qrtext.h"
 #include "laufmappe/lm_util.h"
-
-#define QR_PREFIX "LM1:"
-
-/* Decode base64url without padding; returns the length or -1. */
-static long b64url_decode(const char *s, size_t n, uint8_t *out, size_t cap)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t len = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-			: c >= 'a' && c <= 'z' ? c - 'a' + 26
-			: c >= '0' && c <= '9' ? c - '0' + 52
-			: c == '-'	       ? 62
-			: c == '_'	       ? 63
-					       : -1;
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (len == cap)
-				return -1;
-			out[len++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0)
-		return -1; /* a dangling character or non-zero padding bits */
-	return (long)len;
-}
-
-/* Find the QR text in a line: 1 with the holder and the span of entries
- * (*list, *n), 0 = not ours, <0 = damaged. */
-static int parse_line(const char *line, uint8_t holder[LM_HOLDER_LEN], const char **list, size_t *n)
-{
-	const char *p = strstr(line, QR_PREFIX);
-	if (!p)
-		return 0;
-	p += strlen(QR_PREFIX);
-	char hex[2 * LM_HOLDER_LEN + 1];
-	if (strlen(p) < sizeof(hex) || p[2 * LM_HOLDER_LEN] != ':')
-		return LM_ERR_MALFORMED;
-	memcpy(hex, p, 2 * LM_HOLDER_LEN);
-	hex[2 * LM_HOLDER_LEN] = 0;
-	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
-		return LM_ERR_MALFORMED;
-	*list = p + 2 * LM_HOLDER_LEN + 1;
-	*n = strcspn(*list, " \t\r\n");
-	return 1;
-}
-
-/* The next "."-separated entry of a span: 1 and its bytes, 0 at the end,
- * <0 damaged.  *pos walks through the span. */
-static int next_entry(const char *list, size_t n, size_t *pos, uint8_t *entry, size_t *len)
-{
-	if (*pos > n)
-		return 0;
-	size_t seg = strcspn(list + *pos, ".");
-	if (*pos + seg > n)
-		seg = n - *pos;
-	long l = b64url_decode(list + *pos, seg, entry, LM_ENTRY_MAX);
-	*pos += seg + 1; /* past the "." (or the end) */
-	if (l <= 0)
-		return LM_ERR_MALFORMED;
-	*len = (size_t)l;
-	return 1;
-}
 
 /* Does the card already hold exactly these entry bytes? */
 static int card_holds(const struct lm_card *card, const uint8_t *entry, size_t len)
@@ -199,13 +129,14 @@ static int cmd_qr_import(int argc, char **argv)
 	q->arr = json ? arr : NULL;
 	char line[8192]; /* a dense code holds about 2,300 characters */
 	while (!rc && fgets(line, sizeof(line), in)) {
-		uint8_t holder[LM_HOLDER_LEN], entry[LM_ENTRY_MAX];
-		const char *list;
-		size_t span, pos = 0, len;
-		int k = parse_line(line, holder, &list, &span);
-		while (k > 0 && !rc && (k = next_entry(list, span, &pos, entry, &len)) > 0) {
+		uint8_t entry[LM_ENTRY_MAX];
+		struct lm_qrtext text;
+		size_t len;
+		int k = lm_qrtext_parse(line, strlen(line), &text);
+		while (k > 0 && !rc &&
+		       (k = lm_qrtext_next(&text, entry, sizeof(entry), &len)) > 0) {
 			q->n++;
-			rc = import_one(q, holder, entry, len);
+			rc = import_one(q, text.holder, entry, len);
 		}
 		if (k < 0) {
 			fprintf(stderr, "laufmappe: the QR text after entry %zu is damaged\n",
@@ -232,7 +163,7 @@ static int cmd_qr_import(int argc, char **argv)
 		rc = EXIT_NO;
 	if (q->n == 0)
 		fprintf(stderr, "laufmappe: no Laufmappe QR text found (lines with \"%s\")\n",
-			QR_PREFIX);
+			LM_QRTEXT_PREFIX);
 	free(q->img);
 	lm_trust_free(q->trust);
 	free(q);

@@ -23,22 +23,22 @@ struct lm_cache {
  * Never edit a step that has shipped; add one.
  */
 static const char *const migrations[LM_CACHE_SCHEMA] = {
-	/* 0 -> 1: the tables. */
-	"CREATE TABLE holders (holder TEXT PRIMARY KEY, first_seen INTEGER NOT NULL);"
-	"CREATE TABLE entries (id TEXT PRIMARY KEY, holder TEXT NOT NULL, bytes BLOB NOT NULL,"
-	" type INTEGER NOT NULL, date INTEGER NOT NULL, first_seen INTEGER NOT NULL);"
-	"CREATE TABLE verdicts (id TEXT NOT NULL, trust_version INTEGER NOT NULL,"
-	" verdict INTEGER NOT NULL, inst INTEGER NOT NULL, PRIMARY KEY (id, trust_version));"
-	"CREATE TABLE reads (time INTEGER NOT NULL, reader TEXT NOT NULL, role TEXT NOT NULL,"
-	" holder TEXT NOT NULL);"
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+	/* 0 -> 1: the tables.  (Parentheses: one step of several literals.) */
+	("CREATE TABLE holders (holder TEXT PRIMARY KEY, first_seen INTEGER NOT NULL);"
+	 "CREATE TABLE entries (id TEXT PRIMARY KEY, holder TEXT NOT NULL, bytes BLOB NOT NULL,"
+	 " type INTEGER NOT NULL, date INTEGER NOT NULL, first_seen INTEGER NOT NULL);"
+	 "CREATE TABLE verdicts (id TEXT NOT NULL, trust_version INTEGER NOT NULL,"
+	 " verdict INTEGER NOT NULL, inst INTEGER NOT NULL, PRIMARY KEY (id, trust_version));"
+	 "CREATE TABLE reads (time INTEGER NOT NULL, reader TEXT NOT NULL, role TEXT NOT NULL,"
+	 " holder TEXT NOT NULL);"
+	 "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"),
 	/* 1 -> 2: lookups by holder and pruning by time stay fast at a million rows. */
-	"CREATE INDEX entries_holder ON entries (holder, first_seen);"
-	"CREATE INDEX reads_holder ON reads (holder, time);"
-	"CREATE INDEX reads_time ON reads (time);",
+	("CREATE INDEX entries_holder ON entries (holder, first_seen);"
+	 "CREATE INDEX reads_holder ON reads (holder, time);"
+	 "CREATE INDEX reads_time ON reads (time);"),
 	/* 2 -> 3: the cards seen (one holder may have had several: lost, renewed). */
-	"CREATE TABLE cards (uid TEXT NOT NULL, kind TEXT NOT NULL, holder TEXT NOT NULL,"
-	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (uid, holder));",
+	("CREATE TABLE cards (uid TEXT NOT NULL, kind TEXT NOT NULL, holder TEXT NOT NULL,"
+	 " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (uid, holder));"),
 };
 
 /* The one translation of SQLite codes. */
