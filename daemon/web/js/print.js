@@ -6,8 +6,9 @@
 //
 // A small folder gets an entry card each, with its own code beside it. A
 // bigger one would run over the page that way: it gets one numbered line
-// per entry and a few dense codes, each carrying many entries, so that even
-// a full 8 KB card (81 entries) stays on one sheet.
+// per entry and a few dense codes, each carrying many entries.  Measured
+// (bench/bench_print.sh): 56 entries stay on one A4 sheet, a full 8 KB
+// card (81) takes two.
 
 import { t, loadCatalog, LANGS, isRtl, fmtDate, currentLang } from './i18n.js';
 import { h, data, picto, timeline, holderPanel, typeName, badge, warnings, issuerLine, fieldList } from './render.js';
@@ -15,7 +16,7 @@ import { kindOf } from './vocab.js';
 import { qrUrl } from './api.js';
 
 const FULL_MAX = 8;   // up to this many entries: a card and a code each
-const DENSE_FROM = 41; // from this many: smaller type, so that 81 still fit
+const DENSE_FROM = 41; // from this many: smaller type, so that more fit a sheet
 const PER_CODE = 20;  // about 2,800 characters: a version 40 code at level L
 const ROW_MM = 190;   // the sheet's inner width for the row of codes
 
