@@ -192,6 +192,14 @@ static MHD_RESULT api_status(struct api *a, struct MHD_Connection *c)
 	json_object_object_add(tr, "next_update", json_object_new_string(nu));
 	pthread_rwlock_unlock(&d->trust_lock);
 	json_object_object_add(o, "trust", tr);
+	/* The office cache, looked at now: a damaged one must show on the page. */
+	struct lm_cache *cache;
+	int cerr = lm_cache_open(d->cfg.database, &cache);
+	lm_cache_close(cache);
+	json_object *cj = json_object_new_object();
+	json_object_object_add(cj, "ok", json_object_new_boolean(cerr == LM_OK));
+	json_object_object_add(cj, "error", cerr ? json_object_new_string(lm_errname(cerr)) : NULL);
+	json_object_object_add(o, "cache", cj);
 	json_object_object_add(o, "version", json_object_new_string("0.1.0"));
 	return send_json(c, 200, o);
 }

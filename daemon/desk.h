@@ -85,6 +85,10 @@ json_object *desk_verified_json(struct desk *d, struct lm_cache *cache,
 				const uint8_t holder[LM_HOLDER_LEN], const uint8_t *bytes,
 				size_t len, struct lm_verify_result *res);
 
+/* A cache error the desk works on without its cache (damaged, newer schema,
+ * locked, disk full) rather than one of configuration (no such directory). */
+int desk_cache_degraded(int err);
+
 /* The trust list's freshness now: 0 fresh, 1 stale (within the grace
  * period), 2 expired.  Caller holds the trust lock. */
 int desk_trust_state(const struct desk *d);

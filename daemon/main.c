@@ -127,12 +127,22 @@ int main(int argc, char **argv)
 
 	struct lm_cache *cache;
 	int err = lm_cache_open(d.cfg.database, &cache);
-	if (err) {
+	if (err && !desk_cache_degraded(err)) {
 		log_msg(LOG_ERR, "database %s: %s", d.cfg.database, lm_strerror(err));
 		return 1;
 	}
+	if (err) {
+		/* The desk must not stop because its cache broke: cards are still
+		 * read, verified and written.  The file stays as it is for repair. */
+		cache = NULL;
+		log_msg(LOG_ERR,
+			"database %s: %s: running without the office cache (nothing is kept "
+			"for lost cards) until it is repaired or moved aside; the file is left "
+			"untouched",
+			d.cfg.database, lm_strerror(err));
+	}
 	int64_t accepted = 0;
-	if (lm_cache_get_meta(cache, "trust_version", &accepted) == LM_OK)
+	if (cache && lm_cache_get_meta(cache, "trust_version", &accepted) == LM_OK)
 		d.accepted_version = (uint32_t)accepted;
 	if (desk_load_trust(&d, cache) || read_token(&d)) {
 		lm_cache_close(cache);
@@ -185,7 +195,7 @@ int main(int argc, char **argv)
 		if (time(NULL) - last_prune >= 3600) {
 			int n = 0;
 			int64_t before = (int64_t)time(NULL) - (int64_t)d.cfg.read_log_days * 86400;
-			if (lm_cache_prune_reads(cache, before, &n) == LM_OK && n)
+			if (cache && lm_cache_prune_reads(cache, before, &n) == LM_OK && n)
 				log_msg(LOG_INFO, "%d read-log rows past %u days deleted", n,
 					d.cfg.read_log_days);
 			last_prune = time(NULL);

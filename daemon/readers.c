@@ -179,6 +179,10 @@ static void *reader_thread(void *arg)
 		/* While a card lies on the reader only look whether it is still there. */
 		err = lm_transport_wait_card(r->t, present ? 0 : (int)d->cfg.poll_ms);
 		if (!err && !present) {
+			/* A cache that failed (damaged, locked) is tried again on every
+			 * tap: once repaired or moved aside, taps are stored again. */
+			if (!cache)
+				lm_cache_open(d->cfg.database, &cache);
 			tap(d, r, cache);
 			present = 1;
 		} else if (err && present) {

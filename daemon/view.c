@@ -51,6 +51,12 @@ void desk_event(struct desk *d, const char *name, json_object *data)
 	pthread_mutex_unlock(&d->ev_lock);
 }
 
+int desk_cache_degraded(int err)
+{
+	return err == LM_ERR_DB_CORRUPT || err == LM_ERR_DB_SCHEMA || err == LM_ERR_DB_BUSY ||
+	       err == LM_ERR_DB_FULL || err == LM_ERR_DB;
+}
+
 int desk_trust_state(const struct desk *d)
 {
 	return lm_trust_staleness(d->trust, (uint64_t)time(NULL),

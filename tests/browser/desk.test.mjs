@@ -112,11 +112,11 @@ const TOKEN = 'desk-test-token-0123456789';
 let port = 18080;
 // clock: run the daemon's wall clock ahead (libfaketime, e.g. '+40d'), as
 // on a terminal that has not had a trust list update for that long.
-async function startDaemon(role, { key = 'city.pem', write = true, clock = null } = {}) {
+async function startDaemon(role, { key = 'city.pem', write = true, clock = null, db = null } = {}) {
   port++;
   const conf = join(WORK, `laufmapped-${role}.conf`);
   writeFileSync(join(WORK, 'token'), `${TOKEN}\n`);
-  writeFileSync(conf, daemonConfig({ role, key: write ? key : null, port }));
+  writeFileSync(conf, daemonConfig({ role, key: write ? key : null, port, db }));
   const log = openSync(join(WORK, `laufmapped-${role}.log`), 'a');
   const denv = clock
     ? { ...env, LD_PRELOAD: env.FAKETIME_LIB, FAKETIME: clock, FAKETIME_DONT_FAKE_MONOTONIC: '1' }
@@ -136,7 +136,7 @@ async function stopDaemon() {
 }
 
 // The daemon's config file (docs/laufmapped.conf.md / docs/api.md).
-function daemonConfig({ role, key, port: p }) {
+function daemonConfig({ role, key, port: p, db }) {
   return [
     `listen = 127.0.0.1:${p}`,
     `web_root = ${env.LM_WEB}`,
@@ -146,7 +146,7 @@ function daemonConfig({ role, key, port: p }) {
     `trust_list = ${join(WORK, 'trust.cose')}`,
     key ? `signing_key = ${join(WORK, key)}` : '',
     `token_file = ${join(WORK, 'token')}`,
-    `database = ${join(WORK, `cache-${role}.db`)}`,
+    `database = ${db || join(WORK, `cache-${role}.db`)}`,
     'readers = pcsc',
     '',
   ].join('\n');
@@ -465,5 +465,22 @@ test('an expired trust list: nothing looks verified, and the page says why', asy
     en['why.unknown_issuer']);
   assert.deepEqual(await missing(), []);
   await shot('11-trust-expired');
+  await removeCard();
+});
+
+test('a damaged office cache: the page says so, and cards are still read and verified', async () => {
+  const db = join(WORK, 'damaged.db');
+  writeFileSync(db, Buffer.alloc(16384, 0x5a));
+  await stopDaemon();
+  await startDaemon('city', { db });
+  await newPage('en');
+  await tap(join(WORK, 'card.mem'));
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  await page.waitForSelector('#cache-broken');
+  assert.ok((await page.textContent('#cache-broken')).startsWith(en['banner.cache_broken'].split('{')[0]));
+  assert.ok(await page.locator('.entry[data-verdict="valid"] .badge.ok').count() >= 3);
+  assert.ok(readFileSync(db).equals(Buffer.alloc(16384, 0x5a)), 'the damaged file is left as it was');
+  assert.deepEqual(await missing(), []);
+  await shot('14-cache-broken');
   await removeCard();
 });

@@ -56,6 +56,10 @@ function renderTerminal() {
     banners.push(h('p', { class: 'banner warn', id: 'trust-stale' }, picto('warn'),
       t('banner.trust_stale', { date: s.trust.next_update || '' })));
   }
+  if (s.cache && !s.cache.ok) {
+    banners.push(h('p', { class: 'banner bad', id: 'cache-broken' }, picto('bad'),
+      t('banner.cache_broken', { code: s.cache.error || '' })));
+  }
   return banners;
 }
 
@@ -67,6 +71,10 @@ function renderBanners() {
     list.push(h('p', { class: 'banner bad', id: 'card-error' }, picto('bad'),
       t(c.error.code === 'card_removed' ? 'banner.pulled_early' : errorKey(c.error.code),
         { code: c.error.code })));
+  }
+  if (c && c.cache_error && !(state.status && state.status.cache && !state.status.cache.ok)) {
+    list.push(h('p', { class: 'banner warn', id: 'cache-not-stored' }, picto('warn'),
+      t('banner.cache_not_stored', { code: c.cache_error })));
   }
   if (state.notice) {
     list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),

@@ -146,6 +146,27 @@ cache)
 	alive "full filesystem"
 	stop_daemons
 	umount small
+	# A damaged database: the desk still reads and verifies cards, says the
+	# cache is broken, leaves the file as it was, and stores again once the
+	# file is moved aside.
+	head -c 16384 /dev/urandom >c.db
+	sum=$(sha256sum <c.db)
+	start_daemon c 18188 "fake:$RIG_DIR/card3.img"
+	curl -s "$URL/api/status" | grep -q '"cache":{"ok":false,"error":"db_corrupt"}' && ok ||
+		bad "damaged cache not in the status: $(curl -s "$URL/api/status")"
+	grep -q "running without the office cache" c.log && ok || bad "damaged cache not logged: $(cat c.log)"
+	cp img.new card3.img
+	wait_state card && [ "$(entries)" = 1 ] && ok || bad "no verified tap with a damaged cache: $(curl -s "$URL/api/card")"
+	[ "$(sha256sum <c.db)" = "$sum" ] && ok || bad "the damaged database was changed"
+	alive "damaged database"
+	rm card3.img
+	wait_state empty
+	mv c.db c.db.damaged
+	cp img.new card3.img
+	wait_state card
+	curl -s "$URL/api/holders/$H" | grep -q '"verdict":"valid"' && ok ||
+		bad "not stored after the damaged file was moved aside: $(curl -s "$URL/api/holders/$H")"
+	stop_daemons
 	;;
 lostcard)
 	# Office A reads the card; the card is lost; office B imports A's export
