@@ -37,6 +37,8 @@ const char *cli_verdict_text(enum lm_verdict v);
 /* English text in the user's language: the catalog entry with context
  * "GROUP.NAME" and msgid ENGLISH, else ENGLISH itself. */
 const char *cli_tr(const char *group, const char *name, const char *english);
+/* Warn on stderr that the trust list is stale (1) or past its grace (2). */
+void cli_warn_staleness(const struct lm_trust *t, int stale);
 const char *cli_strerror(int err);
 
 /* Print "laufmappe: what: reason" to stderr; returns EXIT_FAIL. */

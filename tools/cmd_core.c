@@ -556,12 +556,7 @@ static int cmd_verify(int argc, char **argv)
 		}
 		if (!rc) {
 			int stale = lm_trust_staleness(t, (uint64_t)time(NULL), grace_s);
-			if (stale)
-				fprintf(stderr,
-					"laufmappe: warning: the trust list is past its next "
-					"update%s\n",
-					stale == 2 ? " and grace period: nothing counts as verified"
-						   : "");
+			cli_warn_staleness(t, stale);
 			struct lm_verify_result *r = malloc(sizeof(*r));
 			if (!r) {
 				free(buf);

@@ -159,23 +159,29 @@ static void print_entry_line(const struct lm_verify_result *r, size_t index)
 	       r->verdict == LM_VALID ? "" : cli_verdict_text(r->verdict));
 }
 
-static void print_staleness(const struct lm_trust *t, int stale)
+void cli_warn_staleness(const struct lm_trust *t, int stale)
 {
 	if (!stale)
 		return;
 	char d[11];
 	lm_date_format((uint32_t)(t->next_update / 86400), d);
-	fprintf(stderr,
-		"laufmappe: warning: the trust list (version %u) was due for update on %s%s\n",
-		t->version, d,
-		stale == 2 ? "; past the grace period, nothing counts as verified" : "");
+	const char *fmt =
+		stale == 2
+			? cli_tr("cli.msg", "trust_expired",
+				 "warning: the trust list (version %u) was due for update on %s; "
+				 "past the grace period, nothing counts as verified")
+			: cli_tr("cli.msg", "trust_stale",
+				 "warning: the trust list (version %u) was due for update on %s");
+	fprintf(stderr, "laufmappe: ");
+	fprintf(stderr, fmt, t->version, d);
+	fputc('\n', stderr);
 }
 
 int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, size_t capacity,
 		     int json, uint64_t grace)
 {
 	int stale = lm_trust_staleness(t, (uint64_t)time(NULL), grace);
-	print_staleness(t, stale);
+	cli_warn_staleness(t, stale);
 	struct lm_card card;
 	int err = lm_card_parse(img, len, capacity, &card);
 	if (err)

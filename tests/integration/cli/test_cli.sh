@@ -128,6 +128,20 @@ expect 1 "$L" qr import --trust trust.cose --root root.pem.pub qr-bad.txt
 echo "no backup here" | "$L" qr import --trust trust.cose --root root.pem.pub - >/dev/null 2>&1
 [ $? -eq 1 ] && ok || bad "qr import without LM1 lines"
 
+# A stale trust list is reported, not silently accepted; past the grace
+# period nothing verifies (the clock run ahead with libfaketime).
+ft=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -1)
+if [ -n "$ft" ]; then
+	LD_PRELOAD=$ft FAKETIME=+40d "$L" verify --trust trust.cose --root root.pem.pub paper.img >out.txt 2>err.txt &&
+		grep -q "was due for update" err.txt && grep -q "2 of 2 entries valid" out.txt && ok ||
+		bad "stale trust list: $(cat err.txt out.txt)"
+	LD_PRELOAD=$ft FAKETIME=+50d "$L" verify --trust trust.cose --root root.pem.pub paper.img >out.txt 2>err.txt
+	[ $? -eq 1 ] && grep -q "past the grace period" err.txt && grep -q "0 of 2 entries valid" out.txt && ok ||
+		bad "expired trust list: $(cat err.txt out.txt)"
+else
+	bad "libfaketime missing (tools/install-deps.sh installs it)"
+fi
+
 # Messages in the user's language, from the gettext catalogs (po/); JSON stays English.
 if [ -n "${LAUFMAPPE_LOCALEDIR:-}" ]; then
 	LANGUAGE=de "$L" verify --trust trust.cose --root root.pem.pub mixed.img >out.txt 2>&1
