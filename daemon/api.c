@@ -200,6 +200,7 @@ static MHD_RESULT api_status(struct api *a, struct MHD_Connection *c)
 	json_object_object_add(cj, "ok", json_object_new_boolean(cerr == LM_OK));
 	json_object_object_add(cj, "error", cerr ? json_object_new_string(lm_errname(cerr)) : NULL);
 	json_object_object_add(o, "cache", cj);
+	json_object_object_add(o, "read_log_days", json_object_new_int64(d->cfg.read_log_days));
 	json_object_object_add(o, "version", json_object_new_string("0.1.0"));
 	return send_json(c, 200, o);
 }

@@ -206,6 +206,10 @@ test('tap: the page shows the holder, the entries with badges and a next step', 
   assert.ok(rules.includes('R6') && rules.includes('R9'), `next steps: ${rules}`);
   const because = await page.textContent('#next-list li[data-rule="R6"] .because');
   assert.match(because, /German test for immigrants/);
+  // The holder sees who read the card here: this very tap, by this role.
+  await page.waitForSelector('#reads-list li time');
+  assert.match(await page.textContent('#reads-list li:first-child'), new RegExp(en['role.city']));
+  assert.equal(await page.textContent('#reads-note'), en['reads.note'].replace('{days}', '90'));
   assert.deepEqual(await missing(), []);
   await shot('02-tap');
 });

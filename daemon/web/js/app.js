@@ -2,7 +2,7 @@
 // the folder at a glance, what comes next, and the append form.
 
 import { LANGS, setLang, t, currentLang, fmtTime, translateTree } from './i18n.js';
-import { getStatus, getReaders, getCard, listen } from './api.js';
+import { getStatus, getReaders, getCard, getHolder, listen } from './api.js';
 import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './render.js';
 import { nextSteps } from './rules.js';
 import { buildForm } from './form.js';
@@ -15,6 +15,7 @@ const state = {
   rules: { rules: [] },
   reader: null,   // the reader the shown card is on
   card: null,     // /api/card, or null when no card is shown
+  reads: null,    // this office's read log of the shown holder, or null
   notice: null,   // {key, vars, kind} a banner about the last event
 };
 
@@ -30,6 +31,11 @@ async function loadCard(reader) {
     state.card = card;
     state.reader = card.reader || reader || null;
     state.notice = null;
+    // The holder may see who read the card here (domain.md, privacy 6).
+    state.reads = null;
+    if (card.holder) {
+      try { state.reads = (await getHolder(card.holder)).reads || []; } catch { /* cache down */ }
+    }
   } catch (e) {
     state.card = null;
     state.notice = { key: errorKey(e.code), vars: { code: e.code }, kind: 'bad' };
@@ -100,6 +106,23 @@ function renderNext(card) {
   }
 }
 
+// This office's read log of the holder: the latest first, the retention said.
+const READS_SHOWN = 10;
+function renderReads() {
+  const list = $('reads-list');
+  const reads = state.reads;
+  if (!reads) {
+    list.replaceChildren(h('li', { class: 'unavailable' }, t('reads.unavailable')));
+  } else {
+    const latest = reads.slice(-READS_SHOWN).reverse();
+    list.replaceChildren(...latest.map((r) => h('li', {},
+      h('time', { datetime: r.time }, data(fmtTime(r.time))), ' · ', t(`role.${r.role}`))));
+    if (reads.length > READS_SHOWN) list.append(h('li', { class: 'more' }, t('reads.more', { n: reads.length - READS_SHOWN })));
+  }
+  const days = state.status && state.status.read_log_days;
+  $('reads-note').replaceChildren(t('reads.note', { days: days ?? '?' }));
+}
+
 function render() {
   renderBanners();
   const card = state.card;
@@ -108,7 +131,10 @@ function render() {
   $('folder').hidden = waiting;
   if (waiting) {
     // Privacy: without the card nothing of the folder stays in the page.
-    for (const id of ['holder-slot', 'read-line', 'next-list', 'timeline-slot']) $(id).replaceChildren();
+    for (const id of ['holder-slot', 'read-line', 'next-list', 'timeline-slot', 'reads-list', 'reads-note']) {
+      $(id).replaceChildren();
+    }
+    state.reads = null;
     return;
   }
 
@@ -121,6 +147,7 @@ function render() {
   hidden.replaceChildren(picto('hidden'), t('card.hidden', { n: card.hidden || 0 }));
 
   renderNext(card);
+  renderReads();
 
   const entries = (card.entries || []).filter((e) => e.type !== 'REG');
   $('timeline-slot').replaceChildren(entries.length
