@@ -588,23 +588,38 @@ struct restore_ctx {
 	struct desk *d;
 	struct desk_reader *r;
 	struct lm_cache *cache;
+	json_object *on_card; /* the entries the card holds already */
 	int written;
 	struct lm_verify_result res;
 };
+
+/* Is the entry with this id among the card's entries (the view's JSON)? */
+static int card_has(json_object *entries, const uint8_t id[32])
+{
+	char idh[65];
+	lm_hex_encode(id, 32, idh);
+	for (size_t i = 0; i < json_object_array_length(entries); i++)
+		if (!strcmp(jstr(json_object_array_get_idx(entries, i), "id"), idh))
+			return 1;
+	return 0;
+}
 
 static int restore_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *b,
 			 size_t len)
 {
 	struct restore_ctx *x = ctx;
 	desk_verify(x->d, x->cache, holder, b, len, &x->res);
-	if (x->res.verdict != LM_VALID)
-		return 0; /* only verified entries go onto a new card */
+	if (x->res.verdict != LM_VALID || card_has(x->on_card, x->res.id))
+		return 0; /* only verified entries, and only those the card lacks */
 	int err = lm_transport_append(x->r->t, &x->r->info, b, len);
 	x->written += !err;
 	return err;
 }
 
-/* Write a holder's cached folder onto a new, empty card (lost card). */
+/* Write a holder's cached folder onto a card: a blank one (a new card for a
+ * lost one, or a rewrite cut short after its wipe) is formatted for the
+ * holder first; one that is the holder's already gets the entries it lacks.
+ * Another holder's card is refused. */
 static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const char *hex,
 			      struct request *rq)
 {
@@ -628,12 +643,25 @@ static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const cha
 	x->r = r;
 	x->cache = cache;
 	pthread_mutex_lock(&r->lock);
-	if (!r->t || strcmp(r->state, "card") || !r->have_holder)
+	int blank = r->t && !strcmp(r->state, "error") && !strcmp(r->error_code, "not_formatted");
+	if (blank) {
+		/* A blank card (a new one, or a rewrite cut short after the wipe):
+		 * it becomes this holder's, then gets the folder. */
+		err = lm_transport_identify(r->t, &r->info);
+		if (!err || err == LM_ERR_NOT_FORMATTED)
+			err = lm_transport_format(r->t, &r->info, holder);
+		if (!err)
+			err = reader_refresh(a->d, r, cache);
+		if (!err)
+			log_msg(LOG_INFO, "%s: blank card formatted for holder %.8s...", r->spec,
+				hex);
+	} else if (!r->t || strcmp(r->state, "card") || !r->have_holder) {
 		err = LM_ERR_NO_CARD;
-	else if (memcmp(r->holder, holder, LM_HOLDER_LEN))
-		err = LM_ERR_HOLDER; /* format the new card for this holder first */
-	else if (json_object_array_length(json_object_object_get(r->card, "entries")) != 0)
-		err = LM_ERR_ARG;
+	} else if (memcmp(r->holder, holder, LM_HOLDER_LEN)) {
+		err = LM_ERR_HOLDER; /* another holder's card: never overwritten here */
+	}
+	if (!err)
+		x->on_card = json_object_object_get(r->card, "entries");
 	if (!err)
 		err = lm_transport_identify(r->t, &r->info);
 	if (!err)
@@ -644,12 +672,160 @@ static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const cha
 	int written = x->written;
 	free(x);
 	lm_cache_close(cache);
-	if (err == LM_ERR_ARG)
-		return send_error(c, 409, "not_empty", "the new card already holds entries");
 	if (err)
 		return send_lm_error(c, err);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "written", json_object_new_int(written));
+	return send_json(c, 200, o);
+}
+
+/*
+ * Delete one entry from the card on reader r at the holder's request
+ * (domain.md, privacy 6).  A card's log is append-only, so the card is
+ * rewritten: wiped, formatted for the same holder, the other entries
+ * appended again in their order, and read back.  First the office cache
+ * must hold every entry that stays (a rewrite cut short is then put right
+ * with restore) and forgets the deleted one.  Caller holds r->lock.
+ */
+static int delete_entry(struct desk_reader *r, struct lm_cache *cache, const uint8_t id[32],
+			int *kept_out)
+{
+	int err = lm_transport_identify(r->t, &r->info);
+	uint8_t *img = err ? NULL : malloc(2 * (size_t)r->info.capacity);
+	if (!err && !img)
+		err = LM_ERR_NOMEM;
+	size_t len = 0;
+	struct lm_card card;
+	if (!err)
+		err = lm_transport_read_image(r->t, &r->info, img, &len, &card);
+	/* Find the entry: its span [from, to) in the log, padding included. */
+	size_t off = 0, from = 0, to = 0, elen;
+	const uint8_t *e;
+	int found = 0, kept = 0, in_tx = 0;
+	int64_t now = (int64_t)time(NULL);
+	if (!err)
+		err = lm_cache_begin(cache);
+	in_tx = !err;
+	while (!err && lm_card_next(&card, &off, &e, &elen) == LM_OK) {
+		uint8_t eid[32];
+		err = lm_sha256(e, elen, eid);
+		if (!err && !found && !memcmp(eid, id, 32)) {
+			found = 1;
+			from = (size_t)(e - card.log);
+			to = off;
+			err = lm_cache_delete_entry(cache, card.holder, id);
+			if (err == LM_ERR_NOT_FOUND)
+				err = LM_OK; /* never cached here: nothing to forget */
+			continue;
+		}
+		/* Every entry that stays must be one we can cache and write again:
+		 * otherwise nothing is touched. */
+		struct lm_cose cs;
+		struct lm_entry en;
+		if (!err)
+			err = lm_entry_decode(e, elen, &cs, &en);
+		if (!err)
+			err = lm_cache_put_entry(cache, card.holder, e, elen, en.type,
+						 en.v[LM_F_DATE].num, now);
+		kept += !err;
+	}
+	if (!err && off != card.committed)
+		err = LM_ERR_MALFORMED; /* damaged framing: a rewrite would lose the rest */
+	if (!err && !found)
+		err = LM_ERR_NOT_FOUND;
+	if (!err)
+		err = lm_cache_commit(cache);
+	else if (in_tx)
+		lm_cache_rollback(cache);
+	/* The rewrite; the expected log is the old one without [from, to). */
+	uint8_t holder[LM_HOLDER_LEN];
+	if (!err) {
+		memcpy(holder, card.holder, LM_HOLDER_LEN);
+		err = lm_transport_wipe(r->t);
+	}
+	if (!err)
+		err = lm_transport_format(r->t, &r->info, holder);
+	for (off = 0; !err && lm_card_next(&card, &off, &e, &elen) == LM_OK;)
+		if ((size_t)(e - card.log) != from)
+			err = lm_transport_append(r->t, &r->info, e, elen);
+	if (!err) {
+		size_t want = (size_t)card.committed - (to - from), nlen = 0;
+		uint8_t *now_img = img + r->info.capacity;
+		struct lm_card now_card;
+		err = lm_transport_read_image(r->t, &r->info, now_img, &nlen, &now_card);
+		if (!err && (now_card.committed != want || memcmp(now_card.log, card.log, from) ||
+			     memcmp(now_card.log + from, card.log + to, want - from)))
+			err = LM_ERR_READBACK;
+	}
+	free(img);
+	*kept_out = kept;
+	return err;
+}
+
+static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	struct desk *d = a->d;
+	if (!authorised(a, c))
+		return send_error(c, 401, "unauthorized", "deleting needs the terminal's token");
+	json_object *body = rq->body ? json_tokener_parse(rq->body) : NULL;
+	uint8_t id[32];
+	if (!body || !json_object_is_type(body, json_type_object) ||
+	    lm_hex_decode(jstr(body, "id"), id, 32)) {
+		json_object_put(body);
+		return send_error(c, 400, "bad_value", "give the entry's id (64 hex digits)");
+	}
+	json_object *jr = json_object_object_get(body, "reader");
+	struct desk_reader *r = pick_reader(d, jr ? json_object_get_string(jr) : NULL);
+	json_object_put(body);
+	if (!r)
+		return send_error(c, 404, "no_reader", "no such reader");
+	struct lm_cache *cache;
+	int err = lm_cache_open(d->cfg.database, &cache);
+	if (err)
+		return send_error(c, 503, lm_errname(err),
+				  "deleting needs the office cache: a rewrite cut short must be "
+				  "restorable");
+	int kept = 0;
+	pthread_mutex_lock(&r->lock);
+	if (!r->t || strcmp(r->state, "card") || !r->have_holder)
+		err = LM_ERR_NO_CARD;
+	else
+		err = delete_entry(r, cache, id, &kept);
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
+	if (err != LM_ERR_NO_CARD && err != LM_ERR_NOT_FOUND) {
+		int rerr = reader_refresh(d, r, cache); /* the page shows what is there now */
+		if (rerr)
+			log_msg(LOG_WARN, "%s: read after the delete failed: %s", r->spec,
+				lm_strerror(rerr));
+		json_object *ev = json_object_new_object();
+		json_object_object_add(ev, "reader", json_object_new_string(r->spec));
+		desk_event(d, "written", ev);
+		json_object_put(ev);
+	}
+	pthread_mutex_unlock(&r->lock);
+	lm_cache_close(cache);
+	char idh[65];
+	lm_hex_encode(id, 32, idh);
+	if (err == LM_ERR_NOT_FOUND)
+		return send_error(c, 404, "not_found", "the card holds no such entry");
+	if (err && err != LM_ERR_NO_CARD) {
+		log_msg(LOG_WARN, "%s: deleting entry %.12s... failed: %s", r->spec, idh,
+			lm_strerror(err));
+		/* Cut short after the wipe: the cache holds every entry that stays. */
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
+			 lm_strerror(err), hh);
+		return send_error(c, err == LM_ERR_CARD_REMOVED ? 503 : 500, lm_errname(err), msg);
+	}
+	if (err)
+		return send_lm_error(c, err);
+	log_msg(LOG_INFO, "%s: entry %.12s... deleted at the holder's request; %d kept", r->spec,
+		idh, kept);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "deleted", json_object_new_string(idh));
+	json_object_object_add(o, "kept", json_object_new_int(kept));
 	return send_json(c, 200, o);
 }
 
@@ -764,7 +940,7 @@ static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url
 		int post;
 	} fixed[] = {{"/api/status", 0},      {"/api/readers", 0}, {"/api/card", 0},
 		     {"/api/events", 0},      {"/api/qr", 0},	   {"/api/export", 0},
-		     {"/api/card/append", 1}, {"/api/import", 1}};
+		     {"/api/card/append", 1}, {"/api/import", 1},  {"/api/card/delete", 1}};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		if (strcmp(url, fixed[i].path))
 			continue;
@@ -779,7 +955,8 @@ static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url
 		case 4: return api_qr(a, c);
 		case 5: return api_export(a, c);
 		case 6: return api_append(a, c, rq);
-		default: return api_import(a, c, rq);
+		case 7: return api_import(a, c, rq);
+		default: return api_delete(a, c, rq);
 		}
 	}
 	if (!strncmp(url, "/api/holders/", 13)) {

@@ -104,7 +104,8 @@ json_object *desk_role_view(const struct desk *d, json_object *view);
 /* Reader threads (readers.c). */
 int readers_start(struct desk *d);
 void readers_stop(struct desk *d);
-/* Read the card on reader r again now (after a write). Caller holds r->lock. */
+/* Read the card on reader r again now (after a write); on success the
+ * reader's state is "card".  Caller holds r->lock. */
 int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache);
 
 /* The HTTP API (api.c). */

@@ -105,6 +105,7 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	r->card = view;
 	memcpy(r->holder, card.holder, LM_HOLDER_LEN);
 	r->have_holder = 1;
+	set_state(r, "card", 0);
 	free(img);
 	return LM_OK;
 }
@@ -124,7 +125,6 @@ static void tap(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 		error_event(d, r, err);
 		return;
 	}
-	set_state(r, "card", 0);
 	d->last_reader = (int)(r - d->readers);
 	json_object *o = json_object_new_object();
 	char hh[2 * LM_HOLDER_LEN + 1];

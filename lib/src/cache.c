@@ -351,6 +351,20 @@ int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 	return err;
 }
 
+int lm_cache_delete_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+			  const uint8_t id[32])
+{
+	char idh[65], hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(id, 32, idh);
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	int err = run(c, "DELETE FROM entries WHERE id = ? AND holder = ?", "tt", idh, hh);
+	if (err)
+		return err;
+	if (sqlite3_changes(c->db) == 0)
+		return LM_ERR_NOT_FOUND;
+	return run(c, "DELETE FROM verdicts WHERE id = ?", "t", idh);
+}
+
 int lm_cache_get_meta(struct lm_cache *c, const char *key, int64_t *value)
 {
 	sqlite3_stmt *st;

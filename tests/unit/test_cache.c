@@ -1,7 +1,8 @@
 /*
  * test_cache.c - the office cache: schema creation and migration from an
  * older version, refusal of a newer one, WAL, dedup, verdicts, the read
- * log's retention, and the errors of a locked or damaged database.
+ * log's retention, deleting an entry, and the errors of a locked or
+ * damaged database.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +89,15 @@ static void test_create_dedup_verdicts(void **state)
 	static const uint8_t uid[7] = {0x04, 0x4c, 0x4d};
 	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 100), LM_OK);
 	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 200), LM_OK);
+	/* The holder asks for the entry to be deleted: the entry and its verdicts
+	 * go, another holder's copy of nothing is touched. */
+	static const uint8_t other[LM_HOLDER_LEN] = {0xb1};
+	assert_int_equal(lm_cache_delete_entry(c, other, id), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_delete_entry(c, holder, id), LM_OK);
+	assert_int_equal(lm_cache_get_entry(c, holder, id, buf, sizeof(buf), &len), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_delete_entry(c, holder, id), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 3000), LM_OK);
 	lm_cache_close(c);
 	assert_int_equal(sql_int("PRAGMA user_version"), LM_CACHE_SCHEMA);
 	assert_int_equal(sql_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);

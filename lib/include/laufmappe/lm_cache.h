@@ -66,6 +66,11 @@ typedef int (*lm_cache_read_fn)(void *ctx, int64_t time, const char *reader, con
 int lm_cache_each_read(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], lm_cache_read_fn fn,
 		       void *ctx);
 
+/* Forget one entry of a holder (and its verdicts): the holder asked for it
+ * to be deleted.  LM_ERR_NOT_FOUND when this cache does not hold it. */
+int lm_cache_delete_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+			  const uint8_t id[32]);
+
 /* One entry's bytes by id (and holder); LM_ERR_NOT_FOUND. */
 int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 		       const uint8_t id[32], uint8_t *buf, size_t cap, size_t *len);

@@ -8,6 +8,7 @@
 # answers to bad requests.
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
+[ -n "${LM_TRACE:-}" ] && set -x
 . "$(dirname "$0")/../pcsc/rig.sh"
 rig_enter "$@"
 L=${LAUFMAPPE:?} D=${LAUFMAPPED:?} WEB=${LM_WEB:?}
@@ -202,6 +203,69 @@ lostcard)
 	grep -q '"written":2' restore.json && ok || bad "restore: $(cat restore.json)"
 	"$L" verify --trust trust.cose --root root.pem.pub new.img >verify.txt && grep -q "2 of 2" verify.txt && ok ||
 		bad "the new card: $(cat verify.txt)"
+	;;
+delete)
+	# The holder asks for an entry to be deleted: the card is rewritten
+	# without it and the office cache forgets it.  Cut short at every APDU of
+	# the rewrite, the card is afterwards (with a restore) as it was or as
+	# asked, never less.
+	rig_start_pcscd
+	"$L" issue --key city.pem --holder "$H" --type MENT --set programme="Paten Krefeld" --out ment.cose
+	"$L" issue --key city.pem --holder "$H" --type BER --set service=other --date 2026-11-26 --out ber.cose
+	rig_start_card --memory card.mem --as applet --capacity 2048
+	rig_wait_card present
+	{ "$L" card format --holder "$H" && "$L" card append ik.cose && "$L" card append ment.cose &&
+		"$L" card append ber.cose; } >/dev/null 2>&1 || bad "card setup"
+	rig_stop_card
+	cp card.mem card.orig
+	ids_on_card() { curl -s "$URL/api/card" | grep -o '"id":"[0-9a-f]\{64\}"' | cut -d'"' -f4 | sort | paste -sd' '; }
+	start_daemon a 18189 pcsc
+	# How many APDUs a tap takes (lm-vcard --verbose logs each answer).
+	before=$(grep -c "^lm-vcard: -> [0-9A-F]" card.log)
+	rig_start_card --memory card.mem --as applet --verbose
+	wait_state card && [ "$(entries)" = 3 ] && ok || bad "tap: $(curl -s "$URL/api/card" | head -c 300)"
+	tap_apdus=$(($(grep -c "^lm-vcard: -> [0-9A-F]" card.log) - before))
+	all=$(ids_on_card)
+	del=$(curl -s "$URL/api/card" | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>
+		console.log(JSON.parse(s).entries.find((e)=>e.type==="MENT").id))')
+	kept=$(echo "$all" | tr ' ' '\n' | grep -v "$del" | paste -sd' ')
+	del_req() { code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/delete" -d "{\"id\":\"$1\"}"; }
+	[ "$(code -X POST "$URL/api/card/delete" -d "{\"id\":\"$del\"}")" = 401 ] && ok || bad "delete without the token"
+	[ "$(del_req "$(printf '%064d' 0)")" = 404 ] && ok || bad "delete of an entry the card lacks: $(cat resp.json)"
+	rig_stop_card
+	wait_state empty
+	k=0 done_at=
+	while [ "$k" -lt 80 ] && [ -z "$done_at" ]; do
+		cp card.orig card.mem
+		rig_start_card --memory card.mem --as applet --pull-after-apdus $((tap_apdus + k))
+		wait_state card || bad "cut $k: no tap"
+		rc=$(del_req "$del")
+		if [ "$rc" = 200 ]; then
+			done_at=$k
+		else
+			rig_stop_card # pulled by now, or taken away here
+			wait_state empty
+			rig_start_card --memory card.mem --as applet
+			wait_state card
+			curl -s -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/holders/$H/restore" -d '{}' >/dev/null
+			now=$(ids_on_card)
+			[ "$now" = "$all" ] || [ "$now" = "$kept" ] && ok ||
+				bad "cut after $k APDUs of the delete ($rc): the card holds [$now], want [$all] or [$kept]"
+		fi
+		rig_stop_card
+		wait_state empty
+		k=$((k + 1))
+	done
+	echo "delete: cut at each of $done_at APDUs, then done"
+	[ -n "$done_at" ] && [ "$done_at" -gt 5 ] && ok || bad "the delete never completed ($k tries)"
+	# Done: the card verifies without it, and the cache forgot it.
+	rig_start_card --memory card.mem --as applet
+	wait_state card
+	[ "$(ids_on_card)" = "$kept" ] && [ "$(entries)" = 2 ] && ok || bad "after the delete: $(ids_on_card)"
+	curl -s "$URL/api/holders/$H" | grep -q "$del" && bad "the cache still holds the deleted entry" || ok
+	stop_daemons
+	"$L" card read --trust trust.cose --root root.pem.pub >read.txt 2>&1 && grep -q "2 of 2" read.txt && ok ||
+		bad "the card after the delete: $(cat read.txt)"
 	;;
 api)
 	EXTRA_CONF="host_names = desk-3, desk-3.stadt.example:9000" start_daemon a 18186 "fake:$RIG_DIR/none.img"
