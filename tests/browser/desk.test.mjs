@@ -321,6 +321,68 @@ test('card removed: the folder disappears from the page', async () => {
   await shot('07-removed');
 });
 
+test('the holder asks for an entry to be deleted: the card is written again without it', async () => {
+  writeFileSync(join(WORK, 'del.mem'), readFileSync(join(WORK, 'card.mem')));
+  const before = verifyJson('after.img').entries.length;
+  await tap(join(WORK, 'del.mem'));
+  await page.waitForSelector('#delete-form', { timeout: 15000 });
+  const lid = await page.getAttribute('.entry[data-type="LID"]', 'data-id');
+  await page.selectOption('#d-entry', lid);
+  await page.fill('#d-token', TOKEN);
+  await page.click('#delete-form button[type=submit]');
+  assert.equal(await page.textContent('#delete-form .form-result'), en['del.err.confirm'], 'only with the holder\'s consent ticked');
+  await page.check('#d-confirm');
+  await page.click('#delete-form button[type=submit]');
+  await page.waitForFunction((t) => document.getElementById('banners').textContent.includes(t), en['del.ok'], { timeout: 15000 });
+  assert.equal(await page.locator('.entry[data-type="LID"]').count(), 0);
+  await shot('15-deleted');
+  await removeCard();
+  writeFileSync(join(WORK, 'del.img'), imageOf(join(WORK, 'del.mem')));
+  const after = verifyJson('del.img').entries;
+  assert.equal(after.length, before - 1);
+  assert.ok(!after.some((e) => e.type === 'LID'), 'the LID entry is gone from the card');
+});
+
+test('a delete cut short: the page offers to restore, and the folder comes back', async () => {
+  writeFileSync(join(WORK, 'cut.mem'), readFileSync(join(WORK, 'card.mem')));
+  const before = verifyJson('after.img').entries;
+  // How many APDUs a tap of this card takes (lm-vcard --verbose logs each answer).
+  const answers = () => (readFileSync(join(WORK, 'card.log'), 'utf8').match(/^lm-vcard: -> [0-9A-F]/gm) || []).length;
+  const n0 = answers();
+  await tap(join(WORK, 'cut.mem'), '--verbose');
+  await page.waitForSelector('#delete-form', { timeout: 15000 });
+  const tapApdus = answers() - n0;
+  await removeCard();
+  // Pulled a few APDUs into the rewrite (after its wipe).
+  await tap(join(WORK, 'cut.mem'), '--pull-after-apdus', String(tapApdus + 12));
+  await page.waitForSelector('#delete-form', { timeout: 15000 });
+  const dtz = await page.getAttribute('.entry[data-type="DTZ"]', 'data-id');
+  await page.selectOption('#d-entry', dtz);
+  await page.check('#d-confirm');
+  await page.fill('#d-token', TOKEN);
+  await page.click('#delete-form button[type=submit]');
+  await page.waitForSelector('#restore-btn', { timeout: 15000 });
+  await shot('16-delete-cut');
+  await removeCard();
+  await tap(join(WORK, 'cut.mem'));
+  await sleep(1000); // the daemon reads what is left on the card
+  await page.click('#restore-btn');
+  await page.waitForFunction((t) => document.getElementById('banners').textContent.includes(t),
+    en['del.restored'].split('{')[0], { timeout: 15000 });
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  assert.equal(await page.locator('#restore-btn').count(), 0);
+  // The cut came after the wipe: the restore had entries to put back.
+  const written = Number((await page.textContent('#banners')).match(/\((\d+) /)[1]);
+  assert.ok(written > 0, `restored ${written} entries`);
+  await removeCard();
+  writeFileSync(join(WORK, 'cut.img'), imageOf(join(WORK, 'cut.mem')));
+  const after = verifyJson('cut.img').entries;
+  // Every verified entry that was to stay is back; the deleted one is not.
+  const key = (e) => `${e.type} ${e.date}`;
+  const want = before.filter((e) => e.verdict === 'valid' && e.type !== 'DTZ').map(key).sort();
+  assert.deepEqual(after.filter((e) => e.verdict === 'valid').map(key).sort(), want);
+});
+
 test('a big folder prints on one page per language; its dense QR codes restore every entry', async () => {
   // A registration and 39 mentoring entries (the longest kind): two codes of
   // 20 would overflow a QR code, so the page splits them into four of 10.

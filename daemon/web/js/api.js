@@ -18,18 +18,18 @@ export const getHolder = (hex) => getJson(`/api/holders/${encodeURIComponent(hex
 export const getCard = (reader) =>
   getJson(reader ? `/api/card?reader=${encodeURIComponent(reader)}` : '/api/card');
 
-// Append an entry; resolves to {ok, status, body}.  Never throws on an HTTP
-// error: the form turns every answer into a message for the desk.
-export async function appendEntry(reader, entry, token) {
+// A write with the terminal's token; resolves to {ok, status, body}.  Never
+// throws on an HTTP error: the forms turn every answer into a message.
+async function postJson(path, payload, token) {
   let res;
   try {
-    res = await fetch('/api/card/append', {
+    res = await fetch(path, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
         Authorization: `Bearer ${token}`,
       },
-      body: JSON.stringify({ reader, entry }),
+      body: JSON.stringify(payload),
     });
   } catch (e) {
     return { ok: false, status: 0, body: { error: { code: 'network', message: String(e) } } };
@@ -37,6 +37,13 @@ export async function appendEntry(reader, entry, token) {
   const body = await res.json().catch(() => ({}));
   return { ok: res.ok, status: res.status, body };
 }
+
+export const appendEntry = (reader, entry, token) => postJson('/api/card/append', { reader, entry }, token);
+// Delete an entry at the holder's request (the card is rewritten).
+export const deleteEntry = (reader, id, token) => postJson('/api/card/delete', { reader, id }, token);
+// Put the holder's cached folder back onto the card (blank or short).
+export const restoreFolder = (holder, reader, token) =>
+  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`, { reader }, token);
 
 // The QR code (an SVG made by daemon/qr.c) for one entry on a holder's
 // card: its text is "LM1:" holder-hex ":" base64url(entry bytes).

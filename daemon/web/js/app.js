@@ -2,10 +2,11 @@
 // the folder at a glance, what comes next, and the append form.
 
 import { LANGS, setLang, t, currentLang, fmtTime, translateTree } from './i18n.js';
-import { getStatus, getReaders, getCard, getHolder, listen } from './api.js';
+import { getStatus, getReaders, getCard, getHolder, restoreFolder, listen } from './api.js';
 import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './render.js';
 import { nextSteps } from './rules.js';
 import { buildForm } from './form.js';
+import { buildDeleteForm } from './remove.js';
 import { openPrintView, closePrintView } from './print.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,6 +17,7 @@ const state = {
   reader: null,   // the reader the shown card is on
   card: null,     // /api/card, or null when no card is shown
   reads: null,    // this office's read log of the shown holder, or null
+  restoreFor: null, // a holder whose card's rewrite was cut short
   notice: null,   // {key, vars, kind} a banner about the last event
 };
 
@@ -30,7 +32,9 @@ async function loadCard(reader) {
     const card = await getCard(reader);
     state.card = card;
     state.reader = card.reader || reader || null;
-    state.notice = null;
+    // A sticky notice (a delete's outcome) outlives the reload that the
+    // daemon's "written" event triggers; a new tap or removal ends it.
+    if (!(state.notice && state.notice.sticky)) state.notice = null;
     // The holder may see who read the card here (domain.md, privacy 6).
     state.reads = null;
     if (card.holder) {
@@ -82,6 +86,12 @@ function renderBanners() {
     list.push(h('p', { class: 'banner warn', id: 'cache-not-stored' }, picto('warn'),
       t('banner.cache_not_stored', { code: c.cache_error })));
   }
+  if (state.restoreFor) {
+    // A delete cut short: the office cache holds every entry that stays.
+    list.push(h('div', { class: 'banner bad', id: 'restore-banner' }, picto('bad'),
+      h('p', {}, t('del.err.cut')),
+      h('button', { type: 'button', id: 'restore-btn', class: 'primary', onclick: restore }, t('del.restore'))));
+  }
   if (state.notice) {
     list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),
       t(state.notice.key, state.notice.vars || {})));
@@ -104,6 +114,19 @@ function renderNext(card) {
       h('p', { class: 'because' }, t('next.because'), ' ', because.join(' · '),
         ' ', h('span', { class: 'rule-id data' }, `(${s.id}, v${state.rules.version})`))));
   }
+}
+
+async function restore() {
+  const token = sessionStorage.getItem('lm-token') || '';
+  const res = await restoreFolder(state.restoreFor, state.reader, token);
+  if (res.ok) {
+    state.restoreFor = null;
+    await loadCard(state.reader);
+    state.notice = { key: 'del.restored', vars: { n: res.body.written }, kind: 'info', sticky: true };
+  } else {
+    state.notice = { key: errorKey((res.body && res.body.error && res.body.error.code) || ''), kind: 'bad' };
+  }
+  render();
 }
 
 // This office's read log of the holder: the latest first, the retention said.
@@ -129,6 +152,14 @@ function render() {
   const waiting = !card || (!card.holder && !(card.entries || []).length);
   $('waiting').hidden = !waiting;
   $('folder').hidden = waiting;
+  buildDeleteForm($('remove'), waiting ? null : card, () => state.reader, {
+    onDone: async () => {
+      await loadCard(state.reader);
+      state.notice = { key: 'del.ok', kind: 'info', sticky: true };
+      render();
+    },
+    onCut: (holder) => { state.restoreFor = holder; render(); },
+  });
   if (waiting) {
     // Privacy: without the card nothing of the folder stays in the page.
     for (const id of ['holder-slot', 'read-line', 'next-list', 'timeline-slot', 'reads-list', 'reads-note']) {

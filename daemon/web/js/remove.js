@@ -1,0 +1,62 @@
+// remove.js - delete an entry from the card because the holder asks for it
+// (domain.md, privacy 6).  The daemon rewrites the card without the entry
+// (POST /api/card/delete); if the card is taken away during the rewrite the
+// page offers to put the holder's folder back (POST .../restore), which the
+// office cache makes possible.
+
+import { t } from './i18n.js';
+import { h, typeName, fmtEntryRef } from './render.js';
+import { deleteEntry } from './api.js';
+
+function resultText(res) {
+  if (res.ok) return t('del.ok');
+  const code = (res.body && res.body.error && res.body.error.code) || '';
+  if (res.status === 401) return t('form.err.unauthorized');
+  if (code === 'not_found') return t('del.err.gone');
+  if (code.startsWith('db')) return t('del.err.cache');
+  if (code === 'no_card') return t('form.err.no_card');
+  return t('del.err.cut');
+}
+
+// Build the form into SECTION for the entries of CARD.  onCut(holder) when a
+// rewrite was cut short; onDone() after a delete.
+export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
+  const entries = (card && card.entries) || [];
+  section.replaceChildren();
+  section.hidden = !card || !card.holder || entries.length === 0;
+  if (section.hidden) return;
+  const select = h('select', { id: 'd-entry', name: 'entry' },
+    h('option', { value: '' }, t('form.choose')),
+    entries.map((e) => h('option', { value: e.id }, e.date ? fmtEntryRef(e) : typeName(e.type))));
+  const confirm = h('input', { id: 'd-confirm', type: 'checkbox' });
+  const token = h('input', {
+    id: 'd-token', type: 'password', autocomplete: 'off', value: sessionStorage.getItem('lm-token') || '',
+  });
+  const result = h('p', { class: 'form-result', role: 'status', 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit' }, t('del.submit'));
+  const form = h('form', { id: 'delete-form', novalidate: true },
+    h('div', { class: 'form-row' }, h('label', { for: 'd-entry' }, t('del.entry')), select),
+    h('div', { class: 'form-row check' }, confirm, h('label', { for: 'd-confirm' }, t('del.confirm'))),
+    h('div', { class: 'form-row' }, h('label', { for: 'd-token' }, t('form.token')), token),
+    submit, result);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!select.value || !confirm.checked) {
+      result.className = 'form-result bad';
+      result.textContent = t('del.err.confirm');
+      return;
+    }
+    sessionStorage.setItem('lm-token', token.value);
+    submit.disabled = true;
+    result.className = 'form-result busy';
+    result.textContent = t('form.busy');
+    const res = await deleteEntry(getReader(), select.value, token.value);
+    submit.disabled = false;
+    result.className = `form-result ${res.ok ? 'ok' : 'bad'}`;
+    result.textContent = resultText(res);
+    const code = (res.body && res.body.error && res.body.error.code) || '';
+    if (res.ok) onDone();
+    else if (res.status >= 500 && !code.startsWith('db') && code !== 'no_card') onCut(card.holder);
+  });
+  section.append(h('h2', {}, t('del.title')), h('p', { class: 'hint' }, t('del.hint')), form);
+}
