@@ -688,7 +688,7 @@ static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const cha
  * with restore) and forgets the deleted one.  Caller holds r->lock.
  */
 static int delete_entry(struct desk_reader *r, struct lm_cache *cache, const uint8_t id[32],
-			int *kept_out)
+			int *kept_out, int *touched)
 {
 	int err = lm_transport_identify(r->t, &r->info);
 	uint8_t *img = err ? NULL : malloc(2 * (size_t)r->info.capacity);
@@ -741,6 +741,7 @@ static int delete_entry(struct desk_reader *r, struct lm_cache *cache, const uin
 	uint8_t holder[LM_HOLDER_LEN];
 	if (!err) {
 		memcpy(holder, card.holder, LM_HOLDER_LEN);
+		*touched = 1;
 		err = lm_transport_wipe(r->t);
 	}
 	if (!err)
@@ -785,15 +786,15 @@ static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct req
 		return send_error(c, 503, lm_errname(err),
 				  "deleting needs the office cache: a rewrite cut short must be "
 				  "restorable");
-	int kept = 0;
+	int kept = 0, touched = 0;
 	pthread_mutex_lock(&r->lock);
 	if (!r->t || strcmp(r->state, "card") || !r->have_holder)
 		err = LM_ERR_NO_CARD;
 	else
-		err = delete_entry(r, cache, id, &kept);
+		err = delete_entry(r, cache, id, &kept, &touched);
 	char hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
-	if (err != LM_ERR_NO_CARD && err != LM_ERR_NOT_FOUND) {
+	if (touched) {
 		int rerr = reader_refresh(d, r, cache); /* the page shows what is there now */
 		if (rerr)
 			log_msg(LOG_WARN, "%s: read after the delete failed: %s", r->spec,
@@ -809,7 +810,7 @@ static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct req
 	lm_hex_encode(id, 32, idh);
 	if (err == LM_ERR_NOT_FOUND)
 		return send_error(c, 404, "not_found", "the card holds no such entry");
-	if (err && err != LM_ERR_NO_CARD) {
+	if (err && touched) {
 		log_msg(LOG_WARN, "%s: deleting entry %.12s... failed: %s", r->spec, idh,
 			lm_strerror(err));
 		/* Cut short after the wipe: the cache holds every entry that stays. */
@@ -817,7 +818,12 @@ static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct req
 		snprintf(msg, sizeof(msg),
 			 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
 			 lm_strerror(err), hh);
-		return send_error(c, err == LM_ERR_CARD_REMOVED ? 503 : 500, lm_errname(err), msg);
+		json_object *o = json_object_new_object(), *e = json_object_new_object();
+		json_object_object_add(e, "code", json_object_new_string(lm_errname(err)));
+		json_object_object_add(e, "message", json_object_new_string(msg));
+		json_object_object_add(o, "error", e);
+		json_object_object_add(o, "restore", json_object_new_string(hh));
+		return send_json(c, err == LM_ERR_CARD_REMOVED ? 503 : 500, o);
 	}
 	if (err)
 		return send_lm_error(c, err);

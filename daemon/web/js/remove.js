@@ -11,11 +11,12 @@ import { deleteEntry } from './api.js';
 function resultText(res) {
   if (res.ok) return t('del.ok');
   const code = (res.body && res.body.error && res.body.error.code) || '';
+  if (res.body && res.body.restore) return t('del.err.cut');
   if (res.status === 401) return t('form.err.unauthorized');
   if (code === 'not_found') return t('del.err.gone');
   if (code.startsWith('db')) return t('del.err.cache');
-  if (code === 'no_card') return t('form.err.no_card');
-  return t('del.err.cut');
+  if (code === 'no_card' || code === 'card_removed') return t('form.err.card_removed');
+  return t('form.err.other', { code: code || res.status });
 }
 
 // Build the form into SECTION for the entries of CARD.  onCut(holder) when a
@@ -54,9 +55,8 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
     submit.disabled = false;
     result.className = `form-result ${res.ok ? 'ok' : 'bad'}`;
     result.textContent = resultText(res);
-    const code = (res.body && res.body.error && res.body.error.code) || '';
     if (res.ok) onDone();
-    else if (res.status >= 500 && !code.startsWith('db') && code !== 'no_card') onCut(card.holder);
+    else if (res.body && res.body.restore) onCut(res.body.restore); // cut after the wipe
   });
   section.append(h('h2', {}, t('del.title')), h('p', { class: 'hint' }, t('del.hint')), form);
 }

@@ -243,6 +243,9 @@ delete)
 		if [ "$rc" = 200 ]; then
 			done_at=$k
 		else
+			# Cut after the wipe, the answer names the holder to restore.
+			grep -q '"restore"' resp.json || [ "$k" -lt 4 ] ||
+				bad "cut after $k APDUs: no restore hint: $(cat resp.json)"
 			rig_stop_card # pulled by now, or taken away here
 			wait_state empty
 			rig_start_card --memory card.mem --as applet
