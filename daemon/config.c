@@ -98,6 +98,8 @@ static int set_key(struct config *c, const char *k, char *v)
 		return copy(c->token_file, sizeof(c->token_file), v);
 	if (!strcmp(k, "read_log_days"))
 		return number(v, 3650, &c->read_log_days);
+	if (!strcmp(k, "cache_days"))
+		return number(v, 3650, &c->cache_days) || c->cache_days == 0 ? -1 : 0;
 	if (!strcmp(k, "web_root"))
 		return copy(c->web_root, sizeof(c->web_root), v);
 	if (!strcmp(k, "poll_ms") || !strcmp(k, "nfc_poll_ms"))
@@ -115,6 +117,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	snprintf(c->listen_addr, sizeof(c->listen_addr), "127.0.0.1");
 	c->listen_port = 8080;
 	c->read_log_days = 90;
+	c->cache_days = 1095; /* three years: a lost card is often noticed late */
 	c->poll_ms = 300;
 	c->trust_grace_days = 14;
 	snprintf(c->role, sizeof(c->role), "city");

@@ -26,6 +26,7 @@ struct config {
 	int allow_remote;
 	char token_file[CONFIG_PATH_MAX];
 	unsigned read_log_days; /* retention of the read log */
+	unsigned cache_days;	/* retention of cached entries after they were last seen */
 	char web_root[CONFIG_PATH_MAX];
 	unsigned poll_ms; /* card-removal and libnfc poll interval */
 	unsigned trust_grace_days;

@@ -198,6 +198,12 @@ int main(int argc, char **argv)
 			if (cache && lm_cache_prune_reads(cache, before, &n) == LM_OK && n)
 				log_msg(LOG_INFO, "%d read-log rows past %u days deleted", n,
 					d.cfg.read_log_days);
+			/* Entries too are kept only for a fixed time (domain.md, privacy 7). */
+			before = (int64_t)time(NULL) - (int64_t)d.cfg.cache_days * 86400;
+			n = 0;
+			if (cache && lm_cache_prune_entries(cache, before, &n) == LM_OK && n)
+				log_msg(LOG_INFO, "%d cached entries not seen for %u days deleted",
+					n, d.cfg.cache_days);
 			last_prune = time(NULL);
 		}
 		struct timespec wait = {60, 0};

@@ -39,6 +39,10 @@ static const char *const migrations[LM_CACHE_SCHEMA] = {
 	/* 2 -> 3: the cards seen (one holder may have had several: lost, renewed). */
 	("CREATE TABLE cards (uid TEXT NOT NULL, kind TEXT NOT NULL, holder TEXT NOT NULL,"
 	 " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (uid, holder));"),
+	/* 3 -> 4: entries are kept for a configured time after they were last seen. */
+	("ALTER TABLE entries ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+	 "UPDATE entries SET last_seen = first_seen;"
+	 "CREATE INDEX entries_last_seen ON entries (last_seen);"),
 };
 
 /* The one translation of SQLite codes. */
@@ -191,9 +195,13 @@ int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 	if (!err)
 		err = run(
 			c,
-			"INSERT OR IGNORE INTO entries (id, holder, bytes, type, date, first_seen)"
-			" VALUES (?, ?, ?, ?, ?, ?)",
-			"ttbiii", idh, hh, bytes, (int)len, (int64_t)type, (int64_t)date, now);
+			"INSERT OR IGNORE INTO entries (id, holder, bytes, type, date, first_seen,"
+			" last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"ttbiiii", idh, hh, bytes, (int)len, (int64_t)type, (int64_t)date, now,
+			now);
+	if (!err) /* seen again: its retention starts anew */
+		err = run(c, "UPDATE entries SET last_seen = max(last_seen, ?) WHERE id = ?", "it",
+			  now, idh);
 	return err;
 }
 
@@ -262,6 +270,25 @@ int lm_cache_prune_reads(struct lm_cache *c, int64_t before, int *deleted)
 	int err = run(c, "DELETE FROM reads WHERE time < ?", "i", before);
 	if (deleted)
 		*deleted = err ? 0 : sqlite3_changes(c->db);
+	return err;
+}
+
+int lm_cache_prune_entries(struct lm_cache *c, int64_t before, int *deleted)
+{
+	int err = run(c, "DELETE FROM entries WHERE last_seen < ?", "i", before);
+	if (deleted)
+		*deleted = err ? 0 : sqlite3_changes(c->db);
+	/* What only described those entries and holders goes with them. */
+	if (!err)
+		err = run(c, "DELETE FROM verdicts WHERE id NOT IN (SELECT id FROM entries)", "");
+	if (!err)
+		err = run(c, "DELETE FROM cards WHERE last_seen < ?", "i", before);
+	if (!err)
+		err = run(c,
+			  "DELETE FROM holders WHERE holder NOT IN (SELECT holder FROM entries)"
+			  " AND holder NOT IN (SELECT holder FROM reads)"
+			  " AND holder NOT IN (SELECT holder FROM cards)",
+			  "");
 	return err;
 }
 

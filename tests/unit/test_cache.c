@@ -21,7 +21,8 @@
 
 static char path[64];
 static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2};
-static const uint8_t entry[] = {0x84, 0x40, 0xa0, 0x40, 0x40}; /* bytes only: the cache does not parse */
+static const uint8_t entry[] = {0x84, 0x40, 0xa0, 0x40,
+				0x40}; /* bytes only: the cache does not parse */
 
 static int setup(void **state)
 {
@@ -47,7 +48,8 @@ static int sql_int(const char *sql)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int v = -1;
-	if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
@@ -69,8 +71,10 @@ static void test_create_dedup_verdicts(void **state)
 	(void)state;
 	struct lm_cache *c;
 	assert_int_equal(lm_cache_open(path, &c), LM_OK);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 1000), LM_OK);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 2000), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 1000),
+			 LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 2000),
+			 LM_OK);
 	int64_t n, h;
 	assert_int_equal(lm_cache_count(c, &n, &h), LM_OK);
 	assert_int_equal(n, 1); /* the same bytes are one entry */
@@ -85,7 +89,8 @@ static void test_create_dedup_verdicts(void **state)
 	assert_int_equal(lm_cache_put_verdict(c, id, 3, 0, 1), LM_OK);
 	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_OK);
 	assert_int_equal(inst, 1);
-	assert_int_equal(lm_cache_get_verdict(c, id, 4, &v, &inst), LM_ERR_NOT_FOUND); /* per version */
+	assert_int_equal(lm_cache_get_verdict(c, id, 4, &v, &inst),
+			 LM_ERR_NOT_FOUND); /* per version */
 	static const uint8_t uid[7] = {0x04, 0x4c, 0x4d};
 	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 100), LM_OK);
 	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 200), LM_OK);
@@ -94,13 +99,16 @@ static void test_create_dedup_verdicts(void **state)
 	static const uint8_t other[LM_HOLDER_LEN] = {0xb1};
 	assert_int_equal(lm_cache_delete_entry(c, other, id), LM_ERR_NOT_FOUND);
 	assert_int_equal(lm_cache_delete_entry(c, holder, id), LM_OK);
-	assert_int_equal(lm_cache_get_entry(c, holder, id, buf, sizeof(buf), &len), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_get_entry(c, holder, id, buf, sizeof(buf), &len),
+			 LM_ERR_NOT_FOUND);
 	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_ERR_NOT_FOUND);
 	assert_int_equal(lm_cache_delete_entry(c, holder, id), LM_ERR_NOT_FOUND);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 3000), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 3000),
+			 LM_OK);
 	lm_cache_close(c);
 	assert_int_equal(sql_int("PRAGMA user_version"), LM_CACHE_SCHEMA);
-	assert_int_equal(sql_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	assert_int_equal(
+		sql_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	assert_int_equal(sql_int("SELECT last_seen FROM cards"), 200); /* one row, updated */
 }
 
@@ -109,14 +117,18 @@ static void test_migrate_forward(void **state)
 {
 	teardown(state);
 	sql_exec("CREATE TABLE holders (holder TEXT PRIMARY KEY, first_seen INTEGER NOT NULL);"
-		 "CREATE TABLE entries (id TEXT PRIMARY KEY, holder TEXT NOT NULL, bytes BLOB NOT NULL,"
+		 "CREATE TABLE entries (id TEXT PRIMARY KEY, holder TEXT NOT NULL, bytes BLOB NOT "
+		 "NULL,"
 		 " type INTEGER NOT NULL, date INTEGER NOT NULL, first_seen INTEGER NOT NULL);"
 		 "CREATE TABLE verdicts (id TEXT NOT NULL, trust_version INTEGER NOT NULL,"
-		 " verdict INTEGER NOT NULL, inst INTEGER NOT NULL, PRIMARY KEY (id, trust_version));"
-		 "CREATE TABLE reads (time INTEGER NOT NULL, reader TEXT NOT NULL, role TEXT NOT NULL,"
+		 " verdict INTEGER NOT NULL, inst INTEGER NOT NULL, PRIMARY KEY (id, "
+		 "trust_version));"
+		 "CREATE TABLE reads (time INTEGER NOT NULL, reader TEXT NOT NULL, role TEXT NOT "
+		 "NULL,"
 		 " holder TEXT NOT NULL);"
 		 "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 		 "INSERT INTO meta VALUES ('trust_version', 7);"
+		 "INSERT INTO entries VALUES ('ab', 'a1a2', x'84', 2, 20781, 1234);"
 		 "PRAGMA user_version = 1;");
 	struct lm_cache *c;
 	assert_int_equal(lm_cache_open(path, &c), LM_OK);
@@ -125,8 +137,11 @@ static void test_migrate_forward(void **state)
 	assert_int_equal(v, 7);
 	lm_cache_close(c);
 	assert_int_equal(sql_int("PRAGMA user_version"), LM_CACHE_SCHEMA);
-	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'entries_holder'"), 1);
+	assert_int_equal(
+		sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'entries_holder'"), 1);
 	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'cards'"), 1);
+	/* 3 -> 4: an old entry's retention starts from when it was first seen. */
+	assert_int_equal(sql_int("SELECT last_seen FROM entries WHERE id = 'ab'"), 1234);
 	/* A newer schema than this build knows is refused, not damaged. */
 	sql_exec("PRAGMA user_version = 99");
 	assert_int_equal(lm_cache_open(path, &c), LM_ERR_DB_SCHEMA);
@@ -148,6 +163,43 @@ static void test_read_log_retention(void **state)
 	assert_int_equal(sql_int("SELECT min(time) FROM reads"), 300);
 }
 
+/* Entries are kept for a while after they were last seen on a card. */
+static void test_entry_retention(void **state)
+{
+	teardown(state);
+	static const uint8_t other[] = {0x84, 0x41, 0x01, 0xa0, 0x40, 0x40};
+	uint8_t id_old[32], id_seen[32];
+	lm_sha256(entry, sizeof(entry), id_old);
+	lm_sha256(other, sizeof(other), id_seen);
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 100), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, other, sizeof(other), 2, 1, 100), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, other, sizeof(other), 2, 1, 500), LM_OK);
+	assert_int_equal(lm_cache_put_verdict(c, id_old, 1, 0, 0), LM_OK);
+	assert_int_equal(lm_cache_put_verdict(c, id_seen, 1, 0, 0), LM_OK);
+	static const uint8_t uid[7] = {0x04};
+	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 100), LM_OK);
+	int n = -1;
+	assert_int_equal(lm_cache_prune_entries(c, 300, &n), LM_OK);
+	assert_int_equal(n, 1); /* the one seen again at 500 stays */
+	uint8_t buf[64];
+	size_t len;
+	int v, inst;
+	assert_int_equal(lm_cache_get_entry(c, holder, id_old, buf, sizeof(buf), &len),
+			 LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_get_verdict(c, id_old, 1, &v, &inst), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_get_entry(c, holder, id_seen, buf, sizeof(buf), &len), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(c, id_seen, 1, &v, &inst), LM_OK);
+	assert_int_equal(lm_cache_prune_entries(c, 1000, &n), LM_OK);
+	assert_int_equal(n, 1);
+	lm_cache_close(c);
+	/* Nothing is left that names the holder. */
+	assert_int_equal(sql_int("SELECT count(*) FROM holders"), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM cards"), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM verdicts"), 0);
+}
+
 /* Another process holds the write lock: busy, and nothing half-written. */
 static void test_locked_and_corrupt(void **state)
 {
@@ -158,7 +210,8 @@ static void test_locked_and_corrupt(void **state)
 	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(lm_cache_begin(c), LM_ERR_DB_BUSY);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 1), LM_ERR_DB_BUSY);
+	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 1),
+			 LM_ERR_DB_BUSY);
 	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(other);
 	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 1), LM_OK);
@@ -178,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_create_dedup_verdicts),
 		cmocka_unit_test(test_migrate_forward),
 		cmocka_unit_test(test_read_log_retention),
+		cmocka_unit_test(test_entry_retention),
 		cmocka_unit_test(test_locked_and_corrupt),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

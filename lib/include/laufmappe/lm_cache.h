@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define LM_CACHE_SCHEMA 3 /* the user_version this build writes */
+#define LM_CACHE_SCHEMA 4 /* the user_version this build writes */
 
 struct lm_cache;
 
@@ -55,6 +55,13 @@ int lm_cache_log_read(struct lm_cache *c, int64_t time, const char *reader, cons
 		      const uint8_t holder[LM_HOLDER_LEN]);
 /* Delete read-log rows older than before (seconds); *deleted says how many. */
 int lm_cache_prune_reads(struct lm_cache *c, int64_t before, int *deleted);
+
+/*
+ * The cache's retention (domain.md, privacy 7): delete the entries not seen
+ * on any card since BEFORE (seconds), their verdicts, the cards not seen
+ * since then, and holders nothing refers to any more.  *deleted = entries.
+ */
+int lm_cache_prune_entries(struct lm_cache *c, int64_t before, int *deleted);
 
 /* Called per entry, oldest first; a non-zero return stops the walk and is returned. */
 typedef int (*lm_cache_entry_fn)(void *ctx, const uint8_t holder[LM_HOLDER_LEN],

@@ -147,6 +147,21 @@ cache)
 	alive "full filesystem"
 	stop_daemons
 	umount small
+	# Retention: an entry not seen on any card for cache_days is deleted
+	# (with its card and holder rows); one seen again is kept.
+	cp img.new card4.img
+	EXTRA_CONF="cache_days = 1" start_daemon r 18190 "fake:$RIG_DIR/card4.img"
+	wait_state card
+	curl -s "$URL/api/holders/$H" | grep -q '"verdict":"valid"' && ok || bad "retention: not cached"
+	stop_daemons
+	rm card4.img
+	sqlite3 r.db "UPDATE entries SET last_seen = 0; UPDATE cards SET last_seen = 0;"
+	EXTRA_CONF="cache_days = 1" start_daemon r 18190 "fake:$RIG_DIR/card4.img"
+	sleep 0.5
+	[ "$(sqlite3 r.db "SELECT count(*) FROM entries; SELECT count(*) FROM cards;" | paste -sd,)" = 0,0 ] && ok ||
+		bad "entries past cache_days kept: $(sqlite3 r.db "SELECT count(*) FROM entries")"
+	grep -q "cached entries not seen for 1 days deleted" r.log && ok || bad "retention not logged: $(cat r.log)"
+	stop_daemons
 	# A damaged database: the desk still reads and verifies cards, says the
 	# cache is broken, leaves the file as it was, and stores again once the
 	# file is moved aside.
