@@ -61,14 +61,20 @@ static MHD_RESULT send_json(struct MHD_Connection *c, unsigned status, json_obje
 	return send_text(c, status, "application/json", s, strlen(s));
 }
 
-static MHD_RESULT send_error(struct MHD_Connection *c, unsigned status, const char *code,
-			     const char *message)
+/* {"error": {"code", "message"}}: every error answer, for more members too. */
+static json_object *error_json(const char *code, const char *message)
 {
 	json_object *o = json_object_new_object(), *e = json_object_new_object();
 	json_object_object_add(e, "code", json_object_new_string(code));
 	json_object_object_add(e, "message", json_object_new_string(message));
 	json_object_object_add(o, "error", e);
-	return send_json(c, status, o);
+	return o;
+}
+
+static MHD_RESULT send_error(struct MHD_Connection *c, unsigned status, const char *code,
+			     const char *message)
+{
+	return send_json(c, status, error_json(code, message));
 }
 
 /* The HTTP status for a library error during a card operation. */
@@ -239,6 +245,13 @@ static struct desk_reader *pick_reader(struct desk *d, const char *name)
 				   : NULL;
 }
 
+/* The reader a write's JSON body names ("reader"), else as pick_reader. */
+static struct desk_reader *body_reader(struct desk *d, json_object *body)
+{
+	json_object *jr = body ? json_object_object_get(body, "reader") : NULL;
+	return pick_reader(d, jr ? json_object_get_string(jr) : NULL);
+}
+
 static MHD_RESULT api_card(struct api *a, struct MHD_Connection *c)
 {
 	const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "reader");
@@ -382,8 +395,7 @@ static MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct req
 		json_object_put(body);
 		return send_error(c, 400, "bad_json", "the body is not a JSON object");
 	}
-	json_object *jr = json_object_object_get(body, "reader");
-	struct desk_reader *r = pick_reader(d, jr ? json_object_get_string(jr) : NULL);
+	struct desk_reader *r = body_reader(d, body);
 	if (!r) {
 		json_object_put(body);
 		return send_error(c, 404, "no_reader", "no such reader");
@@ -629,8 +641,7 @@ static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const cha
 	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
 		return send_error(c, 400, "bad_value", "a holder id is 32 hex digits");
 	json_object *body = rq->body ? json_tokener_parse(rq->body) : NULL;
-	json_object *jr = body ? json_object_object_get(body, "reader") : NULL;
-	struct desk_reader *r = pick_reader(a->d, jr ? json_object_get_string(jr) : NULL);
+	struct desk_reader *r = body_reader(a->d, body);
 	json_object_put(body);
 	if (!r)
 		return send_error(c, 404, "no_reader", "no such reader");
@@ -775,8 +786,7 @@ static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct req
 		json_object_put(body);
 		return send_error(c, 400, "bad_value", "give the entry's id (64 hex digits)");
 	}
-	json_object *jr = json_object_object_get(body, "reader");
-	struct desk_reader *r = pick_reader(d, jr ? json_object_get_string(jr) : NULL);
+	struct desk_reader *r = body_reader(d, body);
 	json_object_put(body);
 	if (!r)
 		return send_error(c, 404, "no_reader", "no such reader");
@@ -799,10 +809,7 @@ static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct req
 		if (rerr)
 			log_msg(LOG_WARN, "%s: read after the delete failed: %s", r->spec,
 				lm_strerror(rerr));
-		json_object *ev = json_object_new_object();
-		json_object_object_add(ev, "reader", json_object_new_string(r->spec));
-		desk_event(d, "written", ev);
-		json_object_put(ev);
+		desk_reader_event(d, "written", r->spec);
 	}
 	pthread_mutex_unlock(&r->lock);
 	lm_cache_close(cache);
@@ -818,10 +825,7 @@ static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct req
 		snprintf(msg, sizeof(msg),
 			 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
 			 lm_strerror(err), hh);
-		json_object *o = json_object_new_object(), *e = json_object_new_object();
-		json_object_object_add(e, "code", json_object_new_string(lm_errname(err)));
-		json_object_object_add(e, "message", json_object_new_string(msg));
-		json_object_object_add(o, "error", e);
+		json_object *o = error_json(lm_errname(err), msg);
 		json_object_object_add(o, "restore", json_object_new_string(hh));
 		return send_json(c, err == LM_ERR_CARD_REMOVED ? 503 : 500, o);
 	}

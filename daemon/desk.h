@@ -69,6 +69,8 @@ static inline const char *jstr(json_object *o, const char *key)
 
 /* Queue an event for every server-sent-events listener. */
 void desk_event(struct desk *d, const char *name, json_object *data);
+/* An event whose only data is the reader: {"reader": READER}. */
+void desk_reader_event(struct desk *d, const char *name, const char *reader);
 
 /*
  * Verify one entry, skipping the signature check when the cache holds a

@@ -189,10 +189,7 @@ static void *reader_thread(void *arg)
 			present = 0;
 			lm_transport_disconnect(r->t);
 			set_state(r, "empty", 0);
-			json_object *o = json_object_new_object();
-			json_object_object_add(o, "reader", json_object_new_string(r->spec));
-			desk_event(d, "removed", o);
-			json_object_put(o);
+			desk_reader_event(d, "removed", r->spec);
 		}
 		if (err && backend_down(err)) {
 			log_msg(LOG_WARN, "%s: %s; reopening", r->spec, lm_strerror(err));

@@ -51,6 +51,14 @@ void desk_event(struct desk *d, const char *name, json_object *data)
 	pthread_mutex_unlock(&d->ev_lock);
 }
 
+void desk_reader_event(struct desk *d, const char *name, const char *reader)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "reader", json_object_new_string(reader));
+	desk_event(d, name, o);
+	json_object_put(o);
+}
+
 int desk_cache_degraded(int err)
 {
 	return err == LM_ERR_DB_CORRUPT || err == LM_ERR_DB_SCHEMA || err == LM_ERR_DB_BUSY ||

@@ -37,6 +37,9 @@ const char *cli_verdict_text(enum lm_verdict v);
 /* English text in the user's language: the catalog entry with context
  * "GROUP.NAME" and msgid ENGLISH, else ENGLISH itself. */
 const char *cli_tr(const char *group, const char *name, const char *english);
+/* "laufmappe: " and the catalog message "cli.msg.NAME" (a printf format
+ * whose English source is ENGLISH) on stderr, with a newline. */
+void cli_msgf(const char *name, const char *english, ...) __attribute__((format(printf, 2, 3)));
 /* Warn on stderr that the trust list is stale (1) or past its grace (2). */
 void cli_warn_staleness(const struct lm_trust *t, int stale);
 const char *cli_strerror(int err);

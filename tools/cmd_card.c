@@ -131,13 +131,10 @@ static int open_transport(const struct card_opts *o, struct lm_transport **t)
 {
 	int err = lm_transport_open(o->spec, t);
 	if (err == LM_ERR_ARG) {
-		const char *fmt = cli_tr("cli.msg", "not_a_reader",
-					 "%s is not a reader: use pcsc, pcsc:NAME, nfc or "
-					 "nfc:CONNSTRING (--reader, --nfc, --transport or "
-					 "LAUFMAPPE_READER)");
-		fprintf(stderr, "laufmappe: ");
-		fprintf(stderr, fmt, o->spec);
-		fputc('\n', stderr);
+		cli_msgf("not_a_reader",
+			 "%s is not a reader: use pcsc, pcsc:NAME, nfc or nfc:CONNSTRING "
+			 "(--reader, --nfc, --transport or LAUFMAPPE_READER)",
+			 o->spec);
 		return EXIT_FAIL;
 	}
 	return err ? card_fail(o->spec, err) : 0;

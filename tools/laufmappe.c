@@ -3,6 +3,7 @@
  */
 #include <libintl.h>
 #include <locale.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,22 +160,29 @@ static void print_entry_line(const struct lm_verify_result *r, size_t index)
 	       r->verdict == LM_VALID ? "" : cli_verdict_text(r->verdict));
 }
 
+void cli_msgf(const char *name, const char *english, ...)
+{
+	va_list ap;
+	va_start(ap, english);
+	fputs("laufmappe: ", stderr);
+	vfprintf(stderr, cli_tr("cli.msg", name, english), ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 void cli_warn_staleness(const struct lm_trust *t, int stale)
 {
-	if (!stale)
-		return;
 	char d[11];
 	lm_date_format((uint32_t)(t->next_update / 86400), d);
-	const char *fmt =
-		stale == 2
-			? cli_tr("cli.msg", "trust_expired",
-				 "warning: the trust list (version %u) was due for update on %s; "
-				 "past the grace period, nothing counts as verified")
-			: cli_tr("cli.msg", "trust_stale",
-				 "warning: the trust list (version %u) was due for update on %s");
-	fprintf(stderr, "laufmappe: ");
-	fprintf(stderr, fmt, t->version, d);
-	fputc('\n', stderr);
+	if (stale == 2)
+		cli_msgf("trust_expired",
+			 "warning: the trust list (version %u) was due for update on %s; "
+			 "past the grace period, nothing counts as verified",
+			 t->version, d);
+	else if (stale)
+		cli_msgf("trust_stale",
+			 "warning: the trust list (version %u) was due for update on %s",
+			 t->version, d);
 }
 
 int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, size_t capacity,
