@@ -673,7 +673,7 @@ static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const cha
 	}
 	if (!err)
 		x->on_card = json_object_object_get(r->card, "entries");
-	if (!err)
+	if (!err && !blank) /* a blank card was identified by its reader_refresh */
 		err = lm_transport_identify(r->t, &r->info);
 	if (!err)
 		err = lm_cache_each_entry(cache, holder, restore_entry, x);

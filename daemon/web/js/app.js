@@ -5,7 +5,7 @@ import { LANGS, setLang, t, currentLang, fmtTime, translateTree } from './i18n.j
 import { getStatus, getReaders, getCard, getHolder, restoreFolder, listen } from './api.js';
 import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './render.js';
 import { nextSteps } from './rules.js';
-import { buildForm } from './form.js';
+import { buildForm, savedToken } from './form.js';
 import { buildDeleteForm } from './remove.js';
 import { openPrintView, closePrintView } from './print.js';
 
@@ -117,8 +117,7 @@ function renderNext(card) {
 }
 
 async function restore() {
-  const token = sessionStorage.getItem('lm-token') || '';
-  const res = await restoreFolder(state.restoreFor, state.reader, token);
+  const res = await restoreFolder(state.restoreFor, state.reader, savedToken());
   if (res.ok) {
     state.restoreFor = null;
     await loadCard(state.reader);

@@ -18,6 +18,16 @@ export function formTypes(status) {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+// The terminal token is typed in by staff once per browser session; it
+// lives in sessionStorage only, so closing the browser forgets it.
+export const savedToken = () => sessionStorage.getItem('lm-token') || '';
+export const saveToken = (value) => sessionStorage.setItem('lm-token', value);
+export const tokenInput = (id) => h('input', {
+  id, name: 'token', type: 'password', autocomplete: 'off', value: savedToken(),
+});
+// Where a form says how its write went.
+export const resultLine = () => h('p', { class: 'form-result', role: 'status', 'aria-live': 'polite' });
+
 // CEFR levels and exam names are codes in every language; languages are
 // named by the browser; everything else comes from the catalogs.
 function enumLabel(name, v) {
@@ -85,11 +95,8 @@ export function buildForm(section, status, getReader, onWritten) {
   const fieldsBox = h('div', { class: 'form-fields' });
   const typeSel = h('select', { id: 'f-type', name: 'type' },
     types.map((ty) => h('option', { value: ty }, t(`type.${ty}`))));
-  const tokenInput = h('input', {
-    id: 'f-token', name: 'token', type: 'password', autocomplete: 'off',
-    value: sessionStorage.getItem('lm-token') || '',
-  });
-  const result = h('p', { class: 'form-result', role: 'status', 'aria-live': 'polite' });
+  const token = tokenInput('f-token');
+  const result = resultLine();
   const submit = h('button', { type: 'submit', class: 'primary' }, t('form.submit'));
 
   const fillFields = () => fieldsBox.replaceChildren(...TYPES[typeSel.value].map(fieldInput).filter(Boolean));
@@ -100,19 +107,17 @@ export function buildForm(section, status, getReader, onWritten) {
     h('div', { class: 'form-row' }, h('label', { for: 'f-date' }, t('form.date')),
       h('input', { id: 'f-date', name: 'date', type: 'date', value: today(), required: true })),
     fieldsBox,
-    h('div', { class: 'form-row' }, h('label', { for: 'f-token' }, t('form.token')), tokenInput),
+    h('div', { class: 'form-row' }, h('label', { for: 'f-token' }, t('form.token')), token),
     submit, result);
   fillFields();
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    // The token is typed in once per browser session by staff; it lives in
-    // sessionStorage only, so closing the browser forgets it.
-    sessionStorage.setItem('lm-token', tokenInput.value);
+    saveToken(token.value);
     submit.disabled = true;
     result.className = 'form-result busy';
     result.textContent = t('form.busy');
-    const res = await appendEntry(getReader(), collect(form, typeSel.value), tokenInput.value);
+    const res = await appendEntry(getReader(), collect(form, typeSel.value), token.value);
     const msg = resultMessage(res);
     result.className = `form-result ${msg.ok ? 'ok' : 'bad'}`;
     result.textContent = msg.text;

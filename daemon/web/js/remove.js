@@ -7,6 +7,7 @@
 import { t } from './i18n.js';
 import { h, typeName, fmtEntryRef } from './render.js';
 import { deleteEntry } from './api.js';
+import { tokenInput, resultLine, saveToken } from './form.js';
 
 function resultText(res) {
   if (res.ok) return t('del.ok');
@@ -30,10 +31,8 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
     h('option', { value: '' }, t('form.choose')),
     entries.map((e) => h('option', { value: e.id }, e.date ? fmtEntryRef(e) : typeName(e.type))));
   const confirm = h('input', { id: 'd-confirm', type: 'checkbox' });
-  const token = h('input', {
-    id: 'd-token', type: 'password', autocomplete: 'off', value: sessionStorage.getItem('lm-token') || '',
-  });
-  const result = h('p', { class: 'form-result', role: 'status', 'aria-live': 'polite' });
+  const token = tokenInput('d-token');
+  const result = resultLine();
   const submit = h('button', { type: 'submit' }, t('del.submit'));
   const form = h('form', { id: 'delete-form', novalidate: true },
     h('div', { class: 'form-row' }, h('label', { for: 'd-entry' }, t('del.entry')), select),
@@ -47,7 +46,7 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
       result.textContent = t('del.err.confirm');
       return;
     }
-    sessionStorage.setItem('lm-token', token.value);
+    saveToken(token.value);
     submit.disabled = true;
     result.className = 'form-result busy';
     result.textContent = t('form.busy');
