@@ -38,8 +38,9 @@ static void *verify_part(void *arg)
 	struct job *j = arg;
 	struct lm_verify_result *r = malloc(sizeof(*r));
 	for (size_t i = j->first; i < j->n; i += j->step) {
-		lm_trust_verify(j->t, j->card->holder, j->entries[i], j->lens[i], r);
-		j->valid += r->verdict == LM_VALID;
+		j->valid += lm_trust_verify(j->t, j->card->holder, j->entries[i], j->lens[i], r) ==
+				    LM_OK &&
+			    r->verdict == LM_VALID;
 	}
 	free(r);
 	return NULL;
@@ -107,7 +108,9 @@ int main(int argc, char **argv)
 			long who = i % holders;
 			memcpy(h, &who, sizeof(who));
 			memcpy(e + 90, &i, sizeof(i)); /* distinct bytes, distinct ids */
-			if (lm_cache_put_entry(c, h, e, 100, 2, 20781, i))
+			uint8_t id[32];
+			lm_sha256(e, 100, id);
+			if (lm_cache_put_entry(c, h, id, e, 100, 2, 20781, i, NULL))
 				return 1;
 		}
 		lm_cache_commit(c);

@@ -196,6 +196,21 @@ static MHD_RESULT api_status(struct api *a, struct MHD_Connection *c)
 	json_object_object_add(tr, "stale", json_object_new_boolean(state != 0));
 	json_object_object_add(tr, "expired", json_object_new_boolean(state == 2));
 	json_object_object_add(tr, "next_update", json_object_new_string(nu));
+	char hash[65];
+	lm_hex_encode(d->trust->hash, 32, hash);
+	json_object_object_add(tr, "sha256", json_object_new_string(hash));
+	json_object *ref = NULL;
+	if (d->trust_refused) {
+		/* A list was offered and refused (older, or swapped at the same
+		 * version): the old one stays, and the page says so. */
+		ref = json_object_new_object();
+		json_object_object_add(ref, "code",
+				       json_object_new_string(lm_errname(d->trust_refused)));
+		json_object_object_add(ref, "version",
+				       json_object_new_int64(d->trust_refused_version));
+		json_object_object_add(ref, "at", json_object_new_int64(d->trust_refused_at));
+	}
+	json_object_object_add(tr, "refused", ref);
 	pthread_rwlock_unlock(&d->trust_lock);
 	json_object_object_add(o, "trust", tr);
 	/* The office cache, looked at now: a damaged one must show on the page. */
@@ -219,12 +234,13 @@ static MHD_RESULT api_readers(struct api *a, struct MHD_Connection *c)
 		json_object *o = json_object_new_object();
 		pthread_mutex_lock(&r->lock);
 		json_object_object_add(o, "name", json_object_new_string(r->spec));
-		json_object_object_add(o, "state", json_object_new_string(r->state));
+		json_object_object_add(o, "state",
+				       json_object_new_string(desk_reader_state_name(r->state)));
 		json_object_object_add(o, "error",
-				       r->error[0] ? json_object_new_string(r->error) : NULL);
+				       r->err ? json_object_new_string(lm_strerror(r->err)) : NULL);
 		char hh[2 * LM_HOLDER_LEN + 1];
 		lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
-		int on = !strcmp(r->state, "card") && r->have_holder;
+		int on = r->state == DESK_READER_CARD && r->have_holder;
 		json_object_object_add(o, "holder", on ? json_object_new_string(hh) : NULL);
 		pthread_mutex_unlock(&r->lock);
 		json_object_array_add(arr, o);
@@ -260,19 +276,16 @@ static MHD_RESULT api_card(struct api *a, struct MHD_Connection *c)
 		return send_error(c, 404, "no_reader", "no such reader");
 	pthread_mutex_lock(&r->lock);
 	json_object *o;
-	if (!strcmp(r->state, "card") && r->card) {
+	if (r->state == DESK_READER_CARD && r->card) {
 		o = desk_role_view(a->d, r->card);
 	} else {
 		o = json_object_new_object();
 		json_object_object_add(o, "reader", json_object_new_string(r->spec));
 		json_object_object_add(o, "entries", json_object_new_array());
 		json_object *e = json_object_new_object();
-		int empty = !strcmp(r->state, "empty") || !strcmp(r->state, "reading");
-		json_object_object_add(e, "code",
-				       json_object_new_string(empty ? "no_card" : r->error_code));
-		json_object_object_add(
-			e, "message",
-			json_object_new_string(empty ? lm_strerror(LM_ERR_NO_CARD) : r->error));
+		int err = r->state == DESK_READER_ERROR ? r->err : LM_ERR_NO_CARD;
+		json_object_object_add(e, "code", json_object_new_string(lm_errname(err)));
+		json_object_object_add(e, "message", json_object_new_string(lm_strerror(err)));
 		json_object_object_add(o, "error", e);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -283,7 +296,7 @@ struct folder_ctx {
 	struct desk *d;
 	struct lm_cache *cache;
 	json_object *arr;
-	struct lm_verify_result res;
+	struct desk_check res;
 };
 
 static int folder_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *b,
@@ -291,19 +304,6 @@ static int folder_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const ui
 {
 	struct folder_ctx *f = ctx;
 	json_object_array_add(f->arr, desk_verified_json(f->d, f->cache, holder, b, len, &f->res));
-	return 0;
-}
-
-static int folder_read(void *ctx, int64_t t, const char *reader, const char *role)
-{
-	json_object *o = json_object_new_object();
-	char when[32];
-	time_t tt = (time_t)t;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tt));
-	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "reader", json_object_new_string(reader ? reader : ""));
-	json_object_object_add(o, "role", json_object_new_string(role ? role : ""));
-	json_object_array_add(ctx, o);
 	return 0;
 }
 
@@ -320,10 +320,10 @@ static MHD_RESULT api_holder(struct api *a, struct MHD_Connection *c, const char
 	f->d = a->d;
 	f->cache = cache;
 	f->arr = json_object_new_array();
-	json_object *reads = json_object_new_array();
+	json_object *reads = NULL;
 	err = lm_cache_each_entry(cache, holder, folder_entry, f);
 	if (!err)
-		err = lm_cache_each_read(cache, holder, folder_read, reads);
+		reads = desk_reads_json(cache, holder, &err);
 	lm_cache_close(cache);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "holder", json_object_new_string(hex));
@@ -430,7 +430,7 @@ static MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct req
 				"this terminal's institution may not sign this kind of entry");
 	}
 	pthread_mutex_lock(&r->lock);
-	if (!r->t || strcmp(r->state, "card") || !r->have_holder) {
+	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder) {
 		pthread_mutex_unlock(&r->lock);
 		return send_error(c, 503, "no_card", "no card on the reader: put the card on it");
 	}
@@ -470,14 +470,18 @@ static MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct req
 		log_msg(LOG_WARN, "%s: append refused: %s", r->spec, lm_strerror(err));
 		return send_lm_error(c, err);
 	}
-	struct lm_verify_result *res = malloc(sizeof(*res));
-	desk_verify(d, cache, r->holder, signed_entry, len, res);
-	lm_cache_close(cache);
+	struct desk_check *res = malloc(sizeof(*res));
 	json_object *o = json_object_new_object();
+	uint8_t id[32];
 	char idh[65];
-	lm_hex_encode(res->id, 32, idh);
+	lm_sha256(signed_entry, len, id);
+	lm_hex_encode(id, 32, idh);
 	json_object_object_add(o, "id", json_object_new_string(idh));
-	json_object_object_add(o, "entry", lm_json_verified(res));
+	if (res)
+		json_object_object_add(
+			o, "entry",
+			desk_verified_json(d, cache, r->holder, signed_entry, len, res));
+	lm_cache_close(cache);
 	free(res);
 	json_object *ev = json_object_new_object();
 	json_object_object_add(ev, "reader", json_object_new_string(r->spec));
@@ -557,8 +561,8 @@ static MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct req
 	int imported = 0, skipped = 0, rejected = 0;
 	int64_t before, after, holders;
 	lm_cache_count(cache, &before, &holders);
-	struct lm_verify_result *res = malloc(sizeof(*res));
-	err = lm_cache_begin(cache);
+	struct desk_check *res = malloc(sizeof(*res));
+	err = res ? lm_cache_begin(cache) : LM_ERR_NOMEM;
 	for (size_t i = 0; !err && i < json_object_array_length(arr); i++) {
 		json_object *o = json_object_array_get_idx(arr, i);
 		uint8_t holder[LM_HOLDER_LEN], b[LM_ENTRY_MAX];
@@ -568,13 +572,16 @@ static MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct req
 			rejected++;
 			continue;
 		}
-		desk_verify(a->d, cache, holder, b, (size_t)n, res);
-		if (res->verdict != LM_VALID) {
+		/* Only what verifies now is imported; what could not be checked
+		 * (no memory, a crypto failure) is not, and is not cached either. */
+		if (desk_verify(a->d, cache, holder, b, (size_t)n, 0, res) ||
+		    res->res.verdict != LM_VALID) {
 			rejected++;
 			continue;
 		}
-		err = lm_cache_put_entry(cache, holder, b, (size_t)n, res->entry.type,
-					 res->entry.v[LM_F_DATE].num, (int64_t)time(NULL));
+		err = lm_cache_put_entry(cache, holder, res->res.id, b, (size_t)n,
+					 res->res.entry.type, res->res.entry.v[LM_F_DATE].num,
+					 (int64_t)time(NULL), NULL);
 		imported++;
 	}
 	free(res);
@@ -602,7 +609,7 @@ struct restore_ctx {
 	struct lm_cache *cache;
 	json_object *on_card; /* the entries the card holds already */
 	int written;
-	struct lm_verify_result res;
+	struct desk_check res;
 };
 
 /* Is the entry with this id among the card's entries (the view's JSON)? */
@@ -620,8 +627,8 @@ static int restore_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const u
 			 size_t len)
 {
 	struct restore_ctx *x = ctx;
-	desk_verify(x->d, x->cache, holder, b, len, &x->res);
-	if (x->res.verdict != LM_VALID || card_has(x->on_card, x->res.id))
+	if (desk_verify(x->d, x->cache, holder, b, len, 0, &x->res) ||
+	    x->res.res.verdict != LM_VALID || card_has(x->on_card, x->res.res.id))
 		return 0; /* only verified entries, and only those the card lacks */
 	int err = lm_transport_append(x->r->t, &x->r->info, b, len);
 	x->written += !err;
@@ -654,7 +661,7 @@ static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const cha
 	x->r = r;
 	x->cache = cache;
 	pthread_mutex_lock(&r->lock);
-	int blank = r->t && !strcmp(r->state, "error") && !strcmp(r->error_code, "not_formatted");
+	int blank = r->t && r->state == DESK_READER_ERROR && r->err == LM_ERR_NOT_FORMATTED;
 	if (blank) {
 		/* A blank card (a new one, or a rewrite cut short after the wipe):
 		 * it becomes this holder's, then gets the folder. */
@@ -666,7 +673,7 @@ static MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, const cha
 		if (!err)
 			log_msg(LOG_INFO, "%s: blank card formatted for holder %.8s...", r->spec,
 				hex);
-	} else if (!r->t || strcmp(r->state, "card") || !r->have_holder) {
+	} else if (!r->t || r->state != DESK_READER_CARD || !r->have_holder) {
 		err = LM_ERR_NO_CARD;
 	} else if (memcmp(r->holder, holder, LM_HOLDER_LEN)) {
 		err = LM_ERR_HOLDER; /* another holder's card: never overwritten here */
@@ -736,8 +743,8 @@ static int delete_entry(struct desk_reader *r, struct lm_cache *cache, const uin
 		if (!err)
 			err = lm_entry_decode(e, elen, &cs, &en);
 		if (!err)
-			err = lm_cache_put_entry(cache, card.holder, e, elen, en.type,
-						 en.v[LM_F_DATE].num, now);
+			err = lm_cache_put_entry(cache, card.holder, eid, e, elen, en.type,
+						 en.v[LM_F_DATE].num, now, NULL);
 		kept += !err;
 	}
 	if (!err && off != card.committed)
@@ -798,7 +805,7 @@ static MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct req
 				  "restorable");
 	int kept = 0, touched = 0;
 	pthread_mutex_lock(&r->lock);
-	if (!r->t || strcmp(r->state, "card") || !r->have_holder)
+	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder)
 		err = LM_ERR_NO_CARD;
 	else
 		err = delete_entry(r, cache, id, &kept, &touched);

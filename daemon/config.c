@@ -77,6 +77,8 @@ static int set_key(struct config *c, const char *k, char *v)
 		return list(c->root_keys, CONFIG_MAX_ROOTS, &c->nroots, v);
 	if (!strcmp(k, "trust_list"))
 		return copy(c->trust_list, sizeof(c->trust_list), v);
+	if (!strcmp(k, "trust_state"))
+		return copy(c->trust_state, sizeof(c->trust_state), v);
 	if (!strcmp(k, "institution"))
 		return copy(c->institution, sizeof(c->institution), v);
 	if (!strcmp(k, "role"))
@@ -161,6 +163,14 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	if (missing) {
 		snprintf(err, errlen, "%s: %s is required", path, missing);
 		return -1;
+	}
+	if (!c->trust_state[0]) {
+		/* Default: beside the database, in the state directory the service
+		 * may write (/etc is read-only to it), but in its own file. */
+		const char *slash = strrchr(c->database, '/');
+		int dl = slash ? (int)(slash - c->database) : 1;
+		snprintf(c->trust_state, sizeof(c->trust_state), "%.*s/trust.state", dl,
+			 slash ? c->database : ".");
 	}
 	if (!c->allow_remote && strncmp(c->listen_addr, "127.", 4) != 0) {
 		snprintf(err, errlen,

@@ -17,6 +17,7 @@ struct config {
 	char root_keys[CONFIG_MAX_ROOTS][CONFIG_PATH_MAX]; /* pinned root public keys */
 	size_t nroots;
 	char trust_list[CONFIG_PATH_MAX];
+	char trust_state[CONFIG_PATH_MAX]; /* the accepted list's version and hash */
 	char institution[256];
 	char role[64];
 	char signing_key[CONFIG_PATH_MAX]; /* empty: this terminal cannot write */

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "laufmappe/lm_cache.h"
@@ -23,15 +24,24 @@
 
 #define DESK_EVENTS 64
 
+enum desk_reader_state {
+	DESK_READER_EMPTY,   /* no card (or not yet looked) */
+	DESK_READER_READING, /* a tap is being read */
+	DESK_READER_CARD,    /* card holds the view of the card on the reader */
+	DESK_READER_ERROR,   /* err says why: the backend, or a card we cannot read */
+};
+
+/* "empty", "reading", "card", "error": the names the API uses. */
+const char *desk_reader_state_name(enum desk_reader_state s);
+
 struct desk_reader {
 	char spec[CONFIG_PATH_MAX];
 	pthread_t thread;
 	pthread_mutex_t lock;	/* transport, state, card */
 	struct lm_transport *t; /* NULL while the backend is down */
 	struct lm_card_info info;
-	char state[16]; /* empty, card, reading, error */
-	char error[256];
-	char error_code[32];
+	enum desk_reader_state state;
+	int err;	   /* with DESK_READER_ERROR: an enum lm_err */
 	json_object *card; /* the full card view of the last tap, or NULL */
 	uint8_t holder[LM_HOLDER_LEN];
 	int have_holder;
@@ -47,7 +57,10 @@ struct desk {
 	struct config cfg;
 	pthread_rwlock_t trust_lock;
 	struct lm_trust *trust;
-	uint32_t accepted_version;  /* the highest trust list version accepted */
+	struct lm_trust_state trust_state; /* the accepted list (version, hash): the guard */
+	int trust_refused;		   /* the last list offered was refused: why */
+	uint32_t trust_refused_version;
+	time_t trust_refused_at;
 	struct lm_key *signing_key; /* NULL: this terminal cannot write */
 	char token[256];
 	size_t nreaders;
@@ -72,20 +85,36 @@ void desk_event(struct desk *d, const char *name, json_object *data);
 /* An event whose only data is the reader: {"reader": READER}. */
 void desk_reader_event(struct desk *d, const char *name, const char *reader);
 
+/* One entry as the desk checked it. */
+struct desk_check {
+	struct lm_verify_result res;
+	int err;	      /* LM_OK: res.verdict answers; else why it could not be checked */
+	int demoted;	      /* valid, shown as key_not_valid: the trust list has expired */
+	int after_revocation; /* valid, but first seen here on/after its key's revocation */
+};
+
 /*
- * Verify one entry, skipping the signature check when the cache holds a
- * verdict under the current trust list version.  Takes the trust read lock.
- * Returns 1 when a valid entry was demoted because the trust list is past
- * its grace period (the verdict then says key_not_valid), else 0.
+ * Verify one entry, skipping the signature check when the cache holds the
+ * verdict for this entry, this holder and this trust list (its hash).  A
+ * crypto failure is returned (and in out->err), logged and never cached.
+ * first_seen: when this office first saw the entry on this holder's card
+ * (seconds), 0 if unknown.  Takes the trust read lock.
  */
 int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
-		const uint8_t *bytes, size_t len, struct lm_verify_result *res);
+		const uint8_t *bytes, size_t len, int64_t first_seen, struct desk_check *out);
 
-/* desk_verify, as the JSON the page shows (lm_json_verified, plus
- * "trust_expired": true on an entry demoted by an expired trust list). */
+/* The JSON the page shows for a checked entry: lm_json_verified, plus
+ * "trust_expired" and "first_seen_after_revocation" marks; an entry that
+ * could not be checked has "verdict": "unchecked" and "error". */
+json_object *desk_check_json(const struct desk_check *c);
+
+/* desk_verify, then desk_check_json; chk is scratch space. */
 json_object *desk_verified_json(struct desk *d, struct lm_cache *cache,
 				const uint8_t holder[LM_HOLDER_LEN], const uint8_t *bytes,
-				size_t len, struct lm_verify_result *res);
+				size_t len, struct desk_check *chk);
+
+/* This office's read log of a holder, oldest first: [{time, reader, role}]. */
+json_object *desk_reads_json(struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN], int *err);
 
 /* A cache error the desk works on without its cache (damaged, newer schema,
  * locked, disk full) rather than one of configuration (no such directory). */
@@ -95,10 +124,15 @@ int desk_cache_degraded(int err);
  * period), 2 expired.  Caller holds the trust lock. */
 int desk_trust_state(const struct desk *d);
 
-/* The JSON view of a folder: entries as lm_json_verified, plus trust facts. */
-json_object *desk_folder_json(struct desk *d, struct lm_cache *cache,
-			      const uint8_t holder[LM_HOLDER_LEN], const uint8_t *img, size_t len,
-			      const struct lm_card *card);
+/*
+ * One tap, one pass: walk the card's log once; each entry is hashed and
+ * decoded once, stored (its first_seen), verified or its verdict found;
+ * then the card and the read are logged and the holder's read log read
+ * back, all in one transaction; the view is built from the same results.
+ * A cache failure leaves the view whole: *cache_err says why (0: stored).
+ */
+json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct desk_reader *r,
+			   const struct lm_card *card, int64_t now, int *cache_err);
 
 /* A copy of a card or folder view filtered for this terminal's role. */
 json_object *desk_role_view(const struct desk *d, json_object *view);
@@ -115,7 +149,8 @@ struct MHD_Daemon;
 struct MHD_Daemon *api_start(struct desk *d, char *err, size_t errlen);
 void api_stop(struct MHD_Daemon *m);
 
-/* Load the trust list named in the config; refuses rollback (main.c). */
-int desk_load_trust(struct desk *d, struct lm_cache *cache);
+/* Load the trust list named in the config; refuses a rollback and a list
+ * swapped at the same version (main.c).  Not under trust_lock. */
+int desk_load_trust(struct desk *d);
 
 #endif

@@ -21,7 +21,15 @@
 #include "laufmappe/lm_util.h"
 #include "log.h"
 
-int desk_load_trust(struct desk *d, struct lm_cache *cache)
+/*
+ * Load the configured trust list.  It is accepted only if the root key
+ * verifies it and the trust state allows it (lm_trust_state_check: newer
+ * than the accepted one, or the very same bytes); a newer list is recorded
+ * in the state file before it is used, so a restart, a lost cache or a
+ * replaced one cannot take the guard back.  On refusal the old list stays,
+ * the log says why and /api/status shows it.
+ */
+int desk_load_trust(struct desk *d)
 {
 	uint8_t *buf;
 	size_t len;
@@ -40,24 +48,54 @@ int desk_load_trust(struct desk *d, struct lm_cache *cache)
 			log_msg(LOG_ERR, "root key %s: %s", d->cfg.root_keys[i], lm_strerror(err));
 			continue;
 		}
-		err = lm_trust_load(t, buf, len, root, d->accepted_version);
+		err = lm_trust_load(t, buf, len, root, d->trust_state.version);
 		lm_key_free(root);
 	}
 	free(buf);
+	if (!err)
+		err = lm_trust_state_check(&d->trust_state, t);
+	int newer = !err && (t->version > d->trust_state.version ||
+			     memcmp(t->hash, d->trust_state.hash, 32) != 0);
+	if (newer) {
+		struct lm_trust_state st = {.version = t->version};
+		memcpy(st.hash, t->hash, 32);
+		err = lm_trust_state_write(d->cfg.trust_state, &st);
+		if (err)
+			log_msg(LOG_ERR,
+				"trust state %s: %s: the list is not used until its version can "
+				"be recorded (the rollback guard)",
+				d->cfg.trust_state, lm_strerror(err));
+		else
+			d->trust_state = st;
+	}
 	if (err) {
-		log_msg(LOG_ERR, "trust list %s refused: %s", d->cfg.trust_list, lm_strerror(err));
+		if (err == LM_ERR_TRUST_SWAPPED)
+			log_msg(LOG_ERR,
+				"trust list %s refused: version %u was accepted with other bytes; "
+				"two lists with one version mean one of them is not the city's: "
+				"ask the city",
+				d->cfg.trust_list, t->version);
+		else
+			log_msg(LOG_ERR, "trust list %s refused: %s", d->cfg.trust_list,
+				lm_strerror(err));
+		pthread_rwlock_wrlock(&d->trust_lock);
+		d->trust_refused = err;
+		d->trust_refused_version = t && err != LM_ERR_NOMEM ? t->version : 0;
+		d->trust_refused_at = time(NULL);
+		pthread_rwlock_unlock(&d->trust_lock);
 		lm_trust_free(t);
 		return err;
 	}
 	pthread_rwlock_wrlock(&d->trust_lock);
 	struct lm_trust *old = d->trust;
 	d->trust = t;
-	d->accepted_version = t->version;
+	d->trust_refused = 0;
 	pthread_rwlock_unlock(&d->trust_lock);
 	lm_trust_free(old);
-	if (cache && lm_cache_set_meta(cache, "trust_version", t->version) != LM_OK)
-		log_msg(LOG_WARN, "could not remember the accepted trust list version");
-	log_msg(LOG_INFO, "trust list version %u with %zu institutions", t->version, t->n);
+	char hex[17];
+	lm_hex_encode(t->hash, 8, hex);
+	log_msg(LOG_INFO, "trust list version %u (sha256 %s...) with %zu institutions", t->version,
+		hex, t->n);
 	int state = lm_trust_staleness(t, (uint64_t)time(NULL),
 				       (uint64_t)d->cfg.trust_grace_days * 86400);
 	if (state == 1)
@@ -67,6 +105,30 @@ int desk_load_trust(struct desk *d, struct lm_cache *cache)
 		log_msg(LOG_ERR, "the trust list is past its grace period: no entry verifies "
 				 "until a new one from the city is loaded (SIGHUP)");
 	return LM_OK;
+}
+
+/*
+ * The trust state at start.  None yet: a first start, or one from before the
+ * state file existed, whose cache may remember the accepted version (taken
+ * as the floor once).  A damaged one stops the daemon: starting without it
+ * would lift the rollback guard.
+ */
+static int load_trust_state(struct desk *d, struct lm_cache *cache)
+{
+	int err = lm_trust_state_read(d->cfg.trust_state, &d->trust_state);
+	if (err == LM_ERR_NOT_FOUND) {
+		int64_t v = 0;
+		if (cache && lm_cache_get_meta(cache, "trust_version", &v) == LM_OK && v > 0 &&
+		    v <= UINT32_MAX)
+			d->trust_state.version = (uint32_t)v;
+		return LM_OK;
+	}
+	if (err)
+		log_msg(LOG_ERR,
+			"trust state %s: %s: repair it or, if the city confirms the trust "
+			"list, remove it",
+			d->cfg.trust_state, lm_strerror(err));
+	return err;
 }
 
 static int read_token(struct desk *d)
@@ -141,10 +203,7 @@ int main(int argc, char **argv)
 			"untouched",
 			d.cfg.database, lm_strerror(err));
 	}
-	int64_t accepted = 0;
-	if (cache && lm_cache_get_meta(cache, "trust_version", &accepted) == LM_OK)
-		d.accepted_version = (uint32_t)accepted;
-	if (desk_load_trust(&d, cache) || read_token(&d)) {
+	if (load_trust_state(&d, cache) || desk_load_trust(&d) || read_token(&d)) {
 		lm_cache_close(cache);
 		return 1;
 	}
@@ -163,7 +222,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < d.cfg.nreaders; i++) {
 		struct desk_reader *r = &d.readers[i];
 		snprintf(r->spec, sizeof(r->spec), "%s", d.cfg.readers[i]);
-		snprintf(r->state, sizeof(r->state), "empty");
+		r->state = DESK_READER_EMPTY;
 		pthread_mutex_init(&r->lock, NULL);
 	}
 	d.nreaders = d.cfg.nreaders;
@@ -210,7 +269,7 @@ int main(int argc, char **argv)
 		int sig = sigtimedwait(&sigs, NULL, &wait);
 		if (sig == SIGHUP) {
 			log_msg(LOG_INFO, "SIGHUP: reloading the trust list");
-			desk_load_trust(&d, cache); /* on refusal the old list stays in force */
+			desk_load_trust(&d); /* on refusal the old list stays in force */
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			break;
 		} else if (sig < 0 && errno != EAGAIN && errno != EINTR) {

@@ -24,11 +24,10 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-static void set_state(struct desk_reader *r, const char *state, int err)
+static void set_state(struct desk_reader *r, enum desk_reader_state state, int err)
 {
-	snprintf(r->state, sizeof(r->state), "%s", state);
-	snprintf(r->error, sizeof(r->error), "%s", err ? lm_strerror(err) : "");
-	snprintf(r->error_code, sizeof(r->error_code), "%s", err ? lm_errname(err) : "");
+	r->state = state;
+	r->err = err;
 }
 
 static void error_event(struct desk *d, struct desk_reader *r, int err)
@@ -61,9 +60,10 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		free(img);
 		return err;
 	}
-	json_object *view = desk_folder_json(d, cache, card.holder, img, len, &card);
-	char when[32];
 	time_t now = time(NULL);
+	int cerr;
+	json_object *view = desk_tap_view(d, cache, r, &card, (int64_t)now, &cerr);
+	char when[32];
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	json_object_object_add(view, "reader", json_object_new_string(r->spec));
 	json_object_object_add(view, "kind",
@@ -72,26 +72,6 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	json_object_object_add(view, "used", json_object_new_int64((int64_t)len));
 	json_object_object_add(view, "read_at", json_object_new_string(when));
 	json_object_object_add(view, "error", NULL);
-	/* Keep every entry and the read in the cache, in one transaction. */
-	int cerr = cache ? lm_cache_begin(cache) : LM_ERR_DB;
-	size_t off = 0, elen;
-	const uint8_t *e;
-	while (!cerr && lm_card_next(&card, &off, &e, &elen) == LM_OK) {
-		struct lm_cose c;
-		struct lm_entry en;
-		if (lm_entry_decode(e, elen, &c, &en) == LM_OK)
-			cerr = lm_cache_put_entry(cache, card.holder, e, elen, en.type,
-						  en.v[LM_F_DATE].num, (int64_t)now);
-	}
-	if (!cerr)
-		cerr = lm_cache_put_card(cache, lm_card_kind_name(r->info.kind), r->info.uid,
-					 r->info.uid_len, card.holder, (int64_t)now);
-	if (!cerr)
-		cerr = lm_cache_log_read(cache, (int64_t)now, r->spec, d->cfg.role, card.holder);
-	if (!cerr)
-		cerr = lm_cache_commit(cache);
-	else if (cache)
-		lm_cache_rollback(cache);
 	if (cerr) {
 		/* The card is shown all the same; the cache reports why it lags. */
 		log_msg(LOG_ERR, "%s: the cache could not store this card: %s", r->spec,
@@ -105,7 +85,7 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	r->card = view;
 	memcpy(r->holder, card.holder, LM_HOLDER_LEN);
 	r->have_holder = 1;
-	set_state(r, "card", 0);
+	set_state(r, DESK_READER_CARD, 0);
 	free(img);
 	return LM_OK;
 }
@@ -113,14 +93,14 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 /* A tap: read, verify, store, tell.  Caller holds r->lock. */
 static void tap(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 {
-	set_state(r, "reading", 0);
+	set_state(r, DESK_READER_READING, 0);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int err = reader_refresh(d, r, cache);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (err) {
-		set_state(r, "error", err);
+		set_state(r, DESK_READER_ERROR, err);
 		log_msg(LOG_WARN, "%s: %s", r->spec, lm_strerror(err));
 		error_event(d, r, err);
 		return;
@@ -160,12 +140,11 @@ static void *reader_thread(void *arg)
 			err = lm_transport_open(r->spec, &r->t);
 			if (err) {
 				r->t = NULL;
-				if (strcmp(r->state, "error") ||
-				    strcmp(r->error_code, lm_errname(err))) {
+				if (r->state != DESK_READER_ERROR || r->err != err) {
 					log_msg(LOG_WARN, "%s: %s", r->spec, lm_strerror(err));
 					error_event(d, r, err);
 				}
-				set_state(r, "error", err);
+				set_state(r, DESK_READER_ERROR, err);
 				pthread_mutex_unlock(&r->lock);
 				sleep_ms(backoff);
 				backoff =
@@ -174,7 +153,7 @@ static void *reader_thread(void *arg)
 			}
 			backoff = 200;
 			present = 0;
-			set_state(r, "empty", 0);
+			set_state(r, DESK_READER_EMPTY, 0);
 		}
 		/* While a card lies on the reader only look whether it is still there. */
 		err = lm_transport_wait_card(r->t, present ? 0 : (int)d->cfg.poll_ms);
@@ -188,12 +167,12 @@ static void *reader_thread(void *arg)
 		} else if (err && present) {
 			present = 0;
 			lm_transport_disconnect(r->t);
-			set_state(r, "empty", 0);
+			set_state(r, DESK_READER_EMPTY, 0);
 			desk_reader_event(d, "removed", r->spec);
 		}
 		if (err && backend_down(err)) {
 			log_msg(LOG_WARN, "%s: %s; reopening", r->spec, lm_strerror(err));
-			set_state(r, "error", err);
+			set_state(r, DESK_READER_ERROR, err);
 			error_event(d, r, err);
 			lm_transport_close(r->t);
 			r->t = NULL;

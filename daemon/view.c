@@ -38,6 +38,12 @@ static const struct role_view {
 	{"hwk", T(REG) | T(ANR) | T(APQ) | T(ZAB) | T(SCH) | T(EQ) | T(AUSB) | T(ASA) | T(DTB), 0},
 };
 
+const char *desk_reader_state_name(enum desk_reader_state s)
+{
+	static const char *const names[] = {"empty", "reading", "card", "error"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "error";
+}
+
 void desk_event(struct desk *d, const char *name, json_object *data)
 {
 	pthread_mutex_lock(&d->ev_lock);
@@ -71,74 +77,182 @@ int desk_trust_state(const struct desk *d)
 				  (uint64_t)d->cfg.trust_grace_days * 86400);
 }
 
-int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
-		const uint8_t *bytes, size_t len, struct lm_verify_result *res)
+/*
+ * The verdict cache answers one exact question (design.md 11): this entry
+ * (its id), checked for this holder, under this trust list (its hash).  A
+ * failure to compute is an error: logged, shown as "could not be checked",
+ * never stored.
+ */
+static int verify_prepared(struct desk *d, struct lm_cache *cache,
+			   const uint8_t holder[LM_HOLDER_LEN], int64_t first_seen,
+			   struct desk_check *out)
 {
+	struct lm_verify_result *res = &out->res;
+	out->demoted = out->after_revocation = 0;
+	if (out->err || res->verdict == LM_MALFORMED)
+		return out->err;
 	pthread_rwlock_rdlock(&d->trust_lock);
-	uint32_t version = d->trust->version;
-	uint8_t id[32];
+	const struct lm_trust *t = d->trust;
 	int verdict, inst;
-	if (cache && lm_sha256(bytes, len, id) == LM_OK &&
-	    lm_cache_get_verdict(cache, id, version, &verdict, &inst) == LM_OK &&
-	    inst < (int)d->trust->n &&
-	    lm_entry_decode(bytes, len, &res->cose, &res->entry) == LM_OK) {
-		/* Verified before under this very trust list: no signature check. */
-		memcpy(res->id, id, 32);
+	if (cache &&
+	    lm_cache_get_verdict(cache, res->id, holder, t->hash, &verdict, &inst) == LM_OK &&
+	    inst < (int)t->n && verdict >= LM_VALID && verdict <= LM_MALFORMED) {
+		/* Checked before: same entry, same holder, same trust list. */
 		res->verdict = (enum lm_verdict)verdict;
-		res->err = LM_OK;
-		res->issuer = inst >= 0 ? &d->trust->inst[inst] : NULL;
+		res->issuer = inst >= 0 ? &t->inst[inst] : NULL;
 	} else {
-		lm_trust_verify(d->trust, holder, bytes, len, res);
-		int idx = res->issuer ? (int)(res->issuer - d->trust->inst) : -1;
-		if (cache &&
-		    lm_cache_put_verdict(cache, res->id, version, (int)res->verdict, idx) != LM_OK)
+		out->err = lm_trust_check(t, holder, res);
+		int idx = res->issuer ? (int)(res->issuer - t->inst) : -1;
+		if (out->err)
+			log_msg(LOG_ERR, "an entry could not be checked: %s (nothing cached)",
+				lm_strerror(out->err));
+		else if (cache && lm_cache_put_verdict(cache, res->id, holder, t->hash,
+						       (int)res->verdict, idx) != LM_OK)
 			log_msg(LOG_WARN, "could not store a verdict in the cache");
 	}
-	/* Past the trust list's grace period nothing counts as verified. */
-	int demoted = res->verdict == LM_VALID && desk_trust_state(d) == 2;
-	if (demoted)
-		res->verdict = LM_KEY_NOT_VALID;
+	if (!out->err && res->verdict == LM_VALID) {
+		/* Past the trust list's grace period nothing counts as verified. */
+		out->demoted = desk_trust_state(d) == 2;
+		if (out->demoted)
+			res->verdict = LM_KEY_NOT_VALID;
+		/* A key revoked from DATE can still sign entries dated before it;
+		 * one this office first sees on or after DATE is marked. */
+		uint32_t revoked = res->issuer ? res->issuer->revoked : 0;
+		out->after_revocation =
+			!out->demoted && revoked && first_seen > 0 && first_seen / 86400 >= revoked;
+	}
 	pthread_rwlock_unlock(&d->trust_lock);
-	return demoted;
+	return out->err;
+}
+
+int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
+		const uint8_t *bytes, size_t len, int64_t first_seen, struct desk_check *out)
+{
+	out->err = lm_trust_prepare(bytes, len, &out->res);
+	return verify_prepared(d, cache, holder, first_seen, out);
+}
+
+json_object *desk_check_json(const struct desk_check *c)
+{
+	if (c->err) {
+		/* Not a verdict: the page says "could not be checked, tap again". */
+		json_object *o = c->res.verdict == LM_MALFORMED ? json_object_new_object()
+								: lm_json_entry(&c->res.entry);
+		char idh[65];
+		lm_hex_encode(c->res.id, 32, idh);
+		json_object_object_add(o, "id", json_object_new_string(idh));
+		json_object_object_add(o, "verdict", json_object_new_string("unchecked"));
+		json_object_object_add(o, "verdict_text",
+				       json_object_new_string("could not be checked: tap again"));
+		json_object_object_add(o, "error", json_object_new_string(lm_errname(c->err)));
+		return o;
+	}
+	json_object *o = lm_json_verified(&c->res);
+	if (c->demoted) /* so that the page says why in plain words */
+		json_object_object_add(o, "trust_expired", json_object_new_boolean(1));
+	if (c->after_revocation)
+		json_object_object_add(o, "first_seen_after_revocation",
+				       json_object_new_boolean(1));
+	return o;
 }
 
 json_object *desk_verified_json(struct desk *d, struct lm_cache *cache,
 				const uint8_t holder[LM_HOLDER_LEN], const uint8_t *bytes,
-				size_t len, struct lm_verify_result *res)
+				size_t len, struct desk_check *chk)
 {
-	int demoted = desk_verify(d, cache, holder, bytes, len, res);
-	json_object *o = lm_json_verified(res);
-	if (demoted) /* so that the page says why in plain words */
-		json_object_object_add(o, "trust_expired", json_object_new_boolean(1));
-	return o;
+	desk_verify(d, cache, holder, bytes, len, 0, chk);
+	return desk_check_json(chk);
 }
 
-json_object *desk_folder_json(struct desk *d, struct lm_cache *cache,
-			      const uint8_t holder[LM_HOLDER_LEN], const uint8_t *img, size_t len,
-			      const struct lm_card *card)
+static int reads_json(void *ctx, int64_t t, const char *reader, const char *role)
 {
-	(void)img;
-	(void)len;
+	json_object *o = json_object_new_object();
+	char when[32];
+	time_t tt = (time_t)t;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tt));
+	json_object_object_add(o, "time", json_object_new_string(when));
+	json_object_object_add(o, "reader", json_object_new_string(reader ? reader : ""));
+	json_object_object_add(o, "role", json_object_new_string(role ? role : ""));
+	json_object_array_add(ctx, o);
+	return 0;
+}
+
+json_object *desk_reads_json(struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN], int *err)
+{
+	json_object *reads = json_object_new_array();
+	*err = lm_cache_each_read(cache, holder, reads_json, reads);
+	return reads;
+}
+
+/* A cache error stops the cache's part of a tap, not the tap. */
+static int cache_step(struct lm_cache **cache, int *cerr, int err)
+{
+	if (err && !*cerr) {
+		*cerr = err;
+		lm_cache_rollback(*cache);
+		*cache = NULL;
+	}
+	return err;
+}
+
+json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct desk_reader *r,
+			   const struct lm_card *card, int64_t now, int *cache_err)
+{
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	char hh[2 * LM_HOLDER_LEN + 1];
-	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	lm_hex_encode(card->holder, LM_HOLDER_LEN, hh);
 	json_object_object_add(o, "holder", json_object_new_string(hh));
-	struct lm_verify_result *r = malloc(sizeof(*r));
+	int cerr = cache ? lm_cache_begin(cache) : LM_ERR_DB;
+	if (cerr)
+		cache = NULL;
+	struct desk_check *chk = malloc(sizeof(*chk));
 	size_t off = 0, elen;
 	const uint8_t *e;
-	int err = 1;
-	while (r && (err = lm_card_next(card, &off, &e, &elen)) == LM_OK) {
-		json_object_array_add(arr, desk_verified_json(d, cache, holder, e, elen, r));
+	int err = chk ? 1 : LM_ERR_NOMEM;
+	/* One walk of the log: each entry hashed and decoded once, stored,
+	 * verified (or its verdict found), and shown. */
+	while (chk && (err = lm_card_next(card, &off, &e, &elen)) == LM_OK) {
+		int64_t first_seen = 0;
+		struct lm_verify_result *res = &chk->res;
+		chk->err = lm_trust_prepare(e, elen, res);
+		if (!chk->err && cache && res->verdict != LM_MALFORMED)
+			cache_step(&cache, &cerr,
+				   lm_cache_put_entry(cache, card->holder, res->id, e, elen,
+						      res->entry.type, res->entry.v[LM_F_DATE].num,
+						      now, &first_seen));
+		verify_prepared(d, cache, card->holder, first_seen, chk);
+		json_object_array_add(arr, desk_check_json(chk));
 	}
-	free(r);
+	free(chk);
 	json_object_object_add(o, "entries", arr);
 	if (err != 1)
 		json_object_object_add(o, "log_error", json_object_new_string(lm_strerror(err)));
+	if (cache)
+		cache_step(&cache, &cerr,
+			   lm_cache_put_card(cache, lm_card_kind_name(r->info.kind), r->info.uid,
+					     r->info.uid_len, card->holder, now));
+	if (cache)
+		cache_step(&cache, &cerr,
+			   lm_cache_log_read(cache, now, r->spec, d->cfg.role, card->holder));
+	/* This office's read log of the holder, for the page, in the same answer. */
+	json_object *reads = NULL;
+	if (cache) {
+		int rerr;
+		reads = desk_reads_json(cache, card->holder, &rerr);
+		if (cache_step(&cache, &cerr, rerr)) {
+			json_object_put(reads);
+			reads = NULL;
+		}
+	}
+	if (cache)
+		cache_step(&cache, &cerr, lm_cache_commit(cache));
+	json_object_object_add(o, "reads", reads);
 	pthread_rwlock_rdlock(&d->trust_lock);
 	int state = desk_trust_state(d);
 	pthread_rwlock_unlock(&d->trust_lock);
 	json_object_object_add(o, "trust_stale", json_object_new_boolean(state != 0));
 	json_object_object_add(o, "trust_expired", json_object_new_boolean(state == 2));
+	*cache_err = cerr;
 	return o;
 }
 

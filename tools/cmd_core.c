@@ -563,7 +563,13 @@ static int cmd_verify(int argc, char **argv)
 				lm_trust_free(t);
 				return cli_fail("verify", LM_ERR_NOMEM);
 			}
-			lm_trust_verify(t, holder, buf, len, r);
+			int verr = lm_trust_verify(t, holder, buf, len, r);
+			if (verr) { /* could not be checked: a failure, not a "no" */
+				free(r);
+				free(buf);
+				lm_trust_free(t);
+				return cli_fail("verify", verr);
+			}
 			if (stale == 2 && r->verdict == LM_VALID)
 				r->verdict = LM_KEY_NOT_VALID;
 			if (json) {

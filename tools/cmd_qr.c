@@ -47,7 +47,9 @@ static int import_one(struct qr_import *q, const uint8_t holder[LM_HOLDER_LEN],
 		      const uint8_t *entry, size_t len)
 {
 	struct lm_verify_result *r = &q->r;
-	lm_trust_verify(q->trust, holder, entry, len, r);
+	int verr = lm_trust_verify(q->trust, holder, entry, len, r);
+	if (verr)
+		return cli_fail("verify", verr); /* could not be checked: not a verdict */
 	q->valid += r->verdict == LM_VALID;
 	if (q->arr) {
 		json_object *o = lm_json_verified(r);

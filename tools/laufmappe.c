@@ -207,8 +207,11 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 	if (!json)
 		printf("holder %s, %zu of %zu bytes used\n", hh,
 		       (size_t)card.committed + LM_CARD_HEADER_LEN, card.capacity);
+	int verr = LM_OK;
 	while ((err = lm_card_next(&card, &off, &e, &elen)) == LM_OK) {
-		lm_trust_verify(t, card.holder, e, elen, r);
+		verr = lm_trust_verify(t, card.holder, e, elen, r);
+		if (verr)
+			break; /* could not be checked: a failure, not a verdict */
 		if (stale == 2 && r->verdict == LM_VALID)
 			r->verdict = LM_KEY_NOT_VALID; /* trust list expired */
 		valid += r->verdict == LM_VALID;
@@ -219,6 +222,10 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 		n++;
 	}
 	free(r);
+	if (verr) {
+		json_object_put(arr);
+		return cli_fail("verify", verr);
+	}
 	int damaged = err != 1;
 	if (json) {
 		json_object *o = json_object_new_object();

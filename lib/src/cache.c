@@ -43,6 +43,23 @@ static const char *const migrations[LM_CACHE_SCHEMA] = {
 	("ALTER TABLE entries ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
 	 "UPDATE entries SET last_seen = first_seen;"
 	 "CREATE INDEX entries_last_seen ON entries (last_seen);"),
+	/* 4 -> 5: a verdict answers one exact question (design.md 11): this
+	 * entry, checked for this holder, under this trust list (its hash, not
+	 * its version).  Old verdicts answered less and are dropped.  Entries are
+	 * filed per holder: a copy of A's entry on B's card must not take the
+	 * place of A's (both rows may exist, each with its own verdict). */
+	("DROP TABLE verdicts;"
+	 "CREATE TABLE verdicts (id TEXT NOT NULL, holder TEXT NOT NULL, trust BLOB NOT NULL,"
+	 " verdict INTEGER NOT NULL, inst INTEGER NOT NULL, PRIMARY KEY (id, holder, trust));"
+	 "CREATE TABLE entries5 (id TEXT NOT NULL, holder TEXT NOT NULL, bytes BLOB NOT NULL,"
+	 " type INTEGER NOT NULL, date INTEGER NOT NULL, first_seen INTEGER NOT NULL,"
+	 " last_seen INTEGER NOT NULL, PRIMARY KEY (id, holder));"
+	 "INSERT INTO entries5 SELECT id, holder, bytes, type, date, first_seen, last_seen"
+	 " FROM entries ORDER BY rowid;"
+	 "DROP TABLE entries;"
+	 "ALTER TABLE entries5 RENAME TO entries;"
+	 "CREATE INDEX entries_holder ON entries (holder, first_seen);"
+	 "CREATE INDEX entries_last_seen ON entries (last_seen);"),
 };
 
 /* The one translation of SQLite codes. */
@@ -181,43 +198,61 @@ static int run(struct lm_cache *c, const char *sql, const char *fmt, ...)
 }
 
 int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
-		       const uint8_t *bytes, size_t len, unsigned type, uint32_t date, int64_t now)
+		       const uint8_t id[32], const uint8_t *bytes, size_t len, unsigned type,
+		       uint32_t date, int64_t now, int64_t *first_seen)
 {
-	uint8_t id[32];
 	char idh[65], hh[2 * LM_HOLDER_LEN + 1];
-	int err = lm_sha256(bytes, len, id);
-	if (err)
-		return err;
 	lm_hex_encode(id, 32, idh);
 	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
-	err = run(c, "INSERT OR IGNORE INTO holders (holder, first_seen) VALUES (?, ?)", "ti", hh,
-		  now);
-	if (!err)
-		err = run(
-			c,
-			"INSERT OR IGNORE INTO entries (id, holder, bytes, type, date, first_seen,"
-			" last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			"ttbiiii", idh, hh, bytes, (int)len, (int64_t)type, (int64_t)date, now,
-			now);
-	if (!err) /* seen again: its retention starts anew */
-		err = run(c, "UPDATE entries SET last_seen = max(last_seen, ?) WHERE id = ?", "it",
-			  now, idh);
-	return err;
-}
-
-int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
-			 int *verdict, int *inst)
-{
-	char idh[65];
-	lm_hex_encode(id, 32, idh);
+	int err = run(c, "INSERT OR IGNORE INTO holders (holder, first_seen) VALUES (?, ?)", "ti",
+		      hh, now);
+	if (err)
+		return err;
+	/* Seen again: its retention starts anew; first_seen never moves. */
 	sqlite3_stmt *st;
-	int err = db_err(sqlite3_prepare_v2(
-		c->db, "SELECT verdict, inst FROM verdicts WHERE id = ? AND trust_version = ?", -1,
-		&st, NULL));
+	err = db_err(sqlite3_prepare_v2(
+		c->db,
+		"INSERT INTO entries (id, holder, bytes, type, date, first_seen, last_seen)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, holder) DO UPDATE"
+		" SET last_seen = max(last_seen, excluded.last_seen) RETURNING first_seen",
+		-1, &st, NULL));
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, trust_version);
+	sqlite3_bind_text(st, 2, hh, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, type);
+	sqlite3_bind_int64(st, 5, date);
+	sqlite3_bind_int64(st, 6, now);
+	sqlite3_bind_int64(st, 7, now);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (first_seen)
+			*first_seen = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	err = rc == SQLITE_DONE ? LM_OK : db_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32],
+			 const uint8_t holder[LM_HOLDER_LEN], const uint8_t trust[32], int *verdict,
+			 int *inst)
+{
+	char idh[65], hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(id, 32, idh);
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(c->db,
+					    "SELECT verdict, inst FROM verdicts"
+					    " WHERE id = ? AND holder = ? AND trust = ?",
+					    -1, &st, NULL));
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, hh, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, trust, 32, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*verdict = sqlite3_column_int(st, 0);
@@ -230,15 +265,17 @@ int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trus
 	return err;
 }
 
-int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
-			 int verdict, int inst)
+int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32],
+			 const uint8_t holder[LM_HOLDER_LEN], const uint8_t trust[32], int verdict,
+			 int inst)
 {
-	char idh[65];
+	char idh[65], hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(id, 32, idh);
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
 	return run(c,
-		   "INSERT OR REPLACE INTO verdicts (id, trust_version, verdict, inst) VALUES (?, "
-		   "?, ?, ?)",
-		   "tiii", idh, (int64_t)trust_version, (int64_t)verdict, (int64_t)inst);
+		   "INSERT OR REPLACE INTO verdicts (id, holder, trust, verdict, inst)"
+		   " VALUES (?, ?, ?, ?, ?)",
+		   "ttbii", idh, hh, trust, 32, (int64_t)verdict, (int64_t)inst);
 }
 
 int lm_cache_put_card(struct lm_cache *c, const char *kind, const uint8_t *uid, size_t uid_len,
@@ -280,7 +317,10 @@ int lm_cache_prune_entries(struct lm_cache *c, int64_t before, int *deleted)
 		*deleted = err ? 0 : sqlite3_changes(c->db);
 	/* What only described those entries and holders goes with them. */
 	if (!err)
-		err = run(c, "DELETE FROM verdicts WHERE id NOT IN (SELECT id FROM entries)", "");
+		err = run(c,
+			  "DELETE FROM verdicts WHERE NOT EXISTS (SELECT 1 FROM entries e"
+			  " WHERE e.id = verdicts.id AND e.holder = verdicts.holder)",
+			  "");
 	if (!err)
 		err = run(c, "DELETE FROM cards WHERE last_seen < ?", "i", before);
 	if (!err)
@@ -389,7 +429,7 @@ int lm_cache_delete_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN
 		return err;
 	if (sqlite3_changes(c->db) == 0)
 		return LM_ERR_NOT_FOUND;
-	return run(c, "DELETE FROM verdicts WHERE id = ?", "t", idh);
+	return run(c, "DELETE FROM verdicts WHERE id = ? AND holder = ?", "tt", idh, hh);
 }
 
 int lm_cache_get_meta(struct lm_cache *c, const char *key, int64_t *value)

@@ -33,6 +33,8 @@ static const struct err_text texts[] = {
 	{LM_ERR_CARD_FULL, "card_full", "the card has no room for this entry"},
 	{LM_ERR_NOT_FORMATTED, "not_formatted", "the card holds no Laufmappe image"},
 	{LM_ERR_HOLDER, "holder", "the entry belongs to another holder"},
+	{LM_ERR_TRUST_SWAPPED, "trust_swapped",
+	 "a different trust list with the same version as the accepted one"},
 	{LM_ERR_CRYPTO, "crypto", "the crypto library failed (not a verdict)"},
 	{LM_ERR_BAD_SIGNATURE, "bad_signature", "a signature did not verify"},
 	{LM_ERR_KEY, "key", "a key could not be parsed or is not P-256"},

@@ -3,10 +3,12 @@
  */
 #include "laufmappe/lm_trust.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_util.h"
 #include "lm_cbor.h"
 
 static const char *const role_names[LM_ROLE_COUNT] = {
@@ -297,6 +299,9 @@ int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const stru
 	if (err)
 		return err;
 	memcpy(t->root_kid, kid, LM_KID_LEN);
+	err = lm_sha256(buf, len, t->hash);
+	if (err)
+		return err;
 
 	struct lm_cbor_reader r;
 	lm_cbor_reader_init(&r, c.payload, c.payload_len);
@@ -364,28 +369,52 @@ static int key_valid_on(const struct lm_institution *in, uint32_t day)
  * for a genuine signature, whether that issuer could sign it: key validity
  * on the entry's date (revocation outranks everything after it), then the
  * entry type.  Among several keys with the same kid, the best verdict wins.
+ *
+ * Only LM_ERR_BAD_SIGNATURE from the crypto adapter is a "no"; any other
+ * failure there (no memory, a library fault) is returned as it is, because
+ * a verdict computed from it would be a lie that callers might cache.
  */
-void lm_trust_verify(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LEN],
-		     const uint8_t *buf, size_t len, struct lm_verify_result *res)
+int lm_trust_prepare(const uint8_t *buf, size_t len, struct lm_verify_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	if (lm_sha256(buf, len, res->id) != LM_OK) {
-		res->verdict = LM_MALFORMED;
-		res->err = LM_ERR_CRYPTO;
-		return;
+	int err = lm_sha256(buf, len, res->id);
+	if (err) {
+		res->err = err;
+		return err;
 	}
 	res->err = lm_entry_decode(buf, len, &res->cose, &res->entry);
-	if (res->err) {
-		res->verdict = LM_MALFORMED;
-		return;
-	}
+	res->verdict = res->err ? LM_MALFORMED : LM_UNKNOWN_ISSUER;
+	return LM_OK;
+}
+
+/* One signature check: 1 verified, 0 not, or a negative error. */
+static int sig_ok(const struct lm_cose *c, const struct lm_key *key, const uint8_t *aad)
+{
+	int err = lm_cose_verify(c, key, aad, LM_HOLDER_LEN);
+	if (err == LM_OK)
+		return 1;
+	return err == LM_ERR_BAD_SIGNATURE ? 0 : err;
+}
+
+int lm_trust_check(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LEN],
+		   struct lm_verify_result *res)
+{
+	if (res->verdict == LM_MALFORMED)
+		return LM_OK;
+	res->issuer = NULL;
 	enum lm_verdict best = LM_UNKNOWN_ISSUER;
 	int any_sig = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct lm_institution *in = &t->inst[i];
 		if (memcmp(in->kid, res->cose.kid, LM_KID_LEN) != 0)
 			continue;
-		if (lm_cose_verify(&res->cose, in->key, holder, LM_HOLDER_LEN) != LM_OK) {
+		int ok = sig_ok(&res->cose, in->key, holder);
+		if (ok < 0) {
+			res->err = ok;
+			res->issuer = NULL;
+			return ok;
+		}
+		if (!ok) {
 			if (best == LM_UNKNOWN_ISSUER)
 				best = LM_BAD_SIGNATURE;
 			continue;
@@ -407,13 +436,19 @@ void lm_trust_verify(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LE
 	}
 	if (!any_sig && best == LM_BAD_SIGNATURE && res->cose.hint &&
 	    memcmp(res->cose.hint, holder, LM_HOLDER_LEN) != 0) {
-		for (size_t i = 0; i < t->n; i++)
-			if (!memcmp(t->inst[i].kid, res->cose.kid, LM_KID_LEN) &&
-			    lm_cose_verify(&res->cose, t->inst[i].key, res->cose.hint,
-					   LM_HOLDER_LEN) == LM_OK) {
+		for (size_t i = 0; i < t->n; i++) {
+			if (memcmp(t->inst[i].kid, res->cose.kid, LM_KID_LEN) != 0)
+				continue;
+			int ok = sig_ok(&res->cose, t->inst[i].key, res->cose.hint);
+			if (ok < 0) {
+				res->err = ok;
+				return ok;
+			}
+			if (ok) {
 				best = LM_WRONG_HOLDER;
 				break;
 			}
+		}
 	}
 	/* A hint that names another holder than the one the signature binds is
 	 * not a harmless note: the file was altered, so it is not accepted. */
@@ -423,4 +458,61 @@ void lm_trust_verify(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LE
 		res->issuer = NULL;
 	}
 	res->verdict = best;
+	return LM_OK;
+}
+
+int lm_trust_verify(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LEN],
+		    const uint8_t *buf, size_t len, struct lm_verify_result *res)
+{
+	int err = lm_trust_prepare(buf, len, res);
+	return err ? err : lm_trust_check(t, holder, res);
+}
+
+/*
+ * The trust state file: three lines of text, so an administrator can read
+ * it, and nothing else (a strict parse: a damaged file is an error, never
+ * "no state", since that would silently lift the rollback guard).
+ */
+#define STATE_MAGIC "laufmappe-trust-state 1\n"
+
+int lm_trust_state_read(const char *path, struct lm_trust_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	uint8_t *buf;
+	size_t len;
+	int err = lm_file_read(path, 256, &buf, &len);
+	if (err)
+		return err;
+	char text[257], hex[65];
+	memcpy(text, buf, len);
+	text[len] = 0;
+	free(buf);
+	unsigned long version;
+	int used = -1;
+	size_t ml = strlen(STATE_MAGIC);
+	if (len < ml || memcmp(text, STATE_MAGIC, ml) != 0 ||
+	    sscanf(text + ml, "version %10lu\nsha256 %64[0-9a-f]\n%n", &version, hex, &used) != 2 ||
+	    used < 0 || ml + (size_t)used != len || version == 0 || version > UINT32_MAX ||
+	    strlen(hex) != 64 || lm_hex_decode(hex, st->hash, 32) != LM_OK)
+		return LM_ERR_MALFORMED;
+	st->version = (uint32_t)version;
+	return LM_OK;
+}
+
+int lm_trust_state_write(const char *path, const struct lm_trust_state *st)
+{
+	char hex[65], text[160];
+	lm_hex_encode(st->hash, 32, hex);
+	int n = snprintf(text, sizeof(text), STATE_MAGIC "version %lu\nsha256 %s\n",
+			 (unsigned long)st->version, hex);
+	return lm_file_write(path, (const uint8_t *)text, (size_t)n, 0600);
+}
+
+int lm_trust_state_check(const struct lm_trust_state *st, const struct lm_trust *t)
+{
+	if (t->version < st->version)
+		return LM_ERR_ROLLBACK;
+	if (t->version == st->version && memcmp(t->hash, st->hash, 32) != 0)
+		return LM_ERR_TRUST_SWAPPED;
+	return LM_OK;
 }

@@ -58,6 +58,17 @@ static int sql_int(const char *sql)
 	return v;
 }
 
+/* Trust lists are named by their hash; these stand for three of them. */
+static const uint8_t trust1[32] = {1}, trust3[32] = {3}, trust4[32] = {4};
+
+/* An entry's id, for the calls that take it (static: one at a time). */
+static const uint8_t *idof(const uint8_t *bytes, size_t len)
+{
+	static uint8_t id[32];
+	lm_sha256(bytes, len, id);
+	return id;
+}
+
 static void sql_exec(const char *sql)
 {
 	sqlite3 *db;
@@ -71,9 +82,11 @@ static void test_create_dedup_verdicts(void **state)
 	(void)state;
 	struct lm_cache *c;
 	assert_int_equal(lm_cache_open(path, &c), LM_OK);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 1000),
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(entry, sizeof(entry)), entry,
+					    sizeof(entry), 2, 20781, 1000, NULL),
 			 LM_OK);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 2000),
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(entry, sizeof(entry)), entry,
+					    sizeof(entry), 2, 20781, 2000, NULL),
 			 LM_OK);
 	int64_t n, h;
 	assert_int_equal(lm_cache_count(c, &n, &h), LM_OK);
@@ -85,12 +98,33 @@ static void test_create_dedup_verdicts(void **state)
 	assert_int_equal(lm_cache_get_entry(c, holder, id, buf, sizeof(buf), &len), LM_OK);
 	assert_int_equal(len, sizeof(entry));
 	int v, inst;
-	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_ERR_NOT_FOUND);
-	assert_int_equal(lm_cache_put_verdict(c, id, 3, 0, 1), LM_OK);
-	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(c, id, holder, trust3, &v, &inst), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_put_verdict(c, id, holder, trust3, 0, 1), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(c, id, holder, trust3, &v, &inst), LM_OK);
 	assert_int_equal(inst, 1);
-	assert_int_equal(lm_cache_get_verdict(c, id, 4, &v, &inst),
-			 LM_ERR_NOT_FOUND); /* per version */
+	assert_int_equal(lm_cache_get_verdict(c, id, holder, trust4, &v, &inst),
+			 LM_ERR_NOT_FOUND); /* per trust list */
+	/* A verdict for this entry on another holder's card is another question. */
+	static const uint8_t copyholder[LM_HOLDER_LEN] = {0xc0};
+	assert_int_equal(lm_cache_get_verdict(c, id, copyholder, trust3, &v, &inst),
+			 LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_put_verdict(c, id, copyholder, trust3, 4, -1), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(c, id, holder, trust3, &v, &inst), LM_OK);
+	assert_int_equal(v, 0); /* the genuine holder's verdict is untouched */
+	/* The copy on the other card is filed under that holder, beside the original. */
+	int64_t first = 0;
+	assert_int_equal(
+		lm_cache_put_entry(c, copyholder, id, entry, sizeof(entry), 2, 20781, 2500, &first),
+		LM_OK);
+	assert_int_equal(first, 2500);
+	assert_int_equal(
+		lm_cache_put_entry(c, holder, id, entry, sizeof(entry), 2, 20781, 2600, &first),
+		LM_OK);
+	assert_int_equal(first, 1000); /* first_seen never moves */
+	assert_int_equal(lm_cache_get_entry(c, holder, id, buf, sizeof(buf), &len), LM_OK);
+	assert_int_equal(lm_cache_delete_entry(c, copyholder, id), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(c, id, copyholder, trust3, &v, &inst),
+			 LM_ERR_NOT_FOUND);
 	static const uint8_t uid[7] = {0x04, 0x4c, 0x4d};
 	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 100), LM_OK);
 	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 200), LM_OK);
@@ -101,9 +135,10 @@ static void test_create_dedup_verdicts(void **state)
 	assert_int_equal(lm_cache_delete_entry(c, holder, id), LM_OK);
 	assert_int_equal(lm_cache_get_entry(c, holder, id, buf, sizeof(buf), &len),
 			 LM_ERR_NOT_FOUND);
-	assert_int_equal(lm_cache_get_verdict(c, id, 3, &v, &inst), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_get_verdict(c, id, holder, trust3, &v, &inst), LM_ERR_NOT_FOUND);
 	assert_int_equal(lm_cache_delete_entry(c, holder, id), LM_ERR_NOT_FOUND);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 20781, 3000),
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(entry, sizeof(entry)), entry,
+					    sizeof(entry), 2, 20781, 3000, NULL),
 			 LM_OK);
 	lm_cache_close(c);
 	assert_int_equal(sql_int("PRAGMA user_version"), LM_CACHE_SCHEMA);
@@ -173,11 +208,17 @@ static void test_entry_retention(void **state)
 	lm_sha256(other, sizeof(other), id_seen);
 	struct lm_cache *c;
 	assert_int_equal(lm_cache_open(path, &c), LM_OK);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 100), LM_OK);
-	assert_int_equal(lm_cache_put_entry(c, holder, other, sizeof(other), 2, 1, 100), LM_OK);
-	assert_int_equal(lm_cache_put_entry(c, holder, other, sizeof(other), 2, 1, 500), LM_OK);
-	assert_int_equal(lm_cache_put_verdict(c, id_old, 1, 0, 0), LM_OK);
-	assert_int_equal(lm_cache_put_verdict(c, id_seen, 1, 0, 0), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(entry, sizeof(entry)), entry,
+					    sizeof(entry), 2, 1, 100, NULL),
+			 LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(other, sizeof(other)), other,
+					    sizeof(other), 2, 1, 100, NULL),
+			 LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(other, sizeof(other)), other,
+					    sizeof(other), 2, 1, 500, NULL),
+			 LM_OK);
+	assert_int_equal(lm_cache_put_verdict(c, id_old, holder, trust1, 0, 0), LM_OK);
+	assert_int_equal(lm_cache_put_verdict(c, id_seen, holder, trust1, 0, 0), LM_OK);
 	static const uint8_t uid[7] = {0x04};
 	assert_int_equal(lm_cache_put_card(c, "ntag216", uid, sizeof(uid), holder, 100), LM_OK);
 	int n = -1;
@@ -188,9 +229,10 @@ static void test_entry_retention(void **state)
 	int v, inst;
 	assert_int_equal(lm_cache_get_entry(c, holder, id_old, buf, sizeof(buf), &len),
 			 LM_ERR_NOT_FOUND);
-	assert_int_equal(lm_cache_get_verdict(c, id_old, 1, &v, &inst), LM_ERR_NOT_FOUND);
+	assert_int_equal(lm_cache_get_verdict(c, id_old, holder, trust1, &v, &inst),
+			 LM_ERR_NOT_FOUND);
 	assert_int_equal(lm_cache_get_entry(c, holder, id_seen, buf, sizeof(buf), &len), LM_OK);
-	assert_int_equal(lm_cache_get_verdict(c, id_seen, 1, &v, &inst), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(c, id_seen, holder, trust1, &v, &inst), LM_OK);
 	assert_int_equal(lm_cache_prune_entries(c, 1000, &n), LM_OK);
 	assert_int_equal(n, 1);
 	lm_cache_close(c);
@@ -210,11 +252,14 @@ static void test_locked_and_corrupt(void **state)
 	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(lm_cache_begin(c), LM_ERR_DB_BUSY);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 1),
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(entry, sizeof(entry)), entry,
+					    sizeof(entry), 2, 1, 1, NULL),
 			 LM_ERR_DB_BUSY);
 	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(other);
-	assert_int_equal(lm_cache_put_entry(c, holder, entry, sizeof(entry), 2, 1, 1), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(entry, sizeof(entry)), entry,
+					    sizeof(entry), 2, 1, 1, NULL),
+			 LM_OK);
 	lm_cache_close(c);
 	teardown(state);
 	/* A file that is not a database. */

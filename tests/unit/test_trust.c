@@ -8,11 +8,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_trust.h"
+#include "laufmappe/lm_util.h"
 
 static const uint8_t holder_a[LM_HOLDER_LEN] = {0xa1, 0xa2, 0xa3};
 static const uint8_t holder_b[LM_HOLDER_LEN] = {0xb1, 0xb2, 0xb3};
@@ -101,8 +104,8 @@ static void test_every_verdict(void **state)
 	struct fixture *f = *state;
 	static const struct {
 		const char *name;
-		int key;             /* 0 vhs, 1 exam, 2 rogue */
-		int sign_for_b;      /* signed for holder B */
+		int key;	/* 0 vhs, 1 exam, 2 rogue */
+		int sign_for_b; /* signed for holder B */
 		int hint;
 		unsigned type;
 		uint32_t day;
@@ -122,8 +125,9 @@ static void test_every_verdict(void **state)
 	struct lm_verify_result *r = malloc(sizeof(*r));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t buf[LM_ENTRY_MAX];
-		size_t len = sign_entry(keys[cases[i].key], cases[i].sign_for_b ? holder_b : holder_a,
-					cases[i].hint, cases[i].type, cases[i].day, buf);
+		size_t len =
+			sign_entry(keys[cases[i].key], cases[i].sign_for_b ? holder_b : holder_a,
+				   cases[i].hint, cases[i].type, cases[i].day, buf);
 		lm_trust_verify(f->t, holder_a, buf, len, r);
 		if (r->verdict != cases[i].want)
 			fail_msg("%s: got %s, want %s", cases[i].name, lm_verdict_name(r->verdict),
@@ -178,6 +182,79 @@ static void test_rollback_refused(void **state)
 	lm_trust_free(t);
 }
 
+/*
+ * The trust state: the accepted list by version and hash.  A newer list or
+ * the same bytes pass; an older one is a rollback; another list with the
+ * same version is a swap.  The file is 0600, and a damaged one is an error,
+ * never "no state".
+ */
+static void test_trust_state(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/lm-trust-state-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	struct lm_trust_state st;
+	assert_int_equal(lm_trust_state_read(path, &st), LM_ERR_NOT_FOUND);
+	struct lm_trust_state empty = {0};
+	assert_int_equal(lm_trust_state_check(&empty, f->t), LM_OK);
+	st.version = f->t->version;
+	memcpy(st.hash, f->t->hash, 32);
+	assert_int_equal(lm_trust_state_write(path, &st), LM_OK);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	struct lm_trust_state back;
+	assert_int_equal(lm_trust_state_read(path, &back), LM_OK);
+	assert_int_equal(back.version, 7);
+	assert_memory_equal(back.hash, f->t->hash, 32);
+	assert_int_equal(lm_trust_state_check(&back, f->t), LM_OK); /* the same list again */
+
+	/* Another list with version 7 (one institution more): refused. */
+	struct lm_trust *t = lm_trust_new();
+	t->version = 7;
+	t->issued = 1764000000;
+	t->next_update = t->issued + 30 * 86400;
+	add_key(t, f->rogue, "Rogue", LM_ROLE_EMPLOYER, 1u << LM_TYPE_IK);
+	uint8_t list[8192];
+	size_t len;
+	assert_int_equal(lm_trust_sign(t, f->root, list, sizeof(list), &len), LM_OK);
+	assert_int_equal(lm_trust_load(t, list, len, f->root, back.version), LM_OK);
+	assert_memory_not_equal(t->hash, f->t->hash, 32);
+	assert_int_equal(lm_trust_state_check(&back, t), LM_ERR_TRUST_SWAPPED);
+	/* Version 8: accepted; and then version 7 is a rollback. */
+	t->version = 8;
+	assert_int_equal(lm_trust_sign(t, f->root, list, sizeof(list), &len), LM_OK);
+	assert_int_equal(lm_trust_load(t, list, len, f->root, back.version), LM_OK);
+	assert_int_equal(lm_trust_state_check(&back, t), LM_OK);
+	struct lm_trust_state v8 = {.version = 8};
+	memcpy(v8.hash, t->hash, 32);
+	assert_int_equal(lm_trust_state_check(&v8, f->t), LM_ERR_ROLLBACK);
+	lm_trust_free(t);
+
+	/* A damaged file is an error, not a missing guard. */
+	static const char *const bad[] = {
+		"",
+		"laufmappe-trust-state 1\nversion 7\n",
+		"laufmappe-trust-state 1\nversion 0\nsha256 "
+		"0000000000000000000000000000000000000000000000000000000000000000\n",
+		"laufmappe-trust-state 2\nversion 7\nsha256 "
+		"0000000000000000000000000000000000000000000000000000000000000000\n",
+		"laufmappe-trust-state 1\nversion 7\nsha256 00\n",
+		"laufmappe-trust-state 1\nversion 7\nsha256 "
+		"0000000000000000000000000000000000000000000000000000000000000000\nmore\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(lm_file_write(path, (const uint8_t *)bad[i], strlen(bad[i]), 0600),
+				 LM_OK);
+		if (lm_trust_state_read(path, &back) != LM_ERR_MALFORMED)
+			fail_msg("damaged state %zu was read", i);
+	}
+	unlink(path);
+}
+
 static void test_load_refuses(void **state)
 {
 	struct fixture *f = *state;
@@ -206,10 +283,14 @@ static void test_add_refuses(void **state)
 	size_t len;
 	assert_int_equal(lm_key_spki(f->vhs, spki, sizeof(spki), &len), LM_OK);
 	/* Duplicate key. */
-	assert_int_equal(lm_trust_add(f->t, spki, len, "again", 1, 1u << LM_TYPE_IK, 0, 0), LM_ERR_ARG);
-	assert_int_equal(lm_trust_add(f->t, spki, len, "", 1, 1u << LM_TYPE_IK, 0, 0), LM_ERR_BAD_VALUE);
-	assert_int_equal(lm_trust_add(f->t, spki, len, "x", LM_ROLE_COUNT, 0, 0, 0), LM_ERR_BAD_VALUE);
-	assert_int_equal(lm_trust_add(f->t, spki, len, "VHS\nKrefeld", 1, 0, 0, 0), LM_ERR_BAD_VALUE);
+	assert_int_equal(lm_trust_add(f->t, spki, len, "again", 1, 1u << LM_TYPE_IK, 0, 0),
+			 LM_ERR_ARG);
+	assert_int_equal(lm_trust_add(f->t, spki, len, "", 1, 1u << LM_TYPE_IK, 0, 0),
+			 LM_ERR_BAD_VALUE);
+	assert_int_equal(lm_trust_add(f->t, spki, len, "x", LM_ROLE_COUNT, 0, 0, 0),
+			 LM_ERR_BAD_VALUE);
+	assert_int_equal(lm_trust_add(f->t, spki, len, "VHS\nKrefeld", 1, 0, 0, 0),
+			 LM_ERR_BAD_VALUE);
 	assert_int_equal(lm_trust_add(f->t, spki, len, "x", 1, 1u << 30, 0, 0), LM_ERR_BAD_VALUE);
 	uint8_t nokid[LM_KID_LEN] = {0};
 	assert_int_equal(lm_trust_revoke(f->t, nokid, 20000), LM_ERR_NOT_FOUND);
@@ -233,11 +314,14 @@ static void test_validity_window(void **state)
 	uint8_t spki[LM_SPKI_MAX];
 	size_t len;
 	assert_int_equal(lm_key_spki(f->vhs, spki, sizeof(spki), &len), LM_OK);
-	assert_int_equal(lm_trust_add(t, spki, len, "VHS", 1, 1u << LM_TYPE_IK, 20000, 20100), LM_OK);
+	assert_int_equal(lm_trust_add(t, spki, len, "VHS", 1, 1u << LM_TYPE_IK, 20000, 20100),
+			 LM_OK);
 	static const struct {
 		uint32_t day;
 		enum lm_verdict want;
-	} cases[] = {{19999, LM_KEY_NOT_VALID}, {20000, LM_VALID}, {20100, LM_VALID},
+	} cases[] = {{19999, LM_KEY_NOT_VALID},
+		     {20000, LM_VALID},
+		     {20100, LM_VALID},
 		     {20101, LM_KEY_NOT_VALID}};
 	struct lm_verify_result *r = malloc(sizeof(*r));
 	for (size_t i = 0; i < 4; i++) {
@@ -253,13 +337,10 @@ static void test_validity_window(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_loaded_fields),
-		cmocka_unit_test(test_every_verdict),
-		cmocka_unit_test(test_kid_collision),
-		cmocka_unit_test(test_rollback_refused),
-		cmocka_unit_test(test_load_refuses),
-		cmocka_unit_test(test_add_refuses),
-		cmocka_unit_test(test_staleness),
+		cmocka_unit_test(test_loaded_fields),	cmocka_unit_test(test_every_verdict),
+		cmocka_unit_test(test_kid_collision),	cmocka_unit_test(test_rollback_refused),
+		cmocka_unit_test(test_trust_state),	cmocka_unit_test(test_load_refuses),
+		cmocka_unit_test(test_add_refuses),	cmocka_unit_test(test_staleness),
 		cmocka_unit_test(test_validity_window),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define LM_CACHE_SCHEMA 4 /* the user_version this build writes */
+#define LM_CACHE_SCHEMA 5 /* the user_version this build writes */
 
 struct lm_cache;
 
@@ -37,15 +37,27 @@ int lm_cache_begin(struct lm_cache *c);
 int lm_cache_commit(struct lm_cache *c);
 void lm_cache_rollback(struct lm_cache *c);
 
-/* Store one entry; an entry already stored is left as it is (dedup by id). */
+/*
+ * Store one entry of a holder, by its id (SHA-256 of bytes, which the caller
+ * computed once).  An entry already stored for this holder keeps its row and
+ * first_seen; its last_seen moves to now.  *first_seen (may be NULL): when
+ * this office first saw the entry on this holder's card.
+ */
 int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
-		       const uint8_t *bytes, size_t len, unsigned type, uint32_t date, int64_t now);
+		       const uint8_t id[32], const uint8_t *bytes, size_t len, unsigned type,
+		       uint32_t date, int64_t now, int64_t *first_seen);
 
-/* The verdict of an entry under a trust list version; LM_ERR_NOT_FOUND if not computed. */
-int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
-			 int *verdict, int *inst);
-int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32], uint32_t trust_version,
-			 int verdict, int inst);
+/*
+ * The verdict of an entry checked for a holder under a trust list (its
+ * hash): the whole question the answer depends on (design.md 11).
+ * LM_ERR_NOT_FOUND when not computed.  Only verdicts go in, never errors.
+ */
+int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32],
+			 const uint8_t holder[LM_HOLDER_LEN], const uint8_t trust[32], int *verdict,
+			 int *inst);
+int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32],
+			 const uint8_t holder[LM_HOLDER_LEN], const uint8_t trust[32], int verdict,
+			 int inst);
 
 /* Remember a card (its kind and anticollision UID, if any) seen with a holder. */
 int lm_cache_put_card(struct lm_cache *c, const char *kind, const uint8_t *uid, size_t uid_len,
@@ -82,7 +94,8 @@ int lm_cache_delete_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN
 int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 		       const uint8_t id[32], uint8_t *buf, size_t cap, size_t *len);
 
-/* Small settings that must survive restarts (the accepted trust list version). */
+/* Small settings that must survive restarts.  (The accepted trust list's
+ * version is kept in the trust state file, not here: see lm_trust.h.) */
 int lm_cache_get_meta(struct lm_cache *c, const char *key, int64_t *value);
 int lm_cache_set_meta(struct lm_cache *c, const char *key, int64_t value);
 

@@ -40,6 +40,7 @@ enum lm_err {
 	LM_ERR_CARD_FULL = -209,     /* the card has no room for this entry */
 	LM_ERR_NOT_FORMATTED = -210, /* the card holds no Laufmappe image */
 	LM_ERR_HOLDER = -211,	     /* the entry belongs to another holder */
+	LM_ERR_TRUST_SWAPPED = -212, /* another trust list with the accepted one's version */
 
 	/* -300: crypto */
 	LM_ERR_CRYPTO = -300,	     /* the crypto library failed (not a verdict) */

@@ -69,6 +69,7 @@ struct lm_trust {
 	size_t n;
 	struct lm_institution inst[LM_TRUST_MAX_INST];
 	uint8_t root_kid[LM_KID_LEN]; /* who signed it (after load) */
+	uint8_t hash[32];	      /* SHA-256 of the signed list (after load): its identity */
 };
 
 enum lm_verdict {
@@ -83,7 +84,8 @@ enum lm_verdict {
 
 struct lm_verify_result {
 	enum lm_verdict verdict;
-	int err;			     /* decode error behind LM_MALFORMED */
+	int err;			     /* decode error behind LM_MALFORMED, or the
+					      * error lm_trust_verify returned */
 	const struct lm_institution *issuer; /* set when the signature verified */
 	struct lm_cose cose;		     /* decoded (when not malformed) */
 	struct lm_entry entry;		     /* decoded (when not malformed) */
@@ -126,9 +128,43 @@ int lm_trust_staleness(const struct lm_trust *t, uint64_t now, uint64_t grace);
  * holder (the signature verifies only for the holder named in its hint),
  * key not valid at the entry's date, type not allowed for the issuer, or
  * valid.  The result points into buf.
+ *
+ * Returns LM_OK when res->verdict answers the question.  When the crypto
+ * layer fails (LM_ERR_NOMEM, LM_ERR_CRYPTO, ...) that error is returned
+ * unchanged and res->verdict means nothing: the entry could not be checked,
+ * which is not the same as forged, and must never be cached as a verdict.
  */
-void lm_trust_verify(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LEN],
-		     const uint8_t *buf, size_t len, struct lm_verify_result *res);
+int lm_trust_verify(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LEN],
+		    const uint8_t *buf, size_t len, struct lm_verify_result *res);
+
+/*
+ * lm_trust_verify in two steps, for a caller that looks an entry up by its
+ * id between them (the desk's verdict cache): prepare hashes and decodes
+ * (verdict LM_MALFORMED for bytes that are not an entry, else provisional);
+ * check runs the signature and the trust list's rules on a prepared result.
+ * Same errors as lm_trust_verify.
+ */
+int lm_trust_prepare(const uint8_t *buf, size_t len, struct lm_verify_result *res);
+int lm_trust_check(const struct lm_trust *t, const uint8_t holder[LM_HOLDER_LEN],
+		   struct lm_verify_result *res);
+
+/*
+ * The trust state a terminal keeps outside any cache (design.md 11): the
+ * highest trust list version it accepted and that list's hash.  A list is
+ * accepted only if it is newer, or the very same bytes: an older one is
+ * LM_ERR_ROLLBACK, another list with the same version LM_ERR_TRUST_SWAPPED.
+ * The file is text, written atomically with mode 0600; read returns
+ * LM_ERR_NOT_FOUND when there is none yet and LM_ERR_MALFORMED when it is
+ * damaged (never "no state": that would lift the guard).
+ */
+struct lm_trust_state {
+	uint32_t version; /* 0: nothing accepted yet */
+	uint8_t hash[32];
+};
+
+int lm_trust_state_read(const char *path, struct lm_trust_state *st);
+int lm_trust_state_write(const char *path, const struct lm_trust_state *st);
+int lm_trust_state_check(const struct lm_trust_state *st, const struct lm_trust *t);
 
 #ifdef __cplusplus
 }
