@@ -14,7 +14,7 @@ L=$build/tools/laufmappe D=$build/daemon/laufmapped
 rig_enter "$@"
 cd "$RIG_DIR"
 dpid=
-trap '[ -n "$dpid" ] && kill $dpid && wait $dpid; rig_cleanup' EXIT
+trap 'rc=$?; [ -n "$dpid" ] && kill $dpid && wait $dpid; (exit "$rc"); rig_cleanup' EXIT
 rig_start_pcscd
 "$L" key generate root.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
 "$L" trust create --root root.pem --out trust.cose 2>/dev/null

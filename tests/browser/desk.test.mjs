@@ -112,7 +112,9 @@ const TOKEN = 'desk-test-token-0123456789';
 let port = 18080;
 // clock: run the daemon's wall clock ahead (libfaketime, e.g. '+40d'), as
 // on a terminal that has not had a trust list update for that long.
-async function startDaemon(role, { key = 'city.pem', write = true, clock = null, db = null } = {}) {
+// fault: a file whose existence makes mbed TLS's ECDSA verify fail as on an
+// exhausted heap (tests/fault/crypto_fault.c, preloaded).
+async function startDaemon(role, { key = 'city.pem', write = true, clock = null, db = null, fault = null } = {}) {
   port++;
   const conf = join(WORK, `laufmapped-${role}.conf`);
   writeFileSync(join(WORK, 'token'), `${TOKEN}\n`);
@@ -120,7 +122,7 @@ async function startDaemon(role, { key = 'city.pem', write = true, clock = null,
   const log = openSync(join(WORK, `laufmapped-${role}.log`), 'a');
   const denv = clock
     ? { ...env, LD_PRELOAD: env.FAKETIME_LIB, FAKETIME: clock, FAKETIME_DONT_FAKE_MONOTONIC: '1' }
-    : env;
+    : fault ? { ...env, LD_PRELOAD: env.LM_CRYPTO_FAULT, LM_FAULT_FILE: fault } : env;
   daemon = spawn(env.LAUFMAPPED, ['-d', '-c', conf], { stdio: ['ignore', log, log], env: denv });
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
@@ -548,5 +550,36 @@ test('a damaged office cache: the page says so, and cards are still read and ver
   assert.ok(readFileSync(db).equals(Buffer.alloc(16384, 0x5a)), 'the damaged file is left as it was');
   assert.deepEqual(await missing(), []);
   await shot('14-cache-broken');
+  await removeCard();
+});
+
+test('a crypto failure: entries "could not be checked", never forged, in every language; a new tap checks them', async () => {
+  const fault = join(WORK, 'fault.on');
+  await stopDaemon();
+  await startDaemon('city', { db: join(WORK, 'cache-fault.db'), fault });
+  writeFileSync(fault, '');
+  for (const lang of ['en', 'de', 'ar', 'fa', 'tr', 'uk']) {
+    await newPage(lang);
+    await tap(join(WORK, 'card.mem'));
+    await page.waitForSelector('#holder-name', { timeout: 15000 });
+    await page.waitForSelector('.entry[data-type="DTZ"]');
+    const entries = await page.locator('.entry').count();
+    // Every entry whose signature had to be checked; the one by a key the
+    // trust list does not know needs no crypto to be refused.
+    assert.equal(await page.locator('.entry[data-verdict="unknown_issuer"]').count(), 1, lang);
+    assert.equal(await page.locator('.entry[data-verdict="unchecked"] .badge.warn').count(), entries - 1, lang);
+    assert.equal(await page.locator('.entry[data-verdict="bad_signature"]').count(), 0, lang);
+    assert.equal((await page.locator('.entry[data-type="DTZ"] .why').textContent()).trim(),
+      CAT(lang)['why.unchecked'], lang);
+    assert.deepEqual(await missing(), [], lang);
+    if (lang === 'en' || lang === 'ar') await shot(`15-unchecked-${lang}`);
+    await removeCard();
+  }
+  execFileSync('rm', [fault]);
+  await newPage('en');
+  await tap(join(WORK, 'card.mem'));
+  await page.waitForSelector('.entry[data-verdict="valid"]', { timeout: 15000 });
+  assert.ok(await page.locator('.entry[data-verdict="valid"] .badge.ok').count() >= 3);
+  assert.equal(await page.locator('.entry[data-verdict="unchecked"]').count(), 0);
   await removeCard();
 });

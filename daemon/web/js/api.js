@@ -14,7 +14,6 @@ async function getJson(path) {
 export const getStatus = () => getJson('/api/status');
 export const getReaders = () => getJson('/api/readers');
 // A holder's folder in this office's cache, with its read log.
-export const getHolder = (hex) => getJson(`/api/holders/${encodeURIComponent(hex)}`);
 export const getCard = (reader) =>
   getJson(reader ? `/api/card?reader=${encodeURIComponent(reader)}` : '/api/card');
 

@@ -2,7 +2,7 @@
 // the folder at a glance, what comes next, and the append form.
 
 import { LANGS, setLang, t, currentLang, fmtTime, translateTree } from './i18n.js';
-import { getStatus, getReaders, getCard, getHolder, restoreFolder, listen } from './api.js';
+import { getStatus, getReaders, getCard, restoreFolder, listen } from './api.js';
 import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './render.js';
 import { nextSteps } from './rules.js';
 import { buildForm, savedToken } from './form.js';
@@ -36,10 +36,8 @@ async function loadCard(reader) {
     // daemon's "written" event triggers; a new tap or removal ends it.
     if (!(state.notice && state.notice.sticky)) state.notice = null;
     // The holder may see who read the card here (domain.md, privacy 6).
-    state.reads = null;
-    if (card.holder) {
-      try { state.reads = (await getHolder(card.holder)).reads || []; } catch { /* cache down */ }
-    }
+    // It comes with the card, from the tap's own transaction (null: cache down).
+    state.reads = card.holder ? card.reads ?? null : null;
   } catch (e) {
     state.card = null;
     state.notice = { key: errorKey(e.code), vars: { code: e.code }, kind: 'bad' };
@@ -65,6 +63,12 @@ function renderTerminal() {
   } else if (s.trust && s.trust.stale) {
     banners.push(h('p', { class: 'banner warn', id: 'trust-stale' }, picto('warn'),
       t('banner.trust_stale', { date: s.trust.next_update || '' })));
+  }
+  const refused = s.trust && s.trust.refused;
+  if (refused) {
+    const key = refused.code === 'trust_swapped' ? 'banner.trust_swapped' : 'banner.trust_rollback';
+    banners.push(h('p', { class: 'banner bad', id: 'trust-refused' }, picto('bad'),
+      t(key, { version: refused.version })));
   }
   if (s.cache && !s.cache.ok) {
     banners.push(h('p', { class: 'banner bad', id: 'cache-broken' }, picto('bad'),

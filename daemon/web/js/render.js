@@ -84,6 +84,10 @@ export function badge(e, lang) {
   if (e.verdict === 'valid') {
     return h('p', { class: 'badge ok' }, picto('ok'), t('verdict.valid', {}, lang));
   }
+  // A failure to compute is not a forgery: its own words, "tap again".
+  if (e.verdict === 'unchecked') {
+    return h('p', { class: 'badge warn' }, picto('warn'), t('verdict.unchecked', {}, lang));
+  }
   return h('p', { class: 'badge bad' }, picto('bad'), t('verdict.not_verified', {}, lang));
 }
 
@@ -105,7 +109,10 @@ export function warnings(e, card, lang) {
     // An entry demoted because the trust list expired says so, not "revoked".
     const why = e.trust_expired ? 'why.trust_expired' : `why.${e.verdict}`;
     out.push(h('p', { class: 'warn why' }, picto('warn'), t(why, {}, lang)));
-  } else if (card && card.trust_stale) {
+  } else if (e.first_seen_after_revocation) {
+    out.push(h('p', { class: 'warn revoked-later' }, picto('warn'), t('why.first_seen_after_revocation', {}, lang)));
+  }
+  if (e.verdict === 'valid' && card && card.trust_stale) {
     out.push(h('p', { class: 'warn stale' }, picto('warn'), t('why.stale', {}, lang)));
   }
   return out;
@@ -113,8 +120,9 @@ export function warnings(e, card, lang) {
 
 export function entryCard(e, card, lang, extra = null) {
   const ok = e.verdict === 'valid';
+  const cls = ok ? 'is-valid' : e.verdict === 'unchecked' ? 'is-unchecked' : 'is-invalid';
   return h('article', {
-    class: `entry ${ok ? 'is-valid' : 'is-invalid'}`,
+    class: `entry ${cls}`,
     'data-type': e.type,
     'data-verdict': e.verdict,
     'data-id': e.id,

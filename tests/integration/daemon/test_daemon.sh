@@ -20,7 +20,8 @@ TOKEN=daemon-test-token-0123456789
 echo "$TOKEN" >token
 DPIDS=()
 stop_daemons() { for p in "${DPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; DPIDS=(); }
-trap 'stop_daemons; rig_cleanup' EXIT
+# rig_cleanup exits with the status it finds in $?: the script's, not stop_daemons'.
+trap 'rc=$?; stop_daemons; (exit "$rc"); rig_cleanup' EXIT
 
 "$L" key generate root.pem >/dev/null && "$L" key generate city.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
 "$L" trust create --root root.pem --out trust.cose 2>/dev/null
@@ -183,6 +184,102 @@ cache)
 	curl -s "$URL/api/holders/$H" | grep -q '"verdict":"valid"' && ok ||
 		bad "not stored after the damaged file was moved aside: $(curl -s "$URL/api/holders/$H")"
 	stop_daemons
+	;;
+verdicts)
+	# The desk keeps the format's promises (issue 14), through the real daemon.
+	verdict_of() { curl -s "$URL/api/card" | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{
+		const e=JSON.parse(s).entries||[];console.log(e.map((x)=>x.verdict+(x.first_seen_after_revocation?"+revoked_later":"")).join(","))})'; }
+	# show IMG: the card on the reader is IMG (taken away first).
+	show() { rm -f card.img; wait_state empty; cp "$1" card.img; wait_state card; }
+	"$L" image new --holder "$H" --capacity 888 --out a.img >/dev/null
+	"$L" image append a.img ik.cose 2>/dev/null
+	# 1. A's entry copied onto B's card: the image with B's holder id.
+	B=$("$L" holder new)
+	cp a.img b.img
+	printf '%s' "$B" | xxd -r -p | dd of=b.img bs=1 seek=8 conv=notrunc 2>/dev/null
+	start_daemon a 18191 "fake:$RIG_DIR/card.img"
+	show a.img
+	[ "$(verdict_of)" = valid ] && ok || bad "A's card: $(verdict_of)"
+	show b.img
+	[ "$(verdict_of)" = bad_signature ] && ok || bad "the copy on B's card after A's, at one desk: $(verdict_of)"
+	stop_daemons
+	start_daemon b 18192 "fake:$RIG_DIR/card.img"
+	show b.img
+	[ "$(verdict_of)" = bad_signature ] && ok || bad "the copy on B's card first: $(verdict_of)"
+	show a.img
+	[ "$(verdict_of)" = valid ] && ok || bad "A's genuine entry after the copy was seen: $(verdict_of)"
+	# The genuine entry stays filed under A: restore and export have it.
+	curl -s "$URL/api/holders/$H" | grep -q '"verdict":"valid"' && ok || bad "A's folder in the cache: $(curl -s "$URL/api/holders/$H")"
+	stop_daemons
+
+	# 2. A failure to compute is no verdict: ECDSA verify fails as on an
+	# exhausted heap (preloaded shim) while fault.on exists.
+	rm -f fault.on card.img
+	LD_PRELOAD=${LM_CRYPTO_FAULT:?} LM_FAULT_FILE=$RIG_DIR/fault.on start_daemon c 18193 "fake:$RIG_DIR/card.img"
+	touch fault.on
+	show a.img
+	[ "$(verdict_of)" = unchecked ] && ok || bad "under the fault: $(verdict_of)"
+	[ "$(sqlite3 c.db "SELECT count(*) FROM verdicts")" = 0 ] && ok || bad "a failure was cached: $(sqlite3 c.db "SELECT * FROM verdicts")"
+	grep -q "could not be checked: an allocation failed" c.log && ok || bad "the failure was not logged: $(tail -3 c.log)"
+	rm fault.on
+	show a.img
+	[ "$(verdict_of)" = valid ] && ok || bad "tapped again without the fault: $(verdict_of)"
+	stop_daemons
+	LD_PRELOAD=$LM_CRYPTO_FAULT LM_FAULT_FILE=$RIG_DIR/fault.on start_daemon c 18193 "fake:$RIG_DIR/card.img"
+	show a.img
+	[ "$(verdict_of)" = valid ] && ok || bad "after a restart: $(verdict_of)"
+	stop_daemons
+
+	# 3. A trust list is its hash: two lists with one version.
+	cp trust.cose t0.cose
+	cp t0.cose ta.cose
+	"$L" trust add ta.cose --root root.pem --pub root.pem.pub --name "Root as issuer" --role city --types REG 2>/dev/null
+	vhs_kid=$("$L" trust show t0.cose --root root.pem.pub --json | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>
+		console.log(JSON.parse(s).institutions.find((i)=>i.name==="VHS Krefeld").kid))')
+	cp t0.cose tb.cose
+	"$L" trust revoke tb.cose --root root.pem --kid "$vhs_kid" --at 2026-01-01 2>/dev/null
+	va=$("$L" trust show ta.cose --root root.pem.pub --json | grep -o '"version":[0-9]*')
+	vb=$("$L" trust show tb.cose --root root.pem.pub --json | grep -o '"version":[0-9]*')
+	[ "$va" = "$vb" ] && ! cmp -s ta.cose tb.cose && ok || bad "two lists with one version: $va $vb"
+	cp ta.cose trust.cose
+	start_daemon d 18194 "fake:$RIG_DIR/card.img"
+	show a.img
+	[ "$(verdict_of)" = valid ] && ok || bad "under list A: $(verdict_of)"
+	stat -c %a trust.state | grep -qx 600 && ok || bad "trust state mode: $(stat -c %a trust.state)"
+	cp tb.cose trust.cose
+	kill -HUP "${DPIDS[0]}"
+	sleep 0.5
+	curl -s "$URL/api/status" | grep -q '"refused":{"code":"trust_swapped"' && ok || bad "the swap is not in the status: $(curl -s "$URL/api/status")"
+	grep -q "was accepted with other bytes" d.log && ok || bad "the swap was not logged: $(tail -3 d.log)"
+	show a.img
+	[ "$(verdict_of)" = valid ] && ok || bad "list A stays in force: $(verdict_of)"
+	stop_daemons
+	# Neither losing the cache nor a restart lowers the guard.
+	rm -f d.db d.db-wal d.db-shm
+	"$D" -n -c d.conf >d.check 2>&1 && bad "a swapped list was accepted at start without the cache" ||
+		{ grep -q "was accepted with other bytes" d.check && ok || bad "swap at start: $(cat d.check)"; }
+	cp t0.cose trust.cose
+	"$D" -n -c d.conf >d.check 2>&1 && bad "an older list was accepted at start without the cache" ||
+		{ grep -q "older than the accepted" d.check && ok || bad "rollback at start: $(cat d.check)"; }
+	# A newer list that revokes the key: verdicts of list A are not reused.
+	cp tb.cose trust.cose
+	"$L" key generate new.pem >/dev/null
+	"$L" trust add trust.cose --root root.pem --pub new.pem.pub --name "Stadt 2" --role city --types REG 2>/dev/null
+	start_daemon d 18194 "fake:$RIG_DIR/card.img"
+	show a.img
+	[ "$(verdict_of)" = key_not_valid ] && ok || bad "under the newer list that revokes: $(verdict_of)"
+	stop_daemons
+
+	# 4. A key revoked from yesterday: an entry dated before, first seen here
+	# after it, is valid but marked; one this office saw before is not.
+	cp t0.cose trust.cose
+	"$L" trust revoke trust.cose --root root.pem --kid "$vhs_kid" --at "$(date -u -d yesterday +%F)" 2>/dev/null
+	EXTRA_CONF="trust_state = $RIG_DIR/e.state" start_daemon e 18195 "fake:$RIG_DIR/card.img"
+	show a.img
+	[ "$(verdict_of)" = valid+revoked_later ] && ok || bad "back-dated entry not marked: $(verdict_of)"
+	sqlite3 e.db "UPDATE entries SET first_seen = 1700000000"
+	show a.img
+	[ "$(verdict_of)" = valid ] && ok || bad "an entry seen before the revocation was marked: $(verdict_of)"
 	;;
 lostcard)
 	# Office A reads the card; the card is lost; office B imports A's export
