@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# What one tap costs in work, not time: laufmapped runs under callgrind
+# (instruction-exact, repeatable) with an image-file reader; a full 8 KB
+# card of 81 distinct entries is tapped cold (a new cache), then warm (every
+# verdict cached), and the call counts of the functions that hash, decode,
+# verify and store are printed per entry, with the cache transactions per
+# tap.  Prints, asserts nothing.
+# Usage: BUILD=build bash bench/bench_tap_cost.sh
+set -uo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$src/${BUILD:-build}" && pwd)
+L=$build/tools/laufmappe D=$build/daemon/laufmapped
+command -v valgrind >/dev/null || { echo "bench_tap_cost: valgrind missing"; exit 0; }
+work=$(mktemp -d)
+dpid=
+trap '[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid"; rm -rf "$work"' EXIT
+cd "$work"
+"$L" key generate root.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
+"$L" trust create --root root.pem --out trust.cose 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name VHS --role course_provider --types IK 2>/dev/null
+H=$("$L" holder new)
+"$L" image new --holder "$H" --capacity 8192 --out full.img >/dev/null
+n=0
+while "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
+	--date 2026-11-24 --out e.cose && "$L" image append full.img e.cose 2>/dev/null; do n=$((n + 1)); done
+echo "token-for-the-benchmark-0123" >token
+cat >d.conf <<CONF
+readers = fake:$work/card.img
+root_key = $work/root.pem.pub
+trust_list = $work/trust.cose
+role = city
+database = $work/d.db
+listen = 127.0.0.1:18310
+token_file = $work/token
+web_root = $src/daemon/web
+poll_ms = 100
+CONF
+# taps N: run the daemon under callgrind for N taps of the card, print counts.
+taps() {
+	rm -f d.db* trust.state cg.out card.img
+	valgrind --tool=callgrind --callgrind-out-file=cg.out "$D" -d -c d.conf 2>d.log &
+	dpid=$!
+	for _ in $(seq 300); do curl -sf http://127.0.0.1:18310/api/status >/dev/null && break; sleep 0.1; done
+	for i in $(seq "$1"); do
+		cp full.img card.img
+		for _ in $(seq 600); do [ "$(grep -c 'read$' d.log)" -ge "$i" ] && break; sleep 0.1; done
+		rm card.img
+		sleep 1
+	done
+	kill "$dpid"; wait "$dpid"; dpid=
+	# Call counts from callgrind's own file: "calls=N" follows each
+	# "cfn=" (callee); names are compressed to "(id)" after their first use
+	# in an fn= or cfn= line.
+	for f in lm_sha256 lm_entry_decode lm_cose_verify lm_cache_put_entry lm_cache_get_verdict lm_cache_put_verdict lm_cache_begin; do
+		c=$(awk -v f="$f" '
+			/^c?fn=\(/ { id = $0; sub(/^c?fn=/, "", id); name = id; sub(/ .*/, "", id)
+				      if (sub(/^\([0-9]+\) /, "", name)) nm[id] = name
+				      if ($0 ~ /^cfn=/) cur = nm[id] }
+			/^calls=/ { split($0, a, /[= ]/); if (cur == f) s += a[2] }
+			END { print s + 0 }' cg.out)
+		printf '%s=%s ' "$f" "$c"
+	done
+	echo
+}
+echo "card: $n entries"
+echo "one cold tap: $(taps 1)"
+echo "one cold + one warm tap: $(taps 2)"
