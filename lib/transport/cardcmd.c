@@ -147,10 +147,9 @@ int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity)
 	static const uint8_t zero[4];
 	unsigned first = CARDCMD_NTAG_IMAGE / 4,
 		 last = (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4;
-	int err = fn(ctx, first + 1, zero); /* the commit word */
-	for (unsigned pg = first; !err && pg < last; pg++)
-		if (pg != first + 1)
-			err = fn(ctx, pg, zero);
+	int err = fn(ctx, first, zero); /* the magic: the card reads as blank at once */
+	for (unsigned pg = first + 1; !err && pg < last; pg++)
+		err = fn(ctx, pg, zero);
 	if (!err)
 		err = fn(ctx, 4, zero);
 	return err;

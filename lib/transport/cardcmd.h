@@ -41,7 +41,7 @@ int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx);
  */
 int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
 		       const struct lm_card_write *w, size_t n);
-/* NTAG: the commit word page zeroed first (the image is gone at once), then the rest. */
+/* NTAG: the magic page zeroed first (the image is gone at once), then the rest. */
 int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity);
 
 #endif
