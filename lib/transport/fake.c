@@ -177,6 +177,7 @@ int lm_transport_fake_fault(struct lm_transport *t, int n, int torn)
 
 const struct lm_transport_ops lm_transport_fake_ops = {
 	.name = "fake",
+	.blocks = 0,
 	.open = fake_open,
 	.wait_card = fake_wait,
 	.identify = fake_identify,

@@ -323,6 +323,7 @@ static void nfc_close_tr(struct lm_transport *t)
 
 const struct lm_transport_ops lm_transport_nfc_ops = {
 	.name = "nfc",
+	.blocks = 0,
 	.open = nfc_open_tr,
 	.wait_card = nfc_wait,
 	.identify = nfc_identify,

@@ -401,6 +401,7 @@ static void pcsc_close(struct lm_transport *t)
 
 const struct lm_transport_ops lm_transport_pcsc_ops = {
 	.name = "pcsc",
+	.blocks = 1,
 	.open = pcsc_open,
 	.wait_card = pcsc_wait,
 	.identify = pcsc_identify,

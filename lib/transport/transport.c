@@ -63,6 +63,11 @@ const char *lm_transport_name(const struct lm_transport *t)
 	return t->ops->name;
 }
 
+int lm_transport_blocks(const struct lm_transport *t)
+{
+	return t->ops->blocks;
+}
+
 const char *lm_card_kind_name(enum lm_card_kind k)
 {
 	switch (k) {

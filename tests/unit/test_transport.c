@@ -489,6 +489,23 @@ static void test_restore_refuses_other_holder(void **state)
 	assert_memory_not_equal(before, after, sizeof(before));
 }
 
+/* Whether a backend blocks in wait_card comes from its ops table (the
+ * daemon paces polled backends itself), not from its name. */
+#pragma weak lm_transport_pcsc_ops
+#pragma weak lm_transport_nfc_ops
+static void test_blocks(void **state)
+{
+	struct fixture *f = *state;
+	struct lm_transport *t;
+	assert_int_equal(lm_transport_open(f->spec, &t), LM_OK);
+	assert_int_equal(lm_transport_blocks(t), 0);
+	lm_transport_close(t);
+	if (&lm_transport_pcsc_ops)
+		assert_int_equal(lm_transport_pcsc_ops.blocks, 1);
+	if (&lm_transport_nfc_ops)
+		assert_int_equal(lm_transport_nfc_ops.blocks, 0);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -513,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_delete_cut_at_every_step),
 		cmocka_unit_test(test_restore_cut_at_every_step),
 		cmocka_unit_test(test_restore_refuses_other_holder),
+		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -59,6 +59,14 @@ struct lm_reader_info {
 /* The operations every backend provides (a const table per backend). */
 struct lm_transport_ops {
 	const char *name;
+	/*
+	 * 1: wait_card blocks in the reader service until a card comes or the
+	 * timeout passes (PC/SC: SCardGetStatusChange), so a caller may loop
+	 * on it.  0: the backend is polled (libnfc: wait_card polls the field
+	 * itself; an image file: it looks once) and a caller that loops
+	 * paces itself between calls.
+	 */
+	int blocks;
 	/* Open the backend; where = reader name / connection string / file, or NULL for the first.
 	 */
 	int (*open)(struct lm_transport *t, const char *where);
@@ -89,6 +97,8 @@ struct lm_transport_ops {
 int lm_transport_open(const char *spec, struct lm_transport **out);
 void lm_transport_close(struct lm_transport *t);
 const char *lm_transport_name(const struct lm_transport *t);
+/* The backend's ops->blocks: 1 when wait_card blocks until a card comes. */
+int lm_transport_blocks(const struct lm_transport *t);
 const char *lm_card_kind_name(enum lm_card_kind k);
 
 int lm_transport_wait_card(struct lm_transport *t, int timeout_ms);
