@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "laufmappe/lm_card.h"
+#include "laufmappe/lm_transport.h"
 
 #define CARDCMD_CHUNK	   240 /* bytes per READ BINARY / UPDATE */
 #define CARDCMD_NTAG_IMAGE 20  /* tag byte where the image starts (page 5) */
@@ -22,7 +23,7 @@ typedef int (*cardcmd_apdu_fn)(void *ctx, const uint8_t *apdu, size_t len, uint8
 /* Write one NTAG page (4 bytes), the tag's atomic unit. */
 typedef int (*cardcmd_page_fn)(void *ctx, unsigned page, const uint8_t data[4]);
 
-/* Status words to lm_err: 9000 ok, 6A84 full, 6981/6982/6985/6300 refused. */
+/* Status words (lm_proto.h) to lm_err: 9000 ok, 6A84 full, 6981/6982/6985/6300 refused. */
 int cardcmd_sw_err(uint16_t sw);
 
 /* SELECT our applet by AID; LM_ERR_UNKNOWN_CARD when it is not there. */
@@ -33,6 +34,15 @@ int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf,
 /* Every write staged (UPDATE), then one COMMIT; ABORT after a refusal. */
 int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n);
 int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx);
+
+/*
+ * NTAG: which size a tag is (lm_proto.h's lm_ntag_types), by its CC size
+ * byte (PC/SC reads the CC) or its GET_VERSION size byte (libnfc; pass 0
+ * for the one not known), and the image capacity our layout gives it;
+ * LM_ERR_UNKNOWN_CARD for another tag.
+ */
+int cardcmd_ntag_type(uint8_t cc_size, uint8_t version_size, enum lm_card_kind *kind,
+		      size_t *capacity);
 
 /*
  * NTAG: the writes as whole pages, in order, the commit word page last;

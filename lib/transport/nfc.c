@@ -24,6 +24,7 @@
 #include "laufmappe/lm_entry.h"
 #include "cardcmd.h"
 #include "laufmappe/lm_err.h"
+#include "lm_proto.h"
 
 #define POLL_MS 100 /* between target polls while waiting */
 /* A tag answers in milliseconds; the margin is for a loaded host, not the radio. */
@@ -133,9 +134,9 @@ static int xfer(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx, si
 }
 
 /* GET_VERSION goes raw with its CRC, as the tag answers it outside MIFARE framing. */
-static int ntag_get_version(struct lnfc *p, uint8_t ver[8])
+static int ntag_get_version(struct lnfc *p, uint8_t ver[LM_NTAG_VERSION_LEN])
 {
-	uint8_t cmd[3] = {0x60}, rx[16];
+	uint8_t cmd[3] = {LM_NTAG_CMD_GET_VERSION}, rx[16];
 	iso14443a_crc_append(cmd, 1);
 	if (nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, false) < 0 ||
 	    nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, false) < 0)
@@ -145,9 +146,9 @@ static int ntag_get_version(struct lnfc *p, uint8_t ver[8])
 	nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, true);
 	if (n < 0)
 		return n;
-	if (n < 8)
+	if (n < (int)LM_NTAG_VERSION_LEN)
 		return LM_ERR_UNKNOWN_CARD;
-	memcpy(ver, rx, 8);
+	memcpy(ver, rx, LM_NTAG_VERSION_LEN);
 	return LM_OK;
 }
 
@@ -189,29 +190,16 @@ static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
 			return err;
 		p->kind = LM_KIND_APPLET;
 	} else {
-		uint8_t ver[8];
+		uint8_t ver[LM_NTAG_VERSION_LEN];
 		int err = ntag_get_version(p, ver);
 		if (err)
 			return err;
 		/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte. */
 		if (ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
 			return LM_ERR_UNKNOWN_CARD;
-		switch (ver[6]) {
-		case 0x0F:
-			p->kind = LM_KIND_NTAG213;
-			p->capacity = 144;
-			break;
-		case 0x11:
-			p->kind = LM_KIND_NTAG215;
-			p->capacity = 504;
-			break;
-		case 0x13:
-			p->kind = LM_KIND_NTAG216;
-			p->capacity = 888;
-			break;
-		default: return LM_ERR_UNKNOWN_CARD;
-		}
-		p->capacity -= LM_NTAG_TLV_LEN;
+		err = cardcmd_ntag_type(0, ver[LM_NTAG_VERSION_SIZE_BYTE], &p->kind, &p->capacity);
+		if (err)
+			return err;
 	}
 	info->kind = p->kind;
 	info->capacity = p->capacity;
@@ -233,7 +221,7 @@ static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len
 		size_t last = (abs + len - 1) / 4;
 		if (last - first + 1 > FAST_READ_PAGES)
 			last = first + FAST_READ_PAGES - 1;
-		uint8_t cmd[3] = {0x3A, (uint8_t)first, (uint8_t)last};
+		uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, (uint8_t)first, (uint8_t)last};
 		uint8_t rx[FAST_READ_PAGES * 4 + 8];
 		int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
 		if (n < 0)
@@ -252,13 +240,13 @@ static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len
 static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
 {
 	struct lnfc *p = ctx;
-	uint8_t cmd[6] = {0xA2, (uint8_t)page};
+	uint8_t cmd[6] = {LM_NTAG_CMD_WRITE, (uint8_t)page};
 	memcpy(cmd + 2, data, 4);
 	uint8_t rx[8];
 	int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
 	if (n < 0)
 		return n;
-	if (n >= 1 && (rx[0] & 0x0F) != 0x0A)
+	if (n >= 1 && (rx[0] & 0x0F) != LM_NTAG_ACK)
 		return LM_ERR_WRITE_REFUSED;
 	return LM_OK;
 }
