@@ -121,11 +121,35 @@ int cardcmd_ntag_type(uint8_t cc_size, uint8_t version_size, enum lm_card_kind *
 		if ((cc_size && cc_size == ty->cc_size) ||
 		    (version_size && version_size == ty->version_size)) {
 			*kind = (enum lm_card_kind)(LM_KIND_NTAG213 + i);
-			*capacity = (size_t)ty->user_pages * LM_NTAG_PAGE_SIZE - LM_NTAG_TLV_LEN;
+			/* Prefix, image and terminator inside the CC's data area. */
+			size_t area = (size_t)ty->cc_size * 8;
+			*capacity = (area - CARDCMD_NTAG_PREFIX - 1) / 4 * 4;
 			return LM_OK;
 		}
 	}
 	return LM_ERR_UNKNOWN_CARD;
+}
+
+/* Pages 4 and 5 for an image of capacity bytes (see cardcmd.h). */
+static void ntag_prefix(size_t capacity, uint8_t out[CARDCMD_NTAG_PREFIX])
+{
+	memset(out, LM_T2T_TLV_NULL, CARDCMD_NTAG_PREFIX);
+	out[0] = LM_T2T_TLV_NDEF; /* length 0: the empty NDEF message */
+	if (capacity < 0xff) {
+		out[6] = LM_T2T_TLV_PROPRIETARY;
+		out[7] = (uint8_t)capacity;
+	} else {
+		out[4] = LM_T2T_TLV_PROPRIETARY;
+		out[5] = 0xff; /* three-byte length */
+		out[6] = (uint8_t)(capacity >> 8);
+		out[7] = (uint8_t)capacity;
+	}
+}
+
+int cardcmd_ntag_layout(const uint8_t user[CARDCMD_NTAG_PREFIX])
+{
+	/* 0.1.0 put "FD FF LL LL" at page 4 and the image right after it. */
+	return user[0] == LM_T2T_TLV_PROPRIETARY ? LM_ERR_VERSION : LM_OK;
 }
 
 int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
@@ -146,9 +170,15 @@ int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
 		if (off % 4 || len % 4)
 			return LM_ERR_ARG;
 		if (off == 0) {
-			/* Formatting: the TLV that makes phones skip our image. */
-			uint8_t tlv[4] = {0xFD, 0xFF, (uint8_t)(capacity >> 8), (uint8_t)capacity};
-			int err = fn(ctx, 4, tlv);
+			/* Formatting (the magic comes last): the TLV chain around
+			 * the image, so that phones see an empty NDEF tag. */
+			uint8_t pre[CARDCMD_NTAG_PREFIX], term[4] = {LM_T2T_TLV_TERMINATOR};
+			ntag_prefix(capacity, pre);
+			int err = fn(ctx, LM_NTAG_USER_PAGE, pre);
+			if (!err)
+				err = fn(ctx, LM_NTAG_USER_PAGE + 1, pre + 4);
+			if (!err)
+				err = fn(ctx, (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4, term);
 			if (err)
 				return err;
 		}
@@ -165,12 +195,15 @@ int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
 int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity)
 {
 	static const uint8_t zero[4];
+	static const uint8_t empty[4] = {LM_T2T_TLV_NDEF, 0x00, LM_T2T_TLV_TERMINATOR, 0x00};
 	unsigned first = CARDCMD_NTAG_IMAGE / 4,
-		 last = (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4;
+		 last = (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4; /* the terminator */
 	int err = fn(ctx, first, zero); /* the magic: the card reads as blank at once */
-	for (unsigned pg = first + 1; !err && pg < last; pg++)
+	for (unsigned pg = first + 1; !err && pg <= last; pg++)
 		err = fn(ctx, pg, zero);
 	if (!err)
-		err = fn(ctx, 4, zero);
+		err = fn(ctx, LM_NTAG_USER_PAGE + 1, zero);
+	if (!err)
+		err = fn(ctx, LM_NTAG_USER_PAGE, empty);
 	return err;
 }

@@ -13,9 +13,26 @@
 
 #include "laufmappe/lm_card.h"
 #include "laufmappe/lm_transport.h"
+#include "lm_proto.h"
 
-#define CARDCMD_CHUNK	   240 /* bytes per READ BINARY / UPDATE */
-#define CARDCMD_NTAG_IMAGE 20  /* tag byte where the image starts (page 5) */
+#define CARDCMD_CHUNK 240 /* bytes per READ BINARY / UPDATE */
+
+/*
+ * The NTAG layout (docs/nfc.md), all inside the NDEF data area the
+ * capability container declares (CC byte 2 x 8 bytes from page 4), as an
+ * NFC Forum Type 2 TLV chain a phone's NDEF reader walks:
+ *   page 4  03 00 00 00      an empty NDEF message TLV (the tag is an
+ *                            INITIALIZED, empty NDEF tag), two NULL TLVs
+ *   page 5  FD FF LL LL      our proprietary TLV, L = image capacity (for
+ *      or   00 00 FD LL      L < 255 the one-byte length, after NULLs)
+ *   page 6  the image (its magic), page 7 its commit word, ...
+ *   then    FE               the terminator TLV, on the page after the image
+ * Capacity = (CC area - 8 - 1) rounded down to 4: NTAG213 132, NTAG215 484,
+ * NTAG216 860 bytes.  Tags formatted by 0.1.0 (page 4 "FD FF LL LL", the
+ * image at page 5, running past the CC area) are not read: LM_ERR_VERSION.
+ */
+#define CARDCMD_NTAG_PREFIX 8 /* bytes before the image: pages 4 and 5 */
+#define CARDCMD_NTAG_IMAGE  (LM_NTAG_USER_PAGE * LM_NTAG_PAGE_SIZE + CARDCMD_NTAG_PREFIX)
 
 /* Send one APDU; *rlen in: room in resp, out: data bytes; *sw the status word. */
 typedef int (*cardcmd_apdu_fn)(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
@@ -45,13 +62,23 @@ int cardcmd_ntag_type(uint8_t cc_size, uint8_t version_size, enum lm_card_kind *
 		      size_t *capacity);
 
 /*
+ * NTAG: pages 4 and 5 (the first 8 bytes of user memory, as read) in our
+ * layout or blank: LM_OK; in the 0.1.0 layout (a proprietary TLV first):
+ * LM_ERR_VERSION, so such a tag is never taken for a blank one.
+ */
+int cardcmd_ntag_layout(const uint8_t user[CARDCMD_NTAG_PREFIX]);
+
+/*
  * NTAG: the writes as whole pages, in order, the commit word page last;
  * adjacent writes (an entry and its padding) are joined first.  Writing
- * image offset 0 (formatting) also writes the TLV page 4 "FD FF LL LL".
+ * image offset 0 (the magic: formatting) first writes pages 4 and 5 (the
+ * empty NDEF TLV and our TLV's head) and the terminator page.
  */
 int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
 		       const struct lm_card_write *w, size_t n);
-/* NTAG: the magic page zeroed first (the image is gone at once), then the rest. */
+/* NTAG: the magic page zeroed first (the image is gone at once), then the
+ * rest and the terminator; last page 4 becomes "03 00 FE 00" (an empty NDEF
+ * tag, as NXP ships it). */
 int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity);
 
 #endif

@@ -9,8 +9,8 @@
  * held by another program: replug it).  Targets are polled: libnfc has no
  * blocking "card arrived" call for these chips.
  *
- * NTAG layout as on PC/SC (lm_transport.h): page 4 is the TLV "FD FF LL LL",
- * the image starts at page 5.
+ * NTAG layout as on PC/SC (cardcmd.h, docs/nfc.md): an empty NDEF TLV and
+ * our proprietary TLV's head in pages 4-5, the image from page 6.
  */
 #include "laufmappe/lm_transport.h"
 
@@ -42,6 +42,7 @@ struct lnfc {
 	int have_target;
 	enum lm_card_kind kind;
 	size_t capacity;
+	int old_layout; /* an NTAG in the 0.1.0 layout: not read (LM_ERR_VERSION) until wiped */
 };
 
 /* The one translation of libnfc codes. */
@@ -200,6 +201,14 @@ static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
 		err = cardcmd_ntag_type(0, ver[LM_NTAG_VERSION_SIZE_BYTE], &p->kind, &p->capacity);
 		if (err)
 			return err;
+		/* READ gives pages 4-7: pages 4 and 5 tell the layout. */
+		uint8_t cmd[2] = {LM_NTAG_CMD_READ, LM_NTAG_USER_PAGE}, user[16 + 2];
+		int n = xfer(p, cmd, sizeof(cmd), user, sizeof(user));
+		if (n < 0)
+			return n;
+		if (n < 16)
+			return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
+		p->old_layout = cardcmd_ntag_layout(user) != LM_OK;
 	}
 	info->kind = p->kind;
 	info->capacity = p->capacity;
@@ -215,6 +224,8 @@ static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len
 		return LM_ERR_ARG;
 	if (p->kind == LM_KIND_APPLET)
 		return cardcmd_applet_read(apdu, p, off, buf, len);
+	if (p->old_layout)
+		return LM_ERR_VERSION;
 	/* FAST_READ of whole pages covering [off, off+len), in frame-sized chunks. */
 	while (len > 0) {
 		size_t abs = CARDCMD_NTAG_IMAGE + off, first = abs / 4;
@@ -269,8 +280,12 @@ static int nfc_wipe(struct lm_transport *t)
 	struct lnfc *p = t->priv;
 	if (!p->have_target)
 		return LM_ERR_NO_CARD;
-	return p->kind == LM_KIND_APPLET ? cardcmd_applet_wipe(apdu, p)
-					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (p->kind == LM_KIND_APPLET)
+		return cardcmd_applet_wipe(apdu, p);
+	int err = cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (!err)
+		p->old_layout = 0;
+	return err;
 }
 
 /* The libnfc devices found (the open one among them); presence unknown. */

@@ -6,8 +6,9 @@
  *
  * Where the image lives:
  *   applet: image offset = READ BINARY / UPDATE offset (docs/applet.md);
- *   NTAG:   page 4 holds the TLV "FD FF LL LL", the image starts at page 5
- *           (byte 20 of the tag), so the commit word is page 6.
+ *   NTAG:   pages 4-5 hold an empty NDEF TLV and our proprietary TLV's head,
+ *           the image starts at page 6 (cardcmd.h, docs/nfc.md)
+ *           (byte 24 of the tag), so the commit word is page 7.
  */
 #include "laufmappe/lm_transport.h"
 
@@ -40,6 +41,7 @@ struct pcsc {
 	int reader_fixed; /* named by the caller */
 	enum lm_card_kind kind;
 	size_t capacity;
+	int old_layout; /* an NTAG in the 0.1.0 layout: not read (LM_ERR_VERSION) until wiped */
 };
 
 /* The one translation of PC/SC codes. */
@@ -298,6 +300,8 @@ static int pcsc_identify(struct lm_transport *t, struct lm_card_info *info)
 		err = cardcmd_ntag_type(cc[2], 0, &p->kind, &p->capacity);
 		if (err)
 			return err;
+		/* The read gave pages 3-6: pages 4 and 5 tell the layout. */
+		p->old_layout = cardcmd_ntag_layout(cc + LM_NTAG_PAGE_SIZE) != LM_OK;
 		info->uid_len = ulen < sizeof(info->uid) ? ulen : sizeof(info->uid);
 		memcpy(info->uid, uid, info->uid_len);
 	}
@@ -315,6 +319,8 @@ static int pcsc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t le
 		return LM_ERR_ARG;
 	if (p->kind == LM_KIND_APPLET)
 		return cardcmd_applet_read(apdu_cb, p, off, buf, len);
+	if (p->old_layout)
+		return LM_ERR_VERSION;
 	while (len > 0) {
 		size_t abs = CARDCMD_NTAG_IMAGE + off, skip = abs % 4;
 		uint8_t four[16];
@@ -346,8 +352,12 @@ static int pcsc_wipe(struct lm_transport *t)
 	struct pcsc *p = t->priv;
 	if (!p->have_card)
 		return LM_ERR_NO_CARD;
-	return p->kind == LM_KIND_APPLET ? cardcmd_applet_wipe(apdu_cb, p)
-					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (p->kind == LM_KIND_APPLET)
+		return cardcmd_applet_wipe(apdu_cb, p);
+	int err = cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (!err)
+		p->old_layout = 0;
+	return err;
 }
 
 /* Every PC/SC reader pcscd knows, each with its card presence. */

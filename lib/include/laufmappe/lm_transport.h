@@ -8,10 +8,12 @@
  *   - our applet: image offset = the applet's READ BINARY / UPDATE offset;
  *     a plan's writes are staged (UPDATE) and applied by one COMMIT, which
  *     the applet makes atomic with its journal;
- *   - NTAG21x: user memory (page 4 on) starts with a proprietary TLV
- *     "FD FF LL LL" (LL LL = image capacity) so that phones skip it, and the
- *     image starts at page 5; the commit word is then one page (6), written
- *     last with a single WRITE, which the tag makes atomic.
+ *   - NTAG21x: user memory (page 4 on) holds an NFC Forum Type 2 TLV chain
+ *     inside the data area the capability container declares: an empty NDEF
+ *     message TLV "03 00" and NULL TLVs (page 4), our proprietary TLV's head
+ *     "FD FF LL LL" (page 5, LL LL = image capacity), the image from page 6,
+ *     then a terminator TLV "FE"; the commit word is one page (7), written
+ *     with a single WRITE, which the tag makes atomic (docs/nfc.md).
  *
  * Lifetime: lm_transport_open() returns a transport the caller owns and
  * closes with lm_transport_close() (NULL is fine).  Errors are enum lm_err;
@@ -46,7 +48,7 @@ struct lm_card_info {
 	char reader[256]; /* reader name or connection string */
 };
 
-#define LM_NTAG_TLV_LEN 4 /* FD FF LL LL before the image on NTAG */
+#define LM_NTAG_TLV_LEN 8 /* user memory before the image on NTAG (pages 4 and 5) */
 
 struct lm_transport;
 

@@ -127,7 +127,7 @@ grep -q "another holder" err.txt && ok || bad "restore onto another holder's car
 
 # A forged entry on the card: verify exits 1 and names it.
 "$L" key generate forger.pem >/dev/null
-"$L" image new --holder "$H" --capacity 888 --out mixed.img
+"$L" image new --holder "$H" --capacity 860 --out mixed.img
 "$L" image append mixed.img ik.cose 2>/dev/null
 "$L" issue --key forger.pem --holder "$H" --type IK --out forged.cose
 "$L" image append mixed.img forged.cose 2>/dev/null

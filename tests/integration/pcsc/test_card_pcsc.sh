@@ -154,7 +154,7 @@ case ${1:-all} in all | fill)
 	grep -c "Virtual PCD" readers.txt | grep -q 2 && grep -q "card: none" readers.txt && ok ||
 		bad "list-readers: $(cat readers.txt)"
 	fill applet 10 "--capacity 1024"   # (1024 - 24) / 100
-	fill ntag216 8                     # (888 - 4 - 24) / 100
+	fill ntag216 8                     # (860 - 24) / 100: the image inside the CC area
 	;;
 esac
 case ${1:-all} in all | tear)
