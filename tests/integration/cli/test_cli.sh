@@ -107,6 +107,9 @@ expect 0 "$L" image new --holder "$H" --capacity 500 --out del.img
 cp del.img del-orig.img
 ids=($("$L" card read --transport "fake:$PWD/del.img" --json | tr -d ' \n' | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4))
 [ "${#ids[@]}" -eq 3 ] && ok || bad "card read --json ids: ${ids[*]}"
+# show --json of the entry file (with its holder hint) gives the same id: the card form's.
+[ "$("$L" show --json dtz_old.cose | tr -d ' \n' | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4)" = "${ids[1]}" ] && ok ||
+	bad "show --json id differs from the card's"
 expect 0 "$L" card delete --transport "fake:$PWD/del.img" "${ids[1]:0:8}"
 [ "$(cat out.txt)" = "${ids[1]}" ] && grep -q "2 entries stay" err.txt && ok || bad "delete: $(cat out.txt err.txt)"
 "$L" card read --transport "fake:$PWD/del.img" >out.txt 2>&1
