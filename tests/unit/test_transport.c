@@ -270,6 +270,8 @@ struct copy {
 	struct lm_card_entry e[16];
 	uint8_t bytes[16][LM_ENTRY_MAX];
 	int n, ready, fail_at;
+	const struct lm_rewrite_result *res; /* when set: its id, seen at ready */
+	uint8_t id_at_ready[32];
 };
 
 static int keep_copy(void *ctx, const uint8_t h[LM_HOLDER_LEN], const uint8_t *entry, size_t len)
@@ -278,6 +280,8 @@ static int keep_copy(void *ctx, const uint8_t h[LM_HOLDER_LEN], const uint8_t *e
 	assert_memory_equal(h, holder, LM_HOLDER_LEN);
 	if (!entry) {
 		k->ready = 1;
+		if (k->res)
+			memcpy(k->id_at_ready, k->res->id, 32);
 		return k->fail_at == k->n ? LM_ERR_DB : LM_OK;
 	}
 	if (k->fail_at == k->n)
@@ -306,10 +310,14 @@ static void test_delete_entry(void **state)
 	assert_memory_equal(res.holder, holder, LM_HOLDER_LEN);
 	assert_int_equal(k.n, 3);
 	assert_int_equal(k.ready, 1);
-	/* A prefix of 4 bytes (unique among three random ids, almost surely). */
-	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[3], 4, NULL, NULL, &res),
+	/* A prefix of 4 bytes (unique among three random ids, almost surely);
+	 * the whole id is in the result already when keep is called. */
+	k = (struct copy){.fail_at = -1, .res = &res};
+	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[3], 4, keep_copy, &k,
+						   &res),
 			 LM_OK);
 	assert_memory_equal(res.id, f->folder_id[3], 32);
+	assert_memory_equal(k.id_at_ready, f->folder_id[3], 32);
 	lm_transport_close(t);
 	int idx[16];
 	assert_int_equal(card_state(f, idx), 2);

@@ -175,7 +175,10 @@ int lm_transport_wipe(struct lm_transport *t);
  * every staying entry has been handed over, make the copy durable now (the
  * wipe follows when this call returns 0).  A non-zero return (an lm_err)
  * stops the delete with that error, the card untouched.  The entry bytes
- * are valid only during the call.
+ * are valid only during the call.  res->id (the deleted entry's whole id,
+ * also when a prefix was given) and res->holder are set before the first
+ * call, so a ctx that points at the result can forget the deleted entry in
+ * the last call.
  */
 typedef int (*lm_transport_keep_fn)(void *ctx, const uint8_t holder[LM_HOLDER_LEN],
 				    const uint8_t *entry, size_t len);
