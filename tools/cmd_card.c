@@ -397,7 +397,7 @@ static int cmd_card_wipe(int argc, char **argv)
  * restore`; it is removed once the card read back as asked.
  */
 struct delete_copy {
-	const char *path;
+	char path[64]; /* laufmappe-HOLDER.img (the first 8 hex digits), on the first call */
 	uint8_t *img;
 	size_t cap;
 	struct lm_card card;
@@ -411,6 +411,9 @@ static int keep_in_file(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const ui
 	struct lm_card_plan plan;
 	int err = LM_OK;
 	if (!k->started) {
+		char hh[2 * LM_HOLDER_LEN + 1];
+		lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+		snprintf(k->path, sizeof(k->path), "laufmappe-%.8s.img", hh);
 		lm_card_format(k->img, holder);
 		err = lm_card_parse(k->img, LM_CARD_HEADER_LEN, k->cap, &k->card);
 		k->started = 1;
@@ -458,18 +461,11 @@ static int cmd_card_delete(int argc, char **argv)
 	rc = connect_card(&o, &t, &info);
 	if (rc)
 		return rc;
-	char path[64], hh[2 * LM_HOLDER_LEN + 1], idh[65];
-	struct delete_copy k = {
-		.path = path, .img = calloc(1, info.capacity), .cap = info.capacity};
+	char idh[65];
+	struct delete_copy k = {.img = calloc(1, info.capacity), .cap = info.capacity};
+	const char *path = k.path;
 	struct lm_rewrite_result res = {0};
 	int err = k.img ? LM_OK : LM_ERR_NOMEM;
-	if (!err) {
-		/* The copy is named after the card's holder, read first. */
-		uint8_t hdr[LM_CARD_HEADER_LEN];
-		err = lm_transport_read(t, 0, hdr, sizeof(hdr));
-		lm_hex_encode(hdr + 8, LM_HOLDER_LEN, hh);
-		snprintf(path, sizeof(path), "laufmappe-%.8s.img", hh);
-	}
 	if (!err)
 		err = lm_transport_delete_entry(t, &info, id, id_len, keep_in_file, &k, &res);
 	lm_transport_close(t);
