@@ -180,7 +180,7 @@ static void *reader_thread(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		if (present || (err && err != LM_ERR_NO_CARD && err != LM_ERR_TIMEOUT))
 			sleep_ms(d->cfg.poll_ms);
-		else if (err == LM_ERR_NO_CARD && r->t && strncmp(r->spec, "pcsc", 4) != 0)
+		else if (err == LM_ERR_NO_CARD && r->t && !lm_transport_blocks(r->t))
 			sleep_ms(d->cfg.poll_ms); /* polled backends: their wait returned at once */
 	}
 	pthread_mutex_lock(&r->lock);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "laufmappe/lm_cose.h"
@@ -232,9 +233,15 @@ static int cmd_card_read(int argc, char **argv)
 			json_object *j = lm_entry_decode(e, elen, &c, &en) == LM_OK
 						 ? lm_json_entry(&en)
 						 : json_object_new_object();
+			/* The id `card delete` takes (the SHA-256 of the entry's bytes). */
+			uint8_t id[32];
+			char idh[65] = "";
+			if (lm_sha256(e, elen, id) == LM_OK)
+				lm_hex_encode(id, 32, idh);
+			json_object_object_add(j, "id", json_object_new_string(idh));
 			json_object_array_add(arr, j);
 			if (!o.json)
-				printf("%3zu  %s %s %s\n", ++n,
+				printf("%3zu  %.12s  %s %s %s\n", ++n, idh,
 				       json_object_get_string(json_object_object_get(j, "type")),
 				       json_object_get_string(json_object_object_get(j, "date")),
 				       json_object_to_json_string_ext(
@@ -382,6 +389,176 @@ static int cmd_card_wipe(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The copy `card delete` keeps before it touches the card (the library's
+ * keep callback): an image file of the folder as it is to be, the card's
+ * holder and every entry that stays, written atomically (fsync, rename)
+ * before the wipe.  A rewrite cut short is put right from it with `card
+ * restore`; it is removed once the card read back as asked.
+ */
+struct delete_copy {
+	char path[64]; /* laufmappe-HOLDER.img (the first 8 hex digits), on the first call */
+	uint8_t *img;
+	size_t cap;
+	struct lm_card card;
+	int started;
+};
+
+static int keep_in_file(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *entry,
+			size_t len)
+{
+	struct delete_copy *k = ctx;
+	struct lm_card_plan plan;
+	int err = LM_OK;
+	if (!k->started) {
+		char hh[2 * LM_HOLDER_LEN + 1];
+		lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+		snprintf(k->path, sizeof(k->path), "laufmappe-%.8s.img", hh);
+		lm_card_format(k->img, holder);
+		err = lm_card_parse(k->img, LM_CARD_HEADER_LEN, k->cap, &k->card);
+		k->started = 1;
+	}
+	if (!err && !entry)
+		return lm_file_write(k->path, k->img, LM_CARD_HEADER_LEN + k->card.committed, 0600);
+	if (!err)
+		err = lm_card_plan_append(&k->card, entry, len, &plan);
+	if (!err)
+		err = lm_card_apply(k->img, k->cap, &plan);
+	if (!err)
+		err = lm_card_parse(k->img, LM_CARD_HEADER_LEN + plan.new_committed, k->cap,
+				    &k->card);
+	return err;
+}
+
+/* An entry id or a unique prefix of one: 8 to 64 hex digits, an even number. */
+static int parse_entry_id(const char *hex, uint8_t id[32], size_t *len)
+{
+	size_t n = strlen(hex);
+	if (n < 8 || n > 64 || n % 2 || lm_hex_decode(hex, id, n / 2)) {
+		cli_msgf("bad_entry_id",
+			 "%s is not an entry id: give its hex digits as card read --json shows "
+			 "them (the first 8 or more, an even number)",
+			 hex);
+		return EXIT_USAGE;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+static int cmd_card_delete(int argc, char **argv)
+{
+	struct card_opts o;
+	int first = parse_card_opts(argc, argv, &o);
+	if (first != argc - 1)
+		return cli_usage(argv[0]);
+	uint8_t id[32];
+	size_t id_len;
+	int rc = parse_entry_id(argv[first], id, &id_len);
+	if (rc)
+		return rc;
+	struct lm_transport *t;
+	struct lm_card_info info;
+	rc = connect_card(&o, &t, &info);
+	if (rc)
+		return rc;
+	char idh[65];
+	struct delete_copy k = {.img = calloc(1, info.capacity), .cap = info.capacity};
+	const char *path = k.path;
+	struct lm_rewrite_result res = {0};
+	int err = k.img ? LM_OK : LM_ERR_NOMEM;
+	if (!err)
+		err = lm_transport_delete_entry(t, &info, id, id_len, keep_in_file, &k, &res);
+	lm_transport_close(t);
+	free(k.img);
+	lm_hex_encode(res.id, 32, idh);
+	if (err == LM_ERR_NOT_FOUND) {
+		cli_msgf("no_such_entry", "the card holds no entry whose id begins %s",
+			 argv[first]);
+		return EXIT_FAIL;
+	}
+	if (err == LM_ERR_AMBIGUOUS) {
+		cli_msgf("ambiguous_entry",
+			 "more than one entry's id begins %s: give more of its digits",
+			 argv[first]);
+		return EXIT_FAIL;
+	}
+	if (err && res.touched) {
+		cli_msgf(
+			"delete_cut",
+			"the rewrite of the card was cut short (%s); nothing is lost: the entries "
+			"that stay are in %s; put the card back and run: laufmappe card restore %s",
+			cli_strerror(err), path, path);
+		return EXIT_FAIL;
+	}
+	if (err && k.started && !res.touched) {
+		cli_msgf(
+			"delete_no_copy",
+			"could not keep a copy of the entries in %s (%s): the card was not touched",
+			path, cli_strerror(err));
+		return EXIT_FAIL;
+	}
+	if (err)
+		return card_fail("card delete", err);
+	unlink(path);
+	printf("%s\n", idh);
+	cli_msgf("deleted", "deleted the entry %.12s from the %s card; %zu entries stay, read back",
+		 idh, lm_card_kind_name(info.kind), res.kept);
+	return 0;
+}
+
+/* The entries of an image file (a copy `card delete` kept, or any image)
+ * onto the card, for the image's holder. */
+static int cmd_card_restore(int argc, char **argv)
+{
+	struct card_opts o;
+	int first = parse_card_opts(argc, argv, &o);
+	if (first != argc - 1)
+		return cli_usage(argv[0]);
+	uint8_t *buf;
+	size_t len, n = 0, off = 0, elen;
+	if (cli_read_file(argv[first], LM_CARD_MAX, &buf, &len))
+		return EXIT_FAIL;
+	struct lm_card image;
+	int err = lm_card_parse(buf, len, len, &image);
+	int count = err ? err : lm_card_count(&image);
+	if (count < 0) {
+		free(buf);
+		return cli_fail(argv[first], count);
+	}
+	struct lm_card_entry *list = calloc((size_t)count + 1, sizeof(*list));
+	const uint8_t *e;
+	while (list && lm_card_next(&image, &off, &e, &elen) == LM_OK)
+		list[n++] = (struct lm_card_entry){e, elen};
+	struct lm_transport *t;
+	struct lm_card_info info;
+	int rc = list ? connect_card(&o, &t, &info) : cli_fail("card restore", LM_ERR_NOMEM);
+	size_t written = 0;
+	if (!rc) {
+		err = lm_transport_restore(t, &info, image.holder, list, n, &written);
+		lm_transport_close(t);
+		char hh[2 * LM_HOLDER_LEN + 1];
+		lm_hex_encode(image.holder, LM_HOLDER_LEN, hh);
+		if (err == LM_ERR_HOLDER)
+			cli_msgf(
+				"restore_other_holder",
+				"the card on the reader belongs to another holder, not %s: nothing "
+				"was written",
+				hh);
+		else if (err)
+			rc = card_fail("card restore", err);
+		else
+			cli_msgf("restored",
+				 "the %s card of holder %s holds the folder of %zu entries: %zu "
+				 "written, read back",
+				 lm_card_kind_name(info.kind), hh, n, written);
+		if (err == LM_ERR_HOLDER)
+			rc = EXIT_FAIL;
+	}
+	free(list);
+	free(buf);
+	return rc;
+}
+
 #define READER_OPTS "[--reader NAME | --nfc CONNSTRING | --transport SPEC] [--wait SECONDS]"
 
 const struct cli_cmd cli_cmds_card[] = {
@@ -396,5 +573,12 @@ const struct cli_cmd cli_cmds_card[] = {
 	 "Append a signed entry: one commit, then read back and compared."},
 	{"card wipe", cmd_card_wipe, "--yes " READER_OPTS,
 	 "Erase the Laufmappe and every entry on the card."},
+	{"card delete", cmd_card_delete, READER_OPTS " ID",
+	 "Delete one entry (its id, or the first 8 or more hex digits of it) at the holder's "
+	 "request: the card is rewritten without it and read back; a copy of the rest is kept "
+	 "in laufmappe-HOLDER.img until then."},
+	{"card restore", cmd_card_restore, READER_OPTS " IMAGE",
+	 "Put a folder (an image file) onto the card: a blank card is formatted for its holder; "
+	 "only the entries the card lacks are added."},
 	{NULL, NULL, NULL, NULL},
 };

@@ -626,9 +626,18 @@ static json_object *show_entry_json(const uint8_t *p, size_t len)
 		lm_hex_encode(c.kid, LM_KID_LEN, kid);
 		json_object_object_add(o, "kid", json_object_new_string(kid));
 	}
-	uint8_t id[32];
+	/* The id is the SHA-256 of the card form (docs/format.md 1): an entry
+	 * file's holder hint is left out, so the id is the one `card read`
+	 * shows and `card delete` takes. */
+	uint8_t id[32], bare[LM_ENTRY_MAX];
 	char idh[65];
-	lm_sha256(p, len, id);
+	struct lm_cose cose;
+	size_t blen;
+	if (lm_cose_decode(p, len, &cose) == LM_OK && cose.hint &&
+	    lm_cose_encode_bare(&cose, bare, sizeof(bare), &blen) == LM_OK)
+		lm_sha256(bare, blen, id);
+	else
+		lm_sha256(p, len, id);
 	lm_hex_encode(id, 32, idh);
 	json_object_object_add(o, "id", json_object_new_string(idh));
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)len));

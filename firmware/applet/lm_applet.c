@@ -25,8 +25,7 @@
 
 #include <string.h>
 
-const uint8_t lm_applet_aid[LM_APPLET_AID_LEN] = {0xF0, 0x4C, 0x41, 0x55, 0x46,
-						   0x4D, 0x41, 0x50, 0x50, 0x45};
+const uint8_t lm_applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
 
 #define J_STATE 0u
 #define J_LENGTH 4u
@@ -450,7 +449,7 @@ static int known_command(uint8_t cla, uint8_t ins)
 	int prop = ins == LM_INS_UPDATE || ins == LM_INS_COMMIT || ins == LM_INS_ABORT ||
 		   ins == LM_INS_WIPE;
 
-	if ((cla == 0x00 && iso) || (cla == 0x80 && prop))
+	if ((cla == LM_CLA_ISO && iso) || (cla == LM_CLA_PROP && prop))
 		return 1;
 	return iso || prop ? 0 : -1;
 }

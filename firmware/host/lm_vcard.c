@@ -153,42 +153,42 @@ static size_t ntag_apdu(struct vcard *v, const uint8_t *b, size_t n, uint8_t *re
 	enum lm_ntag_status st;
 
 	if (n < 4)
-		return put_sw(resp, 0, 0x6700);
-	if (b[0] != 0xFF)
-		return put_sw(resp, 0, 0x6E00);
+		return put_sw(resp, 0, LM_SW_WRONG_LENGTH);
+	if (b[0] != LM_PCSC3_CLA)
+		return put_sw(resp, 0, LM_SW_CLA);
 	page = b[3];
 	switch (b[1]) {
-	case 0xCA: /* GET DATA: P1 00 = UID; 01 = ATS (none for a type 2 tag) */
+	case LM_PCSC3_GET_DATA: /* GET DATA: P1 00 = UID; 01 = ATS (none for a type 2 tag) */
 		if (n > 5)
-			return put_sw(resp, 0, 0x6700);
+			return put_sw(resp, 0, LM_SW_WRONG_LENGTH);
 		if (b[2] == 0x01 && b[3] == 0x00)
 			return put_sw(resp, 0, 0x6A81);
 		if (b[2] != 0x00 || b[3] != 0x00)
-			return put_sw(resp, 0, 0x6A86);
+			return put_sw(resp, 0, LM_SW_WRONG_P1P2);
 		if (n == 5 && b[4] != 0 && b[4] < LM_NTAG_UID_LEN)
 			return put_sw(resp, 0, 0x6C00 | LM_NTAG_UID_LEN);
 		lm_ntag_uid(&v->tag, resp);
-		return put_sw(resp, LM_NTAG_UID_LEN, 0x9000);
-	case 0xB0: /* READ BINARY: Le bytes (00 = 16) of the 4 pages from P2 */
+		return put_sw(resp, LM_NTAG_UID_LEN, LM_SW_OK);
+	case LM_PCSC3_READ_BINARY: /* READ BINARY: Le bytes (00 = 16) of the 4 pages from P2 */
 		if (n != 5)
-			return put_sw(resp, 0, 0x6700);
+			return put_sw(resp, 0, LM_SW_WRONG_LENGTH);
 		le = b[4] ? b[4] : 16u;
 		if (le > 16u)
 			return put_sw(resp, 0, 0x6C10);
 		if (b[2] != 0 || page >= v->tag.npages)
-			return put_sw(resp, 0, 0x6A82);
+			return put_sw(resp, 0, LM_SW_NOT_FOUND);
 		st = lm_ntag_read(&v->tag, page, data);
 		if (st != LM_NTAG_OK)
-			return put_sw(resp, 0, st == LM_NTAG_EINVAL ? 0x6982 : 0x6581);
+			return put_sw(resp, 0, st == LM_NTAG_EINVAL ? LM_SW_SECURITY : LM_SW_MEMORY);
 		memcpy(resp, data, le);
-		return put_sw(resp, le, 0x9000);
-	case 0xD6: /* UPDATE BINARY: one page, Lc = 4 */
+		return put_sw(resp, le, LM_SW_OK);
+	case LM_PCSC3_UPDATE_BINARY: /* UPDATE BINARY: one page, Lc = 4 */
 		if (n != 9 || b[4] != 4)
-			return put_sw(resp, 0, 0x6700);
+			return put_sw(resp, 0, LM_SW_WRONG_LENGTH);
 		if (b[2] != 0 || page >= v->tag.npages)
-			return put_sw(resp, 0, 0x6A82);
+			return put_sw(resp, 0, LM_SW_NOT_FOUND);
 		if (page < 3u || page >= v->tag.npages - 5u)
-			return put_sw(resp, 0, 0x6981); /* UID, static lock, dyn lock, config */
+			return put_sw(resp, 0, LM_SW_INCOMPATIBLE); /* UID, lock, config */
 		st = lm_ntag_write_page(&v->tag, page, b + 5);
 		if (st == LM_NTAG_EPOWER) {
 			logmsg("power cut during page write %ld (page %u not written)",
@@ -196,10 +196,10 @@ static size_t ntag_apdu(struct vcard *v, const uint8_t *b, size_t n, uint8_t *re
 			exit(EXIT_TORN);
 		}
 		if (st == LM_NTAG_EWRITE)
-			return put_sw(resp, 0, 0x6581);
-		return put_sw(resp, 0, st == LM_NTAG_OK ? 0x9000 : 0x6300);
+			return put_sw(resp, 0, LM_SW_MEMORY);
+		return put_sw(resp, 0, st == LM_NTAG_OK ? LM_SW_OK : LM_SW_WRITE_FAILED);
 	default:
-		return put_sw(resp, 0, 0x6D00);
+		return put_sw(resp, 0, LM_SW_INS);
 	}
 }
 

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "lm_nvm.h"
+#include "lm_proto.h" /* AID, CLA/INS, GET DATA tags, status words */
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,8 +35,7 @@ extern "C" {
 #define LM_APPLET_VERSION_MAJOR 1u
 #define LM_APPLET_VERSION_MINOR 0u
 
-/* AID: F0 'LAUFMAPPE' (proprietary category F0, 10 bytes). */
-#define LM_APPLET_AID_LEN 10u
+/* The AID (LM_APPLET_AID_BYTES of lm_proto.h) as an array. */
 extern const uint8_t lm_applet_aid[LM_APPLET_AID_LEN];
 
 /* Card image header, fixed with liblaufmappe. */
@@ -51,35 +51,6 @@ extern const uint8_t lm_applet_aid[LM_APPLET_AID_LEN];
 /* NVM split.  The image capacity is capped by READ BINARY's 15-bit offset. */
 #define LM_APPLET_JOURNAL_SIZE 1024u
 #define LM_APPLET_MAX_CAPACITY 32768u
-
-/* Instructions. */
-#define LM_INS_SELECT 0xA4u      /* CLA 00 */
-#define LM_INS_READ_BINARY 0xB0u /* CLA 00 */
-#define LM_INS_GET_DATA 0xCAu    /* CLA 00 */
-#define LM_INS_UPDATE 0xD6u      /* CLA 80: staged write */
-#define LM_INS_COMMIT 0xDAu      /* CLA 80 */
-#define LM_INS_ABORT 0xDCu       /* CLA 80 */
-#define LM_INS_WIPE 0xDEu        /* CLA 80 */
-
-/* GET DATA tags (P1P2). */
-#define LM_TAG_VERSION 0x0001u  /* major, minor, image format version */
-#define LM_TAG_CAPACITY 0x0002u /* image capacity, u32 BE */
-#define LM_TAG_FREE 0x0003u     /* free log bytes, u32 BE */
-
-/* Status words. */
-#define LM_SW_OK 0x9000u
-#define LM_SW_EOF 0x6282u          /* fewer bytes than Le: end of image */
-#define LM_SW_MEMORY 0x6581u       /* NVM read or write failed */
-#define LM_SW_WRONG_LENGTH 0x6700u
-#define LM_SW_APPEND_ONLY 0x6985u  /* write to committed bytes */
-#define LM_SW_NOT_SELECTED 0x6986u
-#define LM_SW_NOT_FOUND 0x6A82u    /* SELECT: unknown AID */
-#define LM_SW_FULL 0x6A84u         /* beyond capacity, or journal full */
-#define LM_SW_WRONG_P1P2 0x6A86u
-#define LM_SW_NO_TAG 0x6A88u       /* GET DATA: unknown tag */
-#define LM_SW_OFFSET 0x6B00u       /* READ BINARY: offset beyond the image */
-#define LM_SW_INS 0x6D00u
-#define LM_SW_CLA 0x6E00u
 
 /*
  * Applet state.  The caller allocates it; lm_applet_init() fills every

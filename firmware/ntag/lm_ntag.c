@@ -18,17 +18,10 @@
 #define L_4_TO_9 0x03F0u    /* L4..L7 in LOCK0 bits 4-7, L8..L9 in LOCK1 bits 0-1 */
 #define L_10_TO_15 0xFC00u  /* LOCK1 bits 2-7 */
 
-/* Pages of a kind: the only place the three sizes are written down. */
+/* Pages of a kind (the sizes live in lm_proto.h's lm_ntag_types). */
 uint8_t lm_ntag_pages_of(enum lm_ntag_kind kind)
 {
-    switch (kind) {
-    case LM_NTAG213:
-        return 45u;
-    case LM_NTAG215:
-        return 135u;
-    default:
-        return 231u;
-    }
+    return lm_ntag_types[kind <= LM_NTAG216 ? kind : LM_NTAG216].pages;
 }
 
 /* Page numbers of the configuration area, counted back from the last page. */
@@ -91,7 +84,6 @@ static void count_read(struct lm_ntag *t)
 
 void lm_ntag_init(struct lm_ntag *t, enum lm_ntag_kind kind, const uint8_t uid[7])
 {
-    static const uint8_t cc_size[3] = {0x12u, 0x3Eu, 0x6Du};
     uint8_t *p;
 
     memset(t, 0, sizeof(*t));
@@ -109,9 +101,9 @@ void lm_ntag_init(struct lm_ntag *t, enum lm_ntag_kind kind, const uint8_t uid[7
     p[7] = uid[6];
     p[8] = (uint8_t)(uid[3] ^ uid[4] ^ uid[5] ^ uid[6]);
     p[9] = INTERNAL_BYTE; /* p[10], p[11]: static lock bytes 00 00 */
-    p[12] = 0xE1u;        /* CC: NDEF magic, version 1.0, size/8, read/write */
+    p[12] = LM_NTAG_CC_MAGIC; /* CC: NDEF magic, version 1.0, size/8, read/write */
     p[13] = 0x10u;
-    p[14] = cc_size[kind <= LM_NTAG216 ? kind : LM_NTAG216];
+    p[14] = lm_ntag_types[kind <= LM_NTAG216 ? kind : LM_NTAG216].cc_size;
     p[15] = 0x00u;
     p[16] = 0x03u; /* page 4: empty NDEF message TLV, then a terminator TLV */
     p[17] = 0x00u;
@@ -410,7 +402,6 @@ static enum lm_ntag_answer do_comp_write_data(struct lm_ntag *t, const uint8_t *
 enum lm_ntag_answer lm_ntag_process(struct lm_ntag *t, const uint8_t *cmd, size_t cmd_len,
                                     uint8_t *resp, size_t resp_cap, size_t *resp_len)
 {
-    static const uint8_t storage_size[3] = {0x0Fu, 0x11u, 0x13u};
     uint8_t scratch[4];
 
     *resp_len = 0;
@@ -431,7 +422,7 @@ enum lm_ntag_answer lm_ntag_process(struct lm_ntag *t, const uint8_t *cmd, size_
         resp[3] = 0x02u; /* product subtype 50 pF */
         resp[4] = 0x01u; /* major version */
         resp[5] = 0x00u; /* minor version */
-        resp[6] = storage_size[t->kind <= LM_NTAG216 ? t->kind : LM_NTAG216];
+        resp[6] = lm_ntag_types[t->kind <= LM_NTAG216 ? t->kind : LM_NTAG216].version_size;
         resp[7] = 0x03u; /* ISO/IEC 14443-3 */
         *resp_len = 8;
         return LM_NTAG_BYTES;

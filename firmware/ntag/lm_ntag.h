@@ -37,28 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LM_NTAG_PAGE_SIZE 4u
-#define LM_NTAG_MAX_PAGES 231u
-#define LM_NTAG_UID_LEN 7u
-#define LM_NTAG_SIG_LEN 32u
-
-/* Tag command codes (first byte of a command frame). */
-#define LM_NTAG_CMD_GET_VERSION 0x60u
-#define LM_NTAG_CMD_READ 0x30u
-#define LM_NTAG_CMD_FAST_READ 0x3Au
-#define LM_NTAG_CMD_WRITE 0xA2u
-#define LM_NTAG_CMD_COMP_WRITE 0xA0u
-#define LM_NTAG_CMD_READ_CNT 0x39u
-#define LM_NTAG_CMD_PWD_AUTH 0x1Bu
-#define LM_NTAG_CMD_READ_SIG 0x3Cu
-#define LM_NTAG_CMD_HALT 0x50u
-
-/* 4-bit answers. */
-#define LM_NTAG_ACK 0x0Au
-#define LM_NTAG_NAK_INVALID 0x00u  /* invalid argument (address, length, protection) */
-#define LM_NTAG_NAK_CRC 0x01u      /* parity or CRC error */
-#define LM_NTAG_NAK_AUTHLIM 0x04u  /* failed-password counter overflow */
-#define LM_NTAG_NAK_WRITE 0x05u    /* EEPROM write error */
+#include "lm_proto.h" /* sizes, commands, ACK/NAK: shared with the transports */
 
 /* ACCESS byte bits (CFG1 byte 0). */
 #define LM_NTAG_ACCESS_PROT 0x80u

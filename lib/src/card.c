@@ -7,6 +7,7 @@
 
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_key.h"
 #include "lm_cbor.h"
 
 static uint16_t be16(const uint8_t *p)
@@ -110,6 +111,39 @@ int lm_card_count(const struct lm_card *c)
 	while ((err = lm_card_next(c, &off, &e, &len)) == LM_OK)
 		n++;
 	return err == 1 ? n : err;
+}
+
+int lm_card_find(const struct lm_card *c, const uint8_t *id, size_t id_len, size_t *from,
+		 size_t *to, uint8_t full[32])
+{
+	if (id_len == 0 || id_len > 32)
+		return LM_ERR_ARG;
+	size_t off = 0, len;
+	const uint8_t *e;
+	uint8_t first[32];
+	int found = 0, err;
+	/* Every entry is hashed: a prefix is only unique when none after it matches. */
+	while ((err = lm_card_next(c, &off, &e, &len)) == LM_OK) {
+		uint8_t eid[32];
+		err = lm_sha256(e, len, eid);
+		if (err)
+			return err;
+		if (memcmp(eid, id, id_len))
+			continue;
+		if (found++) {
+			if (!memcmp(first, eid, 32))
+				continue; /* a copy of the same entry: one entry */
+			return LM_ERR_AMBIGUOUS;
+		}
+		*from = (size_t)(e - c->log);
+		*to = off;
+		memcpy(first, eid, 32);
+	}
+	if (err != 1)
+		return err; /* damaged framing: a later entry might match too */
+	if (found && full)
+		memcpy(full, first, 32);
+	return found ? LM_OK : LM_ERR_NOT_FOUND;
 }
 
 void lm_card_format(uint8_t hdr[LM_CARD_HEADER_LEN], const uint8_t holder[LM_HOLDER_LEN])

@@ -222,12 +222,28 @@ size_t lm_cbor_skip(struct lm_cbor_reader *r)
 			pending += items;
 			break;
 		}
-		default: /* tags, simple values, floats: not in our subset */
+		case LM_CBOR_SIMPLE:
+			if (arg == 20 || arg == 21)
+				break; /* false, true */
+			lm_cbor_reader_fail(r, LM_ERR_MALFORMED);
+			break;
+		default: /* tags: not in our subset */
 			lm_cbor_reader_fail(r, LM_ERR_MALFORMED);
 			break;
 		}
 	}
 	return r->err == LM_OK ? r->off - start : 0;
+}
+
+int lm_cbor_get_bool(struct lm_cbor_reader *r)
+{
+	if (r->err != LM_OK)
+		return 0;
+	if (r->off >= r->len || (r->buf[r->off] != 0xf4 && r->buf[r->off] != 0xf5)) {
+		r->err = LM_ERR_MALFORMED; /* an integer is not a boolean either */
+		return 0;
+	}
+	return r->buf[r->off++] == 0xf5;
 }
 
 int lm_cbor_reader_finish(const struct lm_cbor_reader *r)
@@ -279,6 +295,12 @@ void lm_cbor_put_head(struct lm_cbor_writer *w, int major, uint64_t arg)
 	uint8_t h[9];
 	size_t n = lm_cbor_head(h, major, arg);
 	lm_cbor_put_raw(w, h, n);
+}
+
+void lm_cbor_put_bool(struct lm_cbor_writer *w, int v)
+{
+	uint8_t b = v ? 0xf5 : 0xf4;
+	lm_cbor_put_raw(w, &b, 1);
 }
 
 void lm_cbor_put_uint(struct lm_cbor_writer *w, uint64_t v)

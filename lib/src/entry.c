@@ -351,6 +351,8 @@ int lm_entry_encode_payload(const struct lm_entry *e, uint8_t *out, size_t cap, 
 			lm_cbor_put_tstr(&w, (const char *)e->v[k].ptr, e->v[k].len);
 		else if (f->kind == LM_KIND_BYTES)
 			lm_cbor_put_bstr(&w, e->v[k].ptr, e->v[k].len);
+		else if (f->kind == LM_KIND_BOOL)
+			lm_cbor_put_bool(&w, 1); /* present means true: false is left out */
 		else
 			lm_cbor_put_uint(&w, e->v[k].num);
 	}
@@ -387,6 +389,8 @@ int lm_entry_decode_payload(const uint8_t *p, size_t len, struct lm_entry *e)
 			v.ptr = lm_cbor_get_tstr(&r, &sl);
 		} else if (f->kind == LM_KIND_BYTES) {
 			v.ptr = lm_cbor_get_bstr(&r, &sl);
+		} else if (f->kind == LM_KIND_BOOL) {
+			v.num = (uint32_t)lm_cbor_get_bool(&r); /* false: refused below as zero */
 		} else {
 			uint64_t num = lm_cbor_get_uint(&r);
 			if (num > 0xffffffffu)

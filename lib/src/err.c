@@ -21,6 +21,7 @@ static const struct err_text texts[] = {
 	{LM_ERR_IO, "io", "a file could not be read or written"},
 	{LM_ERR_NOT_FOUND, "not_found", "a named thing (file, reader, holder) does not exist"},
 	{LM_ERR_UNSUPPORTED, "unsupported", "valid, but not something this build can do"},
+	{LM_ERR_AMBIGUOUS, "ambiguous", "a short name (an id prefix) names more than one thing"},
 	{LM_ERR_MALFORMED, "malformed", "not well-formed CBOR/COSE or our structure"},
 	{LM_ERR_NONCANONICAL, "noncanonical", "well-formed, but not deterministically encoded"},
 	{LM_ERR_TRAILING, "trailing", "bytes after the end of the item"},

@@ -14,8 +14,9 @@
  * independent decoder of what we write (tests/unit/test_libcbor.c).
  *
  * The subset: unsigned and negative integers (within int64), byte strings,
- * text strings (valid UTF-8), arrays and maps of definite length.  Tags,
- * floats, simple values and indefinite lengths are rejected as malformed.
+ * text strings (valid UTF-8), arrays and maps of definite length, and the
+ * booleans false (F4) and true (F5).  Tags, floats, other simple values
+ * (null, undefined, F8 xx) and indefinite lengths are rejected as malformed.
  *
  * Both sides carry a sticky error: after the first failure every call is a
  * no-op that returns zero, and the caller checks once at the end with
@@ -56,6 +57,9 @@ uint64_t lm_cbor_get_uint(struct lm_cbor_reader *r);
 int64_t lm_cbor_get_int(struct lm_cbor_reader *r);    /* major 0 or 1 */
 uint64_t lm_cbor_get_array(struct lm_cbor_reader *r); /* element count */
 uint64_t lm_cbor_get_map(struct lm_cbor_reader *r);   /* pair count */
+/* A boolean: simple value false (F4) -> 0, true (F5) -> 1; anything else,
+ * an integer too, sets LM_ERR_MALFORMED and returns 0. */
+int lm_cbor_get_bool(struct lm_cbor_reader *r);
 /* Strings: return a pointer into the input and set *len; NULL on error. */
 const uint8_t *lm_cbor_get_bstr(struct lm_cbor_reader *r, size_t *len);
 const uint8_t *lm_cbor_get_tstr(struct lm_cbor_reader *r, size_t *len);
@@ -89,6 +93,7 @@ struct lm_cbor_writer {
 void lm_cbor_writer_init(struct lm_cbor_writer *w, uint8_t *buf, size_t cap);
 void lm_cbor_put_uint(struct lm_cbor_writer *w, uint64_t v);
 void lm_cbor_put_int(struct lm_cbor_writer *w, int64_t v);
+void lm_cbor_put_bool(struct lm_cbor_writer *w, int v); /* F5 true, F4 false */
 void lm_cbor_put_bstr(struct lm_cbor_writer *w, const uint8_t *p, size_t len);
 void lm_cbor_put_tstr(struct lm_cbor_writer *w, const char *p, size_t len);
 void lm_cbor_put_array(struct lm_cbor_writer *w, uint64_t n);

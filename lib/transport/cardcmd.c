@@ -9,18 +9,19 @@
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_transport.h"
+#include "lm_proto.h"
 
-static const uint8_t applet_aid[] = {0xF0, 0x4C, 0x41, 0x55, 0x46, 0x4D, 0x41, 0x50, 0x50, 0x45};
+static const uint8_t applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
 
 int cardcmd_sw_err(uint16_t sw)
 {
 	switch (sw) {
-	case 0x9000: return LM_OK;
-	case 0x6A84: return LM_ERR_CARD_FULL;
-	case 0x6981:
-	case 0x6982:
-	case 0x6985:
-	case 0x6300: return LM_ERR_WRITE_REFUSED;
+	case LM_SW_OK: return LM_OK;
+	case LM_SW_FULL: return LM_ERR_CARD_FULL;
+	case LM_SW_INCOMPATIBLE:
+	case LM_SW_SECURITY:
+	case LM_SW_APPEND_ONLY:
+	case LM_SW_WRITE_FAILED: return LM_ERR_WRITE_REFUSED;
 	default: return LM_ERR_CARD_STATUS;
 	}
 }
@@ -41,7 +42,8 @@ static int apdu_ok(cardcmd_apdu_fn fn, void *ctx, const uint8_t *apdu, size_t le
 
 int cardcmd_applet_select(cardcmd_apdu_fn fn, void *ctx)
 {
-	uint8_t apdu[5 + sizeof(applet_aid)] = {0x00, 0xA4, 0x04, 0x00, sizeof(applet_aid)};
+	uint8_t apdu[5 + sizeof(applet_aid)] = {LM_CLA_ISO, LM_INS_SELECT, LM_P1_SELECT_AID, 0x00,
+						sizeof(applet_aid)};
 	memcpy(apdu + 5, applet_aid, sizeof(applet_aid));
 	uint8_t resp[64];
 	size_t rlen = sizeof(resp);
@@ -49,12 +51,13 @@ int cardcmd_applet_select(cardcmd_apdu_fn fn, void *ctx)
 	int err = fn(ctx, apdu, sizeof(apdu), resp, &rlen, &sw);
 	if (err)
 		return err;
-	return sw == 0x9000 ? LM_OK : LM_ERR_UNKNOWN_CARD;
+	return sw == LM_SW_OK ? LM_OK : LM_ERR_UNKNOWN_CARD;
 }
 
 int cardcmd_applet_capacity(cardcmd_apdu_fn fn, void *ctx, size_t *capacity)
 {
-	static const uint8_t apdu[5] = {0x00, 0xCA, 0x00, 0x02, 0x04};
+	static const uint8_t apdu[5] = {LM_CLA_ISO, LM_INS_GET_DATA, LM_TAG_CAPACITY >> 8,
+					LM_TAG_CAPACITY & 0xff, 0x04};
 	uint8_t r[8];
 	int err = apdu_ok(fn, ctx, apdu, sizeof(apdu), r, sizeof(r), 4);
 	if (!err)
@@ -66,7 +69,8 @@ int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf,
 {
 	while (len > 0) {
 		size_t n = len < CARDCMD_CHUNK ? len : CARDCMD_CHUNK;
-		uint8_t apdu[5] = {0x00, 0xB0, (uint8_t)(off >> 8), (uint8_t)off, (uint8_t)n};
+		uint8_t apdu[5] = {LM_CLA_ISO, LM_INS_READ_BINARY, (uint8_t)(off >> 8),
+				   (uint8_t)off, (uint8_t)n};
 		int err = apdu_ok(fn, ctx, apdu, sizeof(apdu), buf, n, (long)n);
 		if (err)
 			return err;
@@ -84,15 +88,16 @@ int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_wri
 			uint32_t off = w[i].off + done, c = w[i].len - done;
 			if (c > CARDCMD_CHUNK)
 				c = CARDCMD_CHUNK;
-			apdu[0] = 0x80, apdu[1] = 0xD6, apdu[2] = (uint8_t)(off >> 8);
+			apdu[0] = LM_CLA_PROP, apdu[1] = LM_INS_UPDATE,
+			apdu[2] = (uint8_t)(off >> 8);
 			apdu[3] = (uint8_t)off, apdu[4] = (uint8_t)c;
 			memcpy(apdu + 5, w[i].data + done, c);
 			err = apdu_ok(fn, ctx, apdu, 5 + c, resp, sizeof(resp), -1);
 			done += c;
 		}
 	}
-	static const uint8_t commit[4] = {0x80, 0xDA, 0x00, 0x00};
-	static const uint8_t abort_tx[4] = {0x80, 0xDC, 0x00, 0x00};
+	static const uint8_t commit[4] = {LM_CLA_PROP, LM_INS_COMMIT, 0x00, 0x00};
+	static const uint8_t abort_tx[4] = {LM_CLA_PROP, LM_INS_ABORT, 0x00, 0x00};
 	if (!err)
 		return apdu_ok(fn, ctx, commit, sizeof(commit), resp, sizeof(resp), -1);
 	/* Drop the staged writes unless the card is gone (then it drops them itself). */
@@ -103,9 +108,48 @@ int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_wri
 
 int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx)
 {
-	static const uint8_t wipe[4] = {0x80, 0xDE, 0x00, 0x00};
+	static const uint8_t wipe[4] = {LM_CLA_PROP, LM_INS_WIPE, 0x00, 0x00};
 	uint8_t resp[8];
 	return apdu_ok(fn, ctx, wipe, sizeof(wipe), resp, sizeof(resp), -1);
+}
+
+int cardcmd_ntag_type(uint8_t cc_size, uint8_t version_size, enum lm_card_kind *kind,
+		      size_t *capacity)
+{
+	for (unsigned i = 0; i < LM_NTAG_TYPES; i++) {
+		const struct lm_ntag_type *ty = &lm_ntag_types[i];
+		if ((cc_size && cc_size == ty->cc_size) ||
+		    (version_size && version_size == ty->version_size)) {
+			*kind = (enum lm_card_kind)(LM_KIND_NTAG213 + i);
+			/* Prefix, image and terminator inside the CC's data area. */
+			size_t area = (size_t)ty->cc_size * 8;
+			*capacity = (area - CARDCMD_NTAG_PREFIX - 1) / 4 * 4;
+			return LM_OK;
+		}
+	}
+	return LM_ERR_UNKNOWN_CARD;
+}
+
+/* Pages 4 and 5 for an image of capacity bytes (see cardcmd.h). */
+static void ntag_prefix(size_t capacity, uint8_t out[CARDCMD_NTAG_PREFIX])
+{
+	memset(out, LM_T2T_TLV_NULL, CARDCMD_NTAG_PREFIX);
+	out[0] = LM_T2T_TLV_NDEF; /* length 0: the empty NDEF message */
+	if (capacity < 0xff) {
+		out[6] = LM_T2T_TLV_PROPRIETARY;
+		out[7] = (uint8_t)capacity;
+	} else {
+		out[4] = LM_T2T_TLV_PROPRIETARY;
+		out[5] = 0xff; /* three-byte length */
+		out[6] = (uint8_t)(capacity >> 8);
+		out[7] = (uint8_t)capacity;
+	}
+}
+
+int cardcmd_ntag_layout(const uint8_t user[CARDCMD_NTAG_PREFIX])
+{
+	/* 0.1.0 put "FD FF LL LL" at page 4 and the image right after it. */
+	return user[0] == LM_T2T_TLV_PROPRIETARY ? LM_ERR_VERSION : LM_OK;
 }
 
 int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
@@ -126,9 +170,15 @@ int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
 		if (off % 4 || len % 4)
 			return LM_ERR_ARG;
 		if (off == 0) {
-			/* Formatting: the TLV that makes phones skip our image. */
-			uint8_t tlv[4] = {0xFD, 0xFF, (uint8_t)(capacity >> 8), (uint8_t)capacity};
-			int err = fn(ctx, 4, tlv);
+			/* Formatting (the magic comes last): the TLV chain around
+			 * the image, so that phones see an empty NDEF tag. */
+			uint8_t pre[CARDCMD_NTAG_PREFIX], term[4] = {LM_T2T_TLV_TERMINATOR};
+			ntag_prefix(capacity, pre);
+			int err = fn(ctx, LM_NTAG_USER_PAGE, pre);
+			if (!err)
+				err = fn(ctx, LM_NTAG_USER_PAGE + 1, pre + 4);
+			if (!err)
+				err = fn(ctx, (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4, term);
 			if (err)
 				return err;
 		}
@@ -145,13 +195,15 @@ int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
 int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity)
 {
 	static const uint8_t zero[4];
+	static const uint8_t empty[4] = {LM_T2T_TLV_NDEF, 0x00, LM_T2T_TLV_TERMINATOR, 0x00};
 	unsigned first = CARDCMD_NTAG_IMAGE / 4,
-		 last = (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4;
-	int err = fn(ctx, first + 1, zero); /* the commit word */
-	for (unsigned pg = first; !err && pg < last; pg++)
-		if (pg != first + 1)
-			err = fn(ctx, pg, zero);
+		 last = (unsigned)(CARDCMD_NTAG_IMAGE + capacity) / 4; /* the terminator */
+	int err = fn(ctx, first, zero); /* the magic: the card reads as blank at once */
+	for (unsigned pg = first + 1; !err && pg <= last; pg++)
+		err = fn(ctx, pg, zero);
 	if (!err)
-		err = fn(ctx, 4, zero);
+		err = fn(ctx, LM_NTAG_USER_PAGE + 1, zero);
+	if (!err)
+		err = fn(ctx, LM_NTAG_USER_PAGE, empty);
 	return err;
 }

@@ -12,9 +12,27 @@
 #include <stdint.h>
 
 #include "laufmappe/lm_card.h"
+#include "laufmappe/lm_transport.h"
+#include "lm_proto.h"
 
-#define CARDCMD_CHUNK	   240 /* bytes per READ BINARY / UPDATE */
-#define CARDCMD_NTAG_IMAGE 20  /* tag byte where the image starts (page 5) */
+#define CARDCMD_CHUNK 240 /* bytes per READ BINARY / UPDATE */
+
+/*
+ * The NTAG layout (docs/nfc.md), all inside the NDEF data area the
+ * capability container declares (CC byte 2 x 8 bytes from page 4), as an
+ * NFC Forum Type 2 TLV chain a phone's NDEF reader walks:
+ *   page 4  03 00 00 00      an empty NDEF message TLV (the tag is an
+ *                            INITIALIZED, empty NDEF tag), two NULL TLVs
+ *   page 5  FD FF LL LL      our proprietary TLV, L = image capacity (for
+ *      or   00 00 FD LL      L < 255 the one-byte length, after NULLs)
+ *   page 6  the image (its magic), page 7 its commit word, ...
+ *   then    FE               the terminator TLV, on the page after the image
+ * Capacity = (CC area - 8 - 1) rounded down to 4: NTAG213 132, NTAG215 484,
+ * NTAG216 860 bytes.  Tags formatted by 0.1.0 (page 4 "FD FF LL LL", the
+ * image at page 5, running past the CC area) are not read: LM_ERR_VERSION.
+ */
+#define CARDCMD_NTAG_PREFIX 8 /* bytes before the image: pages 4 and 5 */
+#define CARDCMD_NTAG_IMAGE  (LM_NTAG_USER_PAGE * LM_NTAG_PAGE_SIZE + CARDCMD_NTAG_PREFIX)
 
 /* Send one APDU; *rlen in: room in resp, out: data bytes; *sw the status word. */
 typedef int (*cardcmd_apdu_fn)(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp,
@@ -22,7 +40,7 @@ typedef int (*cardcmd_apdu_fn)(void *ctx, const uint8_t *apdu, size_t len, uint8
 /* Write one NTAG page (4 bytes), the tag's atomic unit. */
 typedef int (*cardcmd_page_fn)(void *ctx, unsigned page, const uint8_t data[4]);
 
-/* Status words to lm_err: 9000 ok, 6A84 full, 6981/6982/6985/6300 refused. */
+/* Status words (lm_proto.h) to lm_err: 9000 ok, 6A84 full, 6981/6982/6985/6300 refused. */
 int cardcmd_sw_err(uint16_t sw);
 
 /* SELECT our applet by AID; LM_ERR_UNKNOWN_CARD when it is not there. */
@@ -35,13 +53,32 @@ int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_wri
 int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx);
 
 /*
+ * NTAG: which size a tag is (lm_proto.h's lm_ntag_types), by its CC size
+ * byte (PC/SC reads the CC) or its GET_VERSION size byte (libnfc; pass 0
+ * for the one not known), and the image capacity our layout gives it;
+ * LM_ERR_UNKNOWN_CARD for another tag.
+ */
+int cardcmd_ntag_type(uint8_t cc_size, uint8_t version_size, enum lm_card_kind *kind,
+		      size_t *capacity);
+
+/*
+ * NTAG: pages 4 and 5 (the first 8 bytes of user memory, as read) in our
+ * layout or blank: LM_OK; in the 0.1.0 layout (a proprietary TLV first):
+ * LM_ERR_VERSION, so such a tag is never taken for a blank one.
+ */
+int cardcmd_ntag_layout(const uint8_t user[CARDCMD_NTAG_PREFIX]);
+
+/*
  * NTAG: the writes as whole pages, in order, the commit word page last;
  * adjacent writes (an entry and its padding) are joined first.  Writing
- * image offset 0 (formatting) also writes the TLV page 4 "FD FF LL LL".
+ * image offset 0 (the magic: formatting) first writes pages 4 and 5 (the
+ * empty NDEF TLV and our TLV's head) and the terminator page.
  */
 int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
 		       const struct lm_card_write *w, size_t n);
-/* NTAG: the commit word page zeroed first (the image is gone at once), then the rest. */
+/* NTAG: the magic page zeroed first (the image is gone at once), then the
+ * rest and the terminator; last page 4 becomes "03 00 FE 00" (an empty NDEF
+ * tag, as NXP ships it). */
 int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity);
 
 #endif

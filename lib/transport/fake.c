@@ -116,10 +116,20 @@ static int fake_wipe(struct lm_transport *t)
 	struct fake *f = t->priv;
 	if (f->fd < 0)
 		return LM_ERR_NO_CARD;
-	/* The commit word first (the image is gone at once), then the rest. */
+	/* The magic and the commit word first (the image is gone at once),
+	 * then the rest; a wipe is one card operation, and a torn one stops
+	 * after that first write. */
 	static const uint8_t zero[256];
+	int last = f->ops_left == 0 || (f->ops_left == 1 && f->torn);
+	int err = spend(f);
+	if (err && !f->torn)
+		return err;
 	if (pwrite(f->fd, zero, 8, 0) != 8)
 		return LM_ERR_IO;
+	if (err || (last && f->torn)) {
+		f->ops_left = 0;
+		return LM_ERR_CARD_REMOVED;
+	}
 	for (size_t off = 8; off < f->size; off += sizeof(zero)) {
 		size_t n = f->size - off < sizeof(zero) ? f->size - off : sizeof(zero);
 		if (pwrite(f->fd, zero, n, (off_t)off) != (ssize_t)n)
@@ -167,6 +177,7 @@ int lm_transport_fake_fault(struct lm_transport *t, int n, int torn)
 
 const struct lm_transport_ops lm_transport_fake_ops = {
 	.name = "fake",
+	.blocks = 0,
 	.open = fake_open,
 	.wait_card = fake_wait,
 	.identify = fake_identify,

@@ -9,8 +9,8 @@
  * held by another program: replug it).  Targets are polled: libnfc has no
  * blocking "card arrived" call for these chips.
  *
- * NTAG layout as on PC/SC (lm_transport.h): page 4 is the TLV "FD FF LL LL",
- * the image starts at page 5.
+ * NTAG layout as on PC/SC (cardcmd.h, docs/nfc.md): an empty NDEF TLV and
+ * our proprietary TLV's head in pages 4-5, the image from page 6.
  */
 #include "laufmappe/lm_transport.h"
 
@@ -24,6 +24,7 @@
 #include "laufmappe/lm_entry.h"
 #include "cardcmd.h"
 #include "laufmappe/lm_err.h"
+#include "lm_proto.h"
 
 #define POLL_MS 100 /* between target polls while waiting */
 /* A tag answers in milliseconds; the margin is for a loaded host, not the radio. */
@@ -41,6 +42,7 @@ struct lnfc {
 	int have_target;
 	enum lm_card_kind kind;
 	size_t capacity;
+	int old_layout; /* an NTAG in the 0.1.0 layout: not read (LM_ERR_VERSION) until wiped */
 };
 
 /* The one translation of libnfc codes. */
@@ -133,9 +135,9 @@ static int xfer(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx, si
 }
 
 /* GET_VERSION goes raw with its CRC, as the tag answers it outside MIFARE framing. */
-static int ntag_get_version(struct lnfc *p, uint8_t ver[8])
+static int ntag_get_version(struct lnfc *p, uint8_t ver[LM_NTAG_VERSION_LEN])
 {
-	uint8_t cmd[3] = {0x60}, rx[16];
+	uint8_t cmd[3] = {LM_NTAG_CMD_GET_VERSION}, rx[16];
 	iso14443a_crc_append(cmd, 1);
 	if (nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, false) < 0 ||
 	    nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, false) < 0)
@@ -145,9 +147,9 @@ static int ntag_get_version(struct lnfc *p, uint8_t ver[8])
 	nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, true);
 	if (n < 0)
 		return n;
-	if (n < 8)
+	if (n < (int)LM_NTAG_VERSION_LEN)
 		return LM_ERR_UNKNOWN_CARD;
-	memcpy(ver, rx, 8);
+	memcpy(ver, rx, LM_NTAG_VERSION_LEN);
 	return LM_OK;
 }
 
@@ -189,29 +191,24 @@ static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
 			return err;
 		p->kind = LM_KIND_APPLET;
 	} else {
-		uint8_t ver[8];
+		uint8_t ver[LM_NTAG_VERSION_LEN];
 		int err = ntag_get_version(p, ver);
 		if (err)
 			return err;
 		/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte. */
 		if (ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
 			return LM_ERR_UNKNOWN_CARD;
-		switch (ver[6]) {
-		case 0x0F:
-			p->kind = LM_KIND_NTAG213;
-			p->capacity = 144;
-			break;
-		case 0x11:
-			p->kind = LM_KIND_NTAG215;
-			p->capacity = 504;
-			break;
-		case 0x13:
-			p->kind = LM_KIND_NTAG216;
-			p->capacity = 888;
-			break;
-		default: return LM_ERR_UNKNOWN_CARD;
-		}
-		p->capacity -= LM_NTAG_TLV_LEN;
+		err = cardcmd_ntag_type(0, ver[LM_NTAG_VERSION_SIZE_BYTE], &p->kind, &p->capacity);
+		if (err)
+			return err;
+		/* READ gives pages 4-7: pages 4 and 5 tell the layout. */
+		uint8_t cmd[2] = {LM_NTAG_CMD_READ, LM_NTAG_USER_PAGE}, user[16 + 2];
+		int n = xfer(p, cmd, sizeof(cmd), user, sizeof(user));
+		if (n < 0)
+			return n;
+		if (n < 16)
+			return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
+		p->old_layout = cardcmd_ntag_layout(user) != LM_OK;
 	}
 	info->kind = p->kind;
 	info->capacity = p->capacity;
@@ -227,13 +224,15 @@ static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len
 		return LM_ERR_ARG;
 	if (p->kind == LM_KIND_APPLET)
 		return cardcmd_applet_read(apdu, p, off, buf, len);
+	if (p->old_layout)
+		return LM_ERR_VERSION;
 	/* FAST_READ of whole pages covering [off, off+len), in frame-sized chunks. */
 	while (len > 0) {
 		size_t abs = CARDCMD_NTAG_IMAGE + off, first = abs / 4;
 		size_t last = (abs + len - 1) / 4;
 		if (last - first + 1 > FAST_READ_PAGES)
 			last = first + FAST_READ_PAGES - 1;
-		uint8_t cmd[3] = {0x3A, (uint8_t)first, (uint8_t)last};
+		uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, (uint8_t)first, (uint8_t)last};
 		uint8_t rx[FAST_READ_PAGES * 4 + 8];
 		int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
 		if (n < 0)
@@ -252,13 +251,13 @@ static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len
 static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
 {
 	struct lnfc *p = ctx;
-	uint8_t cmd[6] = {0xA2, (uint8_t)page};
+	uint8_t cmd[6] = {LM_NTAG_CMD_WRITE, (uint8_t)page};
 	memcpy(cmd + 2, data, 4);
 	uint8_t rx[8];
 	int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
 	if (n < 0)
 		return n;
-	if (n >= 1 && (rx[0] & 0x0F) != 0x0A)
+	if (n >= 1 && (rx[0] & 0x0F) != LM_NTAG_ACK)
 		return LM_ERR_WRITE_REFUSED;
 	return LM_OK;
 }
@@ -281,8 +280,12 @@ static int nfc_wipe(struct lm_transport *t)
 	struct lnfc *p = t->priv;
 	if (!p->have_target)
 		return LM_ERR_NO_CARD;
-	return p->kind == LM_KIND_APPLET ? cardcmd_applet_wipe(apdu, p)
-					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (p->kind == LM_KIND_APPLET)
+		return cardcmd_applet_wipe(apdu, p);
+	int err = cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (!err)
+		p->old_layout = 0;
+	return err;
 }
 
 /* The libnfc devices found (the open one among them); presence unknown. */
@@ -323,6 +326,7 @@ static void nfc_close_tr(struct lm_transport *t)
 
 const struct lm_transport_ops lm_transport_nfc_ops = {
 	.name = "nfc",
+	.blocks = 0,
 	.open = nfc_open_tr,
 	.wait_card = nfc_wait,
 	.identify = nfc_identify,

@@ -6,8 +6,9 @@
  *
  * Where the image lives:
  *   applet: image offset = READ BINARY / UPDATE offset (docs/applet.md);
- *   NTAG:   page 4 holds the TLV "FD FF LL LL", the image starts at page 5
- *           (byte 20 of the tag), so the commit word is page 6.
+ *   NTAG:   pages 4-5 hold an empty NDEF TLV and our proprietary TLV's head,
+ *           the image starts at page 6 (cardcmd.h, docs/nfc.md)
+ *           (byte 24 of the tag), so the commit word is page 7.
  */
 #include "laufmappe/lm_transport.h"
 
@@ -21,6 +22,7 @@
 #include "laufmappe/lm_entry.h"
 #include "cardcmd.h"
 #include "laufmappe/lm_err.h"
+#include "lm_proto.h"
 
 #define MAX_READERS 16
 #define APDU_MAX    300
@@ -39,6 +41,7 @@ struct pcsc {
 	int reader_fixed; /* named by the caller */
 	enum lm_card_kind kind;
 	size_t capacity;
+	int old_layout; /* an NTAG in the 0.1.0 layout: not read (LM_ERR_VERSION) until wiped */
 };
 
 /* The one translation of PC/SC codes. */
@@ -225,7 +228,7 @@ static int apdu_cb(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, si
 /* NTAG behind a part-3 reader: read pages [page, page+4) (16 bytes). */
 static int ntag_read4(struct pcsc *p, unsigned page, uint8_t out[16])
 {
-	uint8_t apdu[5] = {0xFF, 0xB0, 0x00, (uint8_t)page, 0x10};
+	uint8_t apdu[5] = {LM_PCSC3_CLA, LM_PCSC3_READ_BINARY, 0x00, (uint8_t)page, 0x10};
 	size_t rlen = 16;
 	uint16_t sw;
 	int err = xfer(p, apdu, sizeof(apdu), out, &rlen, &sw);
@@ -240,7 +243,7 @@ static int ntag_read4(struct pcsc *p, unsigned page, uint8_t out[16])
 static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
 {
 	struct pcsc *p = ctx;
-	uint8_t apdu[9] = {0xFF, 0xD6, 0x00, (uint8_t)page, 0x04};
+	uint8_t apdu[9] = {LM_PCSC3_CLA, LM_PCSC3_UPDATE_BINARY, 0x00, (uint8_t)page, 0x04};
 	memcpy(apdu + 5, data, 4);
 	uint8_t resp[8];
 	size_t rlen = sizeof(resp);
@@ -280,35 +283,25 @@ static int pcsc_identify(struct lm_transport *t, struct lm_card_info *info)
 			return err;
 		p->kind = LM_KIND_APPLET;
 	} else {
-		uint8_t apdu[5] = {0xFF, 0xCA, 0x00, 0x00, 0x00}, uid[16], cc[16];
+		uint8_t apdu[5] = {LM_PCSC3_CLA, LM_PCSC3_GET_DATA, 0x00, 0x00, 0x00}, uid[16],
+			cc[16];
 		size_t ulen = sizeof(uid);
 		uint16_t sw;
 		err = xfer(p, apdu, sizeof(apdu), uid, &ulen, &sw);
 		if (!err)
 			err = cardcmd_sw_err(sw);
 		if (!err)
-			err = ntag_read4(p, 3, cc);
+			err = ntag_read4(p, LM_NTAG_CC_PAGE, cc);
 		if (err)
 			return err;
-		if (cc[0] != 0xE1)
+		if (cc[0] != LM_NTAG_CC_MAGIC)
 			return LM_ERR_UNKNOWN_CARD;
-		/* The CC's size byte names the tag: user memory = 8 * size. */
-		switch (cc[2]) {
-		case 0x12:
-			p->kind = LM_KIND_NTAG213;
-			p->capacity = 144;
-			break;
-		case 0x3E:
-			p->kind = LM_KIND_NTAG215;
-			p->capacity = 504;
-			break;
-		case 0x6D:
-			p->kind = LM_KIND_NTAG216;
-			p->capacity = 888;
-			break;
-		default: return LM_ERR_UNKNOWN_CARD;
-		}
-		p->capacity -= LM_NTAG_TLV_LEN;
+		/* The CC's size byte names the tag. */
+		err = cardcmd_ntag_type(cc[2], 0, &p->kind, &p->capacity);
+		if (err)
+			return err;
+		/* The read gave pages 3-6: pages 4 and 5 tell the layout. */
+		p->old_layout = cardcmd_ntag_layout(cc + LM_NTAG_PAGE_SIZE) != LM_OK;
 		info->uid_len = ulen < sizeof(info->uid) ? ulen : sizeof(info->uid);
 		memcpy(info->uid, uid, info->uid_len);
 	}
@@ -326,6 +319,8 @@ static int pcsc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t le
 		return LM_ERR_ARG;
 	if (p->kind == LM_KIND_APPLET)
 		return cardcmd_applet_read(apdu_cb, p, off, buf, len);
+	if (p->old_layout)
+		return LM_ERR_VERSION;
 	while (len > 0) {
 		size_t abs = CARDCMD_NTAG_IMAGE + off, skip = abs % 4;
 		uint8_t four[16];
@@ -357,8 +352,12 @@ static int pcsc_wipe(struct lm_transport *t)
 	struct pcsc *p = t->priv;
 	if (!p->have_card)
 		return LM_ERR_NO_CARD;
-	return p->kind == LM_KIND_APPLET ? cardcmd_applet_wipe(apdu_cb, p)
-					 : cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (p->kind == LM_KIND_APPLET)
+		return cardcmd_applet_wipe(apdu_cb, p);
+	int err = cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
+	if (!err)
+		p->old_layout = 0;
+	return err;
 }
 
 /* Every PC/SC reader pcscd knows, each with its card presence. */
@@ -401,6 +400,7 @@ static void pcsc_close(struct lm_transport *t)
 
 const struct lm_transport_ops lm_transport_pcsc_ops = {
 	.name = "pcsc",
+	.blocks = 1,
 	.open = pcsc_open,
 	.wait_card = pcsc_wait,
 	.identify = pcsc_identify,

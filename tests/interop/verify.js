@@ -2,12 +2,20 @@
 // implementation (cose-js, pinned in package-lock.json), given only each
 // issuer's public key and the holder id as external_aad.  Also checks that
 // cose-js rejects a tampered entry and an entry bound to another holder.
+// And an independent CBOR codec (node-cbor, cose-js's own dependency) reads
+// every payload as the format says, booleans as `true`, and writes the same
+// bytes back from the JavaScript values (an outside issuer's encoder gives
+// our encoding).
 // Usage: node verify.js VECTORS_DIR   (prints "N passed, N failed")
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 const cose = require('cose-js');
+const cbor = require('cbor');
+
+// The boolean fields of docs/format.md (lib/src/entry.c, LM_KIND_BOOL).
+const BOOL_KEYS = new Set([13, 24, 41, 48]);
 
 const dir = process.argv[2];
 const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json')));
@@ -55,6 +63,26 @@ async function accepts(bytes, v) {
     t[20] ^= 0x01; // a payload byte
     check(!(await accepts(t, verifier(issuer, holderA))), `${f}: tampered copy refused`);
   }
+  // Payloads through node-cbor: booleans are true, and a canonical encoding
+  // of the decoded JavaScript values gives our payload bytes exactly.
+  let bools = 0;
+  for (const v of manifest.vectors) {
+    if (v.expect === 'malformed') continue;
+    const sign1 = cbor.decodeFirstSync(fs.readFileSync(path.join(dir, v.file)));
+    const payload = sign1[2];
+    const map = cbor.decodeFirstSync(payload, { preferMap: true });
+    for (const [k, val] of map) {
+      if (BOOL_KEYS.has(k)) {
+        bools++;
+        check(val === true, `${v.file}: boolean field ${k} reads as ${JSON.stringify(val)}, want true`);
+      } else {
+        check(typeof val !== 'boolean', `${v.file}: field ${k} is a boolean`);
+      }
+    }
+    check(Buffer.compare(cbor.encodeCanonical(map), payload) === 0,
+      `${v.file}: node-cbor writes the payload differently`);
+  }
+  check(bools >= 3, `only ${bools} boolean fields in the vectors`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 })();

@@ -94,7 +94,11 @@ static const struct bad_case bad[] = {
 	{"huge map count", "bbffffffffffffffff", LM_ERR_MALFORMED},
 	{"tag", "d81801", LM_ERR_MALFORMED},
 	{"float", "f93c00", LM_ERR_MALFORMED},
-	{"simple true", "f5", LM_ERR_MALFORMED},
+	{"simple null", "f6", LM_ERR_MALFORMED},
+	{"simple undefined", "f7", LM_ERR_MALFORMED},
+	{"simple value 32", "f820", LM_ERR_MALFORMED},
+	{"true in two bytes", "f815", LM_ERR_NONCANONICAL},
+	{"true as a half float", "f93c00", LM_ERR_MALFORMED},
 	{"bad utf-8", "62c328", LM_ERR_MALFORMED},
 	{"overlong utf-8", "62c0af", LM_ERR_MALFORMED},
 	{"utf-8 surrogate", "63eda080", LM_ERR_MALFORMED},
@@ -115,6 +119,34 @@ static void test_skip_refuses(void **state)
 		if (err != bad[i].err)
 			fail_msg("%s: got %d, want %d", bad[i].name, err, bad[i].err);
 	}
+}
+
+/* Booleans: F5 true, F4 false, and nothing else reads as one. */
+static void test_bool(void **state)
+{
+	(void)state;
+	static const uint8_t in[] = {0x82, 0xf5, 0xf4};
+	struct lm_cbor_reader r;
+	lm_cbor_reader_init(&r, in, sizeof(in));
+	assert_int_equal(lm_cbor_skip(&r), 3);
+	lm_cbor_reader_init(&r, in, sizeof(in));
+	assert_int_equal(lm_cbor_get_array(&r), 2);
+	assert_int_equal(lm_cbor_get_bool(&r), 1);
+	assert_int_equal(lm_cbor_get_bool(&r), 0);
+	assert_int_equal(lm_cbor_reader_finish(&r), LM_OK);
+	static const uint8_t one[] = {0x01};
+	lm_cbor_reader_init(&r, one, sizeof(one));
+	assert_int_equal(lm_cbor_get_bool(&r), 0);
+	assert_int_equal(r.err, LM_ERR_MALFORMED); /* the integer 1 is not true */
+	uint8_t out[4];
+	struct lm_cbor_writer w;
+	lm_cbor_writer_init(&w, out, sizeof(out));
+	lm_cbor_put_bool(&w, 1);
+	lm_cbor_put_bool(&w, 0);
+	assert_int_equal(w.err, LM_OK);
+	assert_int_equal(w.len, 2);
+	assert_int_equal(out[0], 0xf5);
+	assert_int_equal(out[1], 0xf4);
 }
 
 static void test_map_key_order(void **state)
@@ -182,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_uint_shortest),
 		cmocka_unit_test(test_negative_ints),
 		cmocka_unit_test(test_skip_refuses),
+		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_map_key_order),
 		cmocka_unit_test(test_sticky_error),
 		cmocka_unit_test(test_writer_overflow),

@@ -151,6 +151,11 @@ static const struct {
 	{"trailing bytes", "a2010202195000 00", LM_ERR_TRAILING},
 	{"text field invalid utf-8", "a30112021950001825 62c328", LM_ERR_MALFORMED},
 	{"text field with NUL", "a30112021950001825 624100", LM_ERR_BAD_VALUE},
+	/* Booleans are CBOR true; false is left out (docs/format.md 2). */
+	{"boolean as integer 1 (IK repeat)", "a30102021950000d01", LM_ERR_MALFORMED},
+	{"explicit false (IK repeat)", "a30102021950000df4", LM_ERR_NONCANONICAL},
+	{"null for a boolean", "a30102021950000df6", LM_ERR_MALFORMED},
+	{"true for a number (IK planned)", "a30102021950000bf5", LM_ERR_MALFORMED},
 };
 
 static size_t unhex(const char *hex, uint8_t *out)
@@ -177,6 +182,15 @@ static void test_payload_rejections(void **state)
 	struct lm_entry e;
 	size_t n = unhex("a2010202195000", buf);
 	assert_int_equal(lm_entry_decode_payload(buf, n, &e), LM_OK);
+	/* A boolean set: {1: 2, 2: 20480, 13 (repeat): true}. */
+	n = unhex("a30102021950000df5", buf);
+	assert_int_equal(lm_entry_decode_payload(buf, n, &e), LM_OK);
+	assert_int_equal(e.v[13].num, 1);
+	uint8_t out[64];
+	size_t len;
+	assert_int_equal(lm_entry_encode_payload(&e, out, sizeof(out), &len), LM_OK);
+	assert_int_equal(len, n);
+	assert_memory_equal(out, buf, n); /* and written back the same: true is F5 */
 	for (size_t i = 0; i < sizeof(bad_payloads) / sizeof(bad_payloads[0]); i++) {
 		n = unhex(bad_payloads[i].hex, buf);
 		int err = lm_entry_decode_payload(buf, n, &e);

@@ -511,6 +511,32 @@ static void test_memory_file(void **state)
     unlink(path);
 }
 
+/* The one size table (lm_proto.h) against the datasheet's memory map: the
+ * model, the transports and the PN532 simulator all take it from there. */
+static void test_size_table(void **state)
+{
+    static const uint8_t want_pages[3] = {45, 135, 231};
+    static const uint16_t want_user[3] = {144, 504, 888};
+    (void)state;
+    for (unsigned i = 0; i < LM_NTAG_TYPES; i++) {
+        const struct lm_ntag_type *ty = &lm_ntag_types[i];
+        struct lm_ntag t;
+        uint8_t out[16];
+        static const uint8_t uid[7] = {0x04, 1, 2, 3, 4, 5, 6};
+        assert_int_equal(ty->pages, want_pages[i]);
+        assert_int_equal(lm_ntag_pages_of((enum lm_ntag_kind)i), want_pages[i]);
+        assert_int_equal(ty->user_pages * LM_NTAG_PAGE_SIZE, want_user[i]);
+        /* 4 pages before user memory, 5 after (dynamic lock, CFG0, CFG1, PWD, PACK). */
+        assert_int_equal(ty->pages, LM_NTAG_USER_PAGE + ty->user_pages + 5);
+        /* The CC declares no more than the user memory. */
+        assert_true(ty->cc_size * 8u <= ty->user_pages * LM_NTAG_PAGE_SIZE);
+        lm_ntag_init(&t, (enum lm_ntag_kind)i, uid);
+        assert_int_equal(lm_ntag_read(&t, LM_NTAG_CC_PAGE, out), LM_NTAG_OK);
+        assert_int_equal(out[0], LM_NTAG_CC_MAGIC);
+        assert_int_equal(out[2], ty->cc_size);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_write_error),
         cmocka_unit_test(test_page_api),
         cmocka_unit_test(test_memory_file),
+        cmocka_unit_test(test_size_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

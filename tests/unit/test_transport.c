@@ -1,7 +1,8 @@
 /*
  * test_transport.c - the backend-independent transport code over the fake
- * (image file) backend: format, append with read-back, full card, and a
- * card leaving the field (or tearing) at every operation of an append.
+ * (image file) backend: format, append with read-back, full card, a card
+ * leaving the field (or tearing) at every operation of an append, and the
+ * card rewrites (delete an entry, restore a folder) cut at every step.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +17,12 @@
 
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_key.h"
 #include "laufmappe/lm_transport.h"
 
 static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2};
+
+#define NFOLDER 4
 
 struct fixture {
 	char path[64];
@@ -26,6 +30,10 @@ struct fixture {
 	struct lm_key *key;
 	uint8_t entry[LM_ENTRY_MAX];
 	size_t entry_len;
+	/* A folder of distinct entries (different dates), and their ids. */
+	uint8_t folder[NFOLDER][LM_ENTRY_MAX];
+	size_t folder_len[NFOLDER];
+	uint8_t folder_id[NFOLDER][32];
 };
 
 static void blank_card(struct fixture *f, size_t cap)
@@ -48,6 +56,14 @@ static int setup(void **state)
 	if (lm_key_generate(&f->key) ||
 	    lm_entry_sign(&e, f->key, holder, 0, f->entry, sizeof(f->entry), &f->entry_len))
 		return -1;
+	for (int i = 0; i < NFOLDER; i++) {
+		lm_entry_init(&e, LM_TYPE_IK, 20800 + (uint32_t)i);
+		lm_entry_set_num(&e, 11, 700);
+		if (lm_entry_sign(&e, f->key, holder, 0, f->folder[i], sizeof(f->folder[i]),
+				  &f->folder_len[i]) ||
+		    lm_sha256(f->folder[i], f->folder_len[i], f->folder_id[i]))
+			return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -146,6 +162,358 @@ static void test_removed_at_every_step(void **state)
 	}
 }
 
+
+/* A card of cap bytes formatted for holder with the folder entries in order. */
+static void folder_card(struct fixture *f, size_t cap, const int *which, int n)
+{
+	blank_card(f, cap);
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	assert_int_equal(lm_transport_format(t, &info, holder), LM_OK);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(lm_transport_append(t, &info, f->folder[which[i]],
+						     f->folder_len[which[i]]),
+				 LM_OK);
+	lm_transport_close(t);
+}
+
+/*
+ * What the card holds now: -1 blank (not formatted), -2 anything else that
+ * is not an image of our holder, else the number of entries, with their
+ * folder indices in order in idx (-1 for an entry not of the folder).
+ */
+static int card_state(struct fixture *f, int idx[16])
+{
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	uint8_t *img = malloc(info.capacity);
+	size_t len, off = 0, elen;
+	struct lm_card c;
+	const uint8_t *e;
+	int err = lm_transport_read_image(t, &info, img, &len, &c), n = 0;
+	if (err == LM_ERR_NOT_FORMATTED)
+		n = -1;
+	else if (err || memcmp(c.holder, holder, LM_HOLDER_LEN))
+		n = -2;
+	while (n >= 0 && (err = lm_card_next(&c, &off, &e, &elen)) == LM_OK) {
+		idx[n] = -1;
+		for (int i = 0; i < NFOLDER; i++)
+			if (elen == f->folder_len[i] && !memcmp(e, f->folder[i], elen))
+				idx[n] = i;
+		n++;
+	}
+	if (n >= 0 && err != 1)
+		n = -2;
+	free(img);
+	lm_transport_close(t);
+	return n;
+}
+
+static int read_file(const char *path, uint8_t *buf, size_t max)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n = fread(buf, 1, max, fp);
+	fclose(fp);
+	return (int)n;
+}
+
+static void test_find(void **state)
+{
+	struct fixture *f = *state;
+	const int which[] = {0, 1, 2, 1}; /* entry 1 twice: still one entry */
+	folder_card(f, 600, which, 4);
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	uint8_t img[600], full[32], none[32] = {0};
+	size_t len, from, to;
+	struct lm_card c;
+	assert_int_equal(lm_transport_read_image(t, &info, img, &len, &c), LM_OK);
+	lm_transport_close(t);
+	size_t pad0 = (f->folder_len[0] + 3) / 4 * 4, pad1 = (f->folder_len[1] + 3) / 4 * 4;
+	assert_int_equal(lm_card_find(&c, f->folder_id[1], 32, &from, &to, full), LM_OK);
+	assert_int_equal(from, pad0);
+	assert_int_equal(to, pad0 + pad1);
+	assert_memory_equal(full, f->folder_id[1], 32);
+	/* A prefix that only entry 2's id begins with: the shortest unique one. */
+	size_t k = 1;
+	for (;; k++) {
+		int clash = 0;
+		for (int i = 0; i < 3; i++)
+			clash |= i != 2 && !memcmp(f->folder_id[i], f->folder_id[2], k);
+		if (!clash)
+			break;
+	}
+	assert_int_equal(lm_card_find(&c, f->folder_id[2], k, &from, &to, full), LM_OK);
+	assert_memory_equal(full, f->folder_id[2], 32);
+	assert_int_equal(from, pad0 + pad1);
+	/* A prefix two entries share; none at all; bad lengths. */
+	none[0] = f->folder_id[0][0] ^ 0xff;
+	none[1] = f->folder_id[1][0] ^ 0xff;
+	none[2] = f->folder_id[2][0] ^ 0xff;
+	assert_int_equal(lm_card_find(&c, none, 32, &from, &to, NULL), LM_ERR_NOT_FOUND);
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (f->folder_id[i][0] == f->folder_id[j][0])
+				assert_int_equal(lm_card_find(&c, f->folder_id[i], 1, &from,
+							      &to, NULL),
+						 LM_ERR_AMBIGUOUS);
+	assert_int_equal(lm_card_find(&c, f->folder_id[0], 0, &from, &to, NULL), LM_ERR_ARG);
+	assert_int_equal(lm_card_find(&c, f->folder_id[0], 33, &from, &to, NULL), LM_ERR_ARG);
+	/* Damaged framing after the match: no answer (a later entry might match). */
+	img[LM_CARD_HEADER_LEN + pad0 + pad1 + 1] ^= 0xff;
+	c.log = img + LM_CARD_HEADER_LEN;
+	assert_int_not_equal(lm_card_find(&c, f->folder_id[0], 32, &from, &to, NULL), LM_OK);
+}
+
+/* The caller's copy of what stays, as the daemon's cache keeps it. */
+struct copy {
+	struct lm_card_entry e[16];
+	uint8_t bytes[16][LM_ENTRY_MAX];
+	int n, ready, fail_at;
+	const struct lm_rewrite_result *res; /* when set: its id, seen at ready */
+	uint8_t id_at_ready[32];
+};
+
+static int keep_copy(void *ctx, const uint8_t h[LM_HOLDER_LEN], const uint8_t *entry, size_t len)
+{
+	struct copy *k = ctx;
+	assert_memory_equal(h, holder, LM_HOLDER_LEN);
+	if (!entry) {
+		k->ready = 1;
+		if (k->res)
+			memcpy(k->id_at_ready, k->res->id, 32);
+		return k->fail_at == k->n ? LM_ERR_DB : LM_OK;
+	}
+	if (k->fail_at == k->n)
+		return LM_ERR_DB;
+	memcpy(k->bytes[k->n], entry, len);
+	k->e[k->n] = (struct lm_card_entry){k->bytes[k->n], len};
+	k->n++;
+	return LM_OK;
+}
+
+static void test_delete_entry(void **state)
+{
+	struct fixture *f = *state;
+	const int which[] = {0, 1, 2, 3};
+	folder_card(f, 600, which, 4);
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	struct copy k = {.fail_at = -1};
+	struct lm_rewrite_result res;
+	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[1], 32, keep_copy, &k,
+						   &res),
+			 LM_OK);
+	assert_int_equal(res.touched, 1);
+	assert_int_equal(res.kept, 3);
+	assert_memory_equal(res.id, f->folder_id[1], 32);
+	assert_memory_equal(res.holder, holder, LM_HOLDER_LEN);
+	assert_int_equal(k.n, 3);
+	assert_int_equal(k.ready, 1);
+	/* A prefix of 4 bytes (unique among three random ids, almost surely);
+	 * the whole id is in the result already when keep is called. */
+	k = (struct copy){.fail_at = -1, .res = &res};
+	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[3], 4, keep_copy, &k,
+						   &res),
+			 LM_OK);
+	assert_memory_equal(res.id, f->folder_id[3], 32);
+	assert_memory_equal(k.id_at_ready, f->folder_id[3], 32);
+	lm_transport_close(t);
+	int idx[16];
+	assert_int_equal(card_state(f, idx), 2);
+	assert_int_equal(idx[0], 0);
+	assert_int_equal(idx[1], 2);
+	/* Not there: nothing touched, keep never called. */
+	t = open_card(f, &info);
+	uint8_t before[600], after[600];
+	read_file(f->path, before, sizeof(before));
+	k = (struct copy){.fail_at = -1};
+	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[1], 32, keep_copy, &k,
+						   &res),
+			 LM_ERR_NOT_FOUND);
+	assert_int_equal(res.touched, 0);
+	assert_int_equal(k.n + k.ready, 0);
+	/* The caller cannot keep its copy (its store fails): nothing touched. */
+	for (int fail = 0; fail <= 1; fail++) {
+		k = (struct copy){.fail_at = fail};
+		assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[0], 32,
+							   keep_copy, &k, &res),
+				 LM_ERR_DB);
+		assert_int_equal(res.touched, 0);
+	}
+	lm_transport_close(t);
+	read_file(f->path, after, sizeof(after));
+	assert_memory_equal(before, after, sizeof(before));
+}
+
+/* Restore from the caller's copy with no fault: the card holds exactly want. */
+static void restore_and_check(struct fixture *f, const struct copy *k, const int *want, int n)
+{
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	size_t written;
+	assert_int_equal(lm_transport_restore(t, &info, holder, k->e, (size_t)k->n, &written),
+			 LM_OK);
+	lm_transport_close(t);
+	int idx[16];
+	assert_int_equal(card_state(f, idx), n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(idx[i], want[i]);
+}
+
+/*
+ * The card leaves the field (or tears) after k operations of a delete, for
+ * every k: it is as before (touched clear), or blank, or the holder's card
+ * with a prefix of the entries that stay; restore from the copy kept makes
+ * it the card asked for, and nothing of the folder is lost.
+ */
+static void test_delete_cut_at_every_step(void **state)
+{
+	struct fixture *f = *state;
+	const int which[] = {0, 1, 2, 3}, stays[] = {0, 2, 3};
+	uint8_t before[600], now[600];
+	int seen_before = 0, seen_blank = 0, seen_half = 0;
+	for (int torn = 0; torn <= 1; torn++) {
+		int done = 0;
+		for (int cut = 0; !done && cut < 200; cut++) {
+			folder_card(f, 600, which, 4);
+			read_file(f->path, before, sizeof(before));
+			struct lm_card_info info;
+			struct lm_transport *t = open_card(f, &info);
+			struct copy k = {.fail_at = -1};
+			struct lm_rewrite_result res;
+			lm_transport_fake_fault(t, cut, torn);
+			int err = lm_transport_delete_entry(t, &info, f->folder_id[1], 32,
+							    keep_copy, &k, &res);
+			lm_transport_close(t);
+			int idx[16], n = card_state(f, idx);
+			if (err == LM_OK) {
+				done = 1;
+				assert_int_equal(n, 3);
+			} else if (!res.touched || n == 4) {
+				/* As before (touched: the cut came before the wipe's
+				 * first write): the caller tries again. */
+				assert_int_equal(err, LM_ERR_CARD_REMOVED);
+				read_file(f->path, now, sizeof(now));
+				assert_memory_equal(before, now, sizeof(now));
+				seen_before++;
+				if (!res.touched)
+					continue;
+				restore_and_check(f, &k, which, 4);
+				continue;
+			} else if (n == -1) {
+				seen_blank++;
+			} else {
+				if (n < 0 || n > 3)
+					fail_msg("cut=%d torn=%d: card state %d", cut, torn, n);
+				for (int i = 0; i < n; i++)
+					assert_int_equal(idx[i], stays[i]);
+				seen_half++;
+			}
+			/* What the caller kept is the folder less the entry. */
+			assert_int_equal(k.n, 3);
+			for (int i = 0; i < 3; i++)
+				assert_memory_equal(k.e[i].data, f->folder[stays[i]],
+						    f->folder_len[stays[i]]);
+			restore_and_check(f, &k, stays, 3);
+		}
+		assert_true(done);
+	}
+	assert_true(seen_before > 0 && seen_blank > 0 && seen_half > 0);
+}
+
+/*
+ * Restore cut at every step, from a blank card and from a half-rewritten
+ * one: never another holder's card or a damaged one; a second restore
+ * finishes the job.
+ */
+static void test_restore_cut_at_every_step(void **state)
+{
+	struct fixture *f = *state;
+	const int want[] = {0, 2, 3};
+	struct copy k = {.n = 3};
+	for (int i = 0; i < 3; i++)
+		k.e[i] = (struct lm_card_entry){f->folder[want[i]], f->folder_len[want[i]]};
+	for (int start = 0; start <= 1; start++) {
+		for (int torn = 0; torn <= 1; torn++) {
+			int done = 0;
+			for (int cut = 0; !done && cut < 200; cut++) {
+				if (start == 0)
+					blank_card(f, 600);
+				else
+					folder_card(f, 600, want, 1);
+				struct lm_card_info info;
+				struct lm_transport *t = open_card(f, &info);
+				size_t written;
+				lm_transport_fake_fault(t, cut, torn);
+				int err = lm_transport_restore(t, &info, holder, k.e, 3, &written);
+				lm_transport_close(t);
+				int idx[16], n = card_state(f, idx);
+				if (err == LM_OK) {
+					done = 1;
+					assert_int_equal(written, 3 - start);
+				} else {
+					assert_int_equal(err, LM_ERR_CARD_REMOVED);
+				}
+				if (n < -1 || n > 3)
+					fail_msg("cut=%d torn=%d: card state %d", cut, torn, n);
+				for (int i = 0; i < n; i++)
+					assert_int_equal(idx[i], want[i]);
+				restore_and_check(f, &k, want, 3);
+			}
+			assert_true(done);
+		}
+	}
+}
+
+static void test_restore_refuses_other_holder(void **state)
+{
+	struct fixture *f = *state;
+	const int which[] = {0};
+	folder_card(f, 300, which, 1);
+	uint8_t before[300], after[300], other[LM_HOLDER_LEN] = {0xb1};
+	read_file(f->path, before, sizeof(before));
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	struct lm_card_entry e = {f->folder[1], f->folder_len[1]};
+	size_t written = 9;
+	assert_int_equal(lm_transport_restore(t, &info, other, &e, 1, &written), LM_ERR_HOLDER);
+	assert_int_equal(written, 0);
+	/* Only what the card lacks: entry 0 is there, entry 1 is added. */
+	struct lm_card_entry both[2] = {{f->folder[0], f->folder_len[0]}, e};
+	assert_int_equal(lm_transport_restore(t, &info, holder, both, 2, &written), LM_OK);
+	assert_int_equal(written, 1);
+	assert_int_equal(lm_transport_restore(t, &info, holder, both, 2, &written), LM_OK);
+	assert_int_equal(written, 0);
+	/* Full: the entries before the one that does not fit stay written. */
+	struct lm_card_entry many[4] = {{f->folder[2], f->folder_len[2]},
+					{f->folder[3], f->folder_len[3]},
+					{f->entry, f->entry_len}};
+	assert_int_equal(lm_transport_restore(t, &info, holder, many, 3, &written),
+			 LM_ERR_CARD_FULL);
+	assert_int_equal(written, 0); /* 300 bytes: two entries and no room for a third */
+	lm_transport_close(t);
+	read_file(f->path, after, sizeof(after));
+	assert_memory_not_equal(before, after, sizeof(before));
+}
+
+/* Whether a backend blocks in wait_card comes from its ops table (the
+ * daemon paces polled backends itself), not from its name. */
+#pragma weak lm_transport_pcsc_ops
+#pragma weak lm_transport_nfc_ops
+static void test_blocks(void **state)
+{
+	struct fixture *f = *state;
+	struct lm_transport *t;
+	assert_int_equal(lm_transport_open(f->spec, &t), LM_OK);
+	assert_int_equal(lm_transport_blocks(t), 0);
+	lm_transport_close(t);
+	if (&lm_transport_pcsc_ops)
+		assert_int_equal(lm_transport_pcsc_ops.blocks, 1);
+	if (&lm_transport_nfc_ops)
+		assert_int_equal(lm_transport_nfc_ops.blocks, 0);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -165,6 +533,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_append_until_full),
 		cmocka_unit_test(test_removed_at_every_step),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_delete_entry),
+		cmocka_unit_test(test_delete_cut_at_every_step),
+		cmocka_unit_test(test_restore_cut_at_every_step),
+		cmocka_unit_test(test_restore_refuses_other_holder),
+		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -83,7 +83,7 @@ hex=$(xxd -p entries/ik_typical.cose | tr -d '\n')
 echo -n "${hex/4fa40102/50a4011802}" | xxd -r -p > entries/malformed_noncanonical.cose
 
 # A card image with several entries for holder A, and a full NTAG213-size one.
-"$L" image new --holder $A --capacity 888 --out images/ntag216_a.img
+"$L" image new --holder $A --capacity 860 --out images/ntag216_a.img   # an NTAG216 image (docs/nfc.md)
 card= i=0
 for e in reg:city ik_typical:vhs dtz:exam lid:exam zik:city bsk:vhs; do
 	"$L" image append images/ntag216_a.img entries/${e%:*}.cose 2>/dev/null
@@ -91,7 +91,7 @@ for e in reg:city ik_typical:vhs dtz:exam lid:exam zik:city bsk:vhs; do
 	card+="${card:+,}{\"file\":\"card/0$i.cose\",\"issuer\":\"${e#*:}.pub\"}"
 done
 rm -rf card && "$L" image entries images/ntag216_a.img card >/dev/null
-"$L" image new --holder $A --capacity 140 --out images/ntag213_full.img
+"$L" image new --holder $A --capacity 132 --out images/ntag213_full.img   # an NTAG213 image
 "$L" image append images/ntag213_full.img entries/ik_typical.cose 2>/dev/null
 
 {

@@ -66,6 +66,26 @@ int lm_card_next(const struct lm_card *c, size_t *off, const uint8_t **entry, si
 /* Number of entries (or a negative error if the framing is damaged). */
 int lm_card_count(const struct lm_card *c);
 
+/*
+ * Find the one entry whose id (the SHA-256 of its bytes, lm_sha256) begins
+ * with the id_len bytes of id (1..32; 32 = the whole id).  On LM_OK, *from
+ * is the entry's offset in the log and *to the offset after it and its
+ * padding (so the log without it is [0, from) + [to, committed)), and
+ * full, when not NULL, receives the whole id.  LM_ERR_NOT_FOUND when no
+ * entry's id begins so; LM_ERR_AMBIGUOUS when more than one does (give more
+ * of the id); a framing error when the log is damaged anywhere (a later
+ * entry might match too).  Byte-identical copies of one entry are one entry
+ * (the span is the first copy's).  LM_ERR_CRYPTO passes up from hashing.
+ */
+int lm_card_find(const struct lm_card *c, const uint8_t *id, size_t id_len, size_t *from,
+		 size_t *to, uint8_t full[32]);
+
+/* A signed entry's bytes in card form (no holder hint), e.g. a caller's copy. */
+struct lm_card_entry {
+	const uint8_t *data;
+	size_t len;
+};
+
 /* Write a fresh header (empty log) for holder into hdr[LM_CARD_HEADER_LEN]. */
 void lm_card_format(uint8_t hdr[LM_CARD_HEADER_LEN], const uint8_t holder[LM_HOLDER_LEN]);
 

@@ -26,6 +26,7 @@ enum lm_err {
 	LM_ERR_IO = -104,	   /* a file could not be read or written */
 	LM_ERR_NOT_FOUND = -105,   /* a named thing (file, reader, holder) does not exist */
 	LM_ERR_UNSUPPORTED = -106, /* valid, but not something this build can do */
+	LM_ERR_AMBIGUOUS = -107,   /* a short name (an id prefix) names more than one thing */
 
 	/* -200: data formats (entries, trust list, card image) */
 	LM_ERR_MALFORMED = -200,     /* not well-formed CBOR/COSE or our structure */

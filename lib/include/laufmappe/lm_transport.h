@@ -8,10 +8,12 @@
  *   - our applet: image offset = the applet's READ BINARY / UPDATE offset;
  *     a plan's writes are staged (UPDATE) and applied by one COMMIT, which
  *     the applet makes atomic with its journal;
- *   - NTAG21x: user memory (page 4 on) starts with a proprietary TLV
- *     "FD FF LL LL" (LL LL = image capacity) so that phones skip it, and the
- *     image starts at page 5; the commit word is then one page (6), written
- *     last with a single WRITE, which the tag makes atomic.
+ *   - NTAG21x: user memory (page 4 on) holds an NFC Forum Type 2 TLV chain
+ *     inside the data area the capability container declares: an empty NDEF
+ *     message TLV "03 00" and NULL TLVs (page 4), our proprietary TLV's head
+ *     "FD FF LL LL" (page 5, LL LL = image capacity), the image from page 6,
+ *     then a terminator TLV "FE"; the commit word is one page (7), written
+ *     with a single WRITE, which the tag makes atomic (docs/nfc.md).
  *
  * Lifetime: lm_transport_open() returns a transport the caller owns and
  * closes with lm_transport_close() (NULL is fine).  Errors are enum lm_err;
@@ -46,7 +48,7 @@ struct lm_card_info {
 	char reader[256]; /* reader name or connection string */
 };
 
-#define LM_NTAG_TLV_LEN 4 /* FD FF LL LL before the image on NTAG */
+#define LM_NTAG_TLV_LEN 8 /* user memory before the image on NTAG (pages 4 and 5) */
 
 struct lm_transport;
 
@@ -59,6 +61,14 @@ struct lm_reader_info {
 /* The operations every backend provides (a const table per backend). */
 struct lm_transport_ops {
 	const char *name;
+	/*
+	 * 1: wait_card blocks in the reader service until a card comes or the
+	 * timeout passes (PC/SC: SCardGetStatusChange), so a caller may loop
+	 * on it.  0: the backend is polled (libnfc: wait_card polls the field
+	 * itself; an image file: it looks once) and a caller that loops
+	 * paces itself between calls.
+	 */
+	int blocks;
 	/* Open the backend; where = reader name / connection string / file, or NULL for the first.
 	 */
 	int (*open)(struct lm_transport *t, const char *where);
@@ -89,6 +99,8 @@ struct lm_transport_ops {
 int lm_transport_open(const char *spec, struct lm_transport **out);
 void lm_transport_close(struct lm_transport *t);
 const char *lm_transport_name(const struct lm_transport *t);
+/* The backend's ops->blocks: 1 when wait_card blocks until a card comes. */
+int lm_transport_blocks(const struct lm_transport *t);
 const char *lm_card_kind_name(enum lm_card_kind k);
 
 int lm_transport_wait_card(struct lm_transport *t, int timeout_ms);
@@ -112,10 +124,103 @@ int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *i
 int lm_transport_append(struct lm_transport *t, const struct lm_card_info *info,
 			const uint8_t *entry, size_t len);
 
-/* Write a fresh image for holder (the card must be unformatted or wiped). */
+/*
+ * Write a fresh image for holder (the card must be unformatted or wiped).
+ * The header's magic is written last, in one atomic write: a cut before it
+ * leaves a card that reads LM_ERR_NOT_FORMATTED, never a damaged header.
+ */
 int lm_transport_format(struct lm_transport *t, const struct lm_card_info *info,
 			const uint8_t holder[LM_HOLDER_LEN]);
+/*
+ * Erase the image.  The first write destroys the header's magic (one
+ * atomic write), so a cut at any later point leaves a card that reads
+ * LM_ERR_NOT_FORMATTED (a blank card, which lm_transport_restore takes).
+ */
 int lm_transport_wipe(struct lm_transport *t);
+
+/*
+ * Rewriting a card.  A card's log is append-only, so removing an entry
+ * (domain.md, privacy 6: at the holder's request) means wiping the card and
+ * writing every other entry back.  Nothing of the folder may be lost when
+ * the card leaves the field half way, so the caller keeps a copy of every
+ * entry that stays before the card is touched, and lm_transport_restore
+ * puts a card cut short right from that copy.
+ *
+ * The tearing argument, step by step (each card write is old-or-new, the
+ * commit word and the magic atomic; lm_card.h, lm_transport_append):
+ *   1. read the image, find the entry, hand every entry that stays to keep()
+ *      and then call keep(NULL): a cut or an error here -> the card is as
+ *      before (res->touched = 0); nothing to repair, try again.
+ *   2. wipe: its first write kills the magic -> from here on the card reads
+ *      either as before (the cut came before that write) or as blank
+ *      (LM_ERR_NOT_FORMATTED); res->touched = 1.
+ *   3. format for the same holder: blank until the magic lands, then the
+ *      holder's card with no entries.
+ *   4. append the staying entries in their order, each with its commit and
+ *      read-back: the card holds the first k of them, k = 0..all.
+ *   5. read back the whole image and compare with the old log less the
+ *      entry: LM_ERR_READBACK otherwise.
+ * So after any failure with res->touched set, the card is blank, or the
+ * holder's card holding a prefix of the staying entries ("half
+ * rewritten"), or as before (the cut came before the wipe's first write),
+ * and lm_transport_restore with the kept entries makes it the card that was
+ * asked for (as before: it adds nothing, the entry is still there, and the
+ * delete can be asked again).  A failure with res->touched clear left the
+ * card untouched (still holding the entry).
+ */
+
+/*
+ * Called for each entry that stays, in log order, with the card's holder,
+ * before anything is written; then once more with entry NULL and len 0:
+ * every staying entry has been handed over, make the copy durable now (the
+ * wipe follows when this call returns 0).  A non-zero return (an lm_err)
+ * stops the delete with that error, the card untouched.  The entry bytes
+ * are valid only during the call.  res->id (the deleted entry's whole id,
+ * also when a prefix was given) and res->holder are set before the first
+ * call, so a ctx that points at the result can forget the deleted entry in
+ * the last call.
+ */
+typedef int (*lm_transport_keep_fn)(void *ctx, const uint8_t holder[LM_HOLDER_LEN],
+				    const uint8_t *entry, size_t len);
+
+struct lm_rewrite_result {
+	uint8_t id[32];		       /* the deleted entry's whole id */
+	uint8_t holder[LM_HOLDER_LEN]; /* the card's holder (set once the card was read) */
+	size_t kept;		       /* entries that stay (handed to keep) */
+	int touched;		       /* 1 once the wipe was started: on failure, restore */
+};
+
+/*
+ * Delete the one entry whose id begins with id[0..id_len) (lm_card_find:
+ * 32 bytes for a whole id, fewer for a unique prefix) from the card: read,
+ * keep (see above), wipe, format for the same holder, append the others,
+ * read back.  info is what lm_transport_identify said of this card; keep
+ * may be NULL only when the caller accepts losing the folder to a cut (it
+ * has a copy of its own).  Errors: LM_ERR_NOT_FOUND / LM_ERR_AMBIGUOUS
+ * (nothing touched), LM_ERR_MALFORMED when the log's framing is damaged
+ * (a rewrite would drop what follows the damage: nothing touched), the
+ * keep callback's error, and transport errors (check res->touched).
+ */
+int lm_transport_delete_entry(struct lm_transport *t, const struct lm_card_info *info,
+			      const uint8_t *id, size_t id_len, lm_transport_keep_fn keep,
+			      void *ctx, struct lm_rewrite_result *res);
+
+/*
+ * Make the card hold the folder entries[0..n) for holder: a blank card
+ * (LM_ERR_NOT_FORMATTED: new, wiped, or a rewrite cut in its wipe or
+ * format) is wiped clean of remnants and formatted for holder; a card of
+ * this holder keeps what it has; then every entry the card lacks (by id,
+ * lm_card_find) is appended, in the order given, each read back.  Another
+ * holder's card is refused (LM_ERR_HOLDER) and never written.  Entries are
+ * in card form (no holder hint) and the caller's business to have verified.
+ * *written counts the entries appended (also on failure).  A cut leaves the
+ * card blank or this holder's card with some of the entries: calling again
+ * finishes the job.  LM_ERR_CARD_FULL stops at the first entry that does not
+ * fit (those before it are on the card).
+ */
+int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info,
+			 const uint8_t holder[LM_HOLDER_LEN], const struct lm_card_entry *entries,
+			 size_t n, size_t *written);
 /* Raw image bytes [off, off+len), e.g. the header of a card that may be blank. */
 int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len);
 void lm_transport_disconnect(struct lm_transport *t);
@@ -131,9 +236,10 @@ extern const struct lm_transport_ops lm_transport_nfc_ops;
 
 /*
  * The fake transport's fault injection (for tests): after n more card
- * operations (read/write calls) the card "leaves the field"
+ * operations (read/write/wipe calls) the card "leaves the field"
  * (LM_ERR_CARD_REMOVED); with torn set, the write that hits the limit lands
- * only partly (bytewise, but never the commit word: that is atomic).
+ * only partly (bytewise, but never the commit word: that is atomic), and a
+ * wipe that hits it only its first write (magic and commit word zeroed).
  * n < 0 switches it off.
  */
 int lm_transport_fake_fault(struct lm_transport *t, int n, int torn);

@@ -96,9 +96,41 @@ expect 0 "$L" image entries card.img entries
 [ "$(ls entries | wc -l)" -eq 4 ] && [ "$(stat -c %s entries/01.cose)" -eq 98 ] && ok || bad "image entries"
 expect 0 "$L" show --json card.img
 
+# Delete at the holder's request (an image file as the card): by an id
+# prefix as card read lists it; the copy it keeps is gone after a good
+# delete; restore puts a folder (image file) onto a blank card, adds only
+# what a card lacks, and never writes another holder's card.
+expect 0 "$L" image new --holder "$H" --capacity 500 --out del.img
+"$L" card append --transport "fake:$PWD/del.img" ik.cose 2>/dev/null
+"$L" card append --transport "fake:$PWD/del.img" dtz_old.cose 2>/dev/null
+"$L" card append --transport "fake:$PWD/del.img" dtz_new.cose 2>/dev/null
+cp del.img del-orig.img
+ids=($("$L" card read --transport "fake:$PWD/del.img" --json | tr -d ' \n' | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4))
+[ "${#ids[@]}" -eq 3 ] && ok || bad "card read --json ids: ${ids[*]}"
+# show --json of the entry file (with its holder hint) gives the same id: the card form's.
+[ "$("$L" show --json dtz_old.cose | tr -d ' \n' | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4)" = "${ids[1]}" ] && ok ||
+	bad "show --json id differs from the card's"
+expect 0 "$L" card delete --transport "fake:$PWD/del.img" "${ids[1]:0:8}"
+[ "$(cat out.txt)" = "${ids[1]}" ] && grep -q "2 entries stay" err.txt && ok || bad "delete: $(cat out.txt err.txt)"
+"$L" card read --transport "fake:$PWD/del.img" >out.txt 2>&1
+grep -q "${ids[0]:0:12}" out.txt && ! grep -q "${ids[1]:0:12}" out.txt && grep -q "${ids[2]:0:12}" out.txt && ok ||
+	bad "after delete: $(cat out.txt)"
+ls laufmappe-*.img >/dev/null 2>&1 && bad "the copy outlived a good delete" || ok
+expect 3 "$L" card delete --transport "fake:$PWD/del.img" "${ids[1]}"
+grep -q "no entry whose id begins" err.txt && ok || bad "deleted twice: $(cat err.txt)"
+expect 2 "$L" card delete --transport "fake:$PWD/del.img" "${ids[0]:0:7}"
+expect 2 "$L" card delete --transport "fake:$PWD/del.img" xyz0123456
+head -c 500 /dev/zero >blank.img
+expect 0 "$L" card restore --transport "fake:$PWD/blank.img" del-orig.img
+grep -q "3 written" err.txt && cmp -s blank.img del-orig.img && ok || bad "restore onto blank: $(cat err.txt)"
+expect 0 "$L" card restore --transport "fake:$PWD/del.img" del-orig.img
+grep -q "1 written" err.txt && ok || bad "restore adds what the card lacks: $(cat err.txt)"
+expect 3 "$L" card restore --transport "fake:$PWD/other.img" del-orig.img
+grep -q "another holder" err.txt && ok || bad "restore onto another holder's card: $(cat err.txt)"
+
 # A forged entry on the card: verify exits 1 and names it.
 "$L" key generate forger.pem >/dev/null
-"$L" image new --holder "$H" --capacity 888 --out mixed.img
+"$L" image new --holder "$H" --capacity 860 --out mixed.img
 "$L" image append mixed.img ik.cose 2>/dev/null
 "$L" issue --key forger.pem --holder "$H" --type IK --out forged.cose
 "$L" image append mixed.img forged.cose 2>/dev/null
@@ -152,6 +184,8 @@ if [ -n "${LAUFMAPPE_LOCALEDIR:-}" ]; then
 	# What to do, in words: the card commands' advice and a message with an argument.
 	LANGUAGE=de "$L" card read --transport "fake:$PWD/no-such-card.img" 2>err.txt
 	grep -q "keine Karte auf dem Lesegerät: Karte auflegen" err.txt && ok || bad "German advice: $(cat err.txt)"
+	LANGUAGE=uk "$L" card delete --transport "fake:$PWD/del.img" 00000000 2>err.txt
+	grep -q "на картці немає запису" err.txt && ok || bad "Ukrainian delete message: $(cat err.txt)"
 	LANGUAGE=tr "$L" card read --transport nope 2>err.txt
 	grep -q "nope bir okuyucu değil" err.txt && ok || bad "Turkish message: $(cat err.txt)"
 	LANGUAGE=de "$L" verify --trust trust.cose --root root.pem.pub --json mixed.img >out.json

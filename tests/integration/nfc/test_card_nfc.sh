@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The `laufmappe card` commands through libnfc's pn532_uart driver and
 # lm-pn532sim on a pseudo-terminal: format, append until full, read and
-# verify on NTAG213/215/216 and the applet over ISO-DEP; a tear after every
+# verify on NTAG213/215/216 and the applet over ISO-DEP, each tag dumped by
+# nfc-mfultralight and its TLV chain read as a phone would; a tear after every
 # page write of one append; the target removed mid-read and mid-write;
 # malformed frames from the chip.
 # Usage: test_card_nfc.sh LM-PN532SIM LAUFMAPPE CASE
 set -uo pipefail
 SIM=$(realpath "$1") L=$(realpath "$2") CASE=${3:-all}
+HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
 SIM_PID=
 cleanup() {
@@ -64,6 +66,17 @@ fill() {
 	[ "$max" -lt 1000 ] || { grep -q "card is full" err.txt && ok || bad "$tag full: $(cat err.txt)"; }
 	card read "${V[@]}" >read.txt 2>&1 && grep -q "$want of $want entries valid" read.txt && ok ||
 		bad "$tag read: $(cat read.txt)"
+	if [ "$tag" != applet ] && command -v nfc-mfultralight >/dev/null && command -v python3 >/dev/null; then
+		# What a phone sees: libnfc's own nfc-mfultralight dumps the tag, and
+		# an independent TLV walker reads the CC's data area: an empty NDEF
+		# message, our proprietary TLV inside it, a terminator.
+		local cap
+		cap=$(card read --json 2>/dev/null | tr -d ' \n' | grep -o '"capacity":[0-9]*' | cut -d: -f2)
+		LIBNFC_DEVICE=${NFC[1]} timeout 30 nfc-mfultralight r dump.bin >mfu.txt 2>&1 </dev/null ||
+			bad "$tag: nfc-mfultralight r: $(tail -3 mfu.txt)"
+		python3 "$HERE/t2t_view.py" dump.bin "$cap" >view.txt 2>&1 && grep -q "^ndef=0 " view.txt && ok ||
+			bad "$tag as a phone reads it: $(cat view.txt)"
+	fi
 	stop_sim
 }
 

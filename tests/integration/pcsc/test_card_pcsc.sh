@@ -3,7 +3,9 @@
 # lm-vcard as the card, for the applet and for an NTAG216 behind a PC/SC
 # part-3 reader: format, append until full, read and verify; a tear at every
 # NVM write (applet) and page write (NTAG) of one append; the card pulled
-# during a read and during an append; pcscd stopped and restarted.
+# during a read and during an append; pcscd stopped and restarted; `card
+# delete` at the holder's request, cut at its writes and put right with
+# `card restore`.
 # Usage (meson sets the environment): LM_VCARD=... LAUFMAPPE=... test_card_pcsc.sh [CASE]
 set -uo pipefail
 . "$(dirname "$0")/rig.sh"
@@ -23,6 +25,10 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 H=$("$L" holder new)
 "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=700 \
 	--date 2026-11-24 --out ik.cose
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=600 \
+	--date 2026-11-25 --out ik2.cose
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=500 \
+	--date 2026-11-26 --out ik3.cose
 V=(--trust trust.cose --root root.pem.pub)
 
 # count_valid: the number of valid entries the card reads with, or "error".
@@ -80,13 +86,75 @@ tear() {
 	[ "$n" -gt 0 ] && ok || bad "$kind: no tear happened"
 }
 
+# ids ON THE CARD: the entry ids (hex) the card lists, in order.
+card_ids() {
+	"$L" card read --json 2>/dev/null | tr -d ' \n' | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4
+}
+
+# delete KIND STRIDE: a card of three entries; delete the middle one by an id
+# prefix; then cut the power at every STRIDE-th write of the delete: the card
+# reads as before, or the CLI says the rewrite was cut short and `card
+# restore` with the copy it kept gives exactly the two entries that stay.
+delete() {
+	local kind=$1 stride=$2 n=0 status mid want rc
+	rm -f "$kind-del.mem"
+	rig_start_card --memory "$kind-del.mem" --as "$kind" --capacity 2048
+	rig_wait_card present
+	"$L" card format --holder "$H" >/dev/null 2>&1 &&
+		"$L" card append ik.cose 2>/dev/null && "$L" card append ik2.cose 2>/dev/null &&
+		"$L" card append ik3.cose 2>/dev/null || { bad "$kind delete setup"; return; }
+	cp "$kind-del.mem" "$kind-del.orig"
+	mapfile -t ids < <(card_ids)
+	[ "${#ids[@]}" -eq 3 ] && ok || bad "$kind: card lists ${#ids[@]} ids"
+	mid=${ids[1]}
+	want="${ids[0]} ${ids[2]}"
+	"$L" card delete "${mid:0:10}" >del.out 2>del.err && ok || bad "$kind delete: $(cat del.err)"
+	[ "$(cat del.out)" = "$mid" ] && ok || bad "$kind delete printed '$(cat del.out)', want $mid"
+	[ "$(card_ids | tr '\n' ' ')" = "$want " ] && ok || bad "$kind after delete: $(card_ids | tr '\n' ' ')"
+	[ "$(count_valid)" = 2 ] && ok || bad "$kind after delete: not 2 valid entries"
+	ls laufmappe-*.img >/dev/null 2>&1 && bad "$kind: the copy outlived a good delete" || ok
+	"$L" card delete "$mid" >/dev/null 2>del.err && bad "$kind: deleted twice" ||
+		grep -q "no entry whose id begins" del.err && ok || bad "$kind second delete: $(cat del.err)"
+	rig_stop_card
+	while [ "$n" -lt 2000 ]; do
+		cp "$kind-del.orig" "$kind-del.mem"
+		rm -f laufmappe-*.img
+		rig_start_card --memory "$kind-del.mem" --as "$kind" --tear-after-writes "$n"
+		rig_wait_card present
+		"$L" card delete "$mid" >/dev/null 2>del.err; rc=$?
+		rig_stop_card; status=$RIG_CARD_STATUS
+		rig_start_card --memory "$kind-del.mem" --as "$kind"
+		rig_wait_card present
+		local now
+		now=$(card_ids | tr '\n' ' ')
+		if [ "$rc" -eq 0 ]; then
+			[ "$now" = "$want " ] && ok || bad "$kind cut at $n: delete said done, card has $now"
+		elif grep -q "cut short" del.err; then
+			"$L" card restore laufmappe-*.img >/dev/null 2>res.err && ok ||
+				bad "$kind cut at $n: restore: $(cat res.err)"
+			now=$(card_ids | tr '\n' ' ')
+			# As before (cut before the wipe's first write) or as asked.
+			[ "$now" = "$want " ] || [ "$now" = "${ids[*]} " ] && ok ||
+				bad "$kind cut at $n: after restore the card has '$now'"
+			[ "$(count_valid)" -ge 2 ] && ok || bad "$kind cut at $n: entries do not verify"
+		else
+			[ "$now" = "${ids[*]} " ] && ok || bad "$kind cut at $n (untouched: $(cat del.err)): card has '$now'"
+		fi
+		rig_stop_card
+		[ "$status" = 4 ] || break # the delete finished before the tear point
+		n=$((n + stride))
+	done
+	echo "$kind: delete cut at every ${stride}th of $n writes, restored each time"
+	[ "$n" -gt 0 ] && ok || bad "$kind: no tear happened"
+}
+
 case ${1:-all} in all | fill)
 	# Both vpcd readers are listed; a card shows on the first once inserted.
 	"$L" card list-readers >readers.txt 2>&1
 	grep -c "Virtual PCD" readers.txt | grep -q 2 && grep -q "card: none" readers.txt && ok ||
 		bad "list-readers: $(cat readers.txt)"
 	fill applet 10 "--capacity 1024"   # (1024 - 24) / 100
-	fill ntag216 8                     # (888 - 4 - 24) / 100
+	fill ntag216 8                     # (860 - 24) / 100: the image inside the CC area
 	;;
 esac
 case ${1:-all} in all | tear)
@@ -126,6 +194,11 @@ case ${1:-all} in all | faults)
 	v2=$(count_valid)
 	[ "$v2" = "$v" ] && ok || bad "after the pcscd restart: '$v2' valid entries, want $v"
 	rig_stop_card
+	;;
+esac
+case ${1:-all} in all | delete)
+	delete applet 2
+	delete ntag216 11
 	;;
 esac
 echo "$pass passed, $fail failed"

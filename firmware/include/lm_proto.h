@@ -1,0 +1,130 @@
+/*
+ * lm_proto.h - the bytes a card and a reader agree on, in ONE place: the
+ * applet's AID, classes, instructions, GET DATA tags and status words
+ * (docs/applet.md); the NTAG21x facts (sizes, capability container,
+ * GET_VERSION, commands; NXP NTAG213/215/216 datasheet) and the PC/SC
+ * part-3 pseudo-APDUs a contactless reader takes for a memory tag.
+ *
+ * Included by the card side (firmware/applet, firmware/ntag, lm-vcard) and
+ * by liblaufmappe's transports (lib/transport/cardcmd.c, pcsc.c, nfc.c), so
+ * the two cannot drift apart.  Plain C99 macros and one static table: no
+ * code, no dependency, fit for the freestanding firmware builds.
+ */
+#ifndef LM_PROTO_H
+#define LM_PROTO_H
+
+#include <stdint.h>
+
+/* ---- The applet (ISO 7816-4) ---------------------------------------- */
+
+/* AID: F0 'LAUFMAPPE' (proprietary category F0, 10 bytes). */
+#define LM_APPLET_AID_LEN 10u
+#define LM_APPLET_AID_BYTES 0xF0u, 0x4Cu, 0x41u, 0x55u, 0x46u, 0x4Du, 0x41u, 0x50u, 0x50u, 0x45u
+
+/* Classes. */
+#define LM_CLA_ISO 0x00u  /* SELECT, READ BINARY, GET DATA */
+#define LM_CLA_PROP 0x80u /* UPDATE, COMMIT, ABORT, WIPE */
+
+/* Instructions. */
+#define LM_INS_SELECT 0xA4u      /* CLA 00, P1 04 (by AID) */
+#define LM_INS_READ_BINARY 0xB0u /* CLA 00 */
+#define LM_INS_GET_DATA 0xCAu    /* CLA 00, P1P2 = tag */
+#define LM_INS_UPDATE 0xD6u      /* CLA 80: staged write */
+#define LM_INS_COMMIT 0xDAu      /* CLA 80 */
+#define LM_INS_ABORT 0xDCu       /* CLA 80 */
+#define LM_INS_WIPE 0xDEu        /* CLA 80 */
+#define LM_P1_SELECT_AID 0x04u
+
+/* GET DATA tags (P1P2). */
+#define LM_TAG_VERSION 0x0001u  /* major, minor, image format version */
+#define LM_TAG_CAPACITY 0x0002u /* image capacity, u32 BE */
+#define LM_TAG_FREE 0x0003u     /* free log bytes, u32 BE */
+
+/* Status words. */
+#define LM_SW_OK 0x9000u
+#define LM_SW_EOF 0x6282u          /* fewer bytes than Le: end of image */
+#define LM_SW_MEMORY 0x6581u       /* NVM read or write failed */
+#define LM_SW_WRONG_LENGTH 0x6700u
+#define LM_SW_APPEND_ONLY 0x6985u  /* write to committed bytes */
+#define LM_SW_NOT_SELECTED 0x6986u
+#define LM_SW_NOT_FOUND 0x6A82u    /* SELECT: unknown AID */
+#define LM_SW_FULL 0x6A84u         /* beyond capacity, or journal full */
+#define LM_SW_WRONG_P1P2 0x6A86u
+#define LM_SW_NO_TAG 0x6A88u       /* GET DATA: unknown tag */
+#define LM_SW_OFFSET 0x6B00u       /* READ BINARY: offset beyond the image */
+#define LM_SW_INS 0x6D00u
+#define LM_SW_CLA 0x6E00u
+/* What a PC/SC part-3 reader answers a refused tag write with. */
+#define LM_SW_INCOMPATIBLE 0x6981u /* a locked or reserved page */
+#define LM_SW_WRITE_FAILED 0x6300u
+#define LM_SW_SECURITY 0x6982u
+
+/* ---- NTAG213/215/216 (NFC Forum Type 2) ------------------------------ */
+
+#define LM_NTAG_PAGE_SIZE 4u
+#define LM_NTAG_MAX_PAGES 231u
+#define LM_NTAG_UID_LEN 7u
+#define LM_NTAG_SIG_LEN 32u
+#define LM_NTAG_CC_PAGE 3u
+#define LM_NTAG_USER_PAGE 4u /* user memory starts here on every size */
+#define LM_NTAG_CC_MAGIC 0xE1u
+
+/* Tag command codes (first byte of a command frame). */
+#define LM_NTAG_CMD_GET_VERSION 0x60u
+#define LM_NTAG_CMD_READ 0x30u
+#define LM_NTAG_CMD_FAST_READ 0x3Au
+#define LM_NTAG_CMD_WRITE 0xA2u
+#define LM_NTAG_CMD_COMP_WRITE 0xA0u
+#define LM_NTAG_CMD_READ_CNT 0x39u
+#define LM_NTAG_CMD_PWD_AUTH 0x1Bu
+#define LM_NTAG_CMD_READ_SIG 0x3Cu
+#define LM_NTAG_CMD_HALT 0x50u
+
+/* 4-bit answers. */
+#define LM_NTAG_ACK 0x0Au
+#define LM_NTAG_NAK_INVALID 0x00u /* invalid argument (address, length, protection) */
+#define LM_NTAG_NAK_CRC 0x01u     /* parity or CRC error */
+#define LM_NTAG_NAK_AUTHLIM 0x04u /* failed-password counter overflow */
+#define LM_NTAG_NAK_WRITE 0x05u   /* EEPROM write error */
+
+/* GET_VERSION: 00 04 04 02 01 00 SIZE 03 (NXP, NTAG, 50 pF, 1.0, size, 14443-3). */
+#define LM_NTAG_VERSION_LEN 8u
+#define LM_NTAG_VERSION_SIZE_BYTE 6u
+
+/* NFC Forum Type 2 TLV tags in user memory. */
+#define LM_T2T_TLV_NULL 0x00u
+#define LM_T2T_TLV_NDEF 0x03u
+#define LM_T2T_TLV_PROPRIETARY 0xFDu
+#define LM_T2T_TLV_TERMINATOR 0xFEu
+
+/*
+ * The three sizes, indexed like enum lm_ntag_kind (firmware/ntag) and
+ * LM_KIND_NTAG213.. (lm_transport.h) counted from NTAG213.  user_pages
+ * counts the pages from LM_NTAG_USER_PAGE up to the dynamic lock bytes;
+ * cc_size is CC byte 2, the NDEF data area the CC declares in units of 8
+ * bytes (which is LESS than the user memory on NTAG215 and 216: 496 of 504
+ * and 872 of 888 bytes); version_size is GET_VERSION byte 6.
+ */
+struct lm_ntag_type {
+	uint16_t model;       /* 213, 215, 216 */
+	uint8_t pages;        /* 45, 135, 231 */
+	uint8_t user_pages;   /* 36, 126, 222 (144, 504, 888 bytes) */
+	uint8_t cc_size;      /* 0x12, 0x3E, 0x6D (144, 496, 872 bytes) */
+	uint8_t version_size; /* 0x0F, 0x11, 0x13 */
+};
+
+#define LM_NTAG_TYPES 3u
+static const struct lm_ntag_type lm_ntag_types[LM_NTAG_TYPES] = {
+	{213u, 45u, 36u, 0x12u, 0x0Fu},
+	{215u, 135u, 126u, 0x3Eu, 0x11u},
+	{216u, 231u, 222u, 0x6Du, 0x13u},
+};
+
+/* ---- PC/SC part 3: a memory tag behind a contactless reader ----------- */
+
+#define LM_PCSC3_CLA 0xFFu
+#define LM_PCSC3_GET_DATA 0xCAu      /* P1 00: UID, 01: ATS */
+#define LM_PCSC3_READ_BINARY 0xB0u   /* P2 = page, Le = 16 (4 pages) */
+#define LM_PCSC3_UPDATE_BINARY 0xD6u /* P2 = page, Lc = 4 */
+
+#endif /* LM_PROTO_H */
