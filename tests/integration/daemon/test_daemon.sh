@@ -20,7 +20,8 @@ TOKEN=daemon-test-token-0123456789
 echo "$TOKEN" >token
 DPIDS=()
 stop_daemons() { for p in "${DPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; DPIDS=(); }
-trap 'stop_daemons; rig_cleanup' EXIT
+# rig_cleanup exits with the status it finds in $?: keep the script's, not stop_daemons'.
+trap 'rc=$?; stop_daemons; (exit $rc); rig_cleanup' EXIT
 
 "$L" key generate root.pem >/dev/null && "$L" key generate city.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
 "$L" trust create --root root.pem --out trust.cose 2>/dev/null
