@@ -292,50 +292,170 @@ MHD_RESULT api_export(struct api *a, struct MHD_Connection *c, struct request *r
 	return send_json(c, 200, o);
 }
 
-/* Server-sent events: blocks (its own thread) until there is news. */
-struct sse {
-	struct desk *d;
-	uint64_t seen;
+/*
+ * Server-sent events.  A stream must not hold a thread while it waits: its
+ * content reader writes what is new, and with nothing new it suspends the
+ * connection (libmicrohttpd then ignores it: no thread, no timeout).  The
+ * pump thread waits for news on d->ev_cond, or HTTP_KEEPALIVE seconds, and
+ * resumes every suspended stream; a resumed stream writes the news or a
+ * keep-alive comment and suspends again.
+ */
+struct event_stream {
+	struct api *a;
+	struct MHD_Connection *c;
+	uint64_t seen; /* the newest event sent */
+	int suspended; /* under a->streams_lock */
+	int ping;      /* a keep-alive comment is due */
+	int evicted;   /* closed to make room for a newer stream */
+	struct event_stream *next;
 };
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
-	struct sse *s = cls;
-	struct desk *d = s->d;
+	struct event_stream *s = cls;
+	struct api *a = s->a;
+	struct desk *d = a->d;
+	pthread_mutex_lock(&a->streams_lock);
 	pthread_mutex_lock(&d->ev_lock);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 15;
-	while (s->seen == d->ev_seq && !d->stop)
-		if (pthread_cond_timedwait(&d->ev_cond, &d->ev_lock, &until) != 0)
-			break;
 	ssize_t n;
-	if (d->stop) {
+	if (d->stop || a->closing || s->evicted) {
 		n = MHD_CONTENT_READER_END_OF_STREAM;
-	} else if (s->seen == d->ev_seq) {
-		n = snprintf(buf, max, ": keep-alive\n\n");
-	} else {
+	} else if (s->seen != d->ev_seq) {
 		if (d->ev_seq - s->seen > DESK_EVENTS)
 			s->seen = d->ev_seq - DESK_EVENTS; /* a slow listener loses the oldest */
 		struct desk_event *e = &d->events[(s->seen + 1) % DESK_EVENTS];
 		n = snprintf(buf, max, "event: %s\ndata: %s\n\n", e->name, e->data);
 		s->seen++;
+	} else if (s->ping) {
+		s->ping = 0;
+		n = snprintf(buf, max, ": keep-alive\n\n");
+	} else {
+		s->suspended = 1; /* the pump resumes it */
+		MHD_suspend_connection(s->c);
+		n = 0;
 	}
 	pthread_mutex_unlock(&d->ev_lock);
+	pthread_mutex_unlock(&a->streams_lock);
 	return n < 0 || (size_t)n >= max ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+/* The stream's connection is gone: forget it. */
+static void sse_free(void *cls)
+{
+	struct event_stream *s = cls;
+	struct api *a = s->a;
+	pthread_mutex_lock(&a->streams_lock);
+	for (struct event_stream **p = &a->streams; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			a->nstreams--;
+			break;
+		}
+	pthread_mutex_unlock(&a->streams_lock);
+	free(s);
+}
+
+/* Resume every suspended stream; ping: a keep-alive is due on each. */
+static void resume_streams(struct api *a, int ping)
+{
+	pthread_mutex_lock(&a->streams_lock);
+	for (struct event_stream *s = a->streams; s; s = s->next) {
+		s->ping |= ping;
+		if (s->suspended) {
+			s->suspended = 0;
+			MHD_resume_connection(s->c);
+		}
+	}
+	pthread_mutex_unlock(&a->streams_lock);
+}
+
+static void *events_pump(void *arg)
+{
+	struct api *a = arg;
+	struct desk *d = a->d;
+	pthread_mutex_lock(&d->ev_lock);
+	uint64_t seen = d->ev_seq;
+	for (;;) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += HTTP_KEEPALIVE;
+		int ping = 0;
+		while (seen == d->ev_seq && !d->stop && !a->closing)
+			if (pthread_cond_timedwait(&d->ev_cond, &d->ev_lock, &until) != 0) {
+				ping = 1;
+				break;
+			}
+		seen = d->ev_seq;
+		int end = d->stop || a->closing;
+		pthread_mutex_unlock(&d->ev_lock);
+		resume_streams(a, ping);
+		if (end)
+			return NULL;
+		pthread_mutex_lock(&d->ev_lock);
+	}
+}
+
+int events_start(struct api *a)
+{
+	a->pump_running = pthread_create(&a->pump, NULL, events_pump, a) == 0;
+	return a->pump_running ? 0 : -1;
+}
+
+void events_stop(struct api *a)
+{
+	pthread_mutex_lock(&a->streams_lock);
+	pthread_mutex_lock(&a->d->ev_lock);
+	a->closing = 1;
+	pthread_cond_broadcast(&a->d->ev_cond);
+	pthread_mutex_unlock(&a->d->ev_lock);
+	pthread_mutex_unlock(&a->streams_lock);
+	if (a->pump_running)
+		pthread_join(a->pump, NULL);
+	a->pump_running = 0;
+	resume_streams(a, 0); /* each ends its stream: closing */
 }
 
 MHD_RESULT api_events(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	(void)rq;
-	struct sse *s = calloc(1, sizeof(*s));
-	s->d = a->d;
+	struct event_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return MHD_NO;
+	s->a = a;
+	s->c = c;
+	pthread_mutex_lock(&a->streams_lock);
 	pthread_mutex_lock(&a->d->ev_lock);
 	s->seen = a->d->ev_seq;
 	pthread_mutex_unlock(&a->d->ev_lock);
+	if (a->nstreams >= HTTP_STREAMS_MAX) {
+		/* The oldest makes room: a flood of streams cannot keep the
+		 * desk page's out for longer than its EventSource's retry. */
+		for (struct event_stream *o = a->streams; o; o = o->next)
+			if (!o->evicted) {
+				o->evicted = 1;
+				if (o->suspended) {
+					o->suspended = 0;
+					MHD_resume_connection(o->c);
+				}
+				break;
+			}
+	}
+	struct event_stream **p = &a->streams;
+	while (*p)
+		p = &(*p)->next;
+	*p = s;
+	a->nstreams++;
+	pthread_mutex_unlock(&a->streams_lock);
+	/* Longer than the keep-alive interval; a stream that takes no data
+	 * that long is dead. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)HTTP_STREAM_TIMEOUT);
 	struct MHD_Response *r =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, sse_read, s, free);
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, sse_read, s, sse_free);
+	if (!r) {
+		sse_free(s);
+		return MHD_NO;
+	}
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_RESULT ret = MHD_queue_response(c, 200, r);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "desk.h"
@@ -20,7 +21,8 @@
 #include "laufmappe/lm_util.h"
 #include "log.h"
 
-#define FILE_MAX (4 << 20)
+#define FILE_MAX     (4 << 20)
+#define HTTP_THREADS 4 /* libmicrohttpd's polling threads */
 
 MHD_RESULT send_text(struct MHD_Connection *c, unsigned status, const char *type, char *text,
 		     size_t len)
@@ -278,7 +280,7 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *c, const char *url, 
 			  void **con_cls)
 {
 	(void)version;
-	struct api api = {cls}, *a = &api;
+	struct api *a = cls;
 	struct request *rq = *con_cls;
 	if (!rq) {
 		rq = calloc(1, sizeof(*rq));
@@ -321,26 +323,81 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * Raise the open-file limit to what max connections need (each is a file
+ * descriptor) plus room for the rest of the daemon (the cache, the web
+ * files, the readers); where the hard limit does not allow that, fewer
+ * connections.  Returns the connection limit to use.
+ */
+static unsigned connection_limit(unsigned want)
+{
+	const rlim_t spare = 256;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want + spare) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want + spare
+				      ? want + spare
+				      : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want + spare) {
+		unsigned n = rl.rlim_cur > spare + 16 ? (unsigned)(rl.rlim_cur - spare) : 16;
+		log_msg(LOG_WARN,
+			"max_connections %u: the open-file limit (%llu) allows only %u; raise "
+			"LimitNOFILE",
+			want, (unsigned long long)rl.rlim_cur, n);
+		return n;
+	}
+	return want;
+}
+
+/* One API for the daemon's life: libmicrohttpd's callbacks get it. */
+static struct api api_state;
+
+/*
+ * libmicrohttpd polls with epoll in HTTP_THREADS threads: an idle
+ * connection costs a file descriptor and a little memory, not a thread,
+ * so that a local process holding thousands of idle connections does not
+ * lock the desk out; max_connections bounds them, and connection_timeout
+ * closes the idle ones.  A handler that waits for a card (a write holds
+ * the reader's lock for seconds) holds one of the threads, hence several.
+ */
 struct MHD_Daemon *api_start(struct desk *d, char *err, size_t errlen)
 {
+	struct api *a = &api_state;
+	a->d = d;
+	pthread_mutex_init(&a->streams_lock, NULL);
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)d->cfg.listen_port);
 	inet_pton(AF_INET, d->cfg.listen_addr, &sa.sin_addr);
+	unsigned limit = connection_limit(d->cfg.max_connections);
 	struct MHD_Daemon *m = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-		(uint16_t)d->cfg.listen_port, NULL, NULL, handler, d, MHD_OPTION_SOCK_ADDR, &sa,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)120, MHD_OPTION_END);
-	if (!m)
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME,
+		(uint16_t)d->cfg.listen_port, NULL, NULL, handler, a, MHD_OPTION_SOCK_ADDR, &sa,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT, limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, d->cfg.connection_timeout, MHD_OPTION_END);
+	if (!m) {
 		snprintf(err, errlen, "cannot listen on %s:%u", d->cfg.listen_addr,
 			 d->cfg.listen_port);
+		return NULL;
+	}
+	if (events_start(a)) {
+		MHD_stop_daemon(m);
+		snprintf(err, errlen, "cannot start the event stream thread");
+		return NULL;
+	}
 	return m;
 }
 
 void api_stop(struct MHD_Daemon *m)
 {
-	if (m)
-		MHD_stop_daemon(m);
+	if (!m)
+		return;
+	events_stop(&api_state);
+	MHD_stop_daemon(m);
 }

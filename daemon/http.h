@@ -35,10 +35,32 @@ struct request {
 	char *arg_buf;	 /* owns arg */
 };
 
-/* What every handler is given: the desk. */
+/* The event streams (api_read.c) wait suspended, not in a thread: at most
+ * HTTP_STREAMS_MAX at once (a newer one closes the oldest, which the page's
+ * EventSource opens again), each closed when idle for HTTP_STREAM_TIMEOUT
+ * seconds; a keep-alive comment goes out every HTTP_KEEPALIVE seconds. */
+#define HTTP_STREAMS_MAX    64
+#define HTTP_KEEPALIVE	    15
+#define HTTP_STREAM_TIMEOUT (3 * HTTP_KEEPALIVE)
+
+struct event_stream;
+
+/* What every handler is given: the desk, and the open event streams.  One
+ * for the daemon's life (http.c). */
 struct api {
 	struct desk *d;
+	pthread_mutex_t streams_lock; /* the fields below; taken before d->ev_lock */
+	struct event_stream *streams; /* open event streams, oldest first */
+	size_t nstreams;
+	int closing;	/* api_stop: every stream ends */
+	pthread_t pump; /* resumes streams on news and for keep-alives */
+	int pump_running;
 };
+
+/* Start and stop the thread that wakes suspended event streams.  events_stop
+ * ends every stream and resumes it, so that MHD_stop_daemon may follow. */
+int events_start(struct api *a);
+void events_stop(struct api *a);
 
 /* A route handler: answers the request (queues a response) and returns
  * what MHD_queue_response returned. */

@@ -5,11 +5,12 @@
 # over image files (the fake transport) for the cache faults (database
 # locked by another process, a full filesystem), the lost card (export at
 # office A, import at office B, restore onto a new card) and the API's
-# answers to bad requests.
+# answers to bad requests; a flood of idle connections (flood).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
 . "$(dirname "$0")/../pcsc/rig.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
 rig_enter "$@"
 L=${LAUFMAPPE:?} D=${LAUFMAPPED:?} WEB=${LM_WEB:?}
 cd "$RIG_DIR"
@@ -326,6 +327,61 @@ api)
 	curl -s "$URL/api/status" | grep -q '"version":4' && grep -q "older than the accepted" a.log && ok ||
 		bad "rollback on SIGHUP: $(curl -s "$URL/api/status")"
 	alive "after the reloads"
+	;;
+flood)
+	# A local process opens 2,000 idle connections and holds them: the desk
+	# page still loads and a tap still arrives on the event stream.
+	"$L" image new --holder "$H" --capacity 888 --out img.new >/dev/null
+	"$L" image append img.new ik.cose 2>/dev/null
+	start_daemon a 18191 "fake:$RIG_DIR/card.img"
+	curl -sN "$URL/api/events" >events.txt 2>/dev/null &
+	sse=$!
+	sleep 0.3
+	coproc FLOOD { exec python3 "$HERE/flood.py" 18191 2000 60; }
+	read -r -t 60 ready nopen <&"${FLOOD[0]}"
+	echo "flood: $nopen connections open"
+	[ "$ready" = ready ] && [ "${nopen:-0}" -ge 1900 ] && ok || bad "the flood did not open its connections ($ready $nopen)"
+	[ "$(curl -s -m 5 -o page.html -w '%{http_code}' "$URL/")" = 200 ] && grep -q '<html' page.html && ok ||
+		bad "GET / during the flood: $(head -c 200 page.html)"
+	[ "$(code -m 5 "$URL/api/status")" = 200 ] && ok || bad "GET /api/status during the flood: $(cat resp.json)"
+	curl -sN -m 20 "$URL/api/events" >events2.txt 2>/dev/null &
+	sse2=$!
+	sleep 0.5
+	cp img.new card.img
+	for _ in $(seq 50); do grep -q '^event: tap' events2.txt && break; sleep 0.1; done
+	grep -q '^event: tap' events2.txt && ok || bad "no tap event on a stream opened during the flood: $(cat events2.txt)"
+	grep -q '^event: tap' events.txt && ok || bad "no tap event on the stream opened before the flood: $(cat events.txt)"
+	exec {FLOOD[1]}>&-
+	wait "$FLOOD_PID" 2>/dev/null
+	kill "$sse" "$sse2" 2>/dev/null
+	wait "$sse" "$sse2" 2>/dev/null
+	alive "the flood"
+	stop_daemons
+	# More idle connections than max_connections: those beyond it wait in
+	# the kernel's listen queue and are served in turn, each closed after
+	# connection_timeout, so that the page loads after at most about
+	# (500 / 100) * 2 s; an event stream stays open longer than that
+	# timeout and still carries the tap.
+	rm -f card.img
+	EXTRA_CONF=$'max_connections = 100\nconnection_timeout = 2' start_daemon b 18192 "fake:$RIG_DIR/card.img"
+	curl -sN "$URL/api/events" >events3.txt 2>/dev/null &
+	sse=$!
+	coproc FLOOD { exec python3 "$HERE/flood.py" 18192 500 60; }
+	read -r -t 60 ready nopen <&"${FLOOD[0]}"
+	t0=$(date +%s)
+	st=000
+	for _ in $(seq 40); do st=$(code -m 1 "$URL/api/status") && [ "$st" = 200 ] && break; sleep 0.3; done
+	echo "flood beyond the limit: status $st after $(($(date +%s) - t0)) s"
+	[ "$st" = 200 ] && [ $(($(date +%s) - t0)) -le 14 ] && ok || bad "GET /api/status with the limit held by idle connections: $st"
+	sleep 2
+	cp img.new card.img
+	for _ in $(seq 50); do grep -q '^event: tap' events3.txt && break; sleep 0.1; done
+	grep -q '^event: tap' events3.txt && ok || bad "the event stream did not outlive connection_timeout: $(cat events3.txt)"
+	exec {FLOOD[1]}>&-
+	wait "$FLOOD_PID" 2>/dev/null
+	kill "$sse" 2>/dev/null
+	wait "$sse" 2>/dev/null
+	alive "the flood beyond the limit"
 	;;
 esac
 stop_daemons
