@@ -21,11 +21,8 @@
 MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	struct desk *d = a->d;
-	json_tokener *tok = json_tokener_new();
-	json_object *body = json_tokener_parse_ex(tok, rq->body ? rq->body : "", (int)rq->len);
-	int complete = json_tokener_get_error(tok) == json_tokener_success;
-	json_tokener_free(tok);
-	if (!body || !complete || !json_object_is_type(body, json_type_object)) {
+	json_object *body = json_object_get(rq->json);
+	if (!body || !json_object_is_type(body, json_type_object)) {
 		json_object_put(body);
 		return send_error(c, 400, "bad_json", "the body is not a JSON object");
 	}
@@ -125,7 +122,7 @@ MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *r
 /* Import: every entry verified against the trust list; only valid ones kept. */
 MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
-	json_object *body = rq->body ? json_tokener_parse(rq->body) : NULL;
+	json_object *body = json_object_get(rq->json);
 	json_object *arr = body ? json_object_object_get(body, "entries") : NULL;
 	if (!arr || !json_object_is_type(arr, json_type_array)) {
 		json_object_put(body);
@@ -222,7 +219,7 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 	uint8_t holder[LM_HOLDER_LEN];
 	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
 		return send_error(c, 400, "bad_value", "a holder id is 32 hex digits");
-	json_object *body = rq->body ? json_tokener_parse(rq->body) : NULL;
+	json_object *body = json_object_get(rq->json);
 	struct desk_reader *r = body_reader(a->d, body);
 	json_object_put(body);
 	if (!r)
@@ -359,7 +356,7 @@ static int delete_entry(struct desk_reader *r, struct lm_cache *cache, const uin
 MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	struct desk *d = a->d;
-	json_object *body = rq->body ? json_tokener_parse(rq->body) : NULL;
+	json_object *body = json_object_get(rq->json);
 	uint8_t id[32];
 	if (!body || !json_object_is_type(body, json_type_object) ||
 	    lm_hex_decode(jstr(body, "id"), id, 32)) {

@@ -20,6 +20,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
+#include "request.h"
 
 #define FILE_MAX     (4 << 20)
 #define HTTP_THREADS 4 /* libmicrohttpd's polling threads */
@@ -189,7 +190,8 @@ static int host_ok(const struct config *cfg, const char *host)
  * The routes, in one table.  A path matches exactly, except that "*"
  * matches one path segment (no "/") and a path ending in "/"
  * with prefix set matches everything under it; either part is the
- * handler's rq->arg.  GET routes answer HEAD too.  A path that matches with
+ * handler's rq->arg.  GET routes answer HEAD too; a POST's body is parsed
+ * here (rq->json; 400 bad_json or bad_value).  A path that matches with
  * another method is 405.  token: the 401 message when the route needs the
  * terminal's token (checked before the handler runs), else NULL.
  */
@@ -263,6 +265,14 @@ static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url
 		}
 		if (rt->token && !authorised(a, c))
 			return send_error(c, 401, "unauthorized", rt->token);
+		int jerr = strcmp(rt->method, "POST") ? LM_OK
+						      : request_json(rq->body, rq->len, &rq->json);
+		if (jerr == LM_ERR_BAD_VALUE)
+			return send_error(c, 400, "bad_value",
+					  "a JSON string holds U+0000 (\\u0000)");
+		if (jerr)
+			return send_error(c, 400, "bad_json",
+					  "the body is not one JSON value (and nothing after it)");
 		rq->arg_buf = strndup(arg, arglen);
 		if (!rq->arg_buf)
 			return MHD_NO;
@@ -318,6 +328,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (rq) {
 		free(rq->body);
 		free(rq->arg_buf);
+		json_object_put(rq->json);
 		free(rq);
 	}
 	*con_cls = NULL;

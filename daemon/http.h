@@ -27,12 +27,13 @@ typedef enum MHD_Result MHD_RESULT;
 
 /* One request while it is served (libmicrohttpd's con_cls). */
 struct request {
-	char *body;	 /* the body, NUL-terminated, or NULL when none came */
-	size_t len;	 /* its length in bytes */
-	int too_big;	 /* more than HTTP_BODY_MAX bytes came */
-	const char *arg; /* the path segment a route's "*" matched (holder id), or the
-			    rest of the path under a prefix route; "" when none */
-	char *arg_buf;	 /* owns arg */
+	char *body;	   /* the body, NUL-terminated, or NULL when none came */
+	size_t len;	   /* its length in bytes */
+	int too_big;	   /* more than HTTP_BODY_MAX bytes came */
+	json_object *json; /* a POST's body parsed (request_json), or NULL */
+	const char *arg;   /* the path segment a route's "*" matched (holder id), or the
+			      rest of the path under a prefix route; "" when none */
+	char *arg_buf;	   /* owns arg */
 };
 
 /* The event streams (api_read.c) wait suspended, not in a thread: at most

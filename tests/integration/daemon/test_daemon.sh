@@ -300,6 +300,27 @@ api)
 		bad "unknown type"
 	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{"entry":{"type":"IK"}}')" = 403 ] && ok ||
 		bad "a type the institution may not sign: $(cat resp.json)"
+	# A NUL in any JSON string is refused, not cut there; text after the
+	# JSON value is refused.
+	post() { code -X POST -H "Authorization: Bearer $TOKEN" "$URL$1" -d "$2"; }
+	for b in '{"entry":{"type":"MENT","fields":{"programme":"a\u0000b"}}}' \
+		'{"entry":{"type":"BER","date":"2026-11-25\u0000x","fields":{"service":"other"}}}' \
+		'{"entry":{"type":"BER","fields":{"service\u0000x":"other"}}}' \
+		'{"reader\u0000":"x","entry":{"type":"BER","fields":{"service":"other"}}}'; do
+		[ "$(post /api/card/append "$b")" = 400 ] && grep -q '"bad_value"' resp.json && ok ||
+			bad "a NUL in a JSON string ($b): $(cat resp.json)"
+	done
+	[ "$(post /api/card/delete "{\"id\":\"$(printf '%064d' 0)\u0000\"}")" = 400 ] && grep -q '"bad_value"' resp.json && ok ||
+		bad "a NUL in the id to delete: $(cat resp.json)"
+	[ "$(post /api/import '{"entries":[{"holder":"'"$H"'\u0000","signed":"hE"}]}')" = 400 ] && grep -q '"bad_value"' resp.json && ok ||
+		bad "a NUL in an import: $(cat resp.json)"
+	for r in /api/card/append /api/card/delete /api/import /api/holders/$H/restore; do
+		for b in '{"entries":[]} x' '{"entries":[]}{}' '{"entries":[]}]'; do
+			[ "$(post "$r" "$b")" = 400 ] && grep -q '"bad_json"' resp.json && ok ||
+				bad "$r with text after the JSON ($b): $(cat resp.json)"
+		done
+	done
+	[ "$(post /api/import $' {"entries":[]}\n ')" = 200 ] && ok || bad "whitespace around the JSON: $(cat resp.json)"
 	[ "$(code "$URL/static/../../etc/passwd")" = 404 ] && ok || bad "path traversal"
 	[ "$(code "$URL/api/holders/xyz")" = 400 ] && ok || bad "bad holder id"
 	# DNS rebinding: a page elsewhere whose name now points at 127.0.0.1
