@@ -244,9 +244,22 @@ static int route_match(const struct route *rt, const char *url, const char **arg
 	return !*u;
 }
 
+static MHD_RESULT count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind, (void)value;
+	*(unsigned *)cls += !strcasecmp(key, MHD_HTTP_HEADER_HOST);
+	return MHD_YES;
+}
+
 static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url,
 			const char *method, struct request *rq)
 {
+	/* libmicrohttpd looks up the first of several: which one a proxy or a
+	 * browser meant is anyone's guess, so none is. */
+	unsigned hosts = 0;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_host, &hosts);
+	if (hosts > 1)
+		return send_error(c, 400, "bad_host", "more than one Host header");
 	if (!host_ok(&a->d->cfg,
 		     MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
 		return send_error(c, 421, "bad_host",

@@ -332,6 +332,15 @@ api)
 	for h in 127.0.0.1:18186 localhost:18186 LOCALHOST:18186 "[::1]:18186" desk-3:18186 desk-3.stadt.example:9000; do
 		[ "$(code -H "Host: $h" "$URL/api/status")" = 200 ] && ok || bad "Host $h was refused: $(cat resp.json)"
 	done
+	# Two Host headers: refused, whichever comes first.
+	raw() { exec 3<>/dev/tcp/127.0.0.1/18186 && printf "$1" >&3 && head -1 <&3 | tr -d '\r'; exec 3<&-; }
+	for hs in 'Host: 127.0.0.1:18186\r\nHost: evil.example' 'Host: evil.example\r\nHost: 127.0.0.1:18186' \
+		'Host: 127.0.0.1:18186\r\nHOST: 127.0.0.1:18186'; do
+		st=$(raw "GET /api/status HTTP/1.1\r\n$hs\r\nConnection: close\r\n\r\n")
+		[ "$st" = "HTTP/1.1 400 Bad Request" ] && ok || bad "two Host headers ($hs): $st"
+	done
+	st=$(raw 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:18186\r\nConnection: close\r\n\r\n')
+	[ "$st" = "HTTP/1.1 200 OK" ] && ok || bad "one Host header over a raw connection: $st"
 	# Loopback only unless allowed.
 	sed 's/^listen = .*/listen = 0.0.0.0:18187/' a.conf >remote.conf
 	"$D" -n -c remote.conf >remote.txt 2>&1 && bad "a non-loopback listen was accepted" ||
