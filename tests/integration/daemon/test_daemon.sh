@@ -18,7 +18,9 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 TOKEN=daemon-test-token-0123456789
+umask 022 # as run by hand: the daemon makes its own files private
 echo "$TOKEN" >token
+chmod 600 token
 DPIDS=()
 stop_daemons() { for p in "${DPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; DPIDS=(); }
 # rig_cleanup exits with the status it finds in $?: keep the script's, not stop_daemons'.
@@ -332,6 +334,18 @@ api)
 	for h in 127.0.0.1:18186 localhost:18186 LOCALHOST:18186 "[::1]:18186" desk-3:18186 desk-3.stadt.example:9000; do
 		[ "$(code -H "Host: $h" "$URL/api/status")" = 200 ] && ok || bad "Host $h was refused: $(cat resp.json)"
 	done
+	# Files the daemon makes are its own (0600), even under umask 022; a
+	# token file others may read is refused, at start and by -n.
+	for f in a.db a.db-wal a.db-shm; do
+		[ "$(stat -c %a "$f")" = 600 ] && ok || bad "$f is mode $(stat -c %a "$f")"
+	done
+	chmod 640 token
+	"$D" -n -c a.conf >tok.txt 2>&1 && bad "-n accepted a token file readable by its group" ||
+		{ grep -q "token file .*readable by group or others" tok.txt && ok || bad "-n on a 0640 token: $(cat tok.txt)"; }
+	sed 's/^listen = .*/listen = 127.0.0.1:18193/' a.conf >tok.conf
+	timeout 5 "$D" -d -c tok.conf >tok.txt 2>&1 && bad "a token file readable by its group was accepted" ||
+		{ grep -q "token file .*readable by group or others" tok.txt && ok || bad "start with a 0640 token: $(cat tok.txt)"; }
+	chmod 600 token
 	# Two Host headers: refused, whichever comes first.
 	raw() { exec 3<>/dev/tcp/127.0.0.1/18186 && printf "$1" >&3 && head -1 <&3 | tr -d '\r'; exec 3<&-; }
 	for hs in 'Host: 127.0.0.1:18186\r\nHost: evil.example' 'Host: evil.example\r\nHost: 127.0.0.1:18186' \
