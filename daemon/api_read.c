@@ -1,7 +1,8 @@
 /*
  * api_read.c - the routes that read (docs/api.md, "Reading"): status,
- * readers, the card on a reader, a holder's cached folder, QR codes, the
- * export and the event stream.  Dispatched by routes[] in http.c.
+ * readers, the card on a reader, a holder's cached folder, the entry
+ * vocabulary, QR codes, the export and the event stream.  Dispatched by
+ * routes[] in http.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,14 @@ MHD_RESULT api_holder(struct api *a, struct MHD_Connection *c, struct request *r
 	json_object *v = desk_role_view(a->d, o);
 	json_object_put(o);
 	return send_json(c, 200, v);
+}
+
+/* GET /api/vocab: the entry vocabulary from the library's tables, so that
+ * the desk page uses exactly the names the library reads and writes. */
+MHD_RESULT api_vocab(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	(void)a, (void)rq;
+	return send_json(c, 200, lm_json_vocab());
 }
 
 /* GET /api/qr?holder=HEX&id=ID[,ID...]: one QR code carrying those entries. */

@@ -208,6 +208,7 @@ static const struct route {
 	{"GET", "/api/readers", 0, NULL, api_readers},
 	{"GET", "/api/card", 0, NULL, api_card},
 	{"GET", "/api/events", 0, NULL, api_events},
+	{"GET", "/api/vocab", 0, NULL, api_vocab},
 	{"GET", "/api/qr", 0, NULL, api_qr},
 	{"GET", "/api/holders/*", 0, NULL, api_holder},
 	{"GET", "/api/export", 0, "export needs the terminal's token", api_export},

@@ -94,6 +94,7 @@ MHD_RESULT api_status(struct api *a, struct MHD_Connection *c, struct request *r
 MHD_RESULT api_readers(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_card(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_holder(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_vocab(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_qr(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_export(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_events(struct api *a, struct MHD_Connection *c, struct request *rq);

@@ -292,6 +292,9 @@ delete)
 api)
 	EXTRA_CONF="host_names = desk-3, desk-3.stadt.example:9000" start_daemon a 18186 "fake:$RIG_DIR/none.img"
 	[ "$(code "$URL/nope")" = 404 ] && grep -q not_found resp.json && ok || bad "unknown path"
+	[ "$(code "$URL/api/vocab")" = 200 ] && grep -q '"name":"BER","title":"counselling appointment"' resp.json &&
+		grep -q '"service":{"key":38,"kind":"enum","values":\["migration_counselling"' resp.json && ok ||
+		bad "GET /api/vocab: $(head -c 300 resp.json)"
 	[ "$(code -X DELETE "$URL/api/status")" = 405 ] && ok || bad "wrong method"
 	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{not json')" = 400 ] &&
 		grep -q bad_json resp.json && ok || bad "bad JSON: $(cat resp.json)"
