@@ -32,7 +32,7 @@ rig_wait_card present
 n=0
 while "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
 	--date 2026-11-24 --out e.cose && "$L" card append e.cose 2>/dev/null; do n=$((n + 1)); done
-echo "token-for-the-benchmark-0123" >token
+echo "token-for-the-benchmark-0123" >token && chmod 600 token
 cat >d.conf <<CONF
 readers = pcsc
 root_key = $RIG_DIR/root.pem.pub

@@ -21,7 +21,7 @@ for k in root city vhs exam; do "$L" key generate $k.pem >/dev/null; done
 "$L" trust add trust.cose --root root.pem --pub city.pem.pub --name "Stadt Krefeld, Integration" --role city --types REG 2>/dev/null
 "$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name "VHS Krefeld" --role course_provider --types IK 2>/dev/null
 "$L" trust add trust.cose --root root.pem --pub exam.pem.pub --name "telc Pruefzentrum Krefeld" --role exam_centre --types DTZ 2>/dev/null
-echo "token-for-the-benchmark-0123" >token
+echo "token-for-the-benchmark-0123" >token && chmod 600 token
 port=18390
 for n in ${sizes//,/ }; do
 	H=$("$L" holder new)

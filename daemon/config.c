@@ -108,6 +108,10 @@ static int set_key(struct config *c, const char *k, char *v)
 		return number(v, 60000, &c->poll_ms) || c->poll_ms < 10 ? -1 : 0;
 	if (!strcmp(k, "trust_grace_days"))
 		return number(v, 365, &c->trust_grace_days);
+	if (!strcmp(k, "max_connections"))
+		return number(v, 65536, &c->max_connections) || c->max_connections < 16 ? -1 : 0;
+	if (!strcmp(k, "connection_timeout"))
+		return number(v, 600, &c->connection_timeout) || c->connection_timeout < 1 ? -1 : 0;
 	if (!strcmp(k, "host_names"))
 		return copy(c->host_names, sizeof(c->host_names), v);
 	return -2;
@@ -122,6 +126,8 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->cache_days = 1095; /* three years: a lost card is often noticed late */
 	c->poll_ms = 300;
 	c->trust_grace_days = 14;
+	c->max_connections = 4096;
+	c->connection_timeout = 10;
 	snprintf(c->role, sizeof(c->role), "city");
 	snprintf(c->web_root, sizeof(c->web_root), "/usr/share/laufmappe/web");
 	FILE *f = fopen(path, "r");

@@ -35,6 +35,10 @@ struct config {
 	 * "desk-3.stadt.example:8730", comma-separated), beside its listen
 	 * address, localhost, 127.0.0.1 and [::1]. */
 	char host_names[512];
+	/* HTTP: at most this many connections at once, and an idle connection
+	 * is closed after connection_timeout seconds (event streams excepted). */
+	unsigned max_connections;    /* 4096 */
+	unsigned connection_timeout; /* 10 */
 };
 
 /*

@@ -144,7 +144,7 @@ void readers_stop(struct desk *d);
  * reader's state is "card".  Caller holds r->lock. */
 int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache);
 
-/* The HTTP API (api.c). */
+/* The HTTP API (http.c). */
 struct MHD_Daemon;
 struct MHD_Daemon *api_start(struct desk *d, char *err, size_t errlen);
 void api_stop(struct MHD_Daemon *m);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,6 +134,15 @@ static int load_trust_state(struct desk *d, struct lm_cache *cache)
 
 static int read_token(struct desk *d)
 {
+	/* The token lets anyone write to cards: only its owner may read it. */
+	struct stat st;
+	if (stat(d->cfg.token_file, &st) == 0 && (st.st_mode & 077)) {
+		log_msg(LOG_ERR,
+			"token file %s: readable by group or others (mode %04o): make it "
+			"private (chmod 600)",
+			d->cfg.token_file, (unsigned)(st.st_mode & 07777));
+		return LM_ERR_BAD_VALUE;
+	}
 	uint8_t *buf;
 	size_t len;
 	int err = lm_file_read(d->cfg.token_file, sizeof(d->token) - 1, &buf, &len);
@@ -162,6 +172,7 @@ int main(int argc, char **argv)
 {
 	const char *conf = "/etc/laufmappe/laufmapped.conf";
 	int check = 0, opt;
+	umask(077); /* the cache, its -wal and -shm, any file made here: ours alone */
 	while ((opt = getopt(argc, argv, "dnc:f:hv")) != -1) {
 		switch (opt) {
 		case 'd': break; /* always in the foreground; systemd supervises */

@@ -4,10 +4,54 @@
 #include "request.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "laufmappe/lm_err.h"
+
+int request_json(const char *body, size_t len, json_object **out)
+{
+	*out = NULL;
+	/* U+0000 in a string (json-c keeps C strings: member names are cut
+	 * at it, and values read with json_object_get_string are too). */
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!body[i])
+			return LM_ERR_MALFORMED;
+		if (!in_string) {
+			in_string = body[i] == '"';
+		} else if (body[i] == '"') {
+			in_string = 0;
+		} else if (body[i] == '\\' && i + 1 < len) {
+			if (body[i + 1] == 'u' && len - i >= 6 && !memcmp(body + i + 2, "0000", 4))
+				return LM_ERR_BAD_VALUE;
+			i++; /* the escaped character */
+		}
+	}
+	size_t start = 0;
+	while (start < len && isspace((unsigned char)body[start]))
+		start++;
+	if (start == len)
+		return LM_OK;
+	if (len > INT_MAX)
+		return LM_ERR_MALFORMED;
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return LM_ERR_NOMEM;
+	json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+	int ok = json_tokener_get_error(tok) == json_tokener_success;
+	size_t end = ok ? json_tokener_get_parse_end(tok) : 0;
+	json_tokener_free(tok);
+	while (ok && end < len && isspace((unsigned char)body[end]))
+		end++;
+	if (!ok || !o || end != len) {
+		json_object_put(o);
+		return LM_ERR_MALFORMED;
+	}
+	*out = o;
+	return LM_OK;
+}
 
 /* Decode base64 (standard or url alphabet); returns the length or -1. */
 long request_b64_decode(const char *s, uint8_t *out, size_t cap)

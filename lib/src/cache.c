@@ -4,10 +4,12 @@
  */
 #include "laufmappe/lm_cache.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -121,6 +123,15 @@ static int migrate(struct lm_cache *c)
 int lm_cache_open(const char *path, struct lm_cache **out)
 {
 	*out = NULL;
+	/* A new database is created 0600 whatever the umask: it holds folders
+	 * and read logs.  SQLite gives its -wal and -shm the database's mode.
+	 * An existing file is left as its owner made it; names SQLite treats
+	 * specially (":memory:", "file:" URIs, "") are left to it. */
+	if (path[0] && path[0] != ':' && strncmp(path, "file:", 5)) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd); /* else it exists, or SQLite reports why it cannot */
+	}
 	struct lm_cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return LM_ERR_NOMEM;

@@ -109,3 +109,56 @@ json_object *lm_json_trust(const struct lm_trust *t)
 	json_object_object_add(o, "institutions", a);
 	return o;
 }
+
+json_object *lm_json_vocab(void)
+{
+	static const char *const kinds[] = {
+		[LM_KIND_UINT] = "uint", [LM_KIND_ENUM] = "enum", [LM_KIND_BOOL] = "bool",
+		[LM_KIND_DATE] = "date", [LM_KIND_TEXT] = "text", [LM_KIND_BYTES] = "bytes",
+	};
+	json_object *o = json_object_new_object(), *types = json_object_new_array(),
+		    *fields = json_object_new_object(), *roles = json_object_new_array(),
+		    *verdicts = json_object_new_array();
+	for (unsigned code = 1; code <= LM_TYPE_MAX; code++) {
+		const struct lm_type_def *t = lm_type_by_code(code);
+		if (!t)
+			continue;
+		json_object *jt = json_object_new_object(), *tf = json_object_new_array();
+		json_object_object_add(jt, "code", json_object_new_int(t->code));
+		json_object_object_add(jt, "name", json_object_new_string(t->name));
+		json_object_object_add(jt, "title", json_object_new_string(t->title));
+		json_object_object_add(jt, "issuers", json_object_new_string(t->issuer_roles));
+		for (const uint8_t *k = t->fields; *k; k++)
+			json_object_array_add(tf,
+					      json_object_new_string(lm_field_by_key(*k)->name));
+		json_object_object_add(jt, "fields", tf);
+		json_object_array_add(types, jt);
+	}
+	for (unsigned key = LM_F_DATE + 1; key < LM_FIELD_KEYS; key++) {
+		const struct lm_field_def *d = lm_field_by_key(key);
+		if (!d)
+			continue;
+		json_object *jf = json_object_new_object();
+		json_object_object_add(jf, "key", json_object_new_int(d->key));
+		json_object_object_add(jf, "kind", json_object_new_string(kinds[d->kind]));
+		if (d->kind == LM_KIND_UINT || d->kind == LM_KIND_TEXT || d->kind == LM_KIND_BYTES)
+			json_object_object_add(jf, "max", json_object_new_int64(d->max));
+		if (d->kind == LM_KIND_ENUM) {
+			json_object *v = json_object_new_array();
+			for (const char *const *n = d->names; *n; n++)
+				json_object_array_add(v, json_object_new_string(*n));
+			json_object_object_add(jf, "values", v);
+		}
+		json_object_object_add(fields, d->name, jf);
+	}
+	for (unsigned r = 0; r < LM_ROLE_COUNT; r++)
+		json_object_array_add(roles, json_object_new_string(lm_role_name(r)));
+	for (int v = LM_VALID; v <= LM_MALFORMED; v++)
+		json_object_array_add(verdicts,
+				      json_object_new_string(lm_verdict_name((enum lm_verdict)v)));
+	json_object_object_add(o, "types", types);
+	json_object_object_add(o, "fields", fields);
+	json_object_object_add(o, "roles", roles);
+	json_object_object_add(o, "verdicts", verdicts);
+	return o;
+}

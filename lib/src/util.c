@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_key.h" /* lm_random */
 
 void lm_hex_encode(const uint8_t *p, size_t len, char *out)
 {
@@ -75,14 +76,32 @@ int lm_file_read(const char *path, size_t max, uint8_t **buf, size_t *len)
 	return LM_OK;
 }
 
+/*
+ * The temporary beside the target gets a random name and is created with
+ * O_EXCL | O_NOFOLLOW: a file or symlink someone planted under a name we
+ * might pick is never opened (a guessable name such as PATH.tmpPID with
+ * O_TRUNC would write through a planted symlink, and the rename would then
+ * put the symlink in the target's place).  A name taken is retried with
+ * another; after 16 tries, LM_ERR_IO.
+ */
 int lm_file_write(const char *path, const uint8_t *buf, size_t len, int mode)
 {
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 16);
+	size_t pl = strlen(path), cap = pl + 24;
+	char *tmp = malloc(cap);
 	if (!tmp)
 		return LM_ERR_NOMEM;
-	snprintf(tmp, pl + 16, "%s.tmp%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		uint8_t r[6];
+		char hex[2 * sizeof(r) + 1];
+		if (lm_random(r, sizeof(r)) != LM_OK)
+			break;
+		lm_hex_encode(r, sizeof(r), hex);
+		snprintf(tmp, cap, "%s.tmp-%s", path, hex);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		free(tmp);
 		return LM_ERR_IO;

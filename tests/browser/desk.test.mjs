@@ -117,7 +117,7 @@ let port = 18080;
 async function startDaemon(role, { key = 'city.pem', write = true, clock = null, db = null, fault = null } = {}) {
   port++;
   const conf = join(WORK, `laufmapped-${role}.conf`);
-  writeFileSync(join(WORK, 'token'), `${TOKEN}\n`);
+  writeFileSync(join(WORK, 'token'), `${TOKEN}\n`, { mode: 0o600 });
   writeFileSync(conf, daemonConfig({ role, key: write ? key : null, port, db }));
   const log = openSync(join(WORK, `laufmapped-${role}.log`), 'a');
   const denv = clock

@@ -4,8 +4,9 @@
 //   node tests/browser/test_catalogs.mjs
 // Keys come from three places: literal t('...') calls and data-i18n
 // attributes in daemon/web, the vocabulary (types, fields, enum values,
-// kinds), and the rules file (suggest keys).  Roles and verdicts are listed
-// here from lib/src/trust.c.
+// kinds), and the rules file (suggest keys).  The vocabulary, roles and
+// verdicts are the library's (lm-vocab-dump: the body of GET /api/vocab;
+// LM_VOCAB_DUMP from meson).
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
@@ -15,7 +16,10 @@ import assert from 'node:assert/strict';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const web = join(root, 'daemon', 'web');
-const { FIELDS, TYPES, KINDS, codeOf } = await import(join(web, 'js', 'vocab.js'));
+const { FIELDS, TYPES, KINDS, codeOf, loadVocab } = await import(join(web, 'js', 'vocab.js'));
+if (!process.env.LM_VOCAB_DUMP) { console.log('SKIP: LM_VOCAB_DUMP is not set'); process.exit(77); }
+const lib = JSON.parse(execFileSync(process.env.LM_VOCAB_DUMP, { encoding: 'utf8' }));
+assert.ok(await loadVocab(async () => lib), 'the vocabulary loads');
 let failures = 0;
 const fail = (msg) => { failures++; console.error(`FAIL: ${msg}`); };
 
@@ -56,11 +60,8 @@ for (const [name, def] of Object.entries(FIELDS)) {
 }
 for (const k of KINDS) keys.add(`kind.${k.id}`);
 keys.add('kind.other');
-for (const r of ['city', 'course_provider', 'exam_centre', 'bamf', 'university', 'ihk', 'hwk',
-  'state_authority', 'training_provider', 'employer', 'zab', 'agentur', 'jobcenter',
-  'counselling', 'association']) keys.add(`role.${r}`);
-for (const v of ['unknown_issuer', 'type_not_allowed', 'key_not_valid', 'bad_signature',
-  'wrong_holder', 'malformed', 'stale', 'trust_expired']) keys.add(`why.${v}`);
+for (const r of lib.roles) keys.add(`role.${r}`);
+for (const v of [...lib.verdicts.filter((v) => v !== 'valid'), 'stale', 'trust_expired']) keys.add(`why.${v}`);
 const rules = JSON.parse(readFileSync(join(web, 'rules', 'next-steps.json'), 'utf8'));
 assert.equal(typeof rules.version, 'number', 'rules file has a numeric version');
 for (const r of rules.rules) keys.add(r.suggest);

@@ -1,8 +1,8 @@
 /*
  * test_cache.c - the office cache: schema creation and migration from an
  * older version, refusal of a newer one, WAL, dedup, verdicts, the read
- * log's retention, deleting an entry, and the errors of a locked or
- * damaged database.
+ * log's retention, deleting an entry, the errors of a locked or damaged
+ * database, and the modes of the files it creates.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -270,6 +271,36 @@ static void test_locked_and_corrupt(void **state)
 	assert_int_equal(lm_cache_open(path, &c), LM_ERR_DB_CORRUPT);
 }
 
+/* Whatever the umask, a new database and its -wal and -shm are 0600: they
+ * hold the holders' folders and read logs. */
+static void test_new_file_modes(void **state)
+{
+	teardown(state);
+	mode_t old = umask(022);
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, holder, idof(entry, sizeof(entry)), entry,
+					    sizeof(entry), 2, 1, 1, NULL),
+			 LM_OK);
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[80];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
+	lm_cache_close(c);
+	/* An existing file keeps the mode its owner gave it. */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	lm_cache_close(c);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	umask(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_read_log_retention),
 		cmocka_unit_test(test_entry_retention),
 		cmocka_unit_test(test_locked_and_corrupt),
+		cmocka_unit_test(test_new_file_modes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

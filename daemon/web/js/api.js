@@ -12,6 +12,7 @@ async function getJson(path) {
 }
 
 export const getStatus = () => getJson('/api/status');
+export const getVocab = () => getJson('/api/vocab');
 export const getReaders = () => getJson('/api/readers');
 // A holder's folder in this office's cache, with its read log.
 export const getCard = (reader) =>

@@ -2,7 +2,8 @@
 // the folder at a glance, what comes next, and the append form.
 
 import { LANGS, setLang, t, currentLang, fmtTime, translateTree } from './i18n.js';
-import { getStatus, getReaders, getCard, restoreFolder, listen } from './api.js';
+import { getStatus, getVocab, getReaders, getCard, restoreFolder, listen } from './api.js';
+import { loadVocab } from './vocab.js';
 import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './render.js';
 import { nextSteps } from './rules.js';
 import { buildForm, savedToken } from './form.js';
@@ -208,6 +209,7 @@ async function onTap(ev) {
   // The page stays open all day: the trust list may have been reloaded
   // (SIGHUP) or gone out of date since it was opened.
   try { state.status = await getStatus(); } catch { /* keep the last one */ }
+  await loadVocab(getVocab); // when the page opened before the daemon answered
   loadCard(ev.reader);
 }
 
@@ -243,6 +245,7 @@ async function init() {
   });
 
   await loadRules().catch(() => {});
+  await loadVocab(getVocab); // the library's vocabulary, before anything is drawn
   try { state.status = await getStatus(); } catch { state.status = null; }
   renderAll();
 

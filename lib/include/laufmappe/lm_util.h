@@ -18,7 +18,9 @@ int lm_hex_decode(const char *hex, uint8_t *out, size_t len);
 
 /* Read a whole file (at most max bytes) into a malloc'd buffer. */
 int lm_file_read(const char *path, size_t max, uint8_t **buf, size_t *len);
-/* Write a file atomically: a temporary beside it, fsync, rename. */
+/* Write a file atomically: a temporary beside it (a random name, created
+ * with O_EXCL | O_NOFOLLOW and mode), fsync, rename.  LM_ERR_IO on failure,
+ * with no temporary left behind. */
 int lm_file_write(const char *path, const uint8_t *buf, size_t len, int mode);
 
 #ifdef __cplusplus

@@ -5,11 +5,12 @@
 # over image files (the fake transport) for the cache faults (database
 # locked by another process, a full filesystem), the lost card (export at
 # office A, import at office B, restore onto a new card) and the API's
-# answers to bad requests.
+# answers to bad requests; a flood of idle connections (flood).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
 . "$(dirname "$0")/../pcsc/rig.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
 rig_enter "$@"
 L=${LAUFMAPPE:?} D=${LAUFMAPPED:?} WEB=${LM_WEB:?}
 cd "$RIG_DIR"
@@ -17,7 +18,9 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 TOKEN=daemon-test-token-0123456789
+umask 022 # as run by hand: the daemon makes its own files private
 echo "$TOKEN" >token
+chmod 600 token
 DPIDS=()
 stop_daemons() { for p in "${DPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; DPIDS=(); }
 # rig_cleanup exits with the status it finds in $?: the script's, not stop_daemons'.
@@ -385,6 +388,9 @@ delete)
 api)
 	EXTRA_CONF="host_names = desk-3, desk-3.stadt.example:9000" start_daemon a 18186 "fake:$RIG_DIR/none.img"
 	[ "$(code "$URL/nope")" = 404 ] && grep -q not_found resp.json && ok || bad "unknown path"
+	[ "$(code "$URL/api/vocab")" = 200 ] && grep -q '"name":"BER","title":"counselling appointment"' resp.json &&
+		grep -q '"service":{"key":38,"kind":"enum","values":\["migration_counselling"' resp.json && ok ||
+		bad "GET /api/vocab: $(head -c 300 resp.json)"
 	[ "$(code -X DELETE "$URL/api/status")" = 405 ] && ok || bad "wrong method"
 	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{not json')" = 400 ] &&
 		grep -q bad_json resp.json && ok || bad "bad JSON: $(cat resp.json)"
@@ -395,6 +401,27 @@ api)
 		bad "unknown type"
 	[ "$(code -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d '{"entry":{"type":"IK"}}')" = 403 ] && ok ||
 		bad "a type the institution may not sign: $(cat resp.json)"
+	# A NUL in any JSON string is refused, not cut there; text after the
+	# JSON value is refused.
+	post() { code -X POST -H "Authorization: Bearer $TOKEN" "$URL$1" -d "$2"; }
+	for b in '{"entry":{"type":"MENT","fields":{"programme":"a\u0000b"}}}' \
+		'{"entry":{"type":"BER","date":"2026-11-25\u0000x","fields":{"service":"other"}}}' \
+		'{"entry":{"type":"BER","fields":{"service\u0000x":"other"}}}' \
+		'{"reader\u0000":"x","entry":{"type":"BER","fields":{"service":"other"}}}'; do
+		[ "$(post /api/card/append "$b")" = 400 ] && grep -q '"bad_value"' resp.json && ok ||
+			bad "a NUL in a JSON string ($b): $(cat resp.json)"
+	done
+	[ "$(post /api/card/delete "{\"id\":\"$(printf '%064d' 0)\u0000\"}")" = 400 ] && grep -q '"bad_value"' resp.json && ok ||
+		bad "a NUL in the id to delete: $(cat resp.json)"
+	[ "$(post /api/import '{"entries":[{"holder":"'"$H"'\u0000","signed":"hE"}]}')" = 400 ] && grep -q '"bad_value"' resp.json && ok ||
+		bad "a NUL in an import: $(cat resp.json)"
+	for r in /api/card/append /api/card/delete /api/import /api/holders/$H/restore; do
+		for b in '{"entries":[]} x' '{"entries":[]}{}' '{"entries":[]}]'; do
+			[ "$(post "$r" "$b")" = 400 ] && grep -q '"bad_json"' resp.json && ok ||
+				bad "$r with text after the JSON ($b): $(cat resp.json)"
+		done
+	done
+	[ "$(post /api/import $' {"entries":[]}\n ')" = 200 ] && ok || bad "whitespace around the JSON: $(cat resp.json)"
 	[ "$(code "$URL/static/../../etc/passwd")" = 404 ] && ok || bad "path traversal"
 	[ "$(code "$URL/api/holders/xyz")" = 400 ] && ok || bad "bad holder id"
 	# DNS rebinding: a page elsewhere whose name now points at 127.0.0.1
@@ -406,6 +433,27 @@ api)
 	for h in 127.0.0.1:18186 localhost:18186 LOCALHOST:18186 "[::1]:18186" desk-3:18186 desk-3.stadt.example:9000; do
 		[ "$(code -H "Host: $h" "$URL/api/status")" = 200 ] && ok || bad "Host $h was refused: $(cat resp.json)"
 	done
+	# Files the daemon makes are its own (0600), even under umask 022; a
+	# token file others may read is refused, at start and by -n.
+	for f in a.db a.db-wal a.db-shm; do
+		[ "$(stat -c %a "$f")" = 600 ] && ok || bad "$f is mode $(stat -c %a "$f")"
+	done
+	chmod 640 token
+	"$D" -n -c a.conf >tok.txt 2>&1 && bad "-n accepted a token file readable by its group" ||
+		{ grep -q "token file .*readable by group or others" tok.txt && ok || bad "-n on a 0640 token: $(cat tok.txt)"; }
+	sed 's/^listen = .*/listen = 127.0.0.1:18193/' a.conf >tok.conf
+	timeout 5 "$D" -d -c tok.conf >tok.txt 2>&1 && bad "a token file readable by its group was accepted" ||
+		{ grep -q "token file .*readable by group or others" tok.txt && ok || bad "start with a 0640 token: $(cat tok.txt)"; }
+	chmod 600 token
+	# Two Host headers: refused, whichever comes first.
+	raw() { exec 3<>/dev/tcp/127.0.0.1/18186 && printf "$1" >&3 && head -1 <&3 | tr -d '\r'; exec 3<&-; }
+	for hs in 'Host: 127.0.0.1:18186\r\nHost: evil.example' 'Host: evil.example\r\nHost: 127.0.0.1:18186' \
+		'Host: 127.0.0.1:18186\r\nHOST: 127.0.0.1:18186'; do
+		st=$(raw "GET /api/status HTTP/1.1\r\n$hs\r\nConnection: close\r\n\r\n")
+		[ "$st" = "HTTP/1.1 400 Bad Request" ] && ok || bad "two Host headers ($hs): $st"
+	done
+	st=$(raw 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:18186\r\nConnection: close\r\n\r\n')
+	[ "$st" = "HTTP/1.1 200 OK" ] && ok || bad "one Host header over a raw connection: $st"
 	# Loopback only unless allowed.
 	sed 's/^listen = .*/listen = 0.0.0.0:18187/' a.conf >remote.conf
 	"$D" -n -c remote.conf >remote.txt 2>&1 && bad "a non-loopback listen was accepted" ||
@@ -422,6 +470,73 @@ api)
 	curl -s "$URL/api/status" | grep -q '"version":4' && grep -q "older than the accepted" a.log && ok ||
 		bad "rollback on SIGHUP: $(curl -s "$URL/api/status")"
 	alive "after the reloads"
+	;;
+flood)
+	# A local process opens 2,000 idle connections and holds them: the desk
+	# page still loads and a tap still arrives on the event stream.
+	"$L" image new --holder "$H" --capacity 888 --out img.new >/dev/null
+	"$L" image append img.new ik.cose 2>/dev/null
+	start_daemon a 18191 "fake:$RIG_DIR/card.img"
+	curl -sN "$URL/api/events" >events.txt 2>/dev/null &
+	sse=$!
+	sleep 0.3
+	coproc FLOOD { exec python3 "$HERE/flood.py" 18191 2000 60; }
+	read -r -t 60 ready nopen <&"${FLOOD[0]}"
+	echo "flood: $nopen connections open"
+	[ "$ready" = ready ] && [ "${nopen:-0}" -ge 1900 ] && ok || bad "the flood did not open its connections ($ready $nopen)"
+	[ "$(curl -s -m 5 -o page.html -w '%{http_code}' "$URL/")" = 200 ] && grep -q '<html' page.html && ok ||
+		bad "GET / during the flood: $(head -c 200 page.html)"
+	[ "$(code -m 5 "$URL/api/status")" = 200 ] && ok || bad "GET /api/status during the flood: $(cat resp.json)"
+	curl -sN -m 20 "$URL/api/events" >events2.txt 2>/dev/null &
+	sse2=$!
+	sleep 0.5
+	cp img.new card.img
+	for _ in $(seq 50); do grep -q '^event: tap' events2.txt && break; sleep 0.1; done
+	grep -q '^event: tap' events2.txt && ok || bad "no tap event on a stream opened during the flood: $(cat events2.txt)"
+	grep -q '^event: tap' events.txt && ok || bad "no tap event on the stream opened before the flood: $(cat events.txt)"
+	exec {FLOOD[1]}>&-
+	wait "$FLOOD_PID" 2>/dev/null
+	kill "$sse" "$sse2" 2>/dev/null
+	wait "$sse" "$sse2" 2>/dev/null
+	alive "the flood"
+	stop_daemons
+	# More idle connections than max_connections: those beyond it wait in
+	# the kernel's listen queue and are served in turn, each closed after
+	# connection_timeout, so that the page loads after at most about
+	# (500 / 100) * 2 s; an event stream stays open longer than that
+	# timeout and still carries the tap.
+	rm -f card.img
+	EXTRA_CONF=$'max_connections = 100\nconnection_timeout = 2' start_daemon b 18192 "fake:$RIG_DIR/card.img"
+	curl -sN "$URL/api/events" >events3.txt 2>/dev/null &
+	sse=$!
+	coproc FLOOD { exec python3 "$HERE/flood.py" 18192 500 60; }
+	read -r -t 60 ready nopen <&"${FLOOD[0]}"
+	t0=$(date +%s)
+	st=000
+	for _ in $(seq 40); do st=$(code -m 1 "$URL/api/status") && [ "$st" = 200 ] && break; sleep 0.3; done
+	echo "flood beyond the limit: status $st after $(($(date +%s) - t0)) s"
+	[ "$st" = 200 ] && [ $(($(date +%s) - t0)) -le 14 ] && ok || bad "GET /api/status with the limit held by idle connections: $st"
+	sleep 2
+	cp img.new card.img
+	for _ in $(seq 50); do grep -q '^event: tap' events3.txt && break; sleep 0.1; done
+	grep -q '^event: tap' events3.txt && ok || bad "the event stream did not outlive connection_timeout: $(cat events3.txt)"
+	exec {FLOOD[1]}>&-
+	wait "$FLOOD_PID" 2>/dev/null
+	kill "$sse" 2>/dev/null
+	wait "$sse" 2>/dev/null
+	alive "the flood beyond the limit"
+	stop_daemons
+	# A request whose handler takes longer than connection_timeout (here the
+	# cache locked by another process: 2 s until busy) still gets its answer.
+	EXTRA_CONF="connection_timeout = 1" start_daemon c 18194 "fake:$RIG_DIR/none.img"
+	(echo "BEGIN EXCLUSIVE; INSERT INTO meta VALUES ('lock', 1);"; sleep 5; echo "ROLLBACK;") | sqlite3 c.db &
+	locker=$!
+	sleep 0.5
+	t0=$(date +%s%N)
+	st=$(code -m 10 -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/import" -d '{"entries":[]}')
+	echo "slow answer: $st after $((($(date +%s%N) - t0) / 1000000)) ms: $(cat resp.json)"
+	[ "$st" != 000 ] && grep -q '"error"' resp.json && ok || bad "a slow answer was lost to connection_timeout: $st $(cat resp.json)"
+	wait "$locker"
 	;;
 esac
 stop_daemons

@@ -1,0 +1,369 @@
+/*
+ * api_write.c - the routes that write (docs/api.md, "Writing"): append an
+ * entry to the card, import an export, restore a holder's folder onto a
+ * card, delete an entry at the holder's request.  Each needs the terminal's
+ * token (checked by http.c before the handler runs).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "desk.h"
+#include "http.h"
+#include "laufmappe/lm_entry.h"
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_json.h"
+#include "laufmappe/lm_util.h"
+#include "log.h"
+#include "request.h"
+
+MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	struct desk *d = a->d;
+	json_object *body = json_object_get(rq->json);
+	if (!body || !json_object_is_type(body, json_type_object)) {
+		json_object_put(body);
+		return send_error(c, 400, "bad_json", "the body is not a JSON object");
+	}
+	struct desk_reader *r = body_reader(d, body);
+	if (!r) {
+		json_object_put(body);
+		return send_error(c, 404, "no_reader", "no such reader");
+	}
+	uint8_t signed_entry[LM_ENTRY_MAX];
+	long slen = -1;
+	struct lm_entry e;
+	char why[160] = "";
+	json_object *je = json_object_object_get(body, "entry"),
+		    *js = json_object_object_get(body, "signed");
+	int err = LM_OK;
+	if (js) {
+		slen = request_b64_decode(jstr(body, "signed"), signed_entry, sizeof(signed_entry));
+		if (slen <= 0)
+			err = LM_ERR_MALFORMED, snprintf(why, sizeof(why), "signed is not base64");
+	} else if (je && json_object_is_type(je, json_type_object)) {
+		err = request_entry(je, &e, why, sizeof(why));
+	} else {
+		err = LM_ERR_MISSING_FIELD, snprintf(why, sizeof(why), "give entry or signed");
+	}
+	json_object_put(body);
+	if (err)
+		return send_error(c, 400, lm_errname(err), why);
+	if (!js) {
+		pthread_rwlock_rdlock(&d->trust_lock);
+		const struct lm_institution *in = own_institution(d);
+		int allowed = in && (in->types & (1u << e.type));
+		pthread_rwlock_unlock(&d->trust_lock);
+		if (!d->signing_key || !allowed)
+			return send_error(
+				c, 403, "forbidden",
+				"this terminal's institution may not sign this kind of entry");
+	}
+	pthread_mutex_lock(&r->lock);
+	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder) {
+		pthread_mutex_unlock(&r->lock);
+		return send_error(c, 503, "no_card", "no card on the reader: put the card on it");
+	}
+	size_t len = 0;
+	if (js) {
+		struct lm_cose cose;
+		err = lm_cose_decode(signed_entry, (size_t)slen, &cose);
+		if (!err && cose.hint && memcmp(cose.hint, r->holder, LM_HOLDER_LEN))
+			err = LM_ERR_HOLDER;
+		/* The card form goes to its own buffer: cose points into signed_entry. */
+		uint8_t bare[LM_ENTRY_MAX];
+		if (!err)
+			err = lm_cose_encode_bare(&cose, bare, sizeof(bare), &len);
+		if (!err)
+			memcpy(signed_entry, bare, len);
+	} else {
+		err = lm_entry_sign(&e, d->signing_key, r->holder, 0, signed_entry,
+				    sizeof(signed_entry), &len);
+	}
+	/* The card identified again, the entry written, read back and compared. */
+	if (!err)
+		err = lm_transport_identify(r->t, &r->info);
+	if (!err)
+		err = lm_transport_append(r->t, &r->info, signed_entry, len);
+	struct lm_cache *cache = NULL;
+	if (!err) {
+		if (lm_cache_open(d->cfg.database, &cache) != LM_OK)
+			cache = NULL;
+		int rerr = reader_refresh(d, r, cache);
+		if (rerr)
+			log_msg(LOG_WARN, "%s: written, but the new read failed: %s", r->spec,
+				lm_strerror(rerr));
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (err) {
+		lm_cache_close(cache);
+		log_msg(LOG_WARN, "%s: append refused: %s", r->spec, lm_strerror(err));
+		return send_lm_error(c, err);
+	}
+	struct desk_check *res = malloc(sizeof(*res));
+	json_object *o = json_object_new_object();
+	uint8_t id[32];
+	char idh[65];
+	lm_sha256(signed_entry, len, id);
+	lm_hex_encode(id, 32, idh);
+	json_object_object_add(o, "id", json_object_new_string(idh));
+	if (res)
+		json_object_object_add(
+			o, "entry",
+			desk_verified_json(d, cache, r->holder, signed_entry, len, res));
+	free(res);
+	lm_cache_close(cache);
+	json_object *ev = json_object_new_object();
+	json_object_object_add(ev, "reader", json_object_new_string(r->spec));
+	json_object_object_add(ev, "id", json_object_new_string(idh));
+	desk_event(d, "written", ev);
+	json_object_put(ev);
+	log_msg(LOG_INFO, "%s: entry %.12s... written and read back", r->spec, idh);
+	return send_json(c, 200, o);
+}
+
+/* Import: every entry verified against the trust list; only valid ones kept. */
+MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	json_object *body = json_object_get(rq->json);
+	json_object *arr = body ? json_object_object_get(body, "entries") : NULL;
+	if (!arr || !json_object_is_type(arr, json_type_array)) {
+		json_object_put(body);
+		return send_error(c, 400, "bad_json",
+				  "give {\"entries\":[{\"holder\":...,\"signed\":...}]}");
+	}
+	struct lm_cache *cache;
+	int err = lm_cache_open(a->d->cfg.database, &cache);
+	if (err) {
+		json_object_put(body);
+		return send_lm_error(c, err);
+	}
+	int imported = 0, skipped = 0, rejected = 0;
+	int64_t before, after, holders;
+	lm_cache_count(cache, &before, &holders);
+	struct desk_check *res = malloc(sizeof(*res));
+	err = res ? lm_cache_begin(cache) : LM_ERR_NOMEM;
+	for (size_t i = 0; !err && i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		uint8_t holder[LM_HOLDER_LEN], b[LM_ENTRY_MAX];
+		const char *hh = json_object_get_string(json_object_object_get(o, "holder"));
+		long n = request_b64_decode(jstr(o, "signed"), b, sizeof(b));
+		if (!hh || lm_hex_decode(hh, holder, LM_HOLDER_LEN) || n <= 0) {
+			rejected++;
+			continue;
+		}
+		/* Only what verifies now is imported; what could not be checked
+		 * (no memory, a crypto failure) is not, and is not cached either. */
+		if (desk_verify(a->d, cache, holder, b, (size_t)n, 0, res) ||
+		    res->res.verdict != LM_VALID) {
+			rejected++;
+			continue;
+		}
+		err = lm_cache_put_entry(cache, holder, res->res.id, b, (size_t)n,
+					 res->res.entry.type, res->res.entry.v[LM_F_DATE].num,
+					 (int64_t)time(NULL), NULL);
+		imported++;
+	}
+	free(res);
+	json_object_put(body);
+	err = err ? err : lm_cache_commit(cache);
+	if (err) {
+		lm_cache_rollback(cache);
+		lm_cache_close(cache);
+		return send_lm_error(c, err);
+	}
+	lm_cache_count(cache, &after, &holders);
+	lm_cache_close(cache);
+	skipped = imported - (int)(after - before); /* already in the cache */
+	imported -= skipped;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "imported", json_object_new_int(imported));
+	json_object_object_add(o, "skipped", json_object_new_int(skipped));
+	json_object_object_add(o, "rejected", json_object_new_int(rejected));
+	return send_json(c, 200, o);
+}
+
+/* The holder's cached entries that verify now, copied for a restore (the
+ * bytes one after another; no more than the largest image can hold). */
+struct folder_copy {
+	struct desk *d;
+	struct lm_cache *cache;
+	struct desk_check chk;
+	uint8_t bytes[LM_CARD_MAX];
+	size_t used, n;
+	struct lm_card_entry list[LM_CARD_MAX / 8]; /* entries are longer than 8 bytes */
+};
+
+static int copy_valid(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *b, size_t len)
+{
+	struct folder_copy *f = ctx;
+	if (desk_verify(f->d, f->cache, holder, b, len, 0, &f->chk) ||
+	    f->chk.res.verdict != LM_VALID)
+		return 0; /* only verified entries go onto a card */
+	if (len > sizeof(f->bytes) - f->used || f->n == sizeof(f->list) / sizeof(f->list[0]))
+		return LM_ERR_CARD_FULL; /* more than any card holds */
+	memcpy(f->bytes + f->used, b, len);
+	f->list[f->n] = (struct lm_card_entry){f->bytes + f->used, len};
+	f->used += len;
+	f->n++;
+	return 0;
+}
+
+/* Write a holder's cached folder onto a card (lm_transport_restore): a
+ * blank one (a new card for a lost one, or a rewrite cut short in its wipe)
+ * is formatted for the holder first; one that is the holder's already gets
+ * the verified entries it lacks.  Another holder's card is refused. */
+MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	const char *hex = rq->arg;
+	uint8_t holder[LM_HOLDER_LEN];
+	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
+		return send_error(c, 400, "bad_value", "a holder id is 32 hex digits");
+	json_object *body = json_object_get(rq->json);
+	struct desk_reader *r = body_reader(a->d, body);
+	json_object_put(body);
+	if (!r)
+		return send_error(c, 404, "no_reader", "no such reader");
+	struct lm_cache *cache;
+	int err = lm_cache_open(a->d->cfg.database, &cache);
+	if (err)
+		return send_lm_error(c, err);
+	struct folder_copy *f = calloc(1, sizeof(*f));
+	err = f ? LM_OK : LM_ERR_NOMEM;
+	if (f) {
+		f->d = a->d;
+		f->cache = cache;
+		err = lm_cache_each_entry(cache, holder, copy_valid, f);
+	}
+	size_t written = 0;
+	pthread_mutex_lock(&r->lock);
+	if (!err && !r->t)
+		err = LM_ERR_NO_CARD;
+	if (!err)
+		err = lm_transport_identify(r->t, &r->info);
+	if (!err || err == LM_ERR_NOT_FORMATTED)
+		err = lm_transport_restore(r->t, &r->info, holder, f->list, f->n, &written);
+	if (err != LM_ERR_HOLDER && err != LM_ERR_NO_CARD && r->t)
+		reader_refresh(a->d, r, cache); /* the page shows what is there now */
+	pthread_mutex_unlock(&r->lock);
+	free(f);
+	lm_cache_close(cache);
+	if (err)
+		return send_lm_error(c, err);
+	log_msg(LOG_INFO, "%s: %zu entries restored for holder %.8s...", r->spec, written, hex);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "written", json_object_new_int((int)written));
+	return send_json(c, 200, o);
+}
+
+/*
+ * Delete one entry from the card on reader r at the holder's request
+ * (domain.md, privacy 6), by lm_transport_delete_entry: before the card is
+ * touched, the office cache stores every entry that stays and forgets the
+ * deleted one, in one transaction (keep_entry), so that a rewrite cut short
+ * is put right with restore.
+ */
+struct delete_ctx {
+	struct lm_cache *cache;
+	const struct lm_rewrite_result *res;
+	int64_t now;
+	int in_tx;
+};
+
+static int keep_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *e, size_t len)
+{
+	struct delete_ctx *k = ctx;
+	if (!e) {
+		/* Every staying entry is in the transaction: forget the deleted
+		 * one and make it durable; the wipe follows. */
+		int err = lm_cache_delete_entry(k->cache, holder, k->res->id);
+		if (err == LM_ERR_NOT_FOUND)
+			err = LM_OK; /* never cached here: nothing to forget */
+		if (!err)
+			err = lm_cache_commit(k->cache);
+		k->in_tx = 0;
+		return err;
+	}
+	/* Every entry that stays must be one we can cache and write again:
+	 * otherwise nothing is touched. */
+	struct lm_verify_result *p = malloc(sizeof(*p));
+	int err = p ? lm_trust_prepare(e, len, p) : LM_ERR_NOMEM;
+	if (!err && p->verdict == LM_MALFORMED)
+		err = p->err;
+	if (!err)
+		err = lm_cache_put_entry(k->cache, holder, p->id, e, len, p->entry.type,
+					 p->entry.v[LM_F_DATE].num, k->now, NULL);
+	free(p);
+	return err;
+}
+
+MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	struct desk *d = a->d;
+	json_object *body = json_object_get(rq->json);
+	uint8_t id[32];
+	if (!body || !json_object_is_type(body, json_type_object) ||
+	    lm_hex_decode(jstr(body, "id"), id, 32)) {
+		json_object_put(body);
+		return send_error(c, 400, "bad_value", "give the entry's id (64 hex digits)");
+	}
+	struct desk_reader *r = body_reader(d, body);
+	json_object_put(body);
+	if (!r)
+		return send_error(c, 404, "no_reader", "no such reader");
+	struct lm_cache *cache;
+	int err = lm_cache_open(d->cfg.database, &cache);
+	if (err)
+		return send_error(c, 503, lm_errname(err),
+				  "deleting needs the office cache: a rewrite cut short must be "
+				  "restorable");
+	struct lm_rewrite_result res = {0};
+	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0};
+	pthread_mutex_lock(&r->lock);
+	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder)
+		err = LM_ERR_NO_CARD;
+	if (!err)
+		err = lm_transport_identify(r->t, &r->info);
+	if (!err && !(err = lm_cache_begin(cache)))
+		k.in_tx = 1;
+	if (!err)
+		err = lm_transport_delete_entry(r->t, &r->info, id, 32, keep_entry, &k, &res);
+	if (k.in_tx)
+		lm_cache_rollback(cache);
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
+	if (res.touched) {
+		int rerr = reader_refresh(d, r, cache); /* the page shows what is there now */
+		if (rerr)
+			log_msg(LOG_WARN, "%s: read after the delete failed: %s", r->spec,
+				lm_strerror(rerr));
+		desk_reader_event(d, "written", r->spec);
+	}
+	pthread_mutex_unlock(&r->lock);
+	lm_cache_close(cache);
+	char idh[65];
+	lm_hex_encode(id, 32, idh);
+	if (err == LM_ERR_NOT_FOUND)
+		return send_error(c, 404, "not_found", "the card holds no such entry");
+	if (err && res.touched) {
+		log_msg(LOG_WARN, "%s: deleting entry %.12s... failed: %s", r->spec, idh,
+			lm_strerror(err));
+		/* Cut short after the wipe: the cache holds every entry that stays. */
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
+			 lm_strerror(err), hh);
+		json_object *o = error_json(lm_errname(err), msg);
+		json_object_object_add(o, "restore", json_object_new_string(hh));
+		return send_json(c, err == LM_ERR_CARD_REMOVED ? 503 : 500, o);
+	}
+	if (err)
+		return send_lm_error(c, err);
+	log_msg(LOG_INFO, "%s: entry %.12s... deleted at the holder's request; %zu kept", r->spec,
+		idh, res.kept);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "deleted", json_object_new_string(idh));
+	json_object_object_add(o, "kept", json_object_new_int((int)res.kept));
+	return send_json(c, 200, o);
+}
