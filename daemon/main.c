@@ -3,7 +3,7 @@
  *
  *   laufmapped [-d] [-n] [-c FILE]
  *
- * -c names the configuration (default /etc/laufmappe/laufmapped.conf), -n
+ * -c names the configuration (default LMD_CONF_FILE from meson), -n
  * checks it and exits, -d stays in the foreground (logs go to stderr in any
  * case; systemd runs it with -d).  SIGHUP reloads the trust list, refusing a
  * rollback to a lower version; SIGTERM and SIGINT stop it cleanly.
@@ -160,7 +160,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *conf = "/etc/laufmappe/laufmapped.conf";
+	const char *conf = LMD_CONF_FILE; /* sysconfdir/laufmapped/laufmapped.conf */
 	int check = 0, opt;
 	while ((opt = getopt(argc, argv, "dnc:f:hv")) != -1) {
 		switch (opt) {
