@@ -83,6 +83,9 @@ CONF
 	kill "$pid" && wait "$pid"
 	[ -s /var/lib/laufmapped/cache.db ] && ok "state in /var/lib/laufmapped" || bad "no cache.db"
 
+	apt-get remove -y -q laufmapped >/tmp/remove.log 2>&1 && [ ! -e /usr/sbin/laufmapped ] &&
+		[ -f /etc/laufmapped/laufmapped.conf ] && ok "apt-get remove keeps the configuration" ||
+		bad "apt-get remove: $(tail -5 /tmp/remove.log)"
 	apt-get purge -y -q liblaufmappe0 liblaufmappe-dev laufmappe laufmapped >/tmp/purge.log 2>&1 &&
 		ok "apt-get purge" || bad "apt-get purge: $(tail -5 /tmp/purge.log)"
 	left=$(ours)
