@@ -129,7 +129,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->max_connections = 4096;
 	c->connection_timeout = 10;
 	snprintf(c->role, sizeof(c->role), "city");
-	snprintf(c->web_root, sizeof(c->web_root), "/usr/share/laufmappe/web");
+	snprintf(c->web_root, sizeof(c->web_root), "%s", LMD_WEB_ROOT); /* from meson */
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -3,7 +3,7 @@
  *
  *   laufmapped [-d] [-n] [-c FILE]
  *
- * -c names the configuration (default /etc/laufmappe/laufmapped.conf), -n
+ * -c names the configuration (default LMD_CONF_FILE from meson), -n
  * checks it and exits, -d stays in the foreground (logs go to stderr in any
  * case; systemd runs it with -d).  SIGHUP reloads the trust list, refusing a
  * rollback to a lower version; SIGTERM and SIGINT stop it cleanly.
@@ -134,13 +134,15 @@ static int load_trust_state(struct desk *d, struct lm_cache *cache)
 
 static int read_token(struct desk *d)
 {
-	/* The token lets anyone write to cards: only its owner may read it. */
+	/* The token lets anyone write to cards: only its owner, and at most the
+	 * daemon's own group (root:_laufmapped 0640, as packaged), may read it. */
 	struct stat st;
-	if (stat(d->cfg.token_file, &st) == 0 && (st.st_mode & 077)) {
+	if (stat(d->cfg.token_file, &st) == 0 &&
+	    ((st.st_mode & 007) || ((st.st_mode & 070) && st.st_gid != getegid()))) {
 		log_msg(LOG_ERR,
-			"token file %s: readable by group or others (mode %04o): make it "
-			"private (chmod 600)",
-			d->cfg.token_file, (unsigned)(st.st_mode & 07777));
+			"token file %s: readable by group or others (mode %04o, group %u): "
+			"make it private (chmod 600, or 640 with the daemon's group)",
+			d->cfg.token_file, (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
 		return LM_ERR_BAD_VALUE;
 	}
 	uint8_t *buf;
@@ -170,7 +172,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *conf = "/etc/laufmappe/laufmapped.conf";
+	const char *conf = LMD_CONF_FILE; /* sysconfdir/laufmapped/laufmapped.conf */
 	int check = 0, opt;
 	umask(077); /* the cache, its -wal and -shm, any file made here: ours alone */
 	while ((opt = getopt(argc, argv, "dnc:f:hv")) != -1) {

@@ -13,6 +13,7 @@ pkgs=(
 	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 	nodejs npm xxd iproute2 util-linux curl sqlite3
 	chromium zbar-tools libqrencode-dev gettext libfaketime
+	debhelper dpkg-dev lintian mmdebstrap
 )
 missing=()
 for p in "${pkgs[@]}"; do

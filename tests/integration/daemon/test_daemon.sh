@@ -438,12 +438,21 @@ api)
 	for f in a.db a.db-wal a.db-shm; do
 		[ "$(stat -c %a "$f")" = 600 ] && ok || bad "$f is mode $(stat -c %a "$f")"
 	done
+	# Its group may read it only when that is the daemon's own group (the
+	# packaged root:_laufmapped 0640).
 	chmod 640 token
-	"$D" -n -c a.conf >tok.txt 2>&1 && bad "-n accepted a token file readable by its group" ||
+	chgrp nogroup token
+	"$D" -n -c a.conf >tok.txt 2>&1 && bad "-n accepted a token file readable by another group" ||
 		{ grep -q "token file .*readable by group or others" tok.txt && ok || bad "-n on a 0640 token: $(cat tok.txt)"; }
 	sed 's/^listen = .*/listen = 127.0.0.1:18193/' a.conf >tok.conf
-	timeout 5 "$D" -d -c tok.conf >tok.txt 2>&1 && bad "a token file readable by its group was accepted" ||
+	timeout 5 "$D" -d -c tok.conf >tok.txt 2>&1 && bad "a token file readable by another group was accepted" ||
 		{ grep -q "token file .*readable by group or others" tok.txt && ok || bad "start with a 0640 token: $(cat tok.txt)"; }
+	chmod 604 token
+	chgrp "$(id -g)" token
+	"$D" -n -c a.conf >tok.txt 2>&1 && bad "-n accepted a token file others may read" ||
+		{ grep -q "token file .*readable by group or others" tok.txt && ok || bad "-n on a 0604 token: $(cat tok.txt)"; }
+	chmod 640 token
+	"$D" -n -c a.conf >tok.txt 2>&1 && ok || bad "-n refused a 0640 token of the daemon's own group: $(cat tok.txt)"
 	chmod 600 token
 	# Two Host headers: refused, whichever comes first.
 	raw() { exec 3<>/dev/tcp/127.0.0.1/18186 && printf "$1" >&3 && head -1 <&3 | tr -d '\r'; exec 3<&-; }
