@@ -7,24 +7,10 @@
 
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_key.h"
+#include "lm_bytes.h"
 #include "lm_cbor.h"
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static size_t padded(size_t len)
-{
-	return (len + LM_CARD_ALIGN - 1) / LM_CARD_ALIGN * LM_CARD_ALIGN;
-}
 
 /* Read the commit word; LM_ERR_NOT_FORMATTED if magic or check fails. */
 static int header_committed(const uint8_t *hdr, size_t len, uint16_t *committed)
@@ -35,8 +21,8 @@ static int header_committed(const uint8_t *hdr, size_t len, uint16_t *committed)
 		return LM_ERR_NOT_FORMATTED;
 	if (hdr[2] != LM_CARD_VERSION)
 		return LM_ERR_VERSION;
-	uint16_t n = be16(hdr + 4);
-	if ((uint16_t)(n + be16(hdr + 6)) != 0xffff) /* n + ~n */
+	uint16_t n = lm_be16(hdr + 4);
+	if ((uint16_t)(n + lm_be16(hdr + 6)) != 0xffff) /* n + ~n */
 		return LM_ERR_MALFORMED;
 	*committed = n;
 	return LM_OK;
@@ -91,7 +77,7 @@ int lm_card_next(const struct lm_card *c, size_t *off, const uint8_t **entry, si
 	size_t n = lm_cbor_skip(&r);
 	if (n == 0)
 		return r.err ? r.err : LM_ERR_MALFORMED;
-	size_t total = padded(n);
+	size_t total = lm_card_padded(n);
 	if (total > left)
 		return LM_ERR_MALFORMED;
 	for (size_t i = n; i < total; i++)
@@ -152,27 +138,32 @@ void lm_card_format(uint8_t hdr[LM_CARD_HEADER_LEN], const uint8_t holder[LM_HOL
 	hdr[0] = LM_CARD_MAGIC0;
 	hdr[1] = LM_CARD_MAGIC1;
 	hdr[2] = LM_CARD_VERSION;
-	put_be16(hdr + 4, 0);
-	put_be16(hdr + 6, 0xffff);
+	lm_put_be16(hdr + 4, 0);
+	lm_put_be16(hdr + 6, 0xffff);
 	memcpy(hdr + 8, holder, LM_HOLDER_LEN);
 }
 
 size_t lm_card_free(const struct lm_card *c)
 {
-	return c->capacity - LM_CARD_HEADER_LEN - c->committed;
+	/* A protected card's longer header (lm_protect.h) comes before its log. */
+	size_t header =
+		c->version == LM_PROTECT_VERSION ? LM_PROTECT_HEADER_LEN : LM_CARD_HEADER_LEN;
+	return c->capacity - header - c->committed;
 }
 
 int lm_card_plan_append(const struct lm_card *c, const uint8_t *entry, size_t len,
 			struct lm_card_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
+	if (c->version == LM_PROTECT_VERSION)
+		return LM_ERR_VERSION; /* plaintext never goes onto a protected card */
 	struct lm_cose cose;
 	int err = lm_cose_decode(entry, len, &cose);
 	if (err)
 		return err;
 	if (cose.hint)
 		return LM_ERR_ARG; /* strip the hint first: cards never carry it */
-	size_t total = padded(len);
+	size_t total = lm_card_padded(len);
 	if (total > lm_card_free(c) || c->committed + total > 0xfffc)
 		return LM_ERR_CARD_FULL;
 	uint32_t at = LM_CARD_HEADER_LEN + c->committed;
@@ -181,8 +172,8 @@ int lm_card_plan_append(const struct lm_card *c, const uint8_t *entry, size_t le
 		plan->w[plan->n++] = (struct lm_card_write){at + (uint32_t)len, plan->pad,
 							    (uint32_t)(total - len)};
 	plan->new_committed = (uint16_t)(c->committed + total);
-	put_be16(plan->commit, plan->new_committed);
-	put_be16(plan->commit + 2, (uint16_t)~plan->new_committed);
+	lm_put_be16(plan->commit, plan->new_committed);
+	lm_put_be16(plan->commit + 2, (uint16_t)~plan->new_committed);
 	plan->w[plan->n++] = (struct lm_card_write){LM_CARD_COMMIT_OFF, plan->commit, 4};
 	return LM_OK;
 }

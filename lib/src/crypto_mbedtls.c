@@ -1,5 +1,6 @@
 /*
- * crypto_mbedtls.c - the mbed TLS adapter: keys, ECDSA P-256, SHA-256.
+ * crypto_mbedtls.c - the mbed TLS adapter: keys, ECDSA P-256, SHA-256, and
+ * the key derivation and cipher of protected cards (PBKDF2, HKDF, AES-CTR).
  *
  * This is the only file that includes mbed TLS.  Debian 12 ships 2.28,
  * Debian 13 ships 3.6; the differences (private struct fields, the RNG
@@ -17,12 +18,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mbedtls/aes.h>
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/hkdf.h>
+#include <mbedtls/md.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
@@ -394,4 +399,72 @@ int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32],
 	if (rc == MBEDTLS_ERR_ECP_BAD_INPUT_DATA)
 		return LM_ERR_BAD_SIGNATURE;
 	return crypto_err(rc);
+}
+
+/* --- protected cards: PBKDF2-HMAC-SHA256, HKDF-SHA256, AES-128-CTR --- */
+
+int lm_pbkdf2_sha256(const uint8_t *pw, size_t pwlen, const uint8_t *salt, size_t saltlen,
+		     uint32_t iterations, uint8_t *out, size_t outlen)
+{
+	if (iterations == 0 || outlen == 0 || outlen > 0xffffffffu)
+		return LM_ERR_ARG;
+#if MBEDTLS_VERSION_NUMBER >= 0x03030000
+	/* 3.x deprecates the md-context form for this one. */
+	return crypto_err(mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, pw, pwlen, salt, saltlen,
+							iterations, (uint32_t)outlen, out));
+#else
+	mbedtls_md_context_t md;
+	mbedtls_md_init(&md);
+	int rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
+	if (rc == 0)
+		rc = mbedtls_pkcs5_pbkdf2_hmac(&md, pw, pwlen, salt, saltlen, iterations,
+					       (uint32_t)outlen, out);
+	mbedtls_md_free(&md); /* zeroizes the HMAC pads */
+	if (rc == MBEDTLS_ERR_MD_ALLOC_FAILED)
+		return LM_ERR_NOMEM;
+	return rc ? LM_ERR_CRYPTO : LM_OK;
+#endif
+}
+
+int lm_hkdf_sha256(const uint8_t *salt, size_t saltlen, const uint8_t *ikm, size_t ikmlen,
+		   const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
+{
+	if (outlen == 0 || outlen > 255 * 32)
+		return LM_ERR_ARG;
+	int rc = mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), salt, saltlen, ikm,
+			      ikmlen, info, infolen, out, outlen);
+	return rc ? LM_ERR_CRYPTO : LM_OK;
+}
+
+int lm_aes128_ctr_at(const uint8_t key[16], const uint8_t prefix[12], size_t off, uint8_t *buf,
+		     size_t len)
+{
+	if (len == 0)
+		return LM_OK;
+	if ((off + len - 1) / 16 > 0xffffffffu)
+		return LM_ERR_ARG;
+	mbedtls_aes_context aes;
+	mbedtls_aes_init(&aes);
+	int rc = mbedtls_aes_setkey_enc(&aes, key, 128);
+	uint8_t block[16], stream[16];
+	memcpy(block, prefix, 12);
+	size_t done = 0;
+	while (rc == 0 && done < len) {
+		size_t at = off + done, i = at / 16, skip = at % 16;
+		block[12] = (uint8_t)(i >> 24);
+		block[13] = (uint8_t)(i >> 16);
+		block[14] = (uint8_t)(i >> 8);
+		block[15] = (uint8_t)i;
+		rc = mbedtls_aes_crypt_ecb(&aes, MBEDTLS_AES_ENCRYPT, block, stream);
+		for (size_t k = skip; rc == 0 && k < 16 && done < len; k++)
+			buf[done++] ^= stream[k];
+	}
+	mbedtls_platform_zeroize(stream, sizeof(stream));
+	mbedtls_aes_free(&aes); /* zeroizes the round keys */
+	return rc ? LM_ERR_CRYPTO : LM_OK;
+}
+
+void lm_wipe(void *p, size_t len)
+{
+	mbedtls_platform_zeroize(p, len);
 }

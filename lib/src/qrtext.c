@@ -8,6 +8,7 @@
 
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_util.h"
+#include "lm_b64.h"
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -25,7 +26,7 @@ size_t lm_qrtext_size(const size_t lens[], size_t n)
 	return size;
 }
 
-static char *b64_put(char *o, const uint8_t *p, size_t n)
+char *lm_b64url_put(char *o, const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 	for (; i + 3 <= n; i += 3) {
@@ -64,7 +65,7 @@ int lm_qrtext_encode(const uint8_t holder[LM_HOLDER_LEN], const uint8_t *const e
 	for (size_t k = 0; k < n; k++) {
 		if (k)
 			*o++ = '.';
-		o = b64_put(o, entries[k], lens[k]);
+		o = lm_b64url_put(o, entries[k], lens[k]);
 	}
 	*o = '\0';
 	return LM_OK;
@@ -100,6 +101,31 @@ static int b64_val(char c)
 	return p ? (int)(p - b64) : -1;
 }
 
+int lm_b64url_get(const char *s, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64_val(s[i]);
+		if (v < 0)
+			return LM_ERR_MALFORMED;
+		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == cap)
+				return LM_ERR_MALFORMED;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* A dangling character, non-zero padding bits, or nothing at all. */
+	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0 || n == 0)
+		return LM_ERR_MALFORMED;
+	*outlen = n;
+	return LM_OK;
+}
+
 int lm_qrtext_next(struct lm_qrtext *q, uint8_t *entry, size_t cap, size_t *elen)
 {
 	if (q->pos > q->len)
@@ -109,28 +135,9 @@ int lm_qrtext_next(struct lm_qrtext *q, uint8_t *entry, size_t cap, size_t *elen
 		seg++;
 	const char *s = q->list + q->pos;
 	q->pos += seg + 1; /* past the "." (or the end) */
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0;
-	for (size_t i = 0; i < seg; i++) {
-		int v = b64_val(s[i]);
-		if (v < 0)
-			goto bad;
-		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				goto bad;
-			entry[n++] = (uint8_t)(acc >> bits);
-		}
+	if (lm_b64url_get(s, seg, entry, cap, elen) != LM_OK) {
+		q->pos = q->len + 1; /* the rest is not trusted either */
+		return LM_ERR_MALFORMED;
 	}
-	/* A dangling character, non-zero padding bits, or nothing at all. */
-	if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0 || n == 0)
-		goto bad;
-	*elen = n;
 	return 1;
-bad:
-	q->pos = q->len + 1; /* the rest is not trusted either */
-	return LM_ERR_MALFORMED;
 }

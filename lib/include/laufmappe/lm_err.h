@@ -42,12 +42,14 @@ enum lm_err {
 	LM_ERR_NOT_FORMATTED = -210, /* the card holds no Laufmappe image */
 	LM_ERR_HOLDER = -211,	     /* the entry belongs to another holder */
 	LM_ERR_TRUST_SWAPPED = -212, /* another trust list with the accepted one's version */
+	LM_ERR_CODE_TYPO = -213,     /* an access code whose check character does not match */
 
 	/* -300: crypto */
 	LM_ERR_CRYPTO = -300,	     /* the crypto library failed (not a verdict) */
 	LM_ERR_BAD_SIGNATURE = -301, /* a signature did not verify */
 	LM_ERR_KEY = -302,	     /* a key could not be parsed or is not P-256 */
 	LM_ERR_RNG = -303,	     /* the random generator failed */
+	LM_ERR_WRONG_CODE = -304,    /* the access code does not open this card */
 
 	/* -400: transport (readers and cards) */
 	LM_ERR_NO_SERVICE = -400,    /* pcscd is not running / no libnfc */
