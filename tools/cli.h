@@ -72,6 +72,23 @@ int cli_load_trust(const char *trust_path, const char *root_pub, uint32_t min_ve
 int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, size_t capacity,
 		     int json, uint64_t grace);
 
+/* The same for a card already parsed or opened (version 1 or 2). */
+int cli_report_card(const struct lm_trust *t, const struct lm_card *card, int json, uint64_t grace);
+
+/*
+ * Protected images (tools/cmd_protect.c).  cli_open_protected gets the
+ * access code from code_file (NULL: asks on the terminal, without echo, up
+ * to three times), opens the image into plain (len bytes) and *c; keys (may
+ * be NULL) keeps the keys for an append.  Prints why on failure and returns
+ * the exit status (0 opened, 3 wrong code or damage, 2 no way to ask).
+ */
+struct lm_protect_keys;
+int cli_open_protected(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
+		       uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys);
+/* Write a new protected image file; prints the access code and recovery line once. */
+int cli_image_new_protected(const uint8_t holder[LM_HOLDER_LEN], size_t capacity,
+			    uint32_t iterations, const char *out);
+
 extern const struct cli_cmd cli_cmds_core[];
 extern const struct cli_cmd cli_cmds_card[];
 extern const struct cli_cmd cli_cmds_qr[];

@@ -14,6 +14,7 @@
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_json.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_util.h"
 
 #define DEFAULT_NEXT_UPDATE_DAYS 30
@@ -501,13 +502,17 @@ static int is_image(const uint8_t *buf, size_t len)
 
 static int cmd_verify(int argc, char **argv)
 {
-	const char *trust = NULL, *root = NULL, *holder_hex = NULL;
+	const char *trust = NULL, *root = NULL, *holder_hex = NULL, *code_file = NULL;
 	int json = 0;
 	unsigned min_version = 0, grace = DEFAULT_GRACE_DAYS;
-	static const struct option opts[] = {
-		{"trust", 1, 0, 't'},  {"root", 1, 0, 'r'},	   {"json", 0, 0, 'j'},
-		{"holder", 1, 0, 'H'}, {"min-version", 1, 0, 'm'}, {"grace-days", 1, 0, 'g'},
-		{0, 0, 0, 0}};
+	static const struct option opts[] = {{"trust", 1, 0, 't'},
+					     {"root", 1, 0, 'r'},
+					     {"json", 0, 0, 'j'},
+					     {"holder", 1, 0, 'H'},
+					     {"min-version", 1, 0, 'm'},
+					     {"grace-days", 1, 0, 'g'},
+					     {"access-code-file", 1, 0, 'A'},
+					     {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -517,6 +522,7 @@ static int cmd_verify(int argc, char **argv)
 		case 'H': holder_hex = optarg; break;
 		case 'm': min_version = (unsigned)atoi(optarg); break;
 		case 'g': grace = (unsigned)atoi(optarg); break;
+		case 'A': code_file = optarg; break;
 		default: return cli_usage(argv[0]);
 		}
 	}
@@ -533,7 +539,14 @@ static int cmd_verify(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	uint64_t grace_s = (uint64_t)grace * 86400;
-	if (is_image(buf, len)) {
+	if (lm_protect_is_v2(buf, len)) {
+		/* A protected image: opened with the access code, then as any card. */
+		struct lm_card card;
+		rc = cli_open_protected(buf, len, len, code_file, buf, &card, NULL);
+		if (!rc)
+			rc = cli_report_card(t, &card, json, grace_s);
+		lm_protect_wipe(buf, len);
+	} else if (is_image(buf, len)) {
 		rc = cli_report_image(t, buf, len, len, json, grace_s);
 	} else {
 		/* A detached entry: the holder is --holder, else its hint. */
@@ -647,11 +660,15 @@ static json_object *show_entry_json(const uint8_t *p, size_t len)
 static int cmd_show(int argc, char **argv)
 {
 	int json = 0;
-	static const struct option opts[] = {{"json", 0, 0, 'j'}, {0, 0, 0, 0}};
+	const char *code_file = NULL;
+	static const struct option opts[] = {
+		{"json", 0, 0, 'j'}, {"access-code-file", 1, 0, 'A'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
+		else if (c == 'A')
+			code_file = optarg;
 		else
 			return cli_usage(argv[0]);
 	}
@@ -677,17 +694,26 @@ static int cmd_show(int argc, char **argv)
 		return rc;
 	}
 	struct lm_card card;
-	int err = lm_card_parse(buf, len, len, &card);
+	int err = LM_OK;
+	if (lm_protect_is_v2(buf, len)) {
+		rc = cli_open_protected(buf, len, len, code_file, buf, &card, NULL);
+		if (rc) {
+			free(buf);
+			return rc;
+		}
+	} else {
+		err = lm_card_parse(buf, len, len, &card);
+	}
 	if (err) {
 		free(buf);
 		return cli_fail(argv[optind], err);
 	}
+	size_t used = card.capacity - lm_card_free(&card);
 	char hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(card.holder, LM_HOLDER_LEN, hh);
 	json_object *arr = json_object_new_array();
 	if (!json)
-		printf("holder %s, %zu of %zu bytes used, %zu free\n", hh,
-		       (size_t)card.committed + LM_CARD_HEADER_LEN, card.capacity,
+		printf("holder %s, %zu of %zu bytes used, %zu free\n", hh, used, card.capacity,
 		       lm_card_free(&card));
 	size_t off = 0, n = 0, elen;
 	const uint8_t *e;
@@ -703,8 +729,8 @@ static int cmd_show(int argc, char **argv)
 		json_object_object_add(o, "holder", json_object_new_string(hh));
 		json_object_object_add(o, "capacity",
 				       json_object_new_int64((int64_t)card.capacity));
-		json_object_object_add(o, "used",
-				       json_object_new_int64(card.committed + LM_CARD_HEADER_LEN));
+		json_object_object_add(o, "used", json_object_new_int64((int64_t)used));
+		json_object_object_add(o, "version", json_object_new_int(card.version));
 		json_object_object_add(o, "entries", arr);
 		cli_print_json(o);
 		json_object_put(o);
@@ -716,6 +742,7 @@ static int cmd_show(int argc, char **argv)
 			cli_strerror(err));
 		rc = EXIT_FAIL;
 	}
+	lm_protect_wipe(buf, len);
 	free(buf);
 	return rc;
 }
@@ -737,9 +764,11 @@ static int cmd_holder_new(int argc, char **argv)
 static int cmd_image_new(int argc, char **argv)
 {
 	const char *holder_hex = NULL, *out = NULL;
-	long cap = 0;
+	long cap = 0, iterations = 0;
+	int protect = 0;
 	static const struct option opts[] = {
-		{"holder", 1, 0, 'H'}, {"capacity", 1, 0, 'c'}, {"out", 1, 0, 'o'}, {0, 0, 0, 0}};
+		{"holder", 1, 0, 'H'},	{"capacity", 1, 0, 'c'},       {"out", 1, 0, 'o'},
+		{"protect", 0, 0, 'p'}, {"kdf-iterations", 1, 0, 'i'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'H')
@@ -748,14 +777,25 @@ static int cmd_image_new(int argc, char **argv)
 			cap = atol(optarg);
 		else if (c == 'o')
 			out = optarg;
+		else if (c == 'p')
+			protect = 1;
+		else if (c == 'i')
+			iterations = atol(optarg);
 		else
 			return cli_usage(argv[0]);
 	}
-	if (!holder_hex || !out || optind != argc)
+	if (!holder_hex || !out || optind != argc || (iterations && !protect))
 		return cli_usage(argv[0]);
-	if (cap < LM_CARD_HEADER_LEN + 4 || cap > LM_CARD_MAX) {
-		fprintf(stderr, "laufmappe: --capacity must be %d..%d bytes\n",
-			LM_CARD_HEADER_LEN + 4, LM_CARD_MAX);
+	long header = protect ? LM_PROTECT_HEADER_LEN : LM_CARD_HEADER_LEN;
+	if (cap < header + 4 || cap > LM_CARD_MAX) {
+		fprintf(stderr, "laufmappe: --capacity must be %ld..%d bytes\n", header + 4,
+			LM_CARD_MAX);
+		return EXIT_USAGE;
+	}
+	if (iterations && (iterations < LM_PROTECT_ITER_MIN || iterations > LM_PROTECT_ITER_MAX ||
+			   iterations % LM_PROTECT_ITER_UNIT)) {
+		fprintf(stderr, "laufmappe: --kdf-iterations must be a multiple of %u in %u..%u\n",
+			LM_PROTECT_ITER_UNIT, LM_PROTECT_ITER_MIN, LM_PROTECT_ITER_MAX);
 		return EXIT_USAGE;
 	}
 	uint8_t holder[LM_HOLDER_LEN];
@@ -766,6 +806,8 @@ static int cmd_image_new(int argc, char **argv)
 		fprintf(stderr, "laufmappe: %s exists\n", out);
 		return EXIT_FAIL;
 	}
+	if (protect)
+		return cli_image_new_protected(holder, (size_t)cap, (uint32_t)iterations, out);
 	uint8_t *img = calloc(1, (size_t)cap);
 	if (!img)
 		return cli_fail("image new", LM_ERR_NOMEM);
@@ -777,17 +819,41 @@ static int cmd_image_new(int argc, char **argv)
 
 static int cmd_image_append(int argc, char **argv)
 {
-	if (argc != 3)
+	const char *code_file = NULL;
+	static const struct option opts[] = {{"access-code-file", 1, 0, 'A'}, {0, 0, 0, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'A')
+			code_file = optarg;
+		else
+			return cli_usage(argv[0]);
+	}
+	if (argc - optind != 2)
 		return cli_usage(argv[0]);
-	uint8_t *img = NULL, *ent = NULL;
-	size_t ilen, elen;
+	argv += optind - 1; /* argv[1] IMAGE, argv[2] ENTRY, as before */
+	uint8_t *img = NULL, *ent = NULL, *plain = NULL;
+	struct lm_protect_keys keys;
+	struct lm_protect_plan *pplan = NULL;
+	size_t ilen = 0, elen;
 	int rc = EXIT_FAIL;
+	memset(&keys, 0, sizeof(keys));
 	if (cli_read_file(argv[1], LM_CARD_MAX, &img, &ilen) ||
 	    cli_read_file(argv[2], LM_ENTRY_MAX, &ent, &elen))
 		goto out;
 	struct lm_card card;
 	struct lm_cose cose;
-	int err = lm_card_parse(img, ilen, ilen, &card);
+	int err = LM_OK;
+	if (lm_protect_is_v2(img, ilen)) {
+		/* Opened into a copy: the file keeps its ciphertext, the plan adds to it. */
+		plain = malloc(ilen);
+		pplan = malloc(sizeof(*pplan));
+		if (!plain || !pplan)
+			err = LM_ERR_NOMEM;
+		else if ((rc = cli_open_protected(img, ilen, ilen, code_file, plain, &card, &keys)))
+			goto out;
+	} else {
+		err = lm_card_parse(img, ilen, ilen, &card);
+	}
 	if (err) {
 		rc = cli_fail(argv[1], err);
 		goto out;
@@ -805,11 +871,12 @@ static int cmd_image_append(int argc, char **argv)
 	uint8_t bare[LM_ENTRY_MAX];
 	size_t blen;
 	err = lm_cose_encode_bare(&cose, bare, sizeof(bare), &blen);
-	struct lm_card_plan plan;
+	struct lm_card_plan plan, *p = pplan ? &pplan->card : &plan;
 	if (!err)
-		err = lm_card_plan_append(&card, bare, blen, &plan);
+		err = pplan ? lm_protect_plan_append(&card, &keys, bare, blen, pplan)
+			    : lm_card_plan_append(&card, bare, blen, &plan);
 	if (!err)
-		err = lm_card_apply(img, ilen, &plan);
+		err = lm_card_apply(img, ilen, p);
 	if (!err)
 		err = lm_file_write(argv[1], img, ilen, 0644);
 	if (err) {
@@ -817,9 +884,14 @@ static int cmd_image_append(int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "appended %zu bytes; %zu bytes free\n", blen,
-		(size_t)(card.capacity - LM_CARD_HEADER_LEN - plan.new_committed));
+		lm_card_free(&card) - (size_t)(p->new_committed - card.committed));
 	rc = 0;
 out:
+	lm_protect_keys_wipe(&keys);
+	if (plain)
+		lm_protect_wipe(plain, ilen);
+	free(plain);
+	free(pplan);
 	free(img);
 	free(ent);
 	return rc;
@@ -873,13 +945,17 @@ const struct cli_cmd cli_cmds_core[] = {
 	 "(header: holder,type,date,FIELD...)."},
 	{"verify", cmd_verify,
 	 "--trust TRUST --root ROOT.pub FILE [--holder ID] [--json] [--min-version N] "
-	 "[--grace-days N]",
-	 "Verify an entry or every entry of a card image; exit 0 only if all are valid."},
-	{"show", cmd_show, "FILE [--json]", "Decode an entry or card image without verifying it."},
+	 "[--grace-days N] [--access-code-file CODEFILE]",
+	 "Verify an entry or every entry of a card image; exit 0 only if all are valid. "
+	 "A protected image wants its access code (from CODEFILE, else asked on the terminal)."},
+	{"show", cmd_show, "FILE [--json] [--access-code-file CODEFILE]",
+	 "Decode an entry or card image without verifying it."},
 	{"holder new", cmd_holder_new, "", "Print a new random holder id."},
-	{"image new", cmd_image_new, "--holder ID --capacity BYTES --out IMAGE",
-	 "Create an empty card image file."},
-	{"image append", cmd_image_append, "IMAGE ENTRY",
+	{"image new", cmd_image_new,
+	 "--holder ID --capacity BYTES --out IMAGE [--protect [--kdf-iterations N]]",
+	 "Create an empty card image file; --protect makes a protected one (format version 2) "
+	 "and prints its access code and the holder's recovery line, once."},
+	{"image append", cmd_image_append, "[--access-code-file CODEFILE] IMAGE ENTRY",
 	 "Append a signed entry to a card image file (one commit)."},
 	{"image entries", cmd_image_entries, "IMAGE DIR",
 	 "Write each entry of a card image, as stored on the card, to DIR/NN.cose."},

@@ -188,12 +188,20 @@ void cli_warn_staleness(const struct lm_trust *t, int stale)
 int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, size_t capacity,
 		     int json, uint64_t grace)
 {
-	int stale = lm_trust_staleness(t, (uint64_t)time(NULL), grace);
-	cli_warn_staleness(t, stale);
 	struct lm_card card;
 	int err = lm_card_parse(img, len, capacity, &card);
 	if (err)
 		return cli_fail("card image", err);
+	return cli_report_card(t, &card, json, grace);
+}
+
+int cli_report_card(const struct lm_trust *t, const struct lm_card *c, int json, uint64_t grace)
+{
+	int stale = lm_trust_staleness(t, (uint64_t)time(NULL), grace);
+	cli_warn_staleness(t, stale);
+	struct lm_card card = *c;
+	size_t used = card.capacity - lm_card_free(&card);
+	int err;
 	json_object *arr = json_object_new_array();
 	struct lm_verify_result *r = malloc(sizeof(*r));
 	if (!r) {
@@ -205,8 +213,7 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 	char hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(card.holder, LM_HOLDER_LEN, hh);
 	if (!json)
-		printf("holder %s, %zu of %zu bytes used\n", hh,
-		       (size_t)card.committed + LM_CARD_HEADER_LEN, card.capacity);
+		printf("holder %s, %zu of %zu bytes used\n", hh, used, card.capacity);
 	int verr = LM_OK;
 	while ((err = lm_card_next(&card, &off, &e, &elen)) == LM_OK) {
 		verr = lm_trust_verify(t, card.holder, e, elen, r);
@@ -232,8 +239,7 @@ int cli_report_image(const struct lm_trust *t, const uint8_t *img, size_t len, s
 		json_object_object_add(o, "holder", json_object_new_string(hh));
 		json_object_object_add(o, "capacity",
 				       json_object_new_int64((int64_t)card.capacity));
-		json_object_object_add(o, "used",
-				       json_object_new_int64(card.committed + LM_CARD_HEADER_LEN));
+		json_object_object_add(o, "used", json_object_new_int64((int64_t)used));
 		json_object_object_add(o, "trust_version", json_object_new_int64(t->version));
 		json_object_object_add(o, "trust_stale", json_object_new_boolean(stale != 0));
 		json_object_object_add(o, "entries", arr);

@@ -215,6 +215,11 @@ void lm_protect_keys_wipe(struct lm_protect_keys *k)
 	lm_wipe(k, sizeof(*k));
 }
 
+void lm_protect_wipe(void *p, size_t len)
+{
+	lm_wipe(p, len);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;

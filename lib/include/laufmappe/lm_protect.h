@@ -144,6 +144,8 @@ int lm_protect_check(const struct lm_protect_header *h, const struct lm_protect_
 
 /* Overwrite the keys (call it as soon as they are no longer needed). */
 void lm_protect_keys_wipe(struct lm_protect_keys *k);
+/* Overwrite any buffer that held a code, a key or decrypted card bytes. */
+void lm_protect_wipe(void *p, size_t len);
 
 /*
  * Calibrate the iteration count: about target_ms of PBKDF2 on this machine,

@@ -192,6 +192,55 @@ if [ -n "${LAUFMAPPE_LOCALEDIR:-}" ]; then
 	grep -q "issuer is not on the trust list" out.json && ok || bad "JSON must stay English"
 fi
 
+# Protected images (format version 2): the code is printed once, read from a
+# file (never the command line), a wrong code and a typo fail with exit 3,
+# and the file holds neither the holder id nor an entry's bytes.
+expect 0 "$L" image new --protect --kdf-iterations 16384 --holder "$H" --capacity 860 --out prot.img
+code=$(sed -n 's/^access code: //p' out.txt)
+rec=$(sed -n 's/^recovery: //p' out.txt)
+[[ $code =~ ^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$ ]] && ok || bad "access code line: $(cat out.txt)"
+[[ $rec =~ ^LMR1:$H:[A-Za-z0-9_-]{22}$ ]] && ok || bad "recovery line: $(cat out.txt)"
+echo "$code" >code.txt
+expect 0 "$L" image new --protect --holder "$H" --capacity 860 --out prot2.img   # calibrated
+[ "$(sed -n 's/^access code: //p' out.txt)" != "$code" ] && ok || bad "the same code twice"
+expect 2 "$L" image new --protect --holder "$H" --capacity 40 --out x.img
+expect 0 "$L" image append --access-code-file code.txt prot.img ik.cose
+expect 0 "$L" image append --access-code-file code.txt prot.img dtz_old.cose
+expect 0 "$L" verify --trust trust.cose --root root.pem.pub --access-code-file code.txt prot.img
+grep -q "^holder $H" out.txt && grep -q "2 of 2 entries valid" out.txt && ok || bad "protected verify: $(cat out.txt)"
+expect 0 "$L" show --json --access-code-file code.txt prot.img
+grep -q '"version":2' <(tr -d ' \n' <out.txt) && ok || bad "protected show: $(cat out.txt)"
+grep -q "$H" prot.img && bad "holder id in clear in a protected image" || ok
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --out ikh.cose >/dev/null 2>&1
+"$L" image new --holder "$H" --capacity 860 --out plain.img >/dev/null 2>&1
+"$L" image append plain.img ikh.cose 2>/dev/null
+"$L" image entries plain.img plainent >/dev/null 2>&1
+# the entry's signature (its last 64 bytes) is on a plain image, not on a protected one
+sig=$(tail -c 64 plainent/01.cose | xxd -p | tr -d '\n')
+xxd -p plain.img | tr -d '\n' | grep -q "$sig" && ok || bad "control: signature not found in a plain image"
+"$L" image append --access-code-file code.txt prot.img ikh.cose 2>/dev/null
+xxd -p prot.img | tr -d '\n' | grep -q "$sig" && bad "an entry's bytes in clear in a protected image" || ok
+echo 0000-0000-0000 >wrong.txt
+expect 3 "$L" verify --trust trust.cose --root root.pem.pub --access-code-file wrong.txt prot.img
+grep -q "does not open this card" err.txt && ok || bad "wrong code message: $(cat err.txt)"
+expect 3 "$L" image append --access-code-file wrong.txt prot.img ik.cose
+c=${code:0:13}; last=${code:13:1}; [ "$last" = 0 ] && last=1 || last=0
+echo "$c$last" >typo.txt
+expect 3 "$L" show --access-code-file typo.txt prot.img
+grep -q "mistyped" err.txt && ok || bad "typo message: $(cat err.txt)"
+expect 2 "$L" show prot.img </dev/null                      # no file, no terminal: usage
+if command -v setsid >/dev/null; then
+	setsid "$L" show prot.img </dev/null >out.txt 2>err.txt && bad "no terminal" || ok
+fi
+echo "$code" | tr 'A-Z' 'a-z' | tr -d '-' >lower.txt           # what people type
+expect 0 "$L" show --access-code-file lower.txt prot.img
+if [ -n "${LAUFMAPPE_LOCALEDIR:-}" ]; then
+	LANGUAGE=de "$L" show --access-code-file wrong.txt prot.img 2>err.txt
+	grep -q "Zugangscode" err.txt && ok || bad "German wrong-code message: $(cat err.txt)"
+	LANGUAGE=ar "$L" show --access-code-file typo.txt prot.img 2>err.txt
+	grep -q "رمز" err.txt && ok || bad "Arabic typo message: $(cat err.txt)"
+fi
+
 # Help and usage.
 expect 0 "$L" --help
 expect 0 "$L" verify --help

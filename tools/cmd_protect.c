@@ -1,0 +1,164 @@
+/*
+ * cmd_protect.c - protected card images (format version 2, lm_protect.h)
+ * on the command line: making one, and getting the access code to read
+ * one.  The code never comes from the command line (it would show in ps):
+ * from --access-code-file FILE, or asked on the terminal without echo.
+ * A wrong code is a failure (exit 3: the card could not be read), not a
+ * "no" about its entries.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_protect.h"
+#include "laufmappe/lm_util.h"
+
+#define CODE_TRIES 3 /* on the terminal: typos and wrong codes, then give up */
+
+/* Ask on the terminal, echo off; buf gets the line without its newline. */
+static int ask_code(char *buf, size_t cap)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return LM_ERR_NOT_FOUND;
+	struct termios old, quiet;
+	int tty = tcgetattr(fd, &old) == 0;
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= (tcflag_t)~ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	const char *prompt =
+		cli_tr("cli.msg", "code_prompt", "access code (on the card's sticker): ");
+	(void)!write(fd, prompt, strlen(prompt));
+	size_t n = 0;
+	char ch;
+	ssize_t r;
+	while ((r = read(fd, &ch, 1)) == 1 && ch != '\n')
+		if (n + 1 < cap)
+			buf[n++] = ch;
+	buf[n] = '\0';
+	if (tty)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	close(fd);
+	return r < 0 ? LM_ERR_IO : LM_OK;
+}
+
+/* The first line of FILE. */
+static int read_code_file(const char *path, char *buf, size_t cap)
+{
+	uint8_t *b;
+	size_t len;
+	int err = lm_file_read(path, 256, &b, &len);
+	if (err)
+		return err;
+	size_t n = 0;
+	while (n < len && b[n] != '\n' && b[n] != '\r' && n + 1 < cap) {
+		buf[n] = (char)b[n];
+		n++;
+	}
+	buf[n] = '\0';
+	lm_protect_wipe(b, len);
+	free(b);
+	return LM_OK;
+}
+
+/* Say why a code did not open the card, in the user's language. */
+static void code_trouble(int err)
+{
+	if (err == LM_ERR_CODE_TYPO)
+		cli_msgf("code_typo", "the access code is mistyped: its last character does not "
+				      "match the others; check each character against the sticker");
+	else if (err == LM_ERR_BAD_VALUE)
+		cli_msgf("code_form", "an access code has 12 letters and digits, like "
+				      "7K3Q-9WX2-HM4K");
+	else if (err == LM_ERR_WRONG_CODE)
+		cli_msgf("wrong_code", "this access code does not open this card: use the code "
+				       "on its sticker or on the holder's copy");
+}
+
+int cli_open_protected(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
+		       uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys)
+{
+	struct lm_protect_header h;
+	int err = lm_protect_header_parse(img, len, &h);
+	if (err)
+		return cli_fail("protected card image", err);
+	char code[128];
+	int tries = code_file ? 1 : CODE_TRIES;
+	for (int i = 0; i < tries; i++) {
+		err = code_file ? read_code_file(code_file, code, sizeof(code))
+				: ask_code(code, sizeof(code));
+		if (err == LM_ERR_NOT_FOUND && !code_file) {
+			cli_msgf("code_no_tty",
+				 "this card image is protected: give "
+				 "--access-code-file FILE (there is no terminal to ask on)");
+			return EXIT_USAGE;
+		}
+		if (err)
+			return cli_fail(code_file ? code_file : "/dev/tty", err);
+		err = lm_code_parse(code, NULL);
+		if (!err)
+			err = lm_protect_open_code(img, len, capacity, code, plain, c, NULL, keys);
+		lm_protect_wipe(code, sizeof(code));
+		if (!err)
+			return 0;
+		if (err != LM_ERR_CODE_TYPO && err != LM_ERR_BAD_VALUE && err != LM_ERR_WRONG_CODE)
+			return cli_fail("protected card image", err);
+		code_trouble(err);
+	}
+	return EXIT_FAIL;
+}
+
+int cli_image_new_protected(const uint8_t holder[LM_HOLDER_LEN], size_t capacity,
+			    uint32_t iterations, const char *out)
+{
+	int err = LM_OK;
+	if (iterations == 0)
+		err = lm_protect_calibrate(100, &iterations);
+	if (err)
+		return cli_fail("image new", err);
+	char code[LM_CODE_TEXT_LEN + 1];
+	err = lm_code_generate(code);
+	if (err)
+		return cli_fail("image new", err);
+	uint8_t *img = calloc(1, capacity);
+	struct lm_protect_plan *plan = malloc(sizeof(*plan));
+	uint8_t secret[LM_RECOVERY_LEN];
+	if (!img || !plan)
+		err = LM_ERR_NOMEM;
+	if (!err)
+		err = lm_protect_plan_format(capacity, holder, code, NULL, iterations, plan, NULL,
+					     secret);
+	if (!err)
+		err = lm_card_apply(img, capacity, &plan->card);
+	if (!err)
+		err = lm_file_write(out, img, capacity, 0644);
+	if (plan)
+		lm_protect_wipe(plan, sizeof(*plan));
+	free(plan);
+	free(img);
+	if (err) {
+		lm_protect_wipe(code, sizeof(code));
+		return cli_fail(out, err);
+	}
+	char line[LM_RECOVERY_TEXT_LEN + 1];
+	lm_protect_recovery_text(holder, secret, line);
+	printf("access code: %s\nrecovery: %s\n", code, line);
+	cli_msgf("code_once",
+		 "write the access code on the card's sticker and give the holder the "
+		 "recovery line with it: neither is shown again (%u key derivation rounds)",
+		 iterations);
+	lm_protect_wipe(code, sizeof(code));
+	lm_protect_wipe(secret, sizeof(secret));
+	lm_protect_wipe(line, sizeof(line));
+	return 0;
+}
