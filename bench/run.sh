@@ -9,6 +9,8 @@ meson compile -C "$build" >/dev/null || exit 1
 echo "== core (entries, signatures)"
 "$build/bench/bench_core"
 [ -x "$build/bench/bench_cbor" ] && "$build/bench/bench_cbor"
+echo "== protect (format version 2: key derivation, protected read, capacity, guessing cost)"
+"$build/bench/bench_protect"
 for b in bench/bench_*.sh; do
 	[ -f "$b" ] || continue
 	echo "== $(basename "$b" .sh)"

@@ -148,9 +148,10 @@ void lm_protect_keys_wipe(struct lm_protect_keys *k);
 void lm_protect_wipe(void *p, size_t len);
 
 /*
- * Calibrate the iteration count: about target_ms of PBKDF2 on this machine,
- * rounded to LM_PROTECT_ITER_UNIT and clamped to [MIN, MAX].  Takes about
- * target_ms plus a short probe.  Used at format time; the count is stored
+ * Calibrate the iteration count: about target_ms of PBKDF2 on one core of
+ * this machine (thread CPU time, the fastest of three probes, so a busy
+ * machine does not calibrate low), rounded to LM_PROTECT_ITER_UNIT and
+ * clamped to [MIN, MAX].  Takes about 100 ms of probes.  Used at format time; the count is stored
  * on the card, so a slower desk still reads it (more slowly).
  */
 int lm_protect_calibrate(unsigned target_ms, uint32_t *iterations);

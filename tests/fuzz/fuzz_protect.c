@@ -1,0 +1,167 @@
+/*
+ * fuzz_protect.c - protected card images (lm_protect.h): the version 2
+ * header, the decrypting reader and the append planner, plus the access
+ * code and recovery line parsers.
+ *
+ * The keys are derived once, from a fixed code and salt with the smallest
+ * count (the known-answer keys of tests/unit/test_protect.c), so the slow
+ * derivation is not fuzzed over and over.  The first input byte picks:
+ *   0: the rest is a card image as read from a card: opened with the fixed
+ *      keys (a mutated salt or check is a wrong code), then with keys made
+ *      to pass this header's check, so the decryption and the log walk of
+ *      any ciphertext are reached too;
+ *   1: the rest is a PLAINTEXT version 2 image: the harness encrypts it
+ *      under the fixed keys and writes their salt and check, so mutations
+ *      steer the decrypted log itself; it must decrypt to exactly the
+ *      input, and an append planned on it must reopen with one more entry;
+ *   2: the rest is text for lm_code_parse and lm_protect_recovery_parse.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "laufmappe/lm_card.h"
+#include "laufmappe/lm_err.h"
+#include "laufmappe/lm_protect.h"
+#include "lm_crypto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct lm_protect_keys keys;
+static int have_keys;
+
+static const struct lm_protect_keys *fixed_keys(void)
+{
+	if (!have_keys) {
+		uint8_t salt[LM_PROTECT_SALT_LEN];
+		for (int i = 0; i < LM_PROTECT_SALT_LEN; i++)
+			salt[i] = (uint8_t)i;
+		if (lm_protect_derive("7K3Q-9WX2-HM4K", salt, LM_PROTECT_ITER_MIN, &keys) != LM_OK)
+			abort();
+		have_keys = 1;
+	}
+	return &keys;
+}
+
+/* Walk the log; every entry inside the committed part. */
+static int walk(const struct lm_card *c)
+{
+	size_t off = 0, len, total = 0;
+	const uint8_t *e;
+	int n = 0;
+	while (lm_card_next(c, &off, &e, &len) == LM_OK) {
+		if (e < c->log || e + len > c->log + c->committed)
+			abort();
+		total += len;
+		n++;
+	}
+	if (total > c->committed)
+		abort();
+	return n;
+}
+
+static void ciphertext(const uint8_t *data, size_t size)
+{
+	size_t cap = size > LM_CARD_MAX ? LM_CARD_MAX : size, need;
+	if (lm_protect_header_need(data, cap, &need) != LM_OK || need > cap)
+		return;
+	uint8_t *plain = malloc(cap);
+	if (!plain)
+		return;
+	struct lm_card c;
+	if (lm_protect_open(data, need, cap, fixed_keys(), plain, &c, NULL) == LM_OK)
+		walk(&c);
+	/* Keys that pass this header's check: the reader past it, on noise. */
+	struct lm_protect_header h;
+	struct lm_protect_keys k = *fixed_keys();
+	if (lm_protect_header_parse(data, cap, &h) != LM_OK)
+		abort(); /* header_need accepted it */
+	memcpy(k.ctr, h.salt, sizeof(k.ctr));
+	memcpy(k.check, h.check, sizeof(k.check));
+	if (lm_protect_open(data, need, cap, &k, plain, &c, NULL) != LM_OK)
+		abort();
+	walk(&c);
+	free(plain);
+}
+
+static void plaintext(const uint8_t *data, size_t size)
+{
+	size_t cap = size > LM_CARD_MAX ? LM_CARD_MAX : size;
+	if (cap < LM_PROTECT_HEADER_LEN)
+		return;
+	const struct lm_protect_keys *k = fixed_keys();
+	uint8_t *img = malloc(cap), *plain = malloc(cap);
+	struct lm_protect_plan *plan = malloc(sizeof(*plan));
+	if (!img || !plain || !plan)
+		goto out;
+	memcpy(img, data, cap);
+	memcpy(img + 4, k->ctr, sizeof(k->ctr));
+	memcpy(img + 22, k->check, LM_PROTECT_CHECK_LEN);
+	if (lm_aes128_ctr_at(k->image, k->ctr, LM_PROTECT_HOLDER_OFF, img + LM_PROTECT_HOLDER_OFF,
+			     cap - LM_PROTECT_HOLDER_OFF) != LM_OK)
+		abort();
+	struct lm_card c;
+	if (lm_protect_open(img, cap, cap, k, plain, &c, NULL) != LM_OK)
+		goto out;
+	size_t end = LM_PROTECT_HEADER_LEN + c.committed;
+	if (memcmp(plain + LM_PROTECT_HOLDER_OFF, data + LM_PROTECT_HOLDER_OFF,
+		   end - LM_PROTECT_HOLDER_OFF) != 0)
+		abort(); /* decrypted to something else than what was encrypted */
+	int n = walk(&c);
+	/* Append the first entry again: the plan reopens with one more. */
+	size_t off = 0, len;
+	const uint8_t *e;
+	uint8_t first[LM_ENTRY_MAX];
+	if (n > 0 && lm_card_count(&c) == n && /* the log walks cleanly */
+	    lm_card_next(&c, &off, &e, &len) == LM_OK && len <= sizeof(first)) {
+		memcpy(first, e, len);
+		if (lm_protect_plan_append(&c, k, first, len, plan) == LM_OK) {
+			if (plan->card.w[plan->card.n - 1].off != LM_PROTECT_COMMIT_OFF)
+				abort(); /* the commit word is not the last write */
+			if (lm_card_apply(img, cap, &plan->card) != LM_OK ||
+			    lm_protect_open(img, cap, cap, k, plain, &c, NULL) != LM_OK ||
+			    lm_card_count(&c) != n + 1)
+				abort();
+		}
+	}
+out:
+	free(plan);
+	free(plain);
+	free(img);
+}
+
+static void text(const uint8_t *data, size_t size)
+{
+	char s[256], canon[LM_CODE_LEN + 1], shown[LM_CODE_TEXT_LEN + 1];
+	size_t n = size < sizeof(s) - 1 ? size : sizeof(s) - 1;
+	memcpy(s, data, n);
+	s[n] = '\0';
+	if (lm_code_parse(s, canon) == LM_OK) {
+		lm_code_display(canon, shown);
+		char again[LM_CODE_LEN + 1];
+		if (lm_code_parse(shown, again) != LM_OK || strcmp(again, canon) != 0)
+			abort();
+	}
+	uint8_t holder[LM_HOLDER_LEN], secret[LM_RECOVERY_LEN], h2[LM_HOLDER_LEN],
+		s2[LM_RECOVERY_LEN];
+	if (lm_protect_recovery_parse(s, holder, secret) == LM_OK) {
+		char line[LM_RECOVERY_TEXT_LEN + 1];
+		lm_protect_recovery_text(holder, secret, line);
+		if (lm_protect_recovery_parse(line, h2, s2) != LM_OK ||
+		    memcmp(h2, holder, sizeof(h2)) || memcmp(s2, secret, sizeof(s2)))
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	switch (data[0] % 3) {
+	case 0: ciphertext(data + 1, size - 1); break;
+	case 1: plaintext(data + 1, size - 1); break;
+	default: text(data + 1, size - 1); break;
+	}
+	return 0;
+}
