@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""gen-corpus.py - writes the generated seed corpora of the fuzz targets.
+
+    python3 tests/fuzz/gen-corpus.py          # (re)writes the files below
+
+Run on demand (the seeds are committed).  Every seed is a valid input built
+from the test vectors (tests/vectors) or from the protocols' own framing, so
+the fuzzer starts deep inside each decoder instead of at its first check:
+
+  corpus/trust_payload/vectors_trust.cbor
+        the payload of tests/vectors/trust.cose (four institutions, one
+        revoked), cut out of its COSE_Sign1; the other *.cbor there are the
+        trust target's payload seeds, copied (unless the same bytes).
+  corpus/pn532sim/*.bin
+        host->chip byte streams as libnfc writes them: nfc-list's session,
+        a laufmappe NTAG216 read and append (GET_VERSION through
+        InCommunicateThru, FAST_READ, WRITE), an extended frame, ACK/NACK,
+        junk between frames, and a card leaving the field after 6 commands.
+  corpus/transport/*.bin
+        the card's side of a whole tap (fuzz_transport.c's input format):
+        identify, read the image of tests/vectors/images/*.img (or a blank
+        card), append tests/vectors/card/01.cose, read back; once per card
+        path (applet over APDUs, NTAG through PC/SC part 3, NTAG through
+        libnfc), plus refusals and a card that leaves mid-append.
+
+Seeds kept by hand (crash regressions, named regress_*) are not touched.
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(HERE, "..", "vectors")
+CORPUS = os.path.join(HERE, "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(bytes(data))
+
+
+def read(*path):
+    with open(os.path.join(*path), "rb") as f:
+        return f.read()
+
+
+# --- CBOR, only as far as cutting a COSE_Sign1 apart needs -----------------
+
+def cbor_head(b, i):
+    """(major type, argument, index after the head) of the item at b[i]."""
+    major, info = b[i] >> 5, b[i] & 31
+    i += 1
+    if info < 24:
+        return major, info, i
+    n = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+    return major, int.from_bytes(b[i:i + n], "big"), i + n
+
+
+def cose_payload(cose):
+    """The payload bstr of a tagged COSE_Sign1 [protected, unprotected, payload, sig]."""
+    major, val, i = cbor_head(cose, 0)
+    if major == 6:  # tag 18
+        major, val, i = cbor_head(cose, i)
+    assert major == 4 and val == 4, "not a COSE_Sign1 array"
+    major, val, i = cbor_head(cose, i)  # protected: bstr
+    i += val
+    major, val, i = cbor_head(cose, i)  # unprotected: map (empty in ours)
+    assert major == 5 and val == 0, "unprotected header not empty"
+    major, val, i = cbor_head(cose, i)  # payload: bstr
+    assert major == 2
+    return cose[i:i + val]
+
+
+# --- trust_payload ----------------------------------------------------------
+
+def gen_trust_payload():
+    vectors = cose_payload(read(VECTORS, "trust.cose"))
+    write("trust_payload", "vectors_trust.cbor", vectors)
+    src = os.path.join(CORPUS, "trust")
+    for name in sorted(os.listdir(src)):
+        if name.endswith(".cbor") and read(src, name) != vectors:
+            write("trust_payload", name, read(src, name))
+
+
+# --- pn532sim ---------------------------------------------------------------
+
+def crc_a(data):
+    """ISO/IEC 14443-3 CRC_A, low byte first."""
+    crc = 0x6363
+    for byte in data:
+        byte ^= crc & 0xFF
+        byte = (byte ^ (byte << 4)) & 0xFF
+        crc = ((crc >> 8) ^ (byte << 8) ^ (byte << 3) ^ (byte >> 4)) & 0xFFFF
+    return bytes([crc & 0xFF, crc >> 8])
+
+
+def host_frame(body):
+    """A host->chip frame around D4 + body (normal or extended)."""
+    data = bytes([0xD4]) + bytes(body)
+    dcs = (-sum(data)) & 0xFF
+    if len(data) <= 255:
+        return bytes([0, 0, 0xFF, len(data), (-len(data)) & 0xFF]) + data + bytes([dcs, 0])
+    hi, lo = len(data) >> 8, len(data) & 0xFF
+    return bytes([0, 0, 0xFF, 0xFF, 0xFF, hi, lo, (-(hi + lo)) & 0xFF]) + data + bytes([dcs, 0])
+
+
+ACK = bytes([0, 0, 0xFF, 0, 0xFF, 0])
+NACK = bytes([0, 0, 0xFF, 0xFF, 0, 0])
+WAKEUP = bytes([0x55, 0x55, 0, 0, 0])
+
+# libnfc's pn532_uart opening sequence (as nfc-list sends it).
+NFC_OPEN = [
+    [0x14, 0x01],                                   # SAMConfiguration normal
+    [0x00, 0x00] + list(b"libnfc"),                 # Diagnose: communication test
+    [0x02],                                         # GetFirmwareVersion
+    [0x12, 0x14],                                   # SetParameters
+    [0x06, 0x63, 0x02, 0x63, 0x03],                 # ReadRegister TxMode, RxMode
+    [0x08, 0x63, 0x02, 0x80, 0x63, 0x03, 0x80],     # WriteRegister CRC on
+    [0x32, 0x01, 0x01],                             # RFConfiguration field on
+    [0x4A, 0x01, 0x00],                             # InListPassiveTarget 106A
+]
+CRC_OFF = [0x08, 0x63, 0x02, 0x00, 0x63, 0x03, 0x00]
+CRC_ON = [0x08, 0x63, 0x02, 0x80, 0x63, 0x03, 0x80]
+CLOSE = [[0x44, 0x00], [0x52, 0x00], [0x32, 0x01, 0x00]]
+
+
+def session(budget, cmds, extra=b""):
+    """Byte 0 = --remove-after-cmds budget (0xFF never), then the UART stream."""
+    return bytes([budget]) + WAKEUP + b"".join(host_frame(c) for c in cmds) + extra
+
+
+def gen_pn532sim():
+    get_version = [0x42, 0x60] + list(crc_a([0x60]))
+    list_session = NFC_OPEN + [
+        CRC_OFF, [0x42, 0x60, 0xF8, 0x32], CRC_ON,      # nfc-mfultralight's GET_VERSION
+        [0x40, 0x01, 0x30, 0x00],                       # READ page 0
+        [0x40, 0x01, 0xA2, 0x04, 1, 2, 3, 4],           # WRITE page 4
+        [0x40, 0x01, 0x3A, 0x00, 0xE6],                 # FAST_READ all of an NTAG216
+        [0x42], [0x44, 0x00], [0x52, 0x00]]
+    write("pn532sim", "nfc_list_session.bin", session(0xFF, list_session))
+    # What lib/transport/nfc.c does on a tap with an NTAG216: GET_VERSION raw,
+    # FAST_READ of the header and the log, WRITEs of an append, the commit page.
+    tap = NFC_OPEN + [
+        CRC_OFF, get_version, CRC_ON,
+        [0x40, 0x01, 0x3A, 0x05, 0x0A],
+        [0x40, 0x01, 0x3A, 0x0B, 0x2F],
+        [0x40, 0x01, 0x30, 0x03],                       # READ CC
+        [0x40, 0x01, 0xA2, 0x04, 0xFD, 0xFF, 0x03, 0x74],
+        [0x40, 0x01, 0xA2, 0x0B, 0xD2, 0x84, 0x43, 0xA1],
+        [0x40, 0x01, 0xA2, 0x06, 0x00, 0x04, 0xFF, 0xFB],
+        [0x40, 0x01, 0xA0, 0x07, 0xAA],                 # COMPATIBILITY_WRITE, first half
+        [0x40, 0x01, 0x39, 0x02],                       # READ_CNT
+        [0x40, 0x01, 0x3C, 0x00],                       # READ_SIG
+        [0x40, 0x01, 0x1B, 0xFF, 0xFF, 0xFF, 0xFF],     # PWD_AUTH
+        [0x04],                                         # GetGeneralStatus
+        [0x54, 0x01],                                   # InSelect
+        [0x40, 0x01, 0x50, 0x00],                       # HALT
+    ] + CLOSE
+    write("pn532sim", "laufmappe_tap.bin", session(0xFF, tap))
+    # The card leaves the field after 6 commands, in the middle of the reads.
+    write("pn532sim", "removed_mid_read.bin", session(6, tap))
+    # ACK aborts, NACK asks again, junk and a bad checksum in between.
+    noisy = (bytes([0xFF]) + WAKEUP + host_frame([0x02]) + NACK + host_frame([0x4A, 0x01, 0x00]) +
+             ACK + b"\x00\x13\x37" + host_frame([0x40, 0x01, 0x30, 0x04])[:-2] + b"\x00\x00" +
+             host_frame([0x40, 0x01, 0x30, 0x04]) + ACK)
+    write("pn532sim", "ack_nack_junk.bin", noisy)
+    # An extended frame (more than 255 data bytes: the chip must refuse it cleanly).
+    write("pn532sim", "extended_frame.bin",
+          session(0xFF, NFC_OPEN + [[0x40, 0x01, 0xA2, 0x10] + [0x5A] * 260]))
+    # Power down and wake, field off and on, two targets requested.
+    write("pn532sim", "power_cycle.bin", session(0xFF, NFC_OPEN + [
+        [0x16, 0x88, 0x01], [0x32, 0x01, 0x00], [0x32, 0x01, 0x01],
+        [0x4A, 0x02, 0x00], [0x40, 0x01, 0x30, 0x00]] + CLOSE))
+
+
+def main():
+    gen_trust_payload()
+    gen_pn532sim()
+    if "gen_transport" in globals():
+        gen_transport()
+
+
+if __name__ == "__main__":
+    main()
