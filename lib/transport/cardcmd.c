@@ -155,3 +155,187 @@ int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity)
 		err = fn(ctx, 4, zero);
 	return err;
 }
+
+int cardcmd_split_sw(const uint8_t *rx, size_t n, uint8_t *resp, size_t *rlen, uint16_t *sw)
+{
+	if (n < 2 || n - 2 > *rlen)
+		return LM_ERR_TRANSPORT;
+	*sw = (uint16_t)(rx[n - 2] << 8 | rx[n - 1]);
+	*rlen = n - 2;
+	memcpy(resp, rx, *rlen);
+	return LM_OK;
+}
+
+/*
+ * The NTAG21x models, once: how each names itself (the capability
+ * container's size byte, GET_VERSION's storage byte) and its user memory.
+ */
+static const struct ntag_model {
+	enum lm_card_kind kind;
+	uint8_t cc_size;      /* CC byte 2: user memory / 8 */
+	uint8_t version_size; /* GET_VERSION byte 6 */
+	uint16_t user;	      /* user memory bytes, page 4 on */
+} ntag_models[] = {
+	{LM_KIND_NTAG213, 0x12, 0x0F, 144},
+	{LM_KIND_NTAG215, 0x3E, 0x11, 504},
+	{LM_KIND_NTAG216, 0x6D, 0x13, 888},
+};
+
+/* Set the card's kind and capacity from a model, or LM_ERR_UNKNOWN_CARD. */
+static int ntag_set_model(struct cardcmd_card *c, const struct ntag_model *m)
+{
+	if (!m)
+		return LM_ERR_UNKNOWN_CARD;
+	c->kind = m->kind;
+	c->capacity = m->user - LM_NTAG_TLV_LEN;
+	return LM_OK;
+}
+
+int cardcmd_identify_applet(struct cardcmd_card *c)
+{
+	c->kind = LM_KIND_NONE;
+	int err = cardcmd_applet_select(c->apdu, c->ctx);
+	if (!err)
+		err = cardcmd_applet_capacity(c->apdu, c->ctx, &c->capacity);
+	if (!err)
+		c->kind = LM_KIND_APPLET;
+	return err;
+}
+
+/* PC/SC part 3: READ BINARY of pages [page, page+4) (16 bytes). */
+static int part3_read4(struct cardcmd_card *c, unsigned page, uint8_t out[16])
+{
+	uint8_t apdu[5] = {0xFF, 0xB0, 0x00, (uint8_t)page, 0x10};
+	return apdu_ok(c->apdu, c->ctx, apdu, sizeof(apdu), out, 16, 16);
+}
+
+/* PC/SC part 3: UPDATE BINARY of one page (the cardcmd_page_fn). */
+static int part3_write_page(void *ctx, unsigned page, const uint8_t data[4])
+{
+	struct cardcmd_card *c = ctx;
+	uint8_t apdu[9] = {0xFF, 0xD6, 0x00, (uint8_t)page, 0x04}, resp[8];
+	memcpy(apdu + 5, data, 4);
+	return apdu_ok(c->apdu, c->ctx, apdu, sizeof(apdu), resp, sizeof(resp), -1);
+}
+
+int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
+{
+	static const uint8_t get_uid[5] = {0xFF, 0xCA, 0x00, 0x00, 0x00};
+	uint8_t uid[16], cc[16];
+	size_t ulen = sizeof(uid);
+	uint16_t sw;
+	c->kind = LM_KIND_NONE;
+	int err = c->apdu(c->ctx, get_uid, sizeof(get_uid), uid, &ulen, &sw);
+	if (!err)
+		err = cardcmd_sw_err(sw);
+	if (!err)
+		err = part3_read4(c, 3, cc);
+	if (err)
+		return err;
+	const struct ntag_model *m = NULL;
+	for (size_t i = 0; cc[0] == 0xE1 && i < sizeof(ntag_models) / sizeof(ntag_models[0]); i++)
+		if (cc[2] == ntag_models[i].cc_size)
+			m = &ntag_models[i];
+	err = ntag_set_model(c, m);
+	if (!err) {
+		info->uid_len = ulen < sizeof(info->uid) ? ulen : sizeof(info->uid);
+		memcpy(info->uid, uid, info->uid_len);
+	}
+	return err;
+}
+
+int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, size_t len)
+{
+	const struct ntag_model *m = NULL;
+	c->kind = LM_KIND_NONE;
+	/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte. */
+	for (size_t i = 0; len >= 8 && ver[1] == 0x04 && ver[2] == 0x04 && ver[3] == 0x02 &&
+			   i < sizeof(ntag_models) / sizeof(ntag_models[0]);
+	     i++)
+		if (ver[6] == ntag_models[i].version_size)
+			m = &ntag_models[i];
+	return ntag_set_model(c, m);
+}
+
+#define FAST_READ_PAGES 60 /* 240 bytes: fits one PN532 frame */
+
+/* Native NTAG: FAST_READ of whole pages covering [off, off+len), in frame-sized chunks. */
+static int ntag_fast_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		size_t abs = CARDCMD_NTAG_IMAGE + off, first = abs / 4;
+		size_t last = (abs + len - 1) / 4;
+		if (last - first + 1 > FAST_READ_PAGES)
+			last = first + FAST_READ_PAGES - 1;
+		uint8_t cmd[3] = {0x3A, (uint8_t)first, (uint8_t)last};
+		uint8_t rx[FAST_READ_PAGES * 4 + 8];
+		int n = c->raw(c->ctx, cmd, sizeof(cmd), rx, sizeof(rx));
+		if (n < 0)
+			return n;
+		size_t want = (last - first + 1) * 4;
+		if ((size_t)n != want) /* one byte back is a NAK */
+			return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
+		size_t skip = abs % 4, take = want - skip < len ? want - skip : len;
+		memcpy(buf, rx + skip, take);
+		off += take, buf += take, len -= take;
+	}
+	return LM_OK;
+}
+
+/* Native NTAG: one WRITE, answered by a 4-bit ACK (0xA) or a NAK (the cardcmd_page_fn). */
+static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
+{
+	struct cardcmd_card *c = ctx;
+	uint8_t cmd[6] = {0xA2, (uint8_t)page}, rx[8];
+	memcpy(cmd + 2, data, 4);
+	int n = c->raw(c->ctx, cmd, sizeof(cmd), rx, sizeof(rx));
+	if (n < 0)
+		return n;
+	if (n >= 1 && (rx[0] & 0x0F) != 0x0A)
+		return LM_ERR_WRITE_REFUSED;
+	return LM_OK;
+}
+
+int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
+{
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	if (off > c->capacity || len > c->capacity - off)
+		return LM_ERR_ARG;
+	if (c->kind == LM_KIND_APPLET)
+		return cardcmd_applet_read(c->apdu, c->ctx, off, buf, len);
+	if (c->raw)
+		return ntag_fast_read(c, off, buf, len);
+	while (len > 0) {
+		size_t abs = CARDCMD_NTAG_IMAGE + off, skip = abs % 4;
+		uint8_t four[16];
+		int err = part3_read4(c, (unsigned)(abs / 4), four);
+		if (err)
+			return err;
+		size_t n = 16 - skip < len ? 16 - skip : len;
+		memcpy(buf, four + skip, n);
+		off += n, buf += n, len -= n;
+	}
+	return LM_OK;
+}
+
+int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t n)
+{
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].off > c->capacity || w[i].len > c->capacity - w[i].off)
+			return LM_ERR_CARD_FULL;
+	if (c->kind == LM_KIND_APPLET)
+		return cardcmd_applet_write(c->apdu, c->ctx, w, n);
+	return cardcmd_ntag_write(c->raw ? ntag_write_page : part3_write_page, c, c->capacity, w, n);
+}
+
+int cardcmd_wipe(struct cardcmd_card *c)
+{
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	if (c->kind == LM_KIND_APPLET)
+		return cardcmd_applet_wipe(c->apdu, c->ctx);
+	return cardcmd_ntag_wipe(c->raw ? ntag_write_page : part3_write_page, c, c->capacity);
+}
