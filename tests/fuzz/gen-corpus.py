@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gen-corpus.py - writes the generated seed corpora of the fuzz targets.
 
-    python3 tests/fuzz/gen-corpus.py          # (re)writes the files below
+    python3 tests/fuzz/gen-corpus.py [BUILD]  # (re)writes the files below
 
 Run on demand (the seeds are committed).  Every seed is a valid input built
 from the test vectors (tests/vectors) or from the protocols' own framing, so
@@ -16,17 +16,19 @@ the fuzzer starts deep inside each decoder instead of at its first check:
         a laufmappe NTAG216 read and append (GET_VERSION through
         InCommunicateThru, FAST_READ, WRITE), an extended frame, ACK/NACK,
         junk between frames, and a card leaving the field after 6 commands.
-  corpus/transport/*.bin
-        the card's side of a whole tap (fuzz_transport.c's input format):
-        identify, read the image of tests/vectors/images/*.img (or a blank
-        card), append tests/vectors/card/01.cose, read back; once per card
-        path (applet over APDUs, NTAG through PC/SC part 3, NTAG through
-        libnfc), plus refusals and a card that leaves mid-append.
+  corpus/transport/*
+        the card's side of whole taps (fuzz_transport.c's input format),
+        recorded by BUILD/tests/fuzz/record_transport (default BUILD: build)
+        with our applet and the NTAG model playing the card: format a blank
+        card, append tests/vectors/card/02.cose, then 01.cose (which fills an
+        NTAG213), wipe; for the applet, an NTAG216 through PC/SC part 3, an
+        NTAG213 and an NTAG216 through libnfc; and the card leaving the field
+        in the middle of the first append.
 
 Seeds kept by hand (crash regressions, named regress_*) are not touched.
 """
 import os
-import struct
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -175,11 +177,23 @@ def gen_pn532sim():
         [0x4A, 0x02, 0x00], [0x40, 0x01, 0x30, 0x00]] + CLOSE))
 
 
+# --- transport --------------------------------------------------------------
+
+def gen_transport(build):
+    out = os.path.join(CORPUS, "transport")
+    os.makedirs(out, exist_ok=True)
+    for name in os.listdir(out):
+        if not name.startswith("regress_"):
+            os.remove(os.path.join(out, name))
+    subprocess.run([os.path.join(build, "tests", "fuzz", "record_transport"), out,
+                    os.path.join(VECTORS, "card", "02.cose"),
+                    os.path.join(VECTORS, "card", "01.cose")], check=True)
+
+
 def main():
     gen_trust_payload()
     gen_pn532sim()
-    if "gen_transport" in globals():
-        gen_transport()
+    gen_transport(sys.argv[1] if len(sys.argv) > 1 else "build")
 
 
 if __name__ == "__main__":
