@@ -328,7 +328,8 @@ int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t 
 			return LM_ERR_CARD_FULL;
 	if (c->kind == LM_KIND_APPLET)
 		return cardcmd_applet_write(c->apdu, c->ctx, w, n);
-	return cardcmd_ntag_write(c->raw ? ntag_write_page : part3_write_page, c, c->capacity, w, n);
+	return cardcmd_ntag_write(c->raw ? ntag_write_page : part3_write_page, c, c->capacity, w,
+				  n);
 }
 
 int cardcmd_wipe(struct cardcmd_card *c)

@@ -35,8 +35,8 @@ struct pcsc {
 	SCARDHANDLE card;
 	int have_card;
 	DWORD proto;
-	char reader[256]; /* the reader in use ("" until one is chosen) */
-	int reader_fixed; /* named by the caller */
+	char reader[256];	/* the reader in use ("" until one is chosen) */
+	int reader_fixed;	/* named by the caller */
 	struct cardcmd_card cc; /* what the card is; its commands go through apdu_cb */
 };
 

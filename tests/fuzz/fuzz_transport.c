@@ -65,7 +65,7 @@ static void check(int cond)
 static int next_answer(void *ctx, int native, const uint8_t *cmd, size_t len, const uint8_t **ans)
 {
 	struct answers *f = ctx;
-	static const int errs[] = {LM_ERR_CARD_REMOVED, LM_ERR_CARD_RESET,   LM_ERR_TRANSPORT,
+	static const int errs[] = {LM_ERR_CARD_REMOVED, LM_ERR_CARD_RESET,  LM_ERR_TRANSPORT,
 				   LM_ERR_SERVICE_GONE, LM_ERR_READER_GONE, LM_ERR_TIMEOUT};
 	if (f->pos >= f->n)
 		return LM_ERR_CARD_REMOVED;

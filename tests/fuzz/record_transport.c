@@ -63,11 +63,13 @@ static size_t part3(struct rec *r, const uint8_t *b, size_t n)
 		return put_sw(r->ans, LM_NTAG_UID_LEN, 0x9000);
 	}
 	if (n == 5 && b[0] == 0xFF && b[1] == 0xB0)
-		return lm_ntag_read(&r->tag, b[3], r->ans) == LM_NTAG_OK ? put_sw(r->ans, 16, 0x9000)
-									  : put_sw(r->ans, 0, 0x6982);
+		return lm_ntag_read(&r->tag, b[3], r->ans) == LM_NTAG_OK
+			       ? put_sw(r->ans, 16, 0x9000)
+			       : put_sw(r->ans, 0, 0x6982);
 	if (n == 9 && b[0] == 0xFF && b[1] == 0xD6)
 		return put_sw(r->ans, 0,
-			      lm_ntag_write_page(&r->tag, b[3], b + 5) == LM_NTAG_OK ? 0x9000 : 0x6300);
+			      lm_ntag_write_page(&r->tag, b[3], b + 5) == LM_NTAG_OK ? 0x9000
+										     : 0x6300);
 	return put_sw(r->ans, 0, 0x6D00);
 }
 
@@ -79,7 +81,8 @@ static int card(void *ctx, int native, const uint8_t *cmd, size_t len, const uin
 	if (r->path == 0) {
 		n = lm_applet_process(&r->applet, cmd, len, r->ans, sizeof(r->ans));
 	} else if (native) {
-		if (lm_ntag_process(&r->tag, cmd, len, r->ans, sizeof(r->ans), &n) == LM_NTAG_SILENT)
+		if (lm_ntag_process(&r->tag, cmd, len, r->ans, sizeof(r->ans), &n) ==
+		    LM_NTAG_SILENT)
 			die("the tag fell silent");
 	} else {
 		n = part3(r, cmd, len);
@@ -121,7 +124,8 @@ static void tap(struct rec *r, const char *dir, const char *name, int wipe, cons
 		lm_ntag_power_on(&r->tag);
 	}
 	if (fuzz_transport_tap(r->path, wipe, e, elen, card, r) != want) {
-		fprintf(stderr, "record_transport: %s did not end with %s\n", name, lm_errname(want));
+		fprintf(stderr, "record_transport: %s did not end with %s\n", name,
+			lm_errname(want));
 		exit(1);
 	}
 	write_seed(dir, name, r->seed, r->len);
