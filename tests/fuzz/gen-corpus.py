@@ -15,7 +15,8 @@ the fuzzer starts deep inside each decoder instead of at its first check:
         host->chip byte streams as libnfc writes them: nfc-list's session,
         a laufmappe NTAG216 read and append (GET_VERSION through
         InCommunicateThru, FAST_READ, WRITE), an extended frame, ACK/NACK,
-        junk between frames, and a card leaving the field after 6 commands.
+        junk between frames, a card leaving the field after 6 commands, and
+        the applet card over ISO-DEP (SELECT, GET DATA, format, read).
   corpus/transport/*
         the card's side of whole taps (fuzz_transport.c's input format),
         recorded by BUILD/tests/fuzz/record_transport (default BUILD: build)
@@ -128,8 +129,13 @@ CRC_ON = [0x08, 0x63, 0x02, 0x80, 0x63, 0x03, 0x80]
 CLOSE = [[0x44, 0x00], [0x52, 0x00], [0x32, 0x01, 0x00]]
 
 
+NEVER = 0x7F   # byte 0, bits 0-6: --remove-after-cmds budget, 0x7F never
+APPLET = 0x80  # byte 0, bit 7: the applet card (ISO-DEP) instead of the NTAG216
+AID = [0xF0, 0x4C, 0x41, 0x55, 0x46, 0x4D, 0x41, 0x50, 0x50, 0x45]
+
+
 def session(budget, cmds, extra=b""):
-    """Byte 0 = --remove-after-cmds budget (0xFF never), then the UART stream."""
+    """Byte 0 = card and --remove-after-cmds budget, then the UART stream."""
     return bytes([budget]) + WAKEUP + b"".join(host_frame(c) for c in cmds) + extra
 
 
@@ -141,7 +147,7 @@ def gen_pn532sim():
         [0x40, 0x01, 0xA2, 0x04, 1, 2, 3, 4],           # WRITE page 4
         [0x40, 0x01, 0x3A, 0x00, 0xE6],                 # FAST_READ all of an NTAG216
         [0x42], [0x44, 0x00], [0x52, 0x00]]
-    write("pn532sim", "nfc_list_session.bin", session(0xFF, list_session))
+    write("pn532sim", "nfc_list_session.bin", session(NEVER, list_session))
     # What lib/transport/nfc.c does on a tap with an NTAG216: GET_VERSION raw,
     # FAST_READ of the header and the log, WRITEs of an append, the commit page.
     tap = NFC_OPEN + [
@@ -160,19 +166,35 @@ def gen_pn532sim():
         [0x54, 0x01],                                   # InSelect
         [0x40, 0x01, 0x50, 0x00],                       # HALT
     ] + CLOSE
-    write("pn532sim", "laufmappe_tap.bin", session(0xFF, tap))
+    write("pn532sim", "laufmappe_tap.bin", session(NEVER, tap))
     # The card leaves the field after 6 commands, in the middle of the reads.
     write("pn532sim", "removed_mid_read.bin", session(6, tap))
     # ACK aborts, NACK asks again, junk and a bad checksum in between.
-    noisy = (bytes([0xFF]) + WAKEUP + host_frame([0x02]) + NACK + host_frame([0x4A, 0x01, 0x00]) +
+    noisy = (bytes([NEVER]) + WAKEUP + host_frame([0x02]) + NACK + host_frame([0x4A, 0x01, 0x00]) +
              ACK + b"\x00\x13\x37" + host_frame([0x40, 0x01, 0x30, 0x04])[:-2] + b"\x00\x00" +
              host_frame([0x40, 0x01, 0x30, 0x04]) + ACK)
     write("pn532sim", "ack_nack_junk.bin", noisy)
     # An extended frame (more than 255 data bytes: the chip must refuse it cleanly).
     write("pn532sim", "extended_frame.bin",
-          session(0xFF, NFC_OPEN + [[0x40, 0x01, 0xA2, 0x10] + [0x5A] * 260]))
+          session(NEVER, NFC_OPEN + [[0x40, 0x01, 0xA2, 0x10] + [0x5A] * 260]))
+    # The applet card: SELECT, GET DATA capacity, format (UPDATE + COMMIT), read back.
+    header = [0x4C, 0x4D, 0x01, 0x00, 0x00, 0x00, 0xFF, 0xFF] + list(range(0xA1, 0xB1))
+    def apdu(*b):
+        return [0x40, 0x01] + list(b)
+    applet = NFC_OPEN + [
+        apdu(0x00, 0xA4, 0x04, 0x00, len(AID), *AID),
+        apdu(0x00, 0xCA, 0x00, 0x02, 0x04),
+        apdu(0x80, 0xD6, 0x00, 0x00, 0x04, *header[0:4]),
+        apdu(0x80, 0xD6, 0x00, 0x08, 0x10, *header[8:24]),
+        apdu(0x80, 0xD6, 0x00, 0x04, 0x04, *header[4:8]),
+        apdu(0x80, 0xDA, 0x00, 0x00),
+        apdu(0x00, 0xB0, 0x00, 0x00, 0x18),
+        apdu(0x80, 0xDE, 0x00, 0x00),
+        [0x44, 0x01], [0x54, 0x01], apdu(0x00, 0xB0, 0x00, 0x00, 0x18)] + CLOSE
+    write("pn532sim", "applet_format_read.bin", session(APPLET | NEVER, applet))
+    write("pn532sim", "applet_removed.bin", session(APPLET | 10, applet))
     # Power down and wake, field off and on, two targets requested.
-    write("pn532sim", "power_cycle.bin", session(0xFF, NFC_OPEN + [
+    write("pn532sim", "power_cycle.bin", session(NEVER, NFC_OPEN + [
         [0x16, 0x88, 0x01], [0x32, 0x01, 0x00], [0x32, 0x01, 0x01],
         [0x4A, 0x02, 0x00], [0x40, 0x01, 0x30, 0x00]] + CLOSE))
 
