@@ -63,28 +63,33 @@ static void ap_power_on(void *ctx) { check(lm_applet_init(ctx, &g_ram.nvm) == 0)
 static void ap_deselect(void *ctx) { lm_applet_deselect(ctx); }
 static int ap_alive(void *ctx) { return 1; }
 
-/* Put the applet card in the field: SAK 20, a 4-byte UID and an ATS. */
-static void applet_card(void)
-{
-    static const uint8_t ats[5] = {0x05, 0x78, 0x80, 0x70, 0x02};
-    static const uint8_t uid4[4] = {0x08, 0x4C, 0x4D, 0x41};
-
-    memset(g_mem, 0, sizeof(g_mem));
-    lm_nvm_ram_init(&g_ram, g_mem, sizeof(g_mem));
-    g_target.atqa[1] = 0x04;
-    g_target.sak = 0x20;
-    memcpy(g_target.uid, uid4, sizeof(uid4));
-    g_target.uid_len = sizeof(uid4);
-    memcpy(g_target.ats, ats, sizeof(ats));
-    g_target.ats_len = sizeof(ats);
-    g_target.iso_dep = 1;
-    g_target.exchange = ap_exchange;
-    g_target.power_on = ap_power_on;
-    g_target.select = ap_deselect;
-    g_target.deselect = ap_deselect;
-    g_target.alive = ap_alive;
-    g_target.ctx = &g_applet;
-}
+/* The two cards: an NTAG216 (7-byte UID), our applet (SAK 20, 4-byte UID, an ATS). */
+static const struct pn532_target ntag_card = {
+    .atqa = {0x00, 0x44},
+    .uid = {0x04, 1, 2, 3, 4, 5, 6},
+    .uid_len = 7,
+    .exchange = fz_exchange,
+    .power_on = fz_power_on,
+    .select = fz_select,
+    .deselect = fz_select,
+    .alive = fz_alive,
+    .ctx = &g_tag,
+};
+static const struct pn532_target applet_card = {
+    .atqa = {0x00, 0x04},
+    .sak = 0x20,
+    .uid = {0x08, 0x4C, 0x4D, 0x41},
+    .uid_len = 4,
+    .ats = {0x05, 0x78, 0x80, 0x70, 0x02},
+    .ats_len = 5,
+    .iso_dep = 1,
+    .exchange = ap_exchange,
+    .power_on = ap_power_on,
+    .select = ap_deselect,
+    .deselect = ap_deselect,
+    .alive = ap_alive,
+    .ctx = &g_applet,
+};
 
 /* Run one response through the framer and back; check it round-trips. */
 static void check_response(const uint8_t *cmd, const uint8_t *resp, size_t rlen)
@@ -102,26 +107,18 @@ static void check_response(const uint8_t *cmd, const uint8_t *resp, size_t rlen)
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-    static const uint8_t uid[7] = {0x04, 1, 2, 3, 4, 5, 6};
     uint8_t resp[PN532_MAX_DATA];
     size_t pos = 1;
 
     if (n < 1u)
         return 0;
-    memset(&g_target, 0, sizeof(g_target));
     if (d[0] & 0x80u) {
-        applet_card();
+        memset(g_mem, 0, sizeof(g_mem));
+        lm_nvm_ram_init(&g_ram, g_mem, sizeof(g_mem));
+        g_target = applet_card;
     } else {
-        lm_ntag_init(&g_tag, LM_NTAG216, uid);
-        g_target.atqa[1] = 0x44;
-        memcpy(g_target.uid, uid, 7);
-        g_target.uid_len = 7;
-        g_target.exchange = fz_exchange;
-        g_target.power_on = fz_power_on;
-        g_target.select = fz_select;
-        g_target.deselect = fz_select;
-        g_target.alive = fz_alive;
-        g_target.ctx = &g_tag;
+        lm_ntag_init(&g_tag, LM_NTAG216, ntag_card.uid);
+        g_target = ntag_card;
     }
     pn532_chip_init(&g_chip, &g_target, (d[0] & 0x7Fu) == 0x7Fu ? -1 : (long)(d[0] & 0x7Fu));
 
