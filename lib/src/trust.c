@@ -217,6 +217,15 @@ static uint32_t get_u32_nonzero(struct lm_cbor_reader *r)
 	return (uint32_t)v;
 }
 
+/* A date (days, non-zero) that can be shown: at most LM_DATE_MAX, as in entries. */
+static uint32_t get_date(struct lm_cbor_reader *r)
+{
+	uint32_t d = get_u32_nonzero(r);
+	if (d > LM_DATE_MAX)
+		lm_cbor_reader_fail(r, LM_ERR_BAD_VALUE);
+	return d;
+}
+
 static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 {
 	memset(in, 0, sizeof(*in));
@@ -272,9 +281,9 @@ static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 			}
 			break;
 		}
-		case 6: in->valid_from = get_u32_nonzero(r); break;
-		case 7: in->valid_until = get_u32_nonzero(r); break;
-		case 8: in->revoked = get_u32_nonzero(r); break;
+		case 6: in->valid_from = get_date(r); break;
+		case 7: in->valid_until = get_date(r); break;
+		case 8: in->revoked = get_date(r); break;
 		default: lm_cbor_reader_fail(r, LM_ERR_UNKNOWN_FIELD); break;
 		}
 		if (k >= 1 && k <= 8)
