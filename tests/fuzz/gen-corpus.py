@@ -11,6 +11,11 @@ the fuzzer starts deep inside each decoder instead of at its first check:
         the payload of tests/vectors/trust.cose (four institutions, one
         revoked), cut out of its COSE_Sign1; the other *.cbor there are the
         trust target's payload seeds, copied (unless the same bytes).
+  corpus/card/append_*
+        a card image's header and committed log (tests/vectors/images, and
+        a freshly formatted header) followed by a signed entry
+        (tests/vectors/card/01.cose, 03.cose: lengths a multiple of 4, so
+        that they fit the free space exactly), which fuzz_card appends.
   corpus/pn532sim/*.bin
         host->chip byte streams as libnfc writes them: nfc-list's session,
         a laufmappe NTAG216 read and append (GET_VERSION through
@@ -85,6 +90,21 @@ def gen_trust_payload():
     for name in sorted(os.listdir(src)):
         if name.endswith(".cbor") and read(src, name) != vectors:
             write("trust_payload", name, read(src, name))
+
+
+# --- card -------------------------------------------------------------------
+
+def gen_card():
+    images = {"blank": bytes([0x4C, 0x4D, 1, 0, 0, 0, 0xFF, 0xFF]) + bytes(range(0xA1, 0xB1))}
+    for name in sorted(os.listdir(os.path.join(VECTORS, "images"))):
+        img = read(VECTORS, "images", name)
+        committed = int.from_bytes(img[4:6], "big")
+        images[name.rsplit(".", 1)[0]] = img[:24 + committed]
+    for iname, head in images.items():
+        for ename in ("01", "03"):
+            entry = read(VECTORS, "card", ename + ".cose")
+            assert len(entry) % 4 == 0
+            write("card", "append_%s_%s" % (iname, ename), head + entry)
 
 
 # --- pn532sim ---------------------------------------------------------------
@@ -214,6 +234,7 @@ def gen_transport(build):
 
 def main():
     gen_trust_payload()
+    gen_card()
     gen_pn532sim()
     gen_transport(sys.argv[1] if len(sys.argv) > 1 else "build")
 
