@@ -180,7 +180,7 @@ static int value_ok(const struct lm_field_def *f, const struct lm_value *v)
 	case LM_KIND_UINT:
 	case LM_KIND_BOOL: return v->num <= f->max;
 	case LM_KIND_ENUM: return v->num < enum_count(f);
-	case LM_KIND_DATE: return v->num <= 2932896; /* 9999-12-31 */
+	case LM_KIND_DATE: return v->num <= LM_DATE_MAX;
 	case LM_KIND_TEXT: return v->len <= f->max && lm_text_valid(v->ptr, v->len);
 	case LM_KIND_BYTES: return v->len <= f->max;
 	}

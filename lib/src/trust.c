@@ -10,6 +10,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_util.h"
 #include "lm_cbor.h"
+#include "trust_payload.h"
 
 static const char *const role_names[LM_ROLE_COUNT] = {
 	"city",	     "course_provider", "exam_centre",	     "bamf",	 "university", "ihk",
@@ -172,17 +173,10 @@ static void encode_inst(struct lm_cbor_writer *w, const struct lm_institution *i
 	put_opt_uint(w, 8, in->revoked);
 }
 
-int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root, uint8_t *out, size_t cap,
-		  size_t *len)
+int trust_payload_encode(const struct lm_trust *t, uint8_t *out, size_t cap, size_t *len)
 {
-	if (t->version == 0 || t->issued == 0 || t->next_update == 0)
-		return LM_ERR_MISSING_FIELD;
-	size_t pcap = LM_TRUST_MAX;
-	uint8_t *payload = malloc(pcap);
-	if (!payload)
-		return LM_ERR_NOMEM;
 	struct lm_cbor_writer w;
-	lm_cbor_writer_init(&w, payload, pcap);
+	lm_cbor_writer_init(&w, out, cap);
 	lm_cbor_put_map(&w, 4);
 	lm_cbor_put_uint(&w, 1);
 	lm_cbor_put_uint(&w, t->version);
@@ -194,9 +188,22 @@ int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root, uint8_t *
 	lm_cbor_put_array(&w, t->n);
 	for (size_t i = 0; i < t->n; i++)
 		encode_inst(&w, &t->inst[i]);
-	int err = w.err;
+	*len = w.len;
+	return w.err;
+}
+
+int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root, uint8_t *out, size_t cap,
+		  size_t *len)
+{
+	if (t->version == 0 || t->issued == 0 || t->next_update == 0)
+		return LM_ERR_MISSING_FIELD;
+	size_t pcap = LM_TRUST_MAX, plen = 0;
+	uint8_t *payload = malloc(pcap);
+	if (!payload)
+		return LM_ERR_NOMEM;
+	int err = trust_payload_encode(t, payload, pcap, &plen);
 	if (!err)
-		err = lm_cose_sign(root, NULL, 0, payload, w.len, NULL, out, cap, len);
+		err = lm_cose_sign(root, NULL, 0, payload, plen, NULL, out, cap, len);
 	free(payload);
 	return err;
 }
@@ -210,6 +217,15 @@ static uint32_t get_u32_nonzero(struct lm_cbor_reader *r)
 	if (v > 0xffffffffu)
 		lm_cbor_reader_fail(r, LM_ERR_BAD_VALUE);
 	return (uint32_t)v;
+}
+
+/* A date (days, non-zero) that can be shown: at most LM_DATE_MAX, as in entries. */
+static uint32_t get_date(struct lm_cbor_reader *r)
+{
+	uint32_t d = get_u32_nonzero(r);
+	if (d > LM_DATE_MAX)
+		lm_cbor_reader_fail(r, LM_ERR_BAD_VALUE);
+	return d;
 }
 
 static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
@@ -267,9 +283,9 @@ static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 			}
 			break;
 		}
-		case 6: in->valid_from = get_u32_nonzero(r); break;
-		case 7: in->valid_until = get_u32_nonzero(r); break;
-		case 8: in->revoked = get_u32_nonzero(r); break;
+		case 6: in->valid_from = get_date(r); break;
+		case 7: in->valid_until = get_date(r); break;
+		case 8: in->revoked = get_date(r); break;
 		default: lm_cbor_reader_fail(r, LM_ERR_UNKNOWN_FIELD); break;
 		}
 		if (k >= 1 && k <= 8)
@@ -279,32 +295,11 @@ static void decode_inst(struct lm_cbor_reader *r, struct lm_institution *in)
 		lm_cbor_reader_fail(r, LM_ERR_MISSING_FIELD);
 }
 
-int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const struct lm_key *root,
-		  uint32_t min_version)
+int trust_payload_decode(struct lm_trust *t, const uint8_t *payload, size_t len)
 {
 	lm_trust_clear(t);
-	if (len > LM_TRUST_MAX)
-		return LM_ERR_TOO_LONG;
-	struct lm_cose c;
-	int err = lm_cose_decode(buf, len, &c);
-	if (err)
-		return err;
-	if (c.hint)
-		return LM_ERR_UNKNOWN_FIELD;
-	uint8_t kid[LM_KID_LEN];
-	lm_key_kid(root, kid);
-	if (memcmp(kid, c.kid, LM_KID_LEN) != 0)
-		return LM_ERR_BAD_SIGNATURE; /* signed by another root */
-	err = lm_cose_verify(&c, root, NULL, 0);
-	if (err)
-		return err;
-	memcpy(t->root_kid, kid, LM_KID_LEN);
-	err = lm_sha256(buf, len, t->hash);
-	if (err)
-		return err;
-
 	struct lm_cbor_reader r;
-	lm_cbor_reader_init(&r, c.payload, c.payload_len);
+	lm_cbor_reader_init(&r, payload, len);
 	uint64_t n = lm_cbor_get_map(&r);
 	int64_t prev = 0;
 	int prev_set = 0;
@@ -330,7 +325,7 @@ int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const stru
 		if (k >= 1 && k <= 4)
 			seen |= 1u << k;
 	}
-	err = lm_cbor_reader_finish(&r);
+	int err = lm_cbor_reader_finish(&r);
 	if (!err && seen != 0x1e)
 		err = LM_ERR_MISSING_FIELD;
 	if (!err && (t->issued == 0 || t->next_update < t->issued))
@@ -342,12 +337,45 @@ int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const stru
 			if (t->inst[i].spki_len == t->inst[j].spki_len &&
 			    !memcmp(t->inst[i].spki, t->inst[j].spki, t->inst[i].spki_len))
 				err = LM_ERR_BAD_VALUE; /* one key listed twice */
-	if (!err && t->version < min_version)
-		err = LM_ERR_ROLLBACK;
-	if (err) {
+	if (err)
 		lm_trust_clear(t);
+	return err;
+}
+
+int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const struct lm_key *root,
+		  uint32_t min_version)
+{
+	lm_trust_clear(t);
+	if (len > LM_TRUST_MAX)
+		return LM_ERR_TOO_LONG;
+	struct lm_cose c;
+	int err = lm_cose_decode(buf, len, &c);
+	if (err)
 		return err;
+	if (c.hint)
+		return LM_ERR_UNKNOWN_FIELD;
+	uint8_t kid[LM_KID_LEN];
+	lm_key_kid(root, kid);
+	if (memcmp(kid, c.kid, LM_KID_LEN) != 0)
+		return LM_ERR_BAD_SIGNATURE; /* signed by another root */
+	err = lm_cose_verify(&c, root, NULL, 0);
+	if (err)
+		return err;
+	/* The list is its hash (the trust state file, verdict cache keys):
+	 * of the signed bytes, taken once the root's signature holds. */
+	uint8_t hash[sizeof(t->hash)];
+	err = lm_sha256(buf, len, hash);
+	if (err)
+		return err;
+	err = trust_payload_decode(t, c.payload, c.payload_len);
+	if (err)
+		return err;
+	if (t->version < min_version) {
+		lm_trust_clear(t);
+		return LM_ERR_ROLLBACK;
 	}
+	memcpy(t->root_kid, kid, LM_KID_LEN);
+	memcpy(t->hash, hash, sizeof(hash));
 	return LM_OK;
 }
 

@@ -1,6 +1,7 @@
 /*
- * cardcmd.c - the applet's APDU sequences and the NTAG page layout, shared
- * by the PC/SC and libnfc backends (see cardcmd.h).
+ * cardcmd.c - what a card is and how its image is read, written and wiped,
+ * whatever the reader: the applet's APDU sequences, the NTAG TLV layout and
+ * page commands, shared by the PC/SC and libnfc backends (see cardcmd.h).
  */
 #include "cardcmd.h"
 
@@ -205,5 +206,189 @@ int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity)
 		err = fn(ctx, LM_NTAG_USER_PAGE + 1, zero);
 	if (!err)
 		err = fn(ctx, LM_NTAG_USER_PAGE, empty);
+	return err;
+}
+
+int cardcmd_split_sw(const uint8_t *rx, size_t n, uint8_t *resp, size_t *rlen, uint16_t *sw)
+{
+	if (n < 2 || n - 2 > *rlen)
+		return LM_ERR_TRANSPORT;
+	*sw = (uint16_t)(rx[n - 2] << 8 | rx[n - 1]);
+	*rlen = n - 2;
+	memcpy(resp, rx, *rlen);
+	return LM_OK;
+}
+
+int cardcmd_identify_applet(struct cardcmd_card *c)
+{
+	c->kind = LM_KIND_NONE;
+	c->old_layout = 0;
+	int err = cardcmd_applet_select(c->apdu, c->ctx);
+	if (!err)
+		err = cardcmd_applet_capacity(c->apdu, c->ctx, &c->capacity);
+	if (!err)
+		c->kind = LM_KIND_APPLET;
+	return err;
+}
+
+#define PART3_READ_LEN (4 * LM_NTAG_PAGE_SIZE) /* a part-3 READ BINARY gives 4 pages */
+
+/* PC/SC part 3: READ BINARY of pages [page, page+4). */
+static int part3_read4(struct cardcmd_card *c, unsigned page, uint8_t out[PART3_READ_LEN])
+{
+	uint8_t apdu[5] = {LM_PCSC3_CLA, LM_PCSC3_READ_BINARY, 0x00, (uint8_t)page, PART3_READ_LEN};
+	return apdu_ok(c->apdu, c->ctx, apdu, sizeof(apdu), out, PART3_READ_LEN, PART3_READ_LEN);
+}
+
+/* PC/SC part 3: UPDATE BINARY of one page (the cardcmd_page_fn). */
+static int part3_write_page(void *ctx, unsigned page, const uint8_t data[4])
+{
+	struct cardcmd_card *c = ctx;
+	uint8_t apdu[5 + LM_NTAG_PAGE_SIZE] = {LM_PCSC3_CLA, LM_PCSC3_UPDATE_BINARY, 0x00,
+					       (uint8_t)page, LM_NTAG_PAGE_SIZE},
+			 resp[8];
+	memcpy(apdu + 5, data, LM_NTAG_PAGE_SIZE);
+	return apdu_ok(c->apdu, c->ctx, apdu, sizeof(apdu), resp, sizeof(resp), -1);
+}
+
+int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
+{
+	static const uint8_t get_uid[5] = {LM_PCSC3_CLA, LM_PCSC3_GET_DATA, 0x00, 0x00, 0x00};
+	uint8_t uid[16], cc[PART3_READ_LEN];
+	size_t ulen = sizeof(uid);
+	uint16_t sw;
+	c->kind = LM_KIND_NONE;
+	c->old_layout = 0;
+	int err = c->apdu(c->ctx, get_uid, sizeof(get_uid), uid, &ulen, &sw);
+	if (!err)
+		err = cardcmd_sw_err(sw);
+	if (!err)
+		err = part3_read4(c, LM_NTAG_CC_PAGE, cc);
+	if (err)
+		return err;
+	if (cc[0] != LM_NTAG_CC_MAGIC)
+		return LM_ERR_UNKNOWN_CARD;
+	/* The CC's size byte names the tag. */
+	enum lm_card_kind kind;
+	err = cardcmd_ntag_type(cc[2], 0, &kind, &c->capacity);
+	if (err)
+		return err;
+	/* The read gave pages 3-6: pages 4 and 5 tell the layout. */
+	c->old_layout = cardcmd_ntag_layout(cc + LM_NTAG_PAGE_SIZE) != LM_OK;
+	c->kind = kind;
+	info->uid_len = ulen < sizeof(info->uid) ? ulen : sizeof(info->uid);
+	memcpy(info->uid, uid, info->uid_len);
+	return LM_OK;
+}
+
+int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, size_t len)
+{
+	c->kind = LM_KIND_NONE;
+	c->old_layout = 0;
+	/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte (lm_proto.h). */
+	if (len < LM_NTAG_VERSION_LEN || ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
+		return LM_ERR_UNKNOWN_CARD;
+	enum lm_card_kind kind;
+	int err = cardcmd_ntag_type(0, ver[LM_NTAG_VERSION_SIZE_BYTE], &kind, &c->capacity);
+	if (err)
+		return err;
+	/* READ gives pages 4-7: pages 4 and 5 tell the layout. */
+	uint8_t cmd[2] = {LM_NTAG_CMD_READ, LM_NTAG_USER_PAGE}, user[16 + 2];
+	int n = c->raw(c->ctx, cmd, sizeof(cmd), user, sizeof(user));
+	if (n < 0)
+		return n;
+	if (n < 16) /* one byte back is a NAK */
+		return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
+	c->old_layout = cardcmd_ntag_layout(user) != LM_OK;
+	c->kind = kind;
+	return LM_OK;
+}
+
+#define FAST_READ_PAGES 60 /* 240 bytes: fits one PN532 frame */
+
+/* Native NTAG: FAST_READ of whole pages covering [off, off+len), in frame-sized chunks. */
+static int ntag_fast_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		size_t abs = CARDCMD_NTAG_IMAGE + off, first = abs / 4;
+		size_t last = (abs + len - 1) / 4;
+		if (last - first + 1 > FAST_READ_PAGES)
+			last = first + FAST_READ_PAGES - 1;
+		uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, (uint8_t)first, (uint8_t)last};
+		uint8_t rx[FAST_READ_PAGES * 4 + 8];
+		int n = c->raw(c->ctx, cmd, sizeof(cmd), rx, sizeof(rx));
+		if (n < 0)
+			return n;
+		size_t want = (last - first + 1) * 4;
+		if ((size_t)n != want) /* one byte back is a NAK */
+			return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
+		size_t skip = abs % 4, take = want - skip < len ? want - skip : len;
+		memcpy(buf, rx + skip, take);
+		off += take, buf += take, len -= take;
+	}
+	return LM_OK;
+}
+
+/* Native NTAG: one WRITE, answered by a 4-bit ACK or a NAK (the cardcmd_page_fn). */
+static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
+{
+	struct cardcmd_card *c = ctx;
+	uint8_t cmd[2 + LM_NTAG_PAGE_SIZE] = {LM_NTAG_CMD_WRITE, (uint8_t)page}, rx[8];
+	memcpy(cmd + 2, data, LM_NTAG_PAGE_SIZE);
+	int n = c->raw(c->ctx, cmd, sizeof(cmd), rx, sizeof(rx));
+	if (n < 0)
+		return n;
+	if (n >= 1 && (rx[0] & 0x0F) != LM_NTAG_ACK)
+		return LM_ERR_WRITE_REFUSED;
+	return LM_OK;
+}
+
+int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
+{
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	if (off > c->capacity || len > c->capacity - off)
+		return LM_ERR_ARG;
+	if (c->kind == LM_KIND_APPLET)
+		return cardcmd_applet_read(c->apdu, c->ctx, off, buf, len);
+	if (c->old_layout)
+		return LM_ERR_VERSION;
+	if (c->raw)
+		return ntag_fast_read(c, off, buf, len);
+	while (len > 0) {
+		size_t abs = CARDCMD_NTAG_IMAGE + off, skip = abs % 4;
+		uint8_t four[PART3_READ_LEN];
+		int err = part3_read4(c, (unsigned)(abs / 4), four);
+		if (err)
+			return err;
+		size_t n = PART3_READ_LEN - skip < len ? PART3_READ_LEN - skip : len;
+		memcpy(buf, four + skip, n);
+		off += n, buf += n, len -= n;
+	}
+	return LM_OK;
+}
+
+int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t n)
+{
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].off > c->capacity || w[i].len > c->capacity - w[i].off)
+			return LM_ERR_CARD_FULL;
+	if (c->kind == LM_KIND_APPLET)
+		return cardcmd_applet_write(c->apdu, c->ctx, w, n);
+	return cardcmd_ntag_write(c->raw ? ntag_write_page : part3_write_page, c, c->capacity, w,
+				  n);
+}
+
+int cardcmd_wipe(struct cardcmd_card *c)
+{
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	if (c->kind == LM_KIND_APPLET)
+		return cardcmd_applet_wipe(c->apdu, c->ctx);
+	int err = cardcmd_ntag_wipe(c->raw ? ntag_write_page : part3_write_page, c, c->capacity);
+	if (!err)
+		c->old_layout = 0; /* an empty NDEF tag now: ours to format */
 	return err;
 }

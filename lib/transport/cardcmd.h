@@ -39,6 +39,68 @@ typedef int (*cardcmd_apdu_fn)(void *ctx, const uint8_t *apdu, size_t len, uint8
 			       size_t *rlen, uint16_t *sw);
 /* Write one NTAG page (4 bytes), the tag's atomic unit. */
 typedef int (*cardcmd_page_fn)(void *ctx, unsigned page, const uint8_t data[4]);
+/*
+ * Send one native NTAG command (READ, FAST_READ, WRITE; libnfc's
+ * InDataExchange): the reply into rx[cap]; returns the reply's length, or a
+ * negative lm_err.
+ */
+typedef int (*cardcmd_raw_fn)(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap);
+
+/*
+ * One card as a backend reaches it: how a command travels (the backend's)
+ * and what the card is (set by the identify functions below).  The read,
+ * write and wipe below dispatch on kind and on how an NTAG is reached, so
+ * that a backend is only the exchange and its library's errors, and a fake
+ * exchange (tests/fuzz/fuzz_transport.c) drives the same code the readers do.
+ */
+struct cardcmd_card {
+	cardcmd_apdu_fn apdu;	/* one APDU: our applet; PC/SC part-3 storage-card commands */
+	cardcmd_raw_fn raw;	/* a native NTAG command (libnfc); NULL: NTAG through part 3 */
+	void *ctx;		/* the backend's, passed to both */
+	enum lm_card_kind kind; /* LM_KIND_NONE until identified */
+	size_t capacity;	/* image bytes (the NTAG's TLV prefix and terminator excluded) */
+	int old_layout;		/* an NTAG in the 0.1.0 layout: read gives LM_ERR_VERSION
+				 * until a wipe succeeds */
+};
+
+/*
+ * Split an APDU's answer rx[0..n) into its data (into resp, *rlen in: room,
+ * out: data bytes) and the status word: LM_ERR_TRANSPORT when shorter than
+ * the status word or longer than resp.
+ */
+int cardcmd_split_sw(const uint8_t *rx, size_t n, uint8_t *resp, size_t *rlen, uint16_t *sw);
+
+/* Our applet: SELECT by AID, then GET DATA capacity; kind APPLET. */
+int cardcmd_identify_applet(struct cardcmd_card *c);
+/*
+ * An NTAG behind a PC/SC part-3 reader: GET UID (FF CA) into info->uid, the
+ * capability container names the model (cardcmd_ntag_type); the same READ
+ * BINARY (pages 3-6) gives pages 4 and 5, which say whether the tag is in
+ * the 0.1.0 layout (old_layout).  LM_ERR_UNKNOWN_CARD for anything else.
+ */
+int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info);
+/*
+ * An NTAG by its GET_VERSION answer ver[0..len) (libnfc; cardcmd_ntag_type),
+ * then one native READ of page 4 for the layout (old_layout);
+ * LM_ERR_UNKNOWN_CARD for anything else.
+ */
+int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, size_t len);
+
+/*
+ * Image bytes [off, off+len) of an identified card; LM_ERR_ARG beyond its
+ * capacity; LM_ERR_VERSION for an NTAG in the 0.1.0 layout.
+ */
+int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len);
+/*
+ * A plan's writes (the last one the commit; on an NTAG see
+ * cardcmd_ntag_write); LM_ERR_CARD_FULL beyond the capacity.
+ */
+int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t n);
+/*
+ * Erase the image: applet WIPE, or cardcmd_ntag_wipe (the magic page
+ * first).  A tag in the 0.1.0 layout is ours again once this succeeds.
+ */
+int cardcmd_wipe(struct cardcmd_card *c);
 
 /* Status words (lm_proto.h) to lm_err: 9000 ok, 6A84 full, 6981/6982/6985/6300 refused. */
 int cardcmd_sw_err(uint16_t sw);

@@ -10,7 +10,9 @@
  * blocking "card arrived" call for these chips.
  *
  * NTAG layout as on PC/SC (cardcmd.h, docs/nfc.md): an empty NDEF TLV and
- * our proprietary TLV's head in pages 4-5, the image from page 6.
+ * our proprietary TLV's head in pages 4-5, the image from page 6.  What the
+ * card is and how its image travels is cardcmd.c's (struct cardcmd_card);
+ * this file is the exchange (apdu, raw) and libnfc's errors.
  */
 #include "laufmappe/lm_transport.h"
 
@@ -29,7 +31,6 @@
 #define POLL_MS 100 /* between target polls while waiting */
 /* A tag answers in milliseconds; the margin is for a loaded host, not the radio. */
 #define XFER_TIMEOUT_MS 2000
-#define FAST_READ_PAGES 60 /* 240 bytes: fits one PN532 frame */
 #define APDU_MAX	300
 
 static const nfc_modulation mod_a = {.nmt = NMT_ISO14443A, .nbr = NBR_106};
@@ -40,10 +41,12 @@ struct lnfc {
 	char conn[NFC_BUFSIZE_CONNSTRING];
 	nfc_target target;
 	int have_target;
-	enum lm_card_kind kind;
-	size_t capacity;
-	int old_layout; /* an NTAG in the 0.1.0 layout: not read (LM_ERR_VERSION) until wiped */
+	struct cardcmd_card cc; /* what the card is; commands through apdu() and raw() */
 };
+
+static int apdu(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp, size_t *rlen,
+		uint16_t *sw);
+static int raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap);
 
 /* The one translation of libnfc codes. */
 static int nfc_err(int rc)
@@ -95,6 +98,9 @@ static int nfc_open_tr(struct lm_transport *t, const char *where)
 	snprintf(p->conn, sizeof(p->conn), "%s", nfc_device_get_connstring(p->dev));
 	/* Fail fast when nothing is in the field; waiting is our loop's job. */
 	nfc_device_set_property_bool(p->dev, NP_INFINITE_SELECT, false);
+	p->cc.apdu = apdu;
+	p->cc.raw = raw;
+	p->cc.ctx = p;
 	t->priv = p;
 	return LM_OK;
 }
@@ -134,23 +140,27 @@ static int xfer(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx, si
 	return rc < 0 ? nfc_err(rc) : rc;
 }
 
-/* GET_VERSION goes raw with its CRC, as the tag answers it outside MIFARE framing. */
-static int ntag_get_version(struct lnfc *p, uint8_t ver[LM_NTAG_VERSION_LEN])
+/* The raw callback for cardcmd: a native NTAG command. */
+static int raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap)
 {
-	uint8_t cmd[3] = {LM_NTAG_CMD_GET_VERSION}, rx[16];
+	return xfer(ctx, tx, txlen, rx, cap);
+}
+
+/*
+ * GET_VERSION goes raw with its CRC, as the tag answers it outside MIFARE
+ * framing; the answer into ver[cap], its length returned (or an error).
+ */
+static int ntag_get_version(struct lnfc *p, uint8_t *ver, size_t cap)
+{
+	uint8_t cmd[3] = {LM_NTAG_CMD_GET_VERSION};
 	iso14443a_crc_append(cmd, 1);
 	if (nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, false) < 0 ||
 	    nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, false) < 0)
 		return LM_ERR_TRANSPORT;
-	int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
+	int n = xfer(p, cmd, sizeof(cmd), ver, cap);
 	nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, true);
 	nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, true);
-	if (n < 0)
-		return n;
-	if (n < (int)LM_NTAG_VERSION_LEN)
-		return LM_ERR_UNKNOWN_CARD;
-	memcpy(ver, rx, LM_NTAG_VERSION_LEN);
-	return LM_OK;
+	return n;
 }
 
 /* The APDU callback for cardcmd: an APDU over ISO-DEP (InDataExchange). */
@@ -160,14 +170,7 @@ static int apdu(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp, size_t
 	struct lnfc *p = ctx;
 	uint8_t rx[APDU_MAX];
 	int n = xfer(p, cmd, len, rx, sizeof(rx));
-	if (n < 0)
-		return n;
-	if (n < 2 || (size_t)(n - 2) > *rlen)
-		return LM_ERR_TRANSPORT;
-	*sw = (uint16_t)(rx[n - 2] << 8 | rx[n - 1]);
-	*rlen = (size_t)n - 2;
-	memcpy(resp, rx, *rlen);
-	return LM_OK;
+	return n < 0 ? n : cardcmd_split_sw(rx, (size_t)n, resp, rlen, sw);
 }
 
 static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
@@ -182,110 +185,38 @@ static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
 	snprintf(info->reader, sizeof(info->reader), "%.255s", p->conn);
 	info->uid_len = a->szUidLen < sizeof(info->uid) ? a->szUidLen : sizeof(info->uid);
 	memcpy(info->uid, a->abtUid, info->uid_len);
+	int err;
 	if (a->btSak & 0x20) {
 		/* ISO-DEP: our applet by AID, capacity by GET DATA. */
-		int err = cardcmd_applet_select(apdu, p);
-		if (!err)
-			err = cardcmd_applet_capacity(apdu, p, &p->capacity);
-		if (err)
-			return err;
-		p->kind = LM_KIND_APPLET;
+		err = cardcmd_identify_applet(&p->cc);
 	} else {
-		uint8_t ver[LM_NTAG_VERSION_LEN];
-		int err = ntag_get_version(p, ver);
-		if (err)
-			return err;
-		/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte. */
-		if (ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
-			return LM_ERR_UNKNOWN_CARD;
-		err = cardcmd_ntag_type(0, ver[LM_NTAG_VERSION_SIZE_BYTE], &p->kind, &p->capacity);
-		if (err)
-			return err;
-		/* READ gives pages 4-7: pages 4 and 5 tell the layout. */
-		uint8_t cmd[2] = {LM_NTAG_CMD_READ, LM_NTAG_USER_PAGE}, user[16 + 2];
-		int n = xfer(p, cmd, sizeof(cmd), user, sizeof(user));
-		if (n < 0)
-			return n;
-		if (n < 16)
-			return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
-		p->old_layout = cardcmd_ntag_layout(user) != LM_OK;
+		uint8_t ver[16];
+		int n = ntag_get_version(p, ver, sizeof(ver));
+		err = n < 0 ? n : cardcmd_identify_ntag_version(&p->cc, ver, (size_t)n);
 	}
-	info->kind = p->kind;
-	info->capacity = p->capacity;
+	if (err)
+		return err;
+	info->kind = p->cc.kind;
+	info->capacity = p->cc.capacity;
 	return LM_OK;
 }
 
 static int nfc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
 {
 	struct lnfc *p = t->priv;
-	if (!p->have_target)
-		return LM_ERR_NO_CARD;
-	if (off > p->capacity || len > p->capacity - off)
-		return LM_ERR_ARG;
-	if (p->kind == LM_KIND_APPLET)
-		return cardcmd_applet_read(apdu, p, off, buf, len);
-	if (p->old_layout)
-		return LM_ERR_VERSION;
-	/* FAST_READ of whole pages covering [off, off+len), in frame-sized chunks. */
-	while (len > 0) {
-		size_t abs = CARDCMD_NTAG_IMAGE + off, first = abs / 4;
-		size_t last = (abs + len - 1) / 4;
-		if (last - first + 1 > FAST_READ_PAGES)
-			last = first + FAST_READ_PAGES - 1;
-		uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, (uint8_t)first, (uint8_t)last};
-		uint8_t rx[FAST_READ_PAGES * 4 + 8];
-		int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
-		if (n < 0)
-			return n;
-		size_t want = (last - first + 1) * 4;
-		if ((size_t)n != want) /* one byte back is a NAK */
-			return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
-		size_t skip = abs % 4, take = want - skip < len ? want - skip : len;
-		memcpy(buf, rx + skip, take);
-		off += take, buf += take, len -= take;
-	}
-	return LM_OK;
-}
-
-/* The page callback for cardcmd: one NTAG WRITE, answered by a 4-bit ACK (0xA) or a NAK. */
-static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
-{
-	struct lnfc *p = ctx;
-	uint8_t cmd[6] = {LM_NTAG_CMD_WRITE, (uint8_t)page};
-	memcpy(cmd + 2, data, 4);
-	uint8_t rx[8];
-	int n = xfer(p, cmd, sizeof(cmd), rx, sizeof(rx));
-	if (n < 0)
-		return n;
-	if (n >= 1 && (rx[0] & 0x0F) != LM_NTAG_ACK)
-		return LM_ERR_WRITE_REFUSED;
-	return LM_OK;
+	return p->have_target ? cardcmd_read(&p->cc, off, buf, len) : LM_ERR_NO_CARD;
 }
 
 static int nfc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
 {
 	struct lnfc *p = t->priv;
-	if (!p->have_target)
-		return LM_ERR_NO_CARD;
-	for (size_t i = 0; i < n; i++)
-		if (w[i].off > p->capacity || w[i].len > p->capacity - w[i].off)
-			return LM_ERR_CARD_FULL;
-	return p->kind == LM_KIND_APPLET
-		       ? cardcmd_applet_write(apdu, p, w, n)
-		       : cardcmd_ntag_write(ntag_write_page, p, p->capacity, w, n);
+	return p->have_target ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
 }
 
 static int nfc_wipe(struct lm_transport *t)
 {
 	struct lnfc *p = t->priv;
-	if (!p->have_target)
-		return LM_ERR_NO_CARD;
-	if (p->kind == LM_KIND_APPLET)
-		return cardcmd_applet_wipe(apdu, p);
-	int err = cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
-	if (!err)
-		p->old_layout = 0;
-	return err;
+	return p->have_target ? cardcmd_wipe(&p->cc) : LM_ERR_NO_CARD;
 }
 
 /* The libnfc devices found (the open one among them); presence unknown. */

@@ -9,6 +9,9 @@
  *   NTAG:   pages 4-5 hold an empty NDEF TLV and our proprietary TLV's head,
  *           the image starts at page 6 (cardcmd.h, docs/nfc.md)
  *           (byte 24 of the tag), so the commit word is page 7.
+ * What the card is and how its image travels is cardcmd.c's (struct
+ * cardcmd_card); this file is the exchange (apdu_cb, with the reset
+ * recovery) and PC/SC's errors.
  */
 #include "laufmappe/lm_transport.h"
 
@@ -37,12 +40,13 @@ struct pcsc {
 	SCARDHANDLE card;
 	int have_card;
 	DWORD proto;
-	char reader[256]; /* the reader in use ("" until one is chosen) */
-	int reader_fixed; /* named by the caller */
-	enum lm_card_kind kind;
-	size_t capacity;
-	int old_layout; /* an NTAG in the 0.1.0 layout: not read (LM_ERR_VERSION) until wiped */
+	char reader[256];	/* the reader in use ("" until one is chosen) */
+	int reader_fixed;	/* named by the caller */
+	struct cardcmd_card cc; /* what the card is; its commands go through apdu_cb */
 };
+
+static int apdu_cb(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
+		   uint16_t *sw);
 
 /* The one translation of PC/SC codes. */
 static int pcsc_err(LONG rv)
@@ -93,6 +97,8 @@ static int pcsc_open(struct lm_transport *t, const char *where)
 		return err;
 	}
 	p->have_ctx = 1;
+	p->cc.apdu = apdu_cb;
+	p->cc.ctx = p;
 	t->priv = p;
 	return LM_OK;
 }
@@ -172,15 +178,7 @@ static int xfer_once(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *r
 	LONG rv = SCardTransmit(p->card, pci, apdu, (DWORD)len, NULL, buf, &blen);
 	if (rv != SCARD_S_SUCCESS)
 		return pcsc_err(rv);
-	if (blen < 2)
-		return LM_ERR_TRANSPORT;
-	*sw = (uint16_t)(buf[blen - 2] << 8 | buf[blen - 1]);
-	size_t n = blen - 2;
-	if (n > *rlen)
-		return LM_ERR_TRANSPORT;
-	memcpy(resp, buf, n);
-	*rlen = n;
-	return LM_OK;
+	return cardcmd_split_sw(buf, blen, resp, rlen, sw);
 }
 
 /* The APDU callback for cardcmd without the reset recovery (used by it). */
@@ -209,7 +207,7 @@ static int xfer(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, 
 	if (err)
 		return err;
 	p->proto = proto;
-	if (p->kind == LM_KIND_APPLET) {
+	if (p->cc.kind == LM_KIND_APPLET) {
 		err = cardcmd_applet_select(apdu_once, p);
 		if (err)
 			return err == LM_ERR_UNKNOWN_CARD ? LM_ERR_CARD_RESET : err;
@@ -225,33 +223,6 @@ static int apdu_cb(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, si
 	return xfer(ctx, apdu, len, resp, rlen, sw);
 }
 
-/* NTAG behind a part-3 reader: read pages [page, page+4) (16 bytes). */
-static int ntag_read4(struct pcsc *p, unsigned page, uint8_t out[16])
-{
-	uint8_t apdu[5] = {LM_PCSC3_CLA, LM_PCSC3_READ_BINARY, 0x00, (uint8_t)page, 0x10};
-	size_t rlen = 16;
-	uint16_t sw;
-	int err = xfer(p, apdu, sizeof(apdu), out, &rlen, &sw);
-	if (!err)
-		err = cardcmd_sw_err(sw);
-	if (!err && rlen != 16)
-		err = LM_ERR_TRANSPORT;
-	return err;
-}
-
-/* The page callback for cardcmd: UPDATE BINARY of one page. */
-static int ntag_write_page(void *ctx, unsigned page, const uint8_t data[4])
-{
-	struct pcsc *p = ctx;
-	uint8_t apdu[9] = {LM_PCSC3_CLA, LM_PCSC3_UPDATE_BINARY, 0x00, (uint8_t)page, 0x04};
-	memcpy(apdu + 5, data, 4);
-	uint8_t resp[8];
-	size_t rlen = sizeof(resp);
-	uint16_t sw;
-	int err = xfer(p, apdu, sizeof(apdu), resp, &rlen, &sw);
-	return err ? err : cardcmd_sw_err(sw);
-}
-
 /* Connect and say what the card is: our applet first, then an NTAG. */
 static int pcsc_identify(struct lm_transport *t, struct lm_card_info *info)
 {
@@ -265,7 +236,7 @@ static int pcsc_identify(struct lm_transport *t, struct lm_card_info *info)
 	if (err)
 		return err;
 	p->have_card = 1;
-	p->kind = LM_KIND_NONE;
+	p->cc.kind = LM_KIND_NONE;
 	snprintf(info->reader, sizeof(info->reader), "%s", p->reader);
 
 	uint8_t atr[MAX_ATR_SIZE];
@@ -274,90 +245,30 @@ static int pcsc_identify(struct lm_transport *t, struct lm_card_info *info)
 	if (err)
 		return err;
 	int storage = atr_len >= sizeof(part3_atr) && !memcmp(atr, part3_atr, sizeof(part3_atr));
-
-	if (!storage) {
-		err = cardcmd_applet_select(apdu_cb, p);
-		if (!err)
-			err = cardcmd_applet_capacity(apdu_cb, p, &p->capacity);
-		if (err)
-			return err;
-		p->kind = LM_KIND_APPLET;
-	} else {
-		uint8_t apdu[5] = {LM_PCSC3_CLA, LM_PCSC3_GET_DATA, 0x00, 0x00, 0x00}, uid[16],
-			cc[16];
-		size_t ulen = sizeof(uid);
-		uint16_t sw;
-		err = xfer(p, apdu, sizeof(apdu), uid, &ulen, &sw);
-		if (!err)
-			err = cardcmd_sw_err(sw);
-		if (!err)
-			err = ntag_read4(p, LM_NTAG_CC_PAGE, cc);
-		if (err)
-			return err;
-		if (cc[0] != LM_NTAG_CC_MAGIC)
-			return LM_ERR_UNKNOWN_CARD;
-		/* The CC's size byte names the tag. */
-		err = cardcmd_ntag_type(cc[2], 0, &p->kind, &p->capacity);
-		if (err)
-			return err;
-		/* The read gave pages 3-6: pages 4 and 5 tell the layout. */
-		p->old_layout = cardcmd_ntag_layout(cc + LM_NTAG_PAGE_SIZE) != LM_OK;
-		info->uid_len = ulen < sizeof(info->uid) ? ulen : sizeof(info->uid);
-		memcpy(info->uid, uid, info->uid_len);
-	}
-	info->kind = p->kind;
-	info->capacity = p->capacity;
+	err = storage ? cardcmd_identify_part3(&p->cc, info) : cardcmd_identify_applet(&p->cc);
+	if (err)
+		return err;
+	info->kind = p->cc.kind;
+	info->capacity = p->cc.capacity;
 	return LM_OK;
 }
 
 static int pcsc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
 {
 	struct pcsc *p = t->priv;
-	if (!p->have_card)
-		return LM_ERR_NO_CARD;
-	if (off > p->capacity || len > p->capacity - off)
-		return LM_ERR_ARG;
-	if (p->kind == LM_KIND_APPLET)
-		return cardcmd_applet_read(apdu_cb, p, off, buf, len);
-	if (p->old_layout)
-		return LM_ERR_VERSION;
-	while (len > 0) {
-		size_t abs = CARDCMD_NTAG_IMAGE + off, skip = abs % 4;
-		uint8_t four[16];
-		int err = ntag_read4(p, (unsigned)(abs / 4), four);
-		if (err)
-			return err;
-		size_t n = 16 - skip < len ? 16 - skip : len;
-		memcpy(buf, four + skip, n);
-		off += n, buf += n, len -= n;
-	}
-	return LM_OK;
+	return p->have_card ? cardcmd_read(&p->cc, off, buf, len) : LM_ERR_NO_CARD;
 }
 
 static int pcsc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
 {
 	struct pcsc *p = t->priv;
-	if (!p->have_card)
-		return LM_ERR_NO_CARD;
-	for (size_t i = 0; i < n; i++)
-		if (w[i].off > p->capacity || w[i].len > p->capacity - w[i].off)
-			return LM_ERR_CARD_FULL;
-	return p->kind == LM_KIND_APPLET
-		       ? cardcmd_applet_write(apdu_cb, p, w, n)
-		       : cardcmd_ntag_write(ntag_write_page, p, p->capacity, w, n);
+	return p->have_card ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
 }
 
 static int pcsc_wipe(struct lm_transport *t)
 {
 	struct pcsc *p = t->priv;
-	if (!p->have_card)
-		return LM_ERR_NO_CARD;
-	if (p->kind == LM_KIND_APPLET)
-		return cardcmd_applet_wipe(apdu_cb, p);
-	int err = cardcmd_ntag_wipe(ntag_write_page, p, p->capacity);
-	if (!err)
-		p->old_layout = 0;
-	return err;
+	return p->have_card ? cardcmd_wipe(&p->cc) : LM_ERR_NO_CARD;
 }
 
 /* Every PC/SC reader pcscd knows, each with its card presence. */

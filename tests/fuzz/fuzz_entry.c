@@ -1,6 +1,8 @@
 /*
  * fuzz_entry.c - decoding of signed entries (COSE and payload), and the
- * full verification path against a fixed trust list.
+ * full verification path against a fixed trust list, and the JSON view of
+ * the result (lm_json_verified: what the desk page and --json show), whose
+ * dates must read back as the same days.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,9 +10,25 @@
 #include <string.h>
 
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_json.h"
 #include "laufmappe/lm_trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every date field present, as shown, reads back as the same day. */
+static void check_dates(const struct lm_entry *e)
+{
+	for (unsigned k = 1; k < LM_FIELD_KEYS; k++) {
+		const struct lm_field_def *f = lm_field_by_key(k);
+		char text[11];
+		uint32_t back;
+		if (!f || f->kind != LM_KIND_DATE || !(e->present & (1ull << k)))
+			continue;
+		lm_date_format(e->v[k].num, text);
+		if (lm_date_parse(text, &back) != LM_OK || back != e->v[k].num)
+			abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,5 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	lm_trust_verify(t, holder, data, size, &r);
+	json_object *o = lm_json_verified(&r);
+	if (!o || !json_object_to_json_string(o))
+		abort();
+	json_object_put(o);
+	if (r.verdict != LM_MALFORMED)
+		check_dates(&r.entry);
 	return 0;
 }

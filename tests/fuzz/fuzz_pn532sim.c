@@ -1,8 +1,10 @@
 /*
  * fuzz_pn532sim.c - libFuzzer target for lm-pn532sim's frame parser and chip
- * (tools/pn532sim) with an NTAG216 (firmware/ntag) in the field.
+ * (tools/pn532sim) with an NTAG216 (firmware/ntag) or an ISO-DEP card running
+ * our applet (firmware/applet, on a RAM NVM) in the field.
  *
- * Input: byte 0 is the --remove-after-cmds budget (0xFF: never), the rest is
+ * Input: byte 0 bits 0-6 are the --remove-after-cmds budget (0x7F: never),
+ * bit 7 puts the applet card in the field instead of the NTAG216; the rest is
  * the byte stream a host writes to the UART. Every frame the parser accepts
  * is run on the chip. Checks (abort on failure): the parser always makes
  * progress and stays inside the buffer; every response fits its buffer,
@@ -17,15 +19,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lm_applet.h"
 #include "lm_ntag.h"
+#include "lm_nvm_ram.h"
 #include "pn532_chip.h"
 #include "pn532_frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 
+#define APPLET_CAP 1024u
+
 static struct pn532_chip g_chip;
 static struct lm_ntag g_tag;
 static struct pn532_target g_target;
+static struct lm_applet g_applet;
+static struct lm_nvm_ram g_ram;
+static uint8_t g_mem[LM_APPLET_JOURNAL_SIZE + APPLET_CAP];
 
 static void check(int cond)
 {
@@ -43,6 +52,45 @@ static void fz_power_on(void *ctx) { lm_ntag_power_on(ctx); }
 static void fz_select(void *ctx) { ((struct lm_ntag *)ctx)->authenticated = 0; }
 static int fz_alive(void *ctx) { return ((struct lm_ntag *)ctx)->powered; }
 
+/* The applet card's glue, as tools/pn532sim/applet_target.c with a RAM NVM. */
+static int ap_exchange(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                       size_t *resp_len)
+{
+    *resp_len = lm_applet_process(ctx, cmd, len, resp, cap);
+    return *resp_len > 0u ? PN532_BYTES : PN532_SILENT;
+}
+static void ap_power_on(void *ctx) { check(lm_applet_init(ctx, &g_ram.nvm) == 0); }
+static void ap_deselect(void *ctx) { lm_applet_deselect(ctx); }
+static int ap_alive(void *ctx) { return 1; }
+
+/* The two cards: an NTAG216 (7-byte UID), our applet (SAK 20, 4-byte UID, an ATS). */
+static const struct pn532_target ntag_card = {
+    .atqa = {0x00, 0x44},
+    .uid = {0x04, 1, 2, 3, 4, 5, 6},
+    .uid_len = 7,
+    .exchange = fz_exchange,
+    .power_on = fz_power_on,
+    .select = fz_select,
+    .deselect = fz_select,
+    .alive = fz_alive,
+    .ctx = &g_tag,
+};
+static const struct pn532_target applet_card = {
+    .atqa = {0x00, 0x04},
+    .sak = 0x20,
+    .uid = {0x08, 0x4C, 0x4D, 0x41},
+    .uid_len = 4,
+    .ats = {0x05, 0x78, 0x80, 0x70, 0x02},
+    .ats_len = 5,
+    .iso_dep = 1,
+    .exchange = ap_exchange,
+    .power_on = ap_power_on,
+    .select = ap_deselect,
+    .deselect = ap_deselect,
+    .alive = ap_alive,
+    .ctx = &g_applet,
+};
+
 /* Run one response through the framer and back; check it round-trips. */
 static void check_response(const uint8_t *cmd, const uint8_t *resp, size_t rlen)
 {
@@ -59,24 +107,20 @@ static void check_response(const uint8_t *cmd, const uint8_t *resp, size_t rlen)
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-    static const uint8_t uid[7] = {0x04, 1, 2, 3, 4, 5, 6};
     uint8_t resp[PN532_MAX_DATA];
     size_t pos = 1;
 
     if (n < 1u)
         return 0;
-    lm_ntag_init(&g_tag, LM_NTAG216, uid);
-    memset(&g_target, 0, sizeof(g_target));
-    g_target.atqa[1] = 0x44;
-    memcpy(g_target.uid, uid, 7);
-    g_target.uid_len = 7;
-    g_target.exchange = fz_exchange;
-    g_target.power_on = fz_power_on;
-    g_target.select = fz_select;
-    g_target.deselect = fz_select;
-    g_target.alive = fz_alive;
-    g_target.ctx = &g_tag;
-    pn532_chip_init(&g_chip, &g_target, d[0] == 0xFFu ? -1 : (long)d[0]);
+    if (d[0] & 0x80u) {
+        memset(g_mem, 0, sizeof(g_mem));
+        lm_nvm_ram_init(&g_ram, g_mem, sizeof(g_mem));
+        g_target = applet_card;
+    } else {
+        lm_ntag_init(&g_tag, LM_NTAG216, ntag_card.uid);
+        g_target = ntag_card;
+    }
+    pn532_chip_init(&g_chip, &g_target, (d[0] & 0x7Fu) == 0x7Fu ? -1 : (long)(d[0] & 0x7Fu));
 
     while (pos < n) {
         size_t used = 0, off = 0, dlen = 0;
@@ -133,7 +177,7 @@ static size_t seed_session(uint8_t *buf, size_t cap)
     };
     size_t i, len = 0;
 
-    buf[len++] = 0xFF;
+    buf[len++] = 0x7F; /* the NTAG216, never removed */
     memcpy(buf + len, "\x55\x55\x00\x00\x00", 5);
     len += 5;
     for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

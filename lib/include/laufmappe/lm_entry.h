@@ -136,7 +136,12 @@ int lm_entry_sign(const struct lm_entry *e, const struct lm_key *key,
 /* Decode a signed entry: COSE structure and payload, strictly. */
 int lm_entry_decode(const uint8_t *buf, size_t len, struct lm_cose *c, struct lm_entry *e);
 
-/* Dates: days since 1970-01-01 <-> "YYYY-MM-DD" (out: 11 bytes). */
+/*
+ * Dates: days since 1970-01-01 <-> "YYYY-MM-DD" (out: 11 bytes).  A date in
+ * an entry or a trust list is at most LM_DATE_MAX, the last day four year
+ * digits can show; decoders refuse later ones.
+ */
+#define LM_DATE_MAX 2932896u /* 9999-12-31 */
 int lm_date_parse(const char *s, uint32_t *days);
 void lm_date_format(uint32_t days, char out[11]);
 uint32_t lm_date_today(void);
