@@ -587,54 +587,71 @@ static uint16_t cmd_transaction(struct lm_applet *a, const struct apdu *c)
 	return wipe(a) == 0 ? LM_SW_OK : LM_SW_MEMORY;
 }
 
+/* 63 Cx with x tries left, or 69 83 when none is left. */
+static uint16_t tries_sw(uint32_t tries)
+{
+	return tries ? (uint16_t)(LM_SW_TRIES | tries) : LM_SW_BLOCKED;
+}
+
+/*
+ * One try of a 16-byte value against the reference (tries >= 1 left).  The
+ * decremented count is stored first, in one single-byte write (atomic under
+ * lm_nvm.h): the value is compared only once that write has landed, so a
+ * card pulled during VERIFY answers nothing and gives no free try, right
+ * value or wrong.  The comparison looks at all 16 bytes whatever they hold
+ * (constant time).  A right value stores the full count again (a second
+ * single-byte write; a tear there leaves the decremented count) and
+ * verifies the session.
+ */
+static uint16_t try_value(struct lm_applet *a, const uint8_t *ref, const uint8_t *value,
+			  uint32_t tries)
+{
+	uint8_t diff = 0, left = (uint8_t)(tries - 1);
+	uint32_t i;
+
+	a->verified = 0;
+	if (nvm_write(a, LM_APPLET_REF_OFFSET + R_TRIES, &left, 1) != 0)
+		return LM_SW_MEMORY;
+	for (i = 0; i < LM_REF_LEN; i++)
+		diff |= (uint8_t)(ref[i] ^ value[i]);
+	if (diff != 0)
+		return tries_sw(left);
+	left = LM_REF_TRIES;
+	if (nvm_write(a, LM_APPLET_REF_OFFSET + R_TRIES, &left, 1) != 0)
+		return LM_SW_MEMORY;
+	a->verified = 1;
+	return LM_SW_OK;
+}
+
 /*
  * VERIFY (P1 00, P2 81).  Without data: the status, no try spent (90 00
  * verified in this session, 63 Cx x tries left, 69 83 blocked).  With the
- * 16-byte value: the tries byte is decremented in one single-byte write
- * that must land BEFORE the value is compared (a tear gives no answer and
- * no free try); the comparison reads all 16 bytes whatever they hold
- * (constant time); a right value restores the tries (a second single-byte
- * write) and verifies the session, a wrong one answers 63 Cx, or 69 83 when
- * it spent the last try.  6A 88 when no reference is set.
+ * 16-byte value: one try (try_value): 90 00, 63 Cx for a wrong value, or
+ * 69 83 when it spent the last try or none was left.  6A 88 when no
+ * reference is set (an unprotected card).
  */
 static uint16_t cmd_verify(struct lm_applet *a, const struct apdu *c)
 {
 	uint8_t ref[LM_APPLET_REF_SIZE];
-	uint8_t diff = 0, t;
-	uint32_t i, tries;
-	int set;
+	uint32_t tries;
 	uint16_t sw;
+	int set;
 
 	if (c->p1 != 0 || c->p2 != LM_P2_REF_ACCESS)
 		return LM_SW_WRONG_P1P2;
 	if (c->le != 0 || (c->lc != 0 && c->lc != LM_REF_LEN))
 		return LM_SW_WRONG_LENGTH;
 	set = read_ref(a, ref, &tries);
-	if (set <= 0) {
-		sw = set < 0 ? LM_SW_MEMORY : LM_SW_NO_REF;
-	} else if (c->lc == 0 && a->verified) {
-		sw = LM_SW_OK;
-	} else if (tries == 0) {
+	if (set < 0)
+		sw = LM_SW_MEMORY;
+	else if (set == 0)
+		sw = LM_SW_NO_REF;
+	else if (c->lc == 0)
+		sw = a->verified ? LM_SW_OK : tries_sw(tries);
+	else if (tries == 0)
 		sw = LM_SW_BLOCKED;
-	} else if (c->lc == 0) {
-		sw = (uint16_t)(LM_SW_TRIES | tries);
-	} else {
-		a->verified = 0;
-		t = (uint8_t)(tries - 1);
-		if (nvm_write(a, LM_APPLET_REF_OFFSET + R_TRIES, &t, 1) != 0) {
-			sw = LM_SW_MEMORY;
-		} else {
-			for (i = 0; i < LM_REF_LEN; i++)
-				diff |= (uint8_t)(ref[R_VALUE + i] ^ c->data[i]);
-			if (diff != 0) {
-				sw = t ? (uint16_t)(LM_SW_TRIES | t) : LM_SW_BLOCKED;
-			} else {
-				t = LM_REF_TRIES;
-				sw = nvm_write(a, LM_APPLET_REF_OFFSET + R_TRIES, &t, 1) != 0 ? LM_SW_MEMORY : LM_SW_OK;
-				a->verified = sw == LM_SW_OK;
-			}
-		}
-	}
+	else
+		sw = try_value(a, ref + R_VALUE, c->data, tries);
 	forget(ref, sizeof(ref));
 	return sw;
 }
