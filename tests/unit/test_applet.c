@@ -141,7 +141,7 @@ static void step(struct fx *f, const char *apdu_hex, const char *resp_hex)
 
 struct scenario {
 	const char *name;
-	const char *steps[40][2]; /* {apdu, response}, ended by {NULL} */
+	const char *steps[48][2]; /* {apdu, response}, ended by {NULL} */
 };
 
 static const struct scenario scenarios[] = {
