@@ -2,24 +2,36 @@
  * lm_applet.c - the Laufmappe card applet; see lm_applet.h for the API and
  * docs/applet.md for the APDUs and the tear-safety argument.
  *
- * Journal (the first LM_APPLET_JOURNAL_SIZE bytes of the NVM):
+ * Journal (the first LM_APPLET_REF_OFFSET bytes of the NVM):
  *   0      state byte: J_COMMITTED while a committed transaction is being
  *          applied to the image, anything else when idle
  *   1..3   reserved (0)
  *   4..5   record bytes of the committed transaction, u16 BE
  *   6..7   bitwise complement of 4..5
- *   8..    records, back to back:
- *            [0] type (REC_WRITE, REC_ZERO)  [1] 0
- *            [2..3] image offset u16 BE      [4..5] length u16 BE
+ *   8..    records, back to back (at most J_RECORDS_MAX bytes):
+ *            [0] type (REC_WRITE, REC_ZERO)  [1] target (REC_IMAGE, REC_REF)
+ *            [2..3] offset u16 BE            [4..5] length u16 BE
  *            [6..]  length data bytes (REC_WRITE only)
+ *
+ * Reference block (LM_APPLET_REF_SIZE bytes at LM_APPLET_REF_OFFSET, the
+ * end of the journal area), for protected cards:
+ *   0      R_SET when a reference is set; any other value: none (unprotected)
+ *   1      tries left, 0 .. LM_REF_TRIES (0 = blocked; larger values read as 0)
+ *   2..3   reserved (0)
+ *   4..19  the reference: the 16-byte VERIFY value
  *
  * UPDATE appends a record while the state is idle; the open transaction's
  * length lives only in RAM (a->staged), so a power loss forgets it.  COMMIT
  * writes the record length (4..7), then the state byte (the commit point,
  * one byte: atomic under the prefix write model of lm_nvm.h), applies the
- * records to the image and finally clears the state byte.  Records hold
+ * records to their target and finally clears the state byte.  Records hold
  * absolute bytes, so applying them again from the start after a power loss
- * gives the same image (idempotent replay).
+ * gives the same result (idempotent replay).  Setting a reference (CHANGE
+ * REFERENCE DATA) and clearing it (WIPE) are records of a transaction like
+ * any other, so they land with the image writes of the same transaction, all
+ * or nothing.  Only the tries byte is written outside the journal: VERIFY
+ * stores the decremented count in one single-byte (atomic) write BEFORE it
+ * compares, so a card pulled during VERIFY never gives a free try.
  */
 #include "lm_applet.h"
 
@@ -30,13 +42,20 @@ const uint8_t lm_applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
 #define J_STATE 0u
 #define J_LENGTH 4u
 #define J_RECORDS 8u
-#define J_RECORDS_MAX (LM_APPLET_JOURNAL_SIZE - J_RECORDS)
+#define J_RECORDS_MAX (LM_APPLET_REF_OFFSET - J_RECORDS)
 #define J_COMMITTED 0xA5u
 #define J_IDLE 0x00u
 
 #define REC_HEADER 6u
 #define REC_WRITE 0x01u
 #define REC_ZERO 0x02u
+#define REC_IMAGE 0x00u /* record byte 1: the offset is in the image */
+#define REC_REF 0x01u   /* ... in the reference block */
+
+#define R_MARK 0u
+#define R_TRIES 1u
+#define R_VALUE 4u
+#define R_SET 0xC3u
 
 #define CHUNK 64u /* bytes per NVM write while applying; RAM buffer size */
 
@@ -68,13 +87,31 @@ static void put_u32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* Forget the open transaction (its records stay in the journal, unreferenced). */
+static void drop_tx(struct lm_applet *a)
+{
+	a->staged = 0;
+	a->staged_ref = 0;
+}
+
+/* Overwrite a RAM copy of a reference (volatile: the stores are not optimised away). */
+static void forget(uint8_t *p, uint32_t n)
+{
+	volatile uint8_t *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
 /*
- * Record an NVM failure: the open transaction is dropped, and the next APDU
- * first runs recovery (as a power-on would) before it is processed.
+ * Record an NVM failure: the open transaction and the verified state are
+ * dropped, and the next APDU first runs recovery (as a power-on would)
+ * before it is processed.
  */
 static void nvm_failed(struct lm_applet *a)
 {
-	a->staged = 0;
+	drop_tx(a);
+	a->verified = 0;
 	a->broken = 1;
 }
 
@@ -110,8 +147,9 @@ static int set_state(struct lm_applet *a, uint8_t state)
 
 /*
  * Walk the `used` record bytes of the journal.  With apply = 0 only check
- * that every record is well-formed and inside the image; with apply = 1 also
- * write each record to the image, in order, in CHUNK-sized NVM writes.
+ * that every record is well-formed and inside its target (the image or the
+ * reference block); with apply = 1 also write each record to its target, in
+ * order, in CHUNK-sized NVM writes.
  * Returns 0, -1 on an NVM failure, -2 on a malformed journal.
  */
 static int walk_records(struct lm_applet *a, uint32_t used, int apply)
@@ -120,7 +158,7 @@ static int walk_records(struct lm_applet *a, uint32_t used, int apply)
 	uint32_t pos = 0;
 
 	while (pos < used) {
-		uint32_t type, off, len, done;
+		uint32_t type, off, len, done, base = LM_APPLET_JOURNAL_SIZE, limit = a->capacity;
 
 		if (used - pos < REC_HEADER)
 			return -2;
@@ -130,7 +168,13 @@ static int walk_records(struct lm_applet *a, uint32_t used, int apply)
 		off = get_u16(buf + 2);
 		len = get_u16(buf + 4);
 		pos += REC_HEADER;
-		if (off > a->capacity || len > a->capacity - off)
+		if (buf[1] == REC_REF) {
+			base = LM_APPLET_REF_OFFSET;
+			limit = LM_APPLET_REF_SIZE;
+		} else if (buf[1] != REC_IMAGE) {
+			return -2;
+		}
+		if (off > limit || len > limit - off)
 			return -2;
 		if (type == REC_WRITE && len > used - pos)
 			return -2;
@@ -145,7 +189,7 @@ static int walk_records(struct lm_applet *a, uint32_t used, int apply)
 			} else {
 				memset(buf, 0, n);
 			}
-			if (nvm_write(a, LM_APPLET_JOURNAL_SIZE + off + done, buf, n) != 0)
+			if (nvm_write(a, base + off + done, buf, n) != 0)
 				return -1;
 		}
 		if (type == REC_WRITE)
@@ -168,7 +212,7 @@ static int recover(struct lm_applet *a)
 	uint32_t used;
 	int rc;
 
-	a->staged = 0;
+	drop_tx(a);
 	if (nvm_read(a, 0, hdr, J_RECORDS) != 0)
 		return -1;
 	if (hdr[J_STATE] == J_COMMITTED) {
@@ -189,40 +233,110 @@ static int recover(struct lm_applet *a)
 /*
  * Commit the open transaction (a->staged record bytes, at least one record):
  * length first, then the state byte (the commit point), apply, then idle.
- * Returns 0 or -1 (NVM failure; recovery finishes or forgets the commit).
+ * A transaction that set a new reference leaves the session verified (the
+ * host just proved it knows the value).  Returns 0 or -1 (NVM failure;
+ * recovery finishes or forgets the commit).
  */
 static int commit_staged(struct lm_applet *a)
 {
 	uint8_t len[4];
 	uint32_t used = a->staged;
+	uint8_t sets_ref = a->staged_ref;
 
 	put_u16(len, used);
 	put_u16(len + 2, (uint16_t)~used);
 	if (nvm_write(a, J_LENGTH, len, sizeof(len)) != 0 || set_state(a, J_COMMITTED) != 0)
 		return -1;
-	a->staged = 0;
+	drop_tx(a);
 	if (walk_records(a, used, 1) != 0) {
 		nvm_failed(a); /* a malformed journal of our own making: let recovery decide */
 		return -1;
 	}
-	return set_state(a, J_IDLE);
+	if (set_state(a, J_IDLE) != 0)
+		return -1;
+	if (sets_ref)
+		a->verified = 1;
+	return 0;
+}
+
+/* The committed image's shape, from its header (read_layout). */
+struct layout {
+	uint32_t version;   /* 1 or 2 when formatted (magic, version, commit word), else 0 */
+	uint32_t commit;    /* image offset of the commit word */
+	uint32_t log;       /* image offset where the log starts */
+	uint32_t committed; /* committed log bytes (when formatted) */
+};
+
+/*
+ * Read the image header: a version 1 image has its commit word at 4 and its
+ * log at 24, a version 2 image (which needs capacity >= 60) at 24 and 60.
+ * Formatted means magic, a known version and the commit word's complement.
+ * Returns 0 or -1 (NVM failure).
+ */
+static int read_layout(struct lm_applet *a, struct layout *l)
+{
+	uint8_t h[8];
+	uint32_t committed, v2;
+
+	l->version = 0;
+	l->commit = LM_IMAGE_COMMIT_OFFSET;
+	l->log = LM_IMAGE_HEADER_SIZE;
+	l->committed = 0;
+	if (nvm_read(a, LM_APPLET_JOURNAL_SIZE, h, sizeof(h)) != 0)
+		return -1;
+	v2 = h[2] == LM_IMAGE_FORMAT_VERSION_2 && a->capacity >= LM_IMAGE_V2_HEADER_SIZE;
+	if (h[0] != LM_IMAGE_MAGIC0 || h[1] != LM_IMAGE_MAGIC1 ||
+	    (h[2] != LM_IMAGE_FORMAT_VERSION && !v2))
+		return 0;
+	if (v2 && nvm_read(a, LM_APPLET_JOURNAL_SIZE + LM_IMAGE_V2_COMMIT_OFFSET, h + 4, 4) != 0)
+		return -1;
+	committed = get_u16(h + 4);
+	if ((uint16_t)~committed != get_u16(h + 6))
+		return 0;
+	l->version = h[2];
+	l->committed = committed;
+	if (v2) {
+		l->commit = LM_IMAGE_V2_COMMIT_OFFSET;
+		l->log = LM_IMAGE_V2_HEADER_SIZE;
+	}
+	return 0;
 }
 
 /*
- * Read the image header's commit word.  *formatted is 1 when magic, version
- * and the complement check hold; *committed is the committed log length
- * (meaningful only when formatted).  Returns 0 or -1 (NVM failure).
+ * Read the reference block.  Returns 1 when a reference is set (*tries =
+ * tries left, 0 when blocked), 0 when none is (an unprotected card), -1 on
+ * an NVM failure.  ref (LM_APPLET_REF_SIZE bytes) gets the block; the
+ * caller forgets it.
  */
-static int read_commit(struct lm_applet *a, int *formatted, uint32_t *committed)
+static int read_ref(struct lm_applet *a, uint8_t *ref, uint32_t *tries)
 {
-	uint8_t h[8];
-
-	if (nvm_read(a, LM_APPLET_JOURNAL_SIZE, h, sizeof(h)) != 0)
+	if (nvm_read(a, LM_APPLET_REF_OFFSET, ref, LM_APPLET_REF_SIZE) != 0)
 		return -1;
-	*committed = get_u16(h + 4);
-	*formatted = h[0] == LM_IMAGE_MAGIC0 && h[1] == LM_IMAGE_MAGIC1 &&
-		     h[2] == LM_IMAGE_FORMAT_VERSION && (uint16_t)~*committed == get_u16(h + 6);
-	return 0;
+	*tries = ref[R_TRIES] <= LM_REF_TRIES ? ref[R_TRIES] : 0;
+	return ref[R_MARK] == R_SET;
+}
+
+/*
+ * The access check of every command that touches protected data: OK when
+ * no reference is set or the session is verified; with blocked_ok also
+ * when the card is blocked (WIPE: a blocked card can only be wiped).
+ * Else 69 82, or 65 81 when the NVM fails.
+ */
+static uint16_t need_verified(struct lm_applet *a, int blocked_ok)
+{
+	uint8_t ref[LM_APPLET_REF_SIZE];
+	uint32_t tries;
+	int set;
+
+	if (a->verified)
+		return LM_SW_OK;
+	set = read_ref(a, ref, &tries);
+	forget(ref, sizeof(ref));
+	if (set < 0)
+		return LM_SW_MEMORY;
+	if (set == 0 || (blocked_ok && tries == 0))
+		return LM_SW_OK;
+	return LM_SW_SECURITY;
 }
 
 /*
@@ -282,8 +396,9 @@ static uint16_t cmd_select(struct lm_applet *a, const struct apdu *c)
 		return LM_SW_WRONG_P1P2;
 	if (c->lc == 0)
 		return LM_SW_WRONG_LENGTH;
-	a->staged = 0;
+	drop_tx(a);
 	a->selected = 0;
+	a->verified = 0;
 	if (c->lc != LM_APPLET_AID_LEN || memcmp(c->data, lm_applet_aid, LM_APPLET_AID_LEN) != 0)
 		return LM_SW_NOT_FOUND;
 	a->selected = 1;
@@ -293,6 +408,8 @@ static uint16_t cmd_select(struct lm_applet *a, const struct apdu *c)
 /*
  * READ BINARY: Le bytes of the image from offset ((P1 & 7F) << 8) | P2, as
  * many as fit in out (cap bytes).  62 82 when the image ends before Le.
+ * On a protected card a read that reaches past the public header
+ * (LM_PUBLIC_LEN bytes) needs the verified state.
  */
 static uint16_t cmd_read(struct lm_applet *a, const struct apdu *c, uint8_t *out, size_t cap,
 			 size_t *out_len)
@@ -309,6 +426,12 @@ static uint16_t cmd_read(struct lm_applet *a, const struct apdu *c, uint8_t *out
 		n = a->capacity - off;
 		sw = LM_SW_EOF;
 	}
+	if (off + n > LM_PUBLIC_LEN) {
+		uint16_t denied = need_verified(a, 0);
+
+		if (denied != LM_SW_OK)
+			return denied;
+	}
 	if (n > cap)
 		n = (uint32_t)cap;
 	if (nvm_read(a, LM_APPLET_JOURNAL_SIZE + off, out, n) != 0)
@@ -317,13 +440,18 @@ static uint16_t cmd_read(struct lm_applet *a, const struct apdu *c, uint8_t *out
 	return sw;
 }
 
-/* GET DATA: version (0001), capacity (0002) or free bytes (0003). */
+/*
+ * GET DATA: version (0001), capacity (0002) or free bytes (0003).  Version
+ * and capacity are public; free bytes tell the committed length, which a
+ * protected card shows only to a verified session.
+ */
 static uint16_t cmd_get_data(struct lm_applet *a, const struct apdu *c, uint8_t *out, size_t cap,
 			     size_t *out_len)
 {
 	uint32_t tag = ((uint32_t)c->p1 << 8) | c->p2;
-	uint32_t n = 4, committed, free_bytes = a->capacity - LM_IMAGE_HEADER_SIZE;
-	int formatted;
+	uint32_t n = 4, free_bytes;
+	struct layout l;
+	uint16_t sw;
 
 	if (c->lc != 0)
 		return LM_SW_WRONG_LENGTH;
@@ -336,14 +464,18 @@ static uint16_t cmd_get_data(struct lm_applet *a, const struct apdu *c, uint8_t 
 	if (tag == LM_TAG_VERSION) {
 		out[0] = LM_APPLET_VERSION_MAJOR;
 		out[1] = LM_APPLET_VERSION_MINOR;
-		out[2] = LM_IMAGE_FORMAT_VERSION;
+		out[2] = LM_APPLET_FORMAT_MAX;
 	} else if (tag == LM_TAG_CAPACITY) {
 		put_u32(out, a->capacity);
 	} else {
-		if (read_commit(a, &formatted, &committed) != 0)
+		sw = need_verified(a, 0);
+		if (sw != LM_SW_OK)
+			return sw;
+		if (read_layout(a, &l) != 0)
 			return LM_SW_MEMORY;
-		if (formatted)
-			free_bytes = committed < free_bytes ? free_bytes - committed : 0;
+		free_bytes = a->capacity - l.log;
+		if (l.version)
+			free_bytes = l.committed < free_bytes ? free_bytes - l.committed : 0;
 		put_u32(out, free_bytes);
 	}
 	*out_len = n;
@@ -352,35 +484,40 @@ static uint16_t cmd_get_data(struct lm_applet *a, const struct apdu *c, uint8_t 
 
 /*
  * UPDATE (staged): add "write DATA at offset P1P2" to the open transaction.
- * On a formatted image the committed bytes (below 24 + committed length) are
- * read-only, except the commit word at offset 4, which may grow.
+ * On a formatted image the committed bytes (below the log start + committed
+ * length: 24 + n in version 1, 60 + n in version 2) are read-only, except
+ * the commit word (offset 4, or 24 in version 2), which may grow.
  */
 static uint16_t cmd_update(struct lm_applet *a, const struct apdu *c)
 {
 	uint32_t off = ((uint32_t)c->p1 << 8) | c->p2;
-	uint32_t len = c->lc, committed, newlen;
+	uint32_t len = c->lc, newlen;
 	uint8_t rec[REC_HEADER];
-	int formatted;
+	struct layout l;
+	uint16_t sw;
 
 	if (c->lc == 0 || c->le != 0)
 		return LM_SW_WRONG_LENGTH;
+	sw = need_verified(a, 0);
+	if (sw != LM_SW_OK)
+		return sw;
 	if (off > a->capacity || len > a->capacity - off)
 		return LM_SW_FULL;
-	if (read_commit(a, &formatted, &committed) != 0)
+	if (read_layout(a, &l) != 0)
 		return LM_SW_MEMORY;
-	if (formatted && off < LM_IMAGE_HEADER_SIZE + committed) {
-		if (off != LM_IMAGE_COMMIT_OFFSET || len != LM_IMAGE_COMMIT_SIZE)
+	if (l.version && off < l.log + l.committed) {
+		if (off != l.commit || len != LM_IMAGE_COMMIT_SIZE)
 			return LM_SW_APPEND_ONLY;
 		newlen = get_u16(c->data);
-		if (newlen < committed || (uint16_t)~newlen != get_u16(c->data + 2))
+		if (newlen < l.committed || (uint16_t)~newlen != get_u16(c->data + 2))
 			return LM_SW_APPEND_ONLY;
-		if (newlen > a->capacity - LM_IMAGE_HEADER_SIZE)
+		if (newlen > a->capacity - l.log)
 			return LM_SW_FULL;
 	}
 	if (REC_HEADER + len > J_RECORDS_MAX - a->staged)
 		return LM_SW_FULL;
 	rec[0] = REC_WRITE;
-	rec[1] = 0;
+	rec[1] = REC_IMAGE;
 	put_u16(rec + 2, off);
 	put_u16(rec + 4, len);
 	if (nvm_write(a, J_RECORDS + a->staged, rec, REC_HEADER) != 0 ||
@@ -392,28 +529,34 @@ static uint16_t cmd_update(struct lm_applet *a, const struct apdu *c)
 
 /*
  * WIPE: one journaled transaction that zeroes the whole image (header first,
- * so the card is unformatted from the first landed chunk on), then zero the
+ * so the card is unformatted from the first landed chunk on) and the
+ * reference block (the card is unprotected afterwards), then zero the
  * journal's record area so no staged data outlives the wipe.
  */
 static int wipe(struct lm_applet *a)
 {
-	uint8_t rec[REC_HEADER];
+	uint8_t rec[2 * REC_HEADER];
 	uint8_t zero[CHUNK];
 	uint32_t pos, n;
 
-	a->staged = 0;
+	drop_tx(a);
+	a->verified = 0;
 	rec[0] = REC_ZERO;
-	rec[1] = 0;
+	rec[1] = REC_IMAGE;
 	put_u16(rec + 2, 0);
 	put_u16(rec + 4, a->capacity);
-	if (nvm_write(a, J_RECORDS, rec, REC_HEADER) != 0)
+	rec[6] = REC_ZERO;
+	rec[7] = REC_REF;
+	put_u16(rec + 8, 0);
+	put_u16(rec + 10, LM_APPLET_REF_SIZE);
+	if (nvm_write(a, J_RECORDS, rec, sizeof(rec)) != 0)
 		return -1;
-	a->staged = REC_HEADER;
+	a->staged = sizeof(rec);
 	if (commit_staged(a) != 0)
 		return -1;
 	memset(zero, 0, sizeof(zero));
-	for (pos = J_RECORDS; pos < LM_APPLET_JOURNAL_SIZE; pos += n) {
-		n = LM_APPLET_JOURNAL_SIZE - pos < CHUNK ? LM_APPLET_JOURNAL_SIZE - pos : CHUNK;
+	for (pos = J_RECORDS; pos < LM_APPLET_REF_OFFSET; pos += n) {
+		n = LM_APPLET_REF_OFFSET - pos < CHUNK ? LM_APPLET_REF_OFFSET - pos : CHUNK;
 		if (nvm_write(a, pos, zero, n) != 0)
 			return -1;
 	}
@@ -423,14 +566,19 @@ static int wipe(struct lm_applet *a)
 /* COMMIT, ABORT and WIPE: case 1 (no data, no Le), P1 P2 = 00 00. */
 static uint16_t cmd_transaction(struct lm_applet *a, const struct apdu *c)
 {
+	uint16_t sw;
+
 	if (c->lc != 0 || c->le != 0)
 		return LM_SW_WRONG_LENGTH;
 	if (c->p1 != 0 || c->p2 != 0)
 		return LM_SW_WRONG_P1P2;
 	if (c->ins == LM_INS_ABORT) {
-		a->staged = 0;
+		drop_tx(a);
 		return LM_SW_OK;
 	}
+	sw = need_verified(a, c->ins == LM_INS_WIPE);
+	if (sw != LM_SW_OK)
+		return sw;
 	if (c->ins == LM_INS_COMMIT) {
 		if (a->staged == 0)
 			return LM_SW_OK;
@@ -439,13 +587,126 @@ static uint16_t cmd_transaction(struct lm_applet *a, const struct apdu *c)
 	return wipe(a) == 0 ? LM_SW_OK : LM_SW_MEMORY;
 }
 
+/* 63 Cx with x tries left, or 69 83 when none is left. */
+static uint16_t tries_sw(uint32_t tries)
+{
+	return tries ? (uint16_t)(LM_SW_TRIES | tries) : LM_SW_BLOCKED;
+}
+
+/*
+ * One try of a 16-byte value against the reference (tries >= 1 left).  The
+ * decremented count is stored first, in one single-byte write (atomic under
+ * lm_nvm.h): the value is compared only once that write has landed, so a
+ * card pulled during VERIFY answers nothing and gives no free try, right
+ * value or wrong.  The comparison looks at all 16 bytes whatever they hold
+ * (constant time).  A right value stores the full count again (a second
+ * single-byte write; a tear there leaves the decremented count) and
+ * verifies the session.
+ */
+static uint16_t try_value(struct lm_applet *a, const uint8_t *ref, const uint8_t *value,
+			  uint32_t tries)
+{
+	uint8_t diff = 0, left = (uint8_t)(tries - 1);
+	uint32_t i;
+
+	a->verified = 0;
+	if (nvm_write(a, LM_APPLET_REF_OFFSET + R_TRIES, &left, 1) != 0)
+		return LM_SW_MEMORY;
+	for (i = 0; i < LM_REF_LEN; i++)
+		diff |= (uint8_t)(ref[i] ^ value[i]);
+	if (diff != 0)
+		return tries_sw(left);
+	left = LM_REF_TRIES;
+	if (nvm_write(a, LM_APPLET_REF_OFFSET + R_TRIES, &left, 1) != 0)
+		return LM_SW_MEMORY;
+	a->verified = 1;
+	return LM_SW_OK;
+}
+
+/*
+ * VERIFY (P1 00, P2 81).  Without data: the status, no try spent (90 00
+ * verified in this session, 63 Cx x tries left, 69 83 blocked).  With the
+ * 16-byte value: one try (try_value): 90 00, 63 Cx for a wrong value, or
+ * 69 83 when it spent the last try or none was left.  6A 88 when no
+ * reference is set (an unprotected card).
+ */
+static uint16_t cmd_verify(struct lm_applet *a, const struct apdu *c)
+{
+	uint8_t ref[LM_APPLET_REF_SIZE];
+	uint32_t tries;
+	uint16_t sw;
+	int set;
+
+	if (c->p1 != 0 || c->p2 != LM_P2_REF_ACCESS)
+		return LM_SW_WRONG_P1P2;
+	if (c->le != 0 || (c->lc != 0 && c->lc != LM_REF_LEN))
+		return LM_SW_WRONG_LENGTH;
+	set = read_ref(a, ref, &tries);
+	if (set < 0)
+		sw = LM_SW_MEMORY;
+	else if (set == 0)
+		sw = LM_SW_NO_REF;
+	else if (c->lc == 0)
+		sw = a->verified ? LM_SW_OK : tries_sw(tries);
+	else if (tries == 0)
+		sw = LM_SW_BLOCKED;
+	else
+		sw = try_value(a, ref + R_VALUE, c->data, tries);
+	forget(ref, sizeof(ref));
+	return sw;
+}
+
+/*
+ * CHANGE REFERENCE DATA (P1 01, P2 81, the new 16-byte value), staged like
+ * UPDATE: the new reference (with full tries) joins the open transaction
+ * as one record and lands with its COMMIT, all or nothing with the image
+ * writes staged beside it.  Allowed while no reference is set, or in a
+ * verified session.  69 85 on a formatted version 1 image: its 24 public
+ * bytes hold the holder id (the desk wipes and formats version 2).
+ */
+static uint16_t cmd_change_ref(struct lm_applet *a, const struct apdu *c)
+{
+	uint8_t rec[REC_HEADER + LM_APPLET_REF_SIZE];
+	struct layout l;
+	uint16_t sw;
+
+	if (c->p1 != LM_P1_REF_NEW || c->p2 != LM_P2_REF_ACCESS)
+		return LM_SW_WRONG_P1P2;
+	if (c->lc != LM_REF_LEN || c->le != 0)
+		return LM_SW_WRONG_LENGTH;
+	sw = need_verified(a, 0);
+	if (sw != LM_SW_OK)
+		return sw;
+	if (read_layout(a, &l) != 0)
+		return LM_SW_MEMORY;
+	if (l.version == LM_IMAGE_FORMAT_VERSION)
+		return LM_SW_APPEND_ONLY;
+	if (sizeof(rec) > J_RECORDS_MAX - a->staged)
+		return LM_SW_FULL;
+	memset(rec, 0, sizeof(rec));
+	rec[0] = REC_WRITE;
+	rec[1] = REC_REF;
+	put_u16(rec + 4, LM_APPLET_REF_SIZE);
+	rec[REC_HEADER + R_MARK] = R_SET;
+	rec[REC_HEADER + R_TRIES] = LM_REF_TRIES;
+	memcpy(rec + REC_HEADER + R_VALUE, c->data, LM_REF_LEN);
+	sw = nvm_write(a, J_RECORDS + a->staged, rec, sizeof(rec)) != 0 ? LM_SW_MEMORY : LM_SW_OK;
+	forget(rec, sizeof(rec));
+	if (sw == LM_SW_OK) {
+		a->staged += sizeof(rec);
+		a->staged_ref = 1;
+	}
+	return sw;
+}
+
 /*
  * Whether CLA/INS name one of our commands: 1 yes, 0 INS known under the
  * other class (wrong CLA), -1 INS unknown.
  */
 static int known_command(uint8_t cla, uint8_t ins)
 {
-	int iso = ins == LM_INS_SELECT || ins == LM_INS_READ_BINARY || ins == LM_INS_GET_DATA;
+	int iso = ins == LM_INS_SELECT || ins == LM_INS_READ_BINARY || ins == LM_INS_GET_DATA ||
+		  ins == LM_INS_VERIFY || ins == LM_INS_CHANGE_REF;
 	int prop = ins == LM_INS_UPDATE || ins == LM_INS_COMMIT || ins == LM_INS_ABORT ||
 		   ins == LM_INS_WIPE;
 
@@ -489,6 +750,10 @@ static uint16_t dispatch(struct lm_applet *a, const uint8_t *b, size_t n, uint8_
 		return cmd_get_data(a, &c, out, cap, out_len);
 	case LM_INS_UPDATE:
 		return cmd_update(a, &c);
+	case LM_INS_VERIFY:
+		return cmd_verify(a, &c);
+	case LM_INS_CHANGE_REF:
+		return cmd_change_ref(a, &c);
 	default:
 		return cmd_transaction(a, &c);
 	}
@@ -527,5 +792,6 @@ size_t lm_applet_process(struct lm_applet *a, const uint8_t *apdu, size_t apdu_l
 void lm_applet_deselect(struct lm_applet *a)
 {
 	a->selected = 0;
-	a->staged = 0;
+	a->verified = 0;
+	drop_tx(a);
 }

@@ -8,7 +8,9 @@
  * host board (lm-vcard), the PN532 simulator's ISO-DEP card and Cortex-M.
  *
  * NVM layout (offsets in the NVM):
- *   0 .. LM_APPLET_JOURNAL_SIZE-1   the journal (state byte, header, records)
+ *   0 .. LM_APPLET_REF_OFFSET-1     the journal (state byte, header, records)
+ *   LM_APPLET_REF_OFFSET ..         the reference block (protected cards:
+ *                                   the VERIFY value and the retry counter)
  *   LM_APPLET_JOURNAL_SIZE ..       the card image; its capacity is what is
  *                                   left, at most LM_APPLET_MAX_CAPACITY
  *
@@ -31,9 +33,10 @@
 extern "C" {
 #endif
 
-/* Applet version (GET DATA 0001). */
+/* Applet version (GET DATA 0001): 1.1 adds VERIFY and CHANGE REFERENCE DATA. */
 #define LM_APPLET_VERSION_MAJOR 1u
-#define LM_APPLET_VERSION_MINOR 0u
+#define LM_APPLET_VERSION_MINOR 1u
+#define LM_APPLET_FORMAT_MAX 2u /* newest image format it knows (GET DATA 0001, byte 3) */
 
 /* The AID (LM_APPLET_AID_BYTES of lm_proto.h) as an array. */
 extern const uint8_t lm_applet_aid[LM_APPLET_AID_LEN];
@@ -47,9 +50,18 @@ extern const uint8_t lm_applet_aid[LM_APPLET_AID_LEN];
 #define LM_IMAGE_COMMIT_SIZE 4u
 #define LM_IMAGE_HOLDER_OFFSET 8u
 #define LM_IMAGE_HOLDER_SIZE 16u
+/* Version 2 (protected, lib/include/laufmappe/lm_protect.h): 24 public bytes,
+ * then the commit word, then 32 encrypted bytes; the log starts at 60. */
+#define LM_IMAGE_FORMAT_VERSION_2 2u
+#define LM_IMAGE_V2_COMMIT_OFFSET 24u
+#define LM_IMAGE_V2_HEADER_SIZE 60u
 
-/* NVM split.  The image capacity is capped by READ BINARY's 15-bit offset. */
+/* NVM split.  The image capacity is capped by READ BINARY's 15-bit offset.
+ * The reference block is the last LM_APPLET_REF_SIZE bytes of the journal
+ * area (docs/applet.md "NVM layout"). */
 #define LM_APPLET_JOURNAL_SIZE 1024u
+#define LM_APPLET_REF_SIZE 20u
+#define LM_APPLET_REF_OFFSET (LM_APPLET_JOURNAL_SIZE - LM_APPLET_REF_SIZE)
 #define LM_APPLET_MAX_CAPACITY 32768u
 
 /*
@@ -63,6 +75,8 @@ struct lm_applet {
 	uint32_t staged;          /* journal record bytes of the open transaction */
 	uint8_t selected;         /* 1 after a successful SELECT */
 	uint8_t broken;           /* 1 after an NVM failure: recover before the next APDU */
+	uint8_t verified;         /* 1 after a right VERIFY (or a committed new reference) */
+	uint8_t staged_ref;       /* 1 when the open transaction sets a new reference */
 };
 
 /*
@@ -85,8 +99,9 @@ size_t lm_applet_process(struct lm_applet *a, const uint8_t *apdu, size_t apdu_l
 			 size_t resp_cap);
 
 /*
- * Power off, reset or card removed: drops the selection and any open
- * transaction (staged writes are forgotten; committed data is untouched).
+ * Power off, reset or card removed: drops the selection, the verified state
+ * and any open transaction (staged writes are forgotten; committed data is
+ * untouched).
  */
 void lm_applet_deselect(struct lm_applet *a);
 

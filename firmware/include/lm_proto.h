@@ -22,7 +22,7 @@
 #define LM_APPLET_AID_BYTES 0xF0u, 0x4Cu, 0x41u, 0x55u, 0x46u, 0x4Du, 0x41u, 0x50u, 0x50u, 0x45u
 
 /* Classes. */
-#define LM_CLA_ISO 0x00u  /* SELECT, READ BINARY, GET DATA */
+#define LM_CLA_ISO 0x00u  /* SELECT, READ BINARY, GET DATA, VERIFY, CHANGE REFERENCE DATA */
 #define LM_CLA_PROP 0x80u /* UPDATE, COMMIT, ABORT, WIPE */
 
 /* Instructions. */
@@ -33,7 +33,21 @@
 #define LM_INS_COMMIT 0xDAu      /* CLA 80 */
 #define LM_INS_ABORT 0xDCu       /* CLA 80 */
 #define LM_INS_WIPE 0xDEu        /* CLA 80 */
+#define LM_INS_VERIFY 0x20u      /* CLA 00, P1 00, P2 LM_P2_REF_ACCESS */
+#define LM_INS_CHANGE_REF 0x24u  /* CLA 00, P1 LM_P1_REF_NEW, P2 LM_P2_REF_ACCESS: staged */
 #define LM_P1_SELECT_AID 0x04u
+
+/*
+ * Protected cards (format version 2, docs/applet.md "Protected cards").
+ * The reference is the 16-byte value the desk derives from the access code
+ * (lm_protect_keys.applet); the card stores it and never derives anything.
+ * P2 81 = ISO 7816-4 "specific reference data" number 1: the access code.
+ */
+#define LM_P2_REF_ACCESS 0x81u
+#define LM_P1_REF_NEW 0x01u   /* CHANGE REFERENCE DATA: the data is the new value only */
+#define LM_REF_LEN 16u        /* VERIFY / CHANGE REFERENCE DATA data bytes */
+#define LM_REF_TRIES 5u       /* wrong values before the card blocks */
+#define LM_PUBLIC_LEN 24u     /* image bytes READ BINARY gives without VERIFY */
 
 /* GET DATA tags (P1P2). */
 #define LM_TAG_VERSION 0x0001u  /* major, minor, image format version */
@@ -43,21 +57,25 @@
 /* Status words. */
 #define LM_SW_OK 0x9000u
 #define LM_SW_EOF 0x6282u          /* fewer bytes than Le: end of image */
+#define LM_SW_TRIES 0x63C0u        /* | tries left (1..LM_REF_TRIES): wrong value, or status */
 #define LM_SW_MEMORY 0x6581u       /* NVM read or write failed */
 #define LM_SW_WRONG_LENGTH 0x6700u
-#define LM_SW_APPEND_ONLY 0x6985u  /* write to committed bytes */
+#define LM_SW_SECURITY 0x6982u     /* protected card: VERIFY first */
+#define LM_SW_BLOCKED 0x6983u      /* no tries left */
+#define LM_SW_APPEND_ONLY 0x6985u  /* write to committed bytes; reference on a v1 image */
 #define LM_SW_NOT_SELECTED 0x6986u
 #define LM_SW_NOT_FOUND 0x6A82u    /* SELECT: unknown AID */
 #define LM_SW_FULL 0x6A84u         /* beyond capacity, or journal full */
 #define LM_SW_WRONG_P1P2 0x6A86u
 #define LM_SW_NO_TAG 0x6A88u       /* GET DATA: unknown tag */
+#define LM_SW_NO_REF LM_SW_NO_TAG  /* VERIFY: no reference set (an unprotected card) */
 #define LM_SW_OFFSET 0x6B00u       /* READ BINARY: offset beyond the image */
 #define LM_SW_INS 0x6D00u
 #define LM_SW_CLA 0x6E00u
 /* What a PC/SC part-3 reader answers a refused tag write with. */
 #define LM_SW_INCOMPATIBLE 0x6981u /* a locked or reserved page */
 #define LM_SW_WRITE_FAILED 0x6300u
-#define LM_SW_SECURITY 0x6982u
+/* ... and a read-protected page with LM_SW_SECURITY, as the applet does. */
 
 /* ---- NTAG213/215/216 (NFC Forum Type 2) ------------------------------ */
 

@@ -224,7 +224,7 @@ applet)
     grep -q 'SAK (SEL_RES): 20' "$WORK/list.txt" || fail "SAK"
     grep -q 'ATS: 78  80  70  02' "$WORK/list.txt" || fail "ATS"
     run_tool "$WORK/apdu.txt" "$APDU" 00A404000A${AID}00 00CA000100 || fail "apdu: $(cat "$WORK/apdu.txt")"
-    [ "$(tr -d '\n' <"$WORK/apdu.txt")" = 90000100019000 ] || fail "apdu answers: $(cat "$WORK/apdu.txt")"
+    [ "$(tr -d '\n' <"$WORK/apdu.txt")" = 90000101029000 ] || fail "apdu answers: $(cat "$WORK/apdu.txt")"
     kill -USR1 "$SIM_PID"
     sleep 0.2
     run_tool "$WORK/apdu.txt" "$APDU" 00A404000A${AID}00 && fail "APDU to a removed card succeeded"

@@ -7,6 +7,7 @@
 #   rig_start_card --memory "$RIG_DIR/card.mem" [lm-vcard options]
 #   rig_wait_card present          # until opensc-tool -l shows the card
 #   rig_apdu 00A404000A...          # one APDU through pcscd: prints "DATA SW"
+#   rig_apdu ... | rig_expect "what" "DATA SW" ...   # fail unless the lines match
 #   rig_stop_card                  # SIGTERM; returns lm-vcard's exit status
 #                                  # once pcscd shows the card gone
 #   rig_stop_pcscd
@@ -173,7 +174,7 @@ rig_wait_card() {
 # Send APDUs (hex, spaces allowed) in one card session through pcscd with
 # opensc-tool (-c default: no card detection, so only these APDUs reach the
 # card), and print one line per APDU: the response data in upper-case
-# hex without spaces, a space, and SW1SW2 (e.g. "010001 9000", or "6986").
+# hex without spaces, a space, and SW1SW2 (e.g. "010102 9000", or "6986").
 # opensc-tool dumps up to 16 data bytes per line as "XX " per byte, then one
 # ASCII character per byte (which may be a space); a short last line after
 # full lines is padded to column 48, a single short line is not.
@@ -207,4 +208,21 @@ rig_apdu() {
 				data = data toupper(substr($0, 3 * i + 1, 2))
 		}
 		END { flush() }'
+}
+
+# rig_apdu ... | rig_expect "what" "line1" "line2" ...: rig_apdu's output
+# must be exactly these lines; else print both and fail the test.
+rig_expect() {
+	local what=$1 got want
+	shift
+	got=$(cat)
+	want=$(printf '%s\n' "$@")
+	if [ "$got" != "$want" ]; then
+		rig_log "$what: want"
+		printf '  %s\n' "$@" >&2
+		rig_log "$what: got"
+		printf '  %s\n' $got >&2
+		exit 1
+	fi
+	rig_log "ok: $what"
 }

@@ -35,7 +35,7 @@ rig_wait_card present
 out=$(rig_apdu $SELECT 00CA000100 00CA000200 || true)
 rig_wait_card_exit && rig_fail "--pull-after-apdus: exit status 0"
 [ "$RIG_CARD_STATUS" = 3 ] || rig_fail "--pull-after-apdus: exit status $RIG_CARD_STATUS, want 3"
-[ "$(echo "$out" | head -2 | tr '\n' '|')" = "9000|010001 9000|" ] || rig_fail "before the pull: $out"
+[ "$(echo "$out" | head -2 | tr '\n' '|')" = "9000|010102 9000|" ] || rig_fail "before the pull: $out"
 rig_wait_card absent
 rig_log "ok: pulled after 2 APDUs"
 
