@@ -585,12 +585,17 @@ protected)
 		grep -q '"tries_left":null' resp.json && ok || bad "a wrong code: $(cat resp.json)"
 	[ "$(append_ber "${auth[@]}")" = 409 ] && grep -q '"code":"locked"' resp.json && ok || bad "append while locked: $(cat resp.json)"
 	wait_state locked && ok || bad "not locked after the wrong code"
+	# Rewrites of a protected card are not built: refused, nothing touched.
+	[ "$(code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" -d '{}')" = 409 ] && cmp -s p.img pcard.img && ok ||
+		bad "restore onto a protected card: $(cat resp.json)"
 	[ "$(unlock "${auth[@]}" -d "{\"code\":\"$(echo "$CODE" | tr A-Z a-z)\"}")" = 200 ] &&
 		grep -q "\"holder\":\"$H\"" resp.json && grep -q '"verdict":"valid"' resp.json && ok ||
 		bad "the right code (lower case): $(cat resp.json)"
 	wait_state card && [ "$(entries)" = 1 ] && curl -s "$URL/api/card" | grep -q '"protected":true' && ok ||
 		bad "the unlocked card: $(curl -s "$URL/api/card" | head -c 300)"
 	[ "$(unlock "${auth[@]}" -d "{\"code\":\"$CODE\"}")" = 409 ] && ok || bad "unlock an open card: $(cat resp.json)"
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/delete" -d "{\"id\":\"$(printf '%064d' 0)\"}")" = 409 ] &&
+		cmp -s p.img pcard.img && ok || bad "delete on a protected card: $(cat resp.json)"
 	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append to the unlocked card: $(cat resp.json)"
 	[ "$(entries)" = 2 ] && ok || bad "after the append: $(curl -s "$URL/api/card" | head -c 300)"
 	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file code.txt pcard.img >verify.txt 2>&1 &&
