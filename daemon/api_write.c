@@ -90,7 +90,11 @@ MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *r
 	/* The card identified again, the entry written, read back and compared. */
 	if (!err)
 		err = lm_transport_identify(r->t, &r->info);
-	/* A protected card unlocked here: the entry goes on encrypted. */
+	/* A protected card unlocked here: authenticated again for the new
+	 * session identify may have begun, and the entry goes on encrypted. */
+	int tries;
+	if (!err && r->have_keys)
+		err = lm_protect_authenticate(r->t, &r->info, &r->keys, &tries);
 	if (!err)
 		err = r->have_keys ? lm_protect_append(r->t, &r->info, &r->keys, signed_entry, len)
 				   : lm_transport_append(r->t, &r->info, signed_entry, len);

@@ -102,8 +102,13 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	if (!err && !img)
 		err = LM_ERR_NOMEM;
 	if (!err && r->have_keys) {
-		/* A protected card unlocked at this desk: read and decrypt. */
-		err = lm_protect_read_image(r->t, &r->info, &r->keys, img, &len, &card);
+		/* A protected card unlocked at this desk: read and decrypt.
+		 * identify may have begun a new session with the card, which
+		 * ends an NTAG's or applet's verified state: asked again. */
+		int tries;
+		err = lm_protect_authenticate(r->t, &r->info, &r->keys, &tries);
+		if (!err)
+			err = lm_protect_read_image(r->t, &r->info, &r->keys, img, &len, &card);
 	} else if (!err) {
 		err = lm_transport_read_image(r->t, &r->info, img, &len, &card);
 		struct lm_protect_header h;

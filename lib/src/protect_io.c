@@ -39,6 +39,23 @@ int lm_protect_read_header(struct lm_transport *t, struct lm_protect_header *h)
 	return lm_protect_header_parse(buf, sizeof(buf), h);
 }
 
+/*
+ * The seam.  What an NTAG or applet transport adds (lib/transport/, by its
+ * owners): one optional member of struct lm_transport_ops, e.g.
+ *   int (*authenticate)(struct lm_transport *t, const uint8_t *secret,
+ *                       size_t len, uint8_t *answer, size_t answer_len,
+ *                       int *tries_left);
+ * which sends the secret (NTAG: PWD_AUTH with the 4-byte PWD, answer = the
+ * 2-byte PACK; applet: VERIFY with the 16-byte value, no answer) and maps
+ * the card's refusal to LM_ERR_WRONG_CODE with the tries left (applet
+ * 63Cx: x; NTAG: -1, the tag does not say) and a card that refuses every
+ * try to LM_ERR_CARD_BLOCKED (applet 6983; NTAG: PWD_AUTH NAKed once
+ * AUTHLIM is used up).  This function then picks the secret by kind,
+ * compares the NTAG's PACK with k->ntag_pack (a wrong PACK: a tag that is
+ * not this card, LM_ERR_WRONG_CODE), and stays the only caller.  The
+ * session's verified state ends with the card's session, so the daemon
+ * authenticates again after a reconnect (a reset card, a new tap).
+ */
 int lm_protect_authenticate(struct lm_transport *t, const struct lm_card_info *info,
 			    const struct lm_protect_keys *k, int *tries_left)
 {
