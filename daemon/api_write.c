@@ -489,11 +489,13 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 	int tries = -1;
 	json_object *view = NULL;
 	pthread_mutex_lock(&r->lock);
-	/* Still the same card, still locked? */
-	if (!r->t || r->state != DESK_READER_LOCKED ||
-	    memcmp(r->prot.salt, h.salt, sizeof(h.salt)) != 0)
+	/* Still the same card, still locked?  Or opened meanwhile by another
+	 * request with this code (a double click): answered alike. */
+	int same = r->t && r->protected_card && !memcmp(r->prot.salt, h.salt, sizeof(h.salt));
+	int opened = same && r->state == DESK_READER_CARD && r->have_keys;
+	if (!opened && (!same || r->state != DESK_READER_LOCKED))
 		err = LM_ERR_CARD_REMOVED;
-	if (!err)
+	if (!err && !opened)
 		err = lm_protect_authenticate(r->t, &r->info, &k, &tries);
 	if (err == LM_ERR_WRONG_CODE || err == LM_ERR_CARD_BLOCKED) {
 		r->tries_left = err == LM_ERR_CARD_BLOCKED ? 0 : tries;
@@ -502,7 +504,7 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 					       r->tries_left >= 0 ? json_object_new_int(r->tries_left)
 								  : NULL);
 	}
-	if (!err) {
+	if (!err && !opened) {
 		r->keys = k;
 		r->have_keys = 1;
 		r->tries_left = -1;
@@ -518,7 +520,8 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-		reader_tap_event(d, r, ms);
+		if (!opened)
+			reader_tap_event(d, r, ms);
 		view = desk_role_view(d, r->card);
 	}
 	pthread_mutex_unlock(&r->lock);

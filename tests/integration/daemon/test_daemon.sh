@@ -619,8 +619,14 @@ protected)
 	wait_state locked && ! curl -s "$URL/api/card" | grep -q "$H" && ok ||
 		bad "the keys outlived the card: $(curl -s "$URL/api/card" | head -c 300)"
 	[ "$(append_ber "${auth[@]}")" = 409 ] && ok || bad "append after the card came back: $(cat resp.json)"
-	[ "$(unlock "${auth[@]}" -d "{\"reader\":\"fake:$RIG_DIR/pcard.img\",\"code\":\"$CODE\"}")" = 200 ] && ok ||
-		bad "unlock by reader name: $(cat resp.json)"
+	# Two requests at once (a double click), naming the reader: both open it.
+	body="{\"reader\":\"fake:$RIG_DIR/pcard.img\",\"code\":\"$CODE\"}"
+	curl -s -o u1.json -w '%{http_code}' -X POST "${auth[@]}" "$URL/api/card/unlock" -d "$body" >u1.code &
+	u1=$!
+	curl -s -o u2.json -w '%{http_code}' -X POST "${auth[@]}" "$URL/api/card/unlock" -d "$body" >u2.code
+	wait "$u1"
+	[ "$(cat u1.code)" = 200 ] && [ "$(cat u2.code)" = 200 ] && grep -q "\"holder\":\"$H\"" u2.json && ok ||
+		bad "two unlocks at once: $(cat u1.code u1.json u2.code u2.json)"
 	# Another card (version 1) on the same reader: no keys stay.
 	"$L" image new --holder "$("$L" holder new)" --capacity 888 --out v1.img >/dev/null
 	rm pcard.img; wait_state empty; cp v1.img pcard.img
