@@ -401,9 +401,9 @@ static void wipe_code_text(struct request *rq)
 
 static MHD_RESULT wrong_code(struct MHD_Connection *c, int tries_left)
 {
-	json_object *o = error_json("wrong_code", tries_left >= 0
-							  ? "wrong access code: the card counts the tries"
-							  : "wrong access code");
+	json_object *o = error_json("wrong_code",
+				    tries_left >= 0 ? "wrong access code: the card counts the tries"
+						    : "wrong access code");
 	json_object_object_add(json_object_object_get(o, "error"), "tries_left",
 			       tries_left >= 0 ? json_object_new_int(tries_left) : NULL);
 	json_object_object_add(o, "tries_left",
@@ -438,9 +438,10 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 					: pick_reader(d, NULL);
 	wipe_code_text(rq);
 	if (err == LM_ERR_CODE_TYPO)
-		return send_error(c, 400, "code_typo",
-				  "the access code has a typo (its check character does not match): "
-				  "compare it with the card");
+		return send_error(
+			c, 400, "code_typo",
+			"the access code has a typo (its check character does not match): "
+			"compare it with the card");
 	if (err) {
 		lm_protect_wipe(canon, sizeof(canon));
 		return send_error(c, 400, "bad_value",
@@ -500,9 +501,9 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 	if (err == LM_ERR_WRONG_CODE || err == LM_ERR_CARD_BLOCKED) {
 		r->tries_left = err == LM_ERR_CARD_BLOCKED ? 0 : tries;
 		if (r->card)
-			json_object_object_add(r->card, "tries_left",
-					       r->tries_left >= 0 ? json_object_new_int(r->tries_left)
-								  : NULL);
+			json_object_object_add(
+				r->card, "tries_left",
+				r->tries_left >= 0 ? json_object_new_int(r->tries_left) : NULL);
 	}
 	if (!err && !opened) {
 		r->keys = k;

@@ -82,9 +82,8 @@ static void set_locked(struct desk_reader *r, const struct lm_protect_header *h)
 	add_read_facts(view, r, time(NULL));
 	json_object_object_add(view, "locked", json_object_new_boolean(1));
 	json_object_object_add(view, "entries", json_object_new_array());
-	json_object_object_add(view, "tries_left", r->tries_left >= 0
-							   ? json_object_new_int(r->tries_left)
-							   : NULL);
+	json_object_object_add(view, "tries_left",
+			       r->tries_left >= 0 ? json_object_new_int(r->tries_left) : NULL);
 	if (r->card)
 		json_object_put(r->card);
 	r->card = view;

@@ -628,9 +628,9 @@ static void new_card(struct io_card *io)
 	uint8_t img[IO_CAP];
 	struct lm_protect_plan p;
 	memset(img, 0, sizeof(img));
-	assert_int_equal(lm_protect_plan_format(IO_CAP, holder, code, NULL, ITER, &p,
-						&io->keys, NULL),
-			 LM_OK);
+	assert_int_equal(
+		lm_protect_plan_format(IO_CAP, holder, code, NULL, ITER, &p, &io->keys, NULL),
+		LM_OK);
 	assert_int_equal(lm_card_apply(img, IO_CAP, &p.card), LM_OK);
 	write_file(io->path, img, IO_CAP);
 }
@@ -711,8 +711,8 @@ static void test_io_append_encrypted(void **state)
 	struct lm_card_info info;
 	struct lm_transport *t = open_card(io, &info);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(
-			lm_protect_append(t, &info, &io->keys, f->entry[i], f->len[i]), LM_OK);
+		assert_int_equal(lm_protect_append(t, &info, &io->keys, f->entry[i], f->len[i]),
+				 LM_OK);
 	lm_transport_close(t);
 	assert_int_equal(count_entries(io), 2);
 	/* Nothing in clear: no 16 bytes of an entry, no holder id. */
@@ -725,7 +725,8 @@ static void test_io_append_encrypted(void **state)
 	/* The CLI's path opens what the transport wrote. */
 	uint8_t plain[IO_CAP];
 	struct lm_card c;
-	assert_int_equal(lm_protect_open_code(raw, IO_CAP, IO_CAP, code, plain, &c, NULL, NULL), LM_OK);
+	assert_int_equal(lm_protect_open_code(raw, IO_CAP, IO_CAP, code, plain, &c, NULL, NULL),
+			 LM_OK);
 	/* Wrong keys write nothing. */
 	struct lm_protect_keys bad = io->keys;
 	bad.check[0] ^= 1;
