@@ -140,6 +140,10 @@ MHD_RESULT api_card(struct api *a, struct MHD_Connection *c, struct request *rq)
 	json_object *o;
 	if (r->state == DESK_READER_CARD && r->card) {
 		o = desk_role_view(a->d, r->card);
+	} else if (r->state == DESK_READER_LOCKED && r->card) {
+		/* A protected card: its view holds no entry and no holder id. */
+		o = NULL;
+		json_object_deep_copy(r->card, &o, NULL);
 	} else {
 		o = json_object_new_object();
 		json_object_object_add(o, "reader", json_object_new_string(r->spec));

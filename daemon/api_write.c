@@ -14,6 +14,7 @@
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_json.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
 #include "request.h"
@@ -61,6 +62,11 @@ MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *r
 				"this terminal's institution may not sign this kind of entry");
 	}
 	pthread_mutex_lock(&r->lock);
+	if (r->state == DESK_READER_LOCKED) {
+		pthread_mutex_unlock(&r->lock);
+		return send_error(c, 409, "locked",
+				  "the card is protected: unlock it with its access code first");
+	}
 	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder) {
 		pthread_mutex_unlock(&r->lock);
 		return send_error(c, 503, "no_card", "no card on the reader: put the card on it");
@@ -84,8 +90,14 @@ MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *r
 	/* The card identified again, the entry written, read back and compared. */
 	if (!err)
 		err = lm_transport_identify(r->t, &r->info);
+	/* A protected card unlocked here: authenticated again for the new
+	 * session identify may have begun, and the entry goes on encrypted. */
+	int tries;
+	if (!err && r->have_keys)
+		err = lm_protect_authenticate(r->t, &r->info, &r->keys, &tries);
 	if (!err)
-		err = lm_transport_append(r->t, &r->info, signed_entry, len);
+		err = r->have_keys ? lm_protect_append(r->t, &r->info, &r->keys, signed_entry, len)
+				   : lm_transport_append(r->t, &r->info, signed_entry, len);
 	struct lm_cache *cache = NULL;
 	if (!err) {
 		if (lm_cache_open(d->cfg.database, &cache) != LM_OK)
@@ -322,7 +334,9 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0};
 	pthread_mutex_lock(&r->lock);
 	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder)
-		err = LM_ERR_NO_CARD;
+		err = r->state == DESK_READER_LOCKED ? LM_ERR_VERSION : LM_ERR_NO_CARD;
+	else if (r->protected_card)
+		err = LM_ERR_VERSION; /* rewriting a protected card: not yet (docs/api.md) */
 	if (!err)
 		err = lm_transport_identify(r->t, &r->info);
 	if (!err && !(err = lm_cache_begin(cache)))
@@ -366,4 +380,169 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	json_object_object_add(o, "deleted", json_object_new_string(idh));
 	json_object_object_add(o, "kept", json_object_new_int((int)res.kept));
 	return send_json(c, 200, o);
+}
+
+/*
+ * The access code's text in the request: the body as it came and the
+ * string json-c made of it are overwritten as soon as the code is parsed.
+ * (Copies that libmicrohttpd and json-c's tokener made and freed are out
+ * of our reach; none of them is logged, stored or sent anywhere.)
+ */
+static void wipe_code_text(struct request *rq)
+{
+	json_object *jc = rq->json ? json_object_object_get(rq->json, "code") : NULL;
+	if (jc && json_object_is_type(jc, json_type_string)) {
+		char *s = (char *)json_object_get_string(jc);
+		lm_protect_wipe(s, strlen(s));
+	}
+	if (rq->body)
+		lm_protect_wipe(rq->body, rq->len);
+}
+
+static MHD_RESULT wrong_code(struct MHD_Connection *c, int tries_left)
+{
+	json_object *o = error_json("wrong_code",
+				    tries_left >= 0 ? "wrong access code: the card counts the tries"
+						    : "wrong access code");
+	json_object_object_add(json_object_object_get(o, "error"), "tries_left",
+			       tries_left >= 0 ? json_object_new_int(tries_left) : NULL);
+	json_object_object_add(o, "tries_left",
+			       tries_left >= 0 ? json_object_new_int(tries_left) : NULL);
+	return send_json(c, 403, o);
+}
+
+/*
+ * POST /api/card/unlock {"reader"?, "code"}: open the protected card on
+ * the reader with the holder's access code (docs/api.md).  The code is
+ * parsed (a typo is caught by its check character before any slow work),
+ * the keys derived with the reader unlocked (about 100 ms), the code wiped
+ * at once; the keys are checked against the card's public header (a wrong
+ * code never reaches the card), then the card is asked to accept them
+ * (lm_protect_authenticate: the NTAG's or applet's own try counter); then
+ * the card is read as any tap, and the keys stay with the reader until the
+ * card leaves (reader_forget_keys).
+ */
+MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	struct desk *d = a->d;
+	json_object *body = rq->json;
+	char canon[LM_CODE_LEN + 1] = "";
+	int err = LM_ERR_MISSING_FIELD;
+	json_object *jc = NULL;
+	if (body && json_object_is_type(body, json_type_object))
+		jc = json_object_object_get(body, "code");
+	if (jc && json_object_is_type(jc, json_type_string))
+		err = lm_code_parse(json_object_get_string(jc), canon);
+	struct desk_reader *r = body && json_object_is_type(body, json_type_object)
+					? body_reader(d, body)
+					: pick_reader(d, NULL);
+	wipe_code_text(rq);
+	if (err == LM_ERR_CODE_TYPO)
+		return send_error(
+			c, 400, "code_typo",
+			"the access code has a typo (its check character does not match): "
+			"compare it with the card");
+	if (err) {
+		lm_protect_wipe(canon, sizeof(canon));
+		return send_error(c, 400, "bad_value",
+				  "give the access code as on the card: 12 letters and digits, "
+				  "XXXX-XXXX-XXXX");
+	}
+	if (!r) {
+		lm_protect_wipe(canon, sizeof(canon));
+		return send_error(c, 404, "no_reader", "no such reader");
+	}
+	pthread_mutex_lock(&r->lock);
+	int state = r->state;
+	struct lm_protect_header h = r->prot;
+	pthread_mutex_unlock(&r->lock);
+	if (state != DESK_READER_LOCKED) {
+		lm_protect_wipe(canon, sizeof(canon));
+		if (state == DESK_READER_CARD)
+			return send_error(c, 409, "not_locked",
+					  "the card on the reader is open: no code needed");
+		return send_error(c, 503, "no_card", "no card on the reader: put the card on it");
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The slow part, without the reader's lock: the reader thread still
+	 * sees the card leave meanwhile. */
+	struct lm_protect_keys k;
+	err = lm_protect_derive(canon, h.salt, h.iterations, &k);
+	lm_protect_wipe(canon, sizeof(canon));
+	if (!err)
+		err = lm_protect_check(&h, &k);
+	if (err) {
+		lm_protect_keys_wipe(&k);
+		pthread_mutex_lock(&r->lock);
+		int tries = r->tries_left;
+		pthread_mutex_unlock(&r->lock);
+		if (err == LM_ERR_WRONG_CODE) {
+			log_msg(LOG_INFO, "%s: a wrong access code (refused by the key check)",
+				r->spec);
+			return wrong_code(c, tries);
+		}
+		return send_lm_error(c, err);
+	}
+	struct lm_cache *cache = NULL;
+	if (lm_cache_open(d->cfg.database, &cache) != LM_OK)
+		cache = NULL;
+	int tries = -1;
+	json_object *view = NULL;
+	pthread_mutex_lock(&r->lock);
+	/* Still the same card, still locked?  Or opened meanwhile by another
+	 * request with this code (a double click): answered alike. */
+	int same = r->t && r->protected_card && !memcmp(r->prot.salt, h.salt, sizeof(h.salt));
+	int opened = same && r->state == DESK_READER_CARD && r->have_keys;
+	if (!opened && (!same || r->state != DESK_READER_LOCKED))
+		err = LM_ERR_CARD_REMOVED;
+	if (!err && !opened)
+		err = lm_protect_authenticate(r->t, &r->info, &k, &tries);
+	if (err == LM_ERR_WRONG_CODE || err == LM_ERR_CARD_BLOCKED) {
+		r->tries_left = err == LM_ERR_CARD_BLOCKED ? 0 : tries;
+		if (r->card)
+			json_object_object_add(
+				r->card, "tries_left",
+				r->tries_left >= 0 ? json_object_new_int(r->tries_left) : NULL);
+	}
+	if (!err && !opened) {
+		r->keys = k;
+		r->have_keys = 1;
+		r->tries_left = -1;
+		err = reader_refresh(d, r, cache);
+		if (err) {
+			/* Still locked: the keys go. */
+			lm_protect_keys_wipe(&r->keys);
+			r->have_keys = 0;
+		}
+	}
+	lm_protect_keys_wipe(&k);
+	if (!err) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		if (!opened)
+			reader_tap_event(d, r, ms);
+		view = desk_role_view(d, r->card);
+	}
+	pthread_mutex_unlock(&r->lock);
+	lm_cache_close(cache);
+	if (err == LM_ERR_WRONG_CODE) {
+		log_msg(LOG_INFO, "%s: a wrong access code (refused by the card)", r->spec);
+		return wrong_code(c, tries);
+	}
+	if (err == LM_ERR_CARD_BLOCKED) {
+		log_msg(LOG_WARN, "%s: the card is blocked after too many wrong codes", r->spec);
+		return send_error(c, 423, "blocked",
+				  "the card is blocked after too many wrong codes: restore the "
+				  "folder onto a new card");
+	}
+	if (err == LM_ERR_CARD_REMOVED)
+		return send_error(c, 503, "card_removed",
+				  "the card left the reader (or another came): tap again");
+	if (err) {
+		log_msg(LOG_WARN, "%s: unlocking failed: %s", r->spec, lm_strerror(err));
+		return send_lm_error(c, err);
+	}
+	return send_json(c, 200, view);
 }

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "laufmappe/lm_cache.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_transport.h"
 #include "laufmappe/lm_trust.h"
 
@@ -29,9 +30,12 @@ enum desk_reader_state {
 	DESK_READER_READING, /* a tap is being read */
 	DESK_READER_CARD,    /* card holds the view of the card on the reader */
 	DESK_READER_ERROR,   /* err says why: the backend, or a card we cannot read */
+	DESK_READER_LOCKED,  /* a protected card (format version 2) waits for its access
+				code: prot holds its public header, card a view without
+				any entry or holder id (POST /api/card/unlock) */
 };
 
-/* "empty", "reading", "card", "error": the names the API uses. */
+/* "empty", "reading", "card", "error", "locked": the names the API uses. */
 const char *desk_reader_state_name(enum desk_reader_state s);
 
 struct desk_reader {
@@ -45,6 +49,16 @@ struct desk_reader {
 	json_object *card; /* the full card view of the last tap, or NULL */
 	uint8_t holder[LM_HOLDER_LEN];
 	int have_holder;
+	/* A protected card: its public header (state locked, or card when
+	 * unlocked), and the keys derived from the holder's code, kept only
+	 * while this card lies on the reader (reader_forget_keys wipes them
+	 * when it leaves or another card comes).  The code itself is never
+	 * kept: it is wiped as soon as the keys are derived. */
+	int protected_card;
+	struct lm_protect_header prot;
+	int have_keys;
+	struct lm_protect_keys keys;
+	int tries_left; /* the card's try counter after the last wrong code; -1: unknown */
 };
 
 struct desk_event {
@@ -141,8 +155,17 @@ json_object *desk_role_view(const struct desk *d, json_object *view);
 int readers_start(struct desk *d);
 void readers_stop(struct desk *d);
 /* Read the card on reader r again now (after a write); on success the
- * reader's state is "card".  Caller holds r->lock. */
+ * reader's state is "card", or "locked" for a protected card whose keys
+ * the reader does not hold (r->card then has no entry and no holder id).
+ * With r->have_keys the card is read and decrypted with them.  Caller
+ * holds r->lock. */
 int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache);
+/* Wipe the keys of a protected card (it left, or another came) and forget
+ * that the reader held one.  Caller holds r->lock. */
+void reader_forget_keys(struct desk_reader *r);
+/* The event of a tap that was read: "tap" {reader, holder, ms}, or
+ * "locked" {reader, kind} for a protected card waiting for its code. */
+void reader_tap_event(struct desk *d, struct desk_reader *r, double ms);
 
 /* The HTTP API (http.c). */
 struct MHD_Daemon;

@@ -63,7 +63,12 @@ MHD_RESULT send_error(struct MHD_Connection *c, unsigned status, const char *cod
 static unsigned err_status(int err)
 {
 	switch (err) {
-	case LM_ERR_CARD_FULL: return 409;
+	case LM_ERR_CARD_FULL:
+	case LM_ERR_VERSION: return 409; /* e.g. a protected card where only version 1 goes */
+	case LM_ERR_WRONG_CODE: return 403;
+	case LM_ERR_CARD_BLOCKED: return 423;
+	case LM_ERR_CODE_TYPO: return 400;
+	case LM_ERR_UNSUPPORTED: return 501;
 	case LM_ERR_CARD_REMOVED:
 	case LM_ERR_NO_CARD:
 	case LM_ERR_NO_SERVICE:
@@ -212,6 +217,7 @@ static const struct route {
 	{"GET", "/api/qr", 0, NULL, api_qr},
 	{"GET", "/api/holders/*", 0, NULL, api_holder},
 	{"GET", "/api/export", 0, "export needs the terminal's token", api_export},
+	{"POST", "/api/card/unlock", 0, "unlocking a card needs the terminal's token", api_unlock},
 	{"POST", "/api/card/append", 0, "this write needs the terminal's token", api_append},
 	{"POST", "/api/import", 0, "import needs the terminal's token", api_import},
 	{"POST", "/api/card/delete", 0, "deleting needs the terminal's token", api_delete},

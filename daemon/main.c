@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 		snprintf(r->spec, sizeof(r->spec), "%s", d.cfg.readers[i]);
 		r->state = DESK_READER_EMPTY;
 		pthread_mutex_init(&r->lock, NULL);
+		r->tries_left = -1;
 	}
 	d.nreaders = d.cfg.nreaders;
 

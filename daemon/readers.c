@@ -47,15 +47,76 @@ static int backend_down(int err)
 	       err == LM_ERR_READER_GONE || err == LM_ERR_NO_READER || err == LM_ERR_TRANSPORT;
 }
 
+void reader_forget_keys(struct desk_reader *r)
+{
+	lm_protect_keys_wipe(&r->keys);
+	r->have_keys = 0;
+	r->protected_card = 0;
+	r->tries_left = -1;
+	memset(&r->prot, 0, sizeof(r->prot));
+}
+
+static void add_read_facts(json_object *view, const struct desk_reader *r, time_t now)
+{
+	char when[32];
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_object_add(view, "reader", json_object_new_string(r->spec));
+	json_object_object_add(view, "kind",
+			       json_object_new_string(lm_card_kind_name(r->info.kind)));
+	json_object_object_add(view, "capacity", json_object_new_int64((int64_t)r->info.capacity));
+	json_object_object_add(view, "read_at", json_object_new_string(when));
+	json_object_object_add(view, "protected", json_object_new_boolean(r->protected_card));
+	json_object_object_add(view, "error", NULL);
+}
+
+/*
+ * A protected card before its code: the reader says so and shows nothing
+ * of the folder (no entry, no holder id: both are encrypted on the card,
+ * and the office cache is not asked which holder this could be).
+ */
+static void set_locked(struct desk_reader *r, const struct lm_protect_header *h)
+{
+	r->protected_card = 1;
+	r->prot = *h;
+	json_object *view = json_object_new_object();
+	add_read_facts(view, r, time(NULL));
+	json_object_object_add(view, "locked", json_object_new_boolean(1));
+	json_object_object_add(view, "entries", json_object_new_array());
+	json_object_object_add(view, "tries_left",
+			       r->tries_left >= 0 ? json_object_new_int(r->tries_left) : NULL);
+	if (r->card)
+		json_object_put(r->card);
+	r->card = view;
+	memset(r->holder, 0, LM_HOLDER_LEN);
+	r->have_holder = 0;
+	set_state(r, DESK_READER_LOCKED, 0);
+}
+
 int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 {
 	int err = lm_transport_identify(r->t, &r->info);
 	uint8_t *img = err ? NULL : malloc(r->info.capacity);
 	size_t len = 0;
 	struct lm_card card;
-	if (!err)
-		err = img ? lm_transport_read_image(r->t, &r->info, img, &len, &card)
-			  : LM_ERR_NOMEM;
+	if (!err && !img)
+		err = LM_ERR_NOMEM;
+	if (!err && r->have_keys) {
+		/* A protected card unlocked at this desk: read and decrypt.
+		 * identify may have begun a new session with the card, which
+		 * ends an NTAG's or applet's verified state: asked again. */
+		int tries;
+		err = lm_protect_authenticate(r->t, &r->info, &r->keys, &tries);
+		if (!err)
+			err = lm_protect_read_image(r->t, &r->info, &r->keys, img, &len, &card);
+	} else if (!err) {
+		err = lm_transport_read_image(r->t, &r->info, img, &len, &card);
+		struct lm_protect_header h;
+		if (err == LM_ERR_VERSION && (err = lm_protect_read_header(r->t, &h)) == LM_OK) {
+			set_locked(r, &h);
+			free(img);
+			return LM_OK;
+		}
+	}
 	if (err) {
 		free(img);
 		return err;
@@ -63,15 +124,8 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	time_t now = time(NULL);
 	int cerr;
 	json_object *view = desk_tap_view(d, cache, r, &card, (int64_t)now, &cerr);
-	char when[32];
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	json_object_object_add(view, "reader", json_object_new_string(r->spec));
-	json_object_object_add(view, "kind",
-			       json_object_new_string(lm_card_kind_name(r->info.kind)));
-	json_object_object_add(view, "capacity", json_object_new_int64((int64_t)r->info.capacity));
+	add_read_facts(view, r, now);
 	json_object_object_add(view, "used", json_object_new_int64((int64_t)len));
-	json_object_object_add(view, "read_at", json_object_new_string(when));
-	json_object_object_add(view, "error", NULL);
 	if (cerr) {
 		/* The card is shown all the same; the cache reports why it lags. */
 		log_msg(LOG_ERR, "%s: the cache could not store this card: %s", r->spec,
@@ -86,13 +140,38 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	memcpy(r->holder, card.holder, LM_HOLDER_LEN);
 	r->have_holder = 1;
 	set_state(r, DESK_READER_CARD, 0);
+	if (r->have_keys)
+		lm_protect_wipe(img, len); /* the decrypted image */
 	free(img);
 	return LM_OK;
+}
+
+void reader_tap_event(struct desk *d, struct desk_reader *r, double ms)
+{
+	d->last_reader = (int)(r - d->readers);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "reader", json_object_new_string(r->spec));
+	if (r->state == DESK_READER_LOCKED) {
+		json_object_object_add(o, "kind",
+				       json_object_new_string(lm_card_kind_name(r->info.kind)));
+		desk_event(d, "locked", o);
+		json_object_put(o);
+		log_msg(LOG_INFO, "%s: a protected card, waiting for its access code", r->spec);
+		return;
+	}
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
+	json_object_object_add(o, "holder", json_object_new_string(hh));
+	json_object_object_add(o, "ms", json_object_new_double(ms)); /* read + verify + store */
+	desk_event(d, "tap", o);
+	json_object_put(o);
+	log_msg(LOG_INFO, "%s: card of holder %.8s... read", r->spec, hh);
 }
 
 /* A tap: read, verify, store, tell.  Caller holds r->lock. */
 static void tap(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 {
+	reader_forget_keys(r); /* a new card: no keys of another stay */
 	set_state(r, DESK_READER_READING, 0);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -105,16 +184,7 @@ static void tap(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 		error_event(d, r, err);
 		return;
 	}
-	d->last_reader = (int)(r - d->readers);
-	json_object *o = json_object_new_object();
-	char hh[2 * LM_HOLDER_LEN + 1];
-	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
-	json_object_object_add(o, "reader", json_object_new_string(r->spec));
-	json_object_object_add(o, "holder", json_object_new_string(hh));
-	json_object_object_add(o, "ms", json_object_new_double(ms)); /* read + verify + store */
-	desk_event(d, "tap", o);
-	json_object_put(o);
-	log_msg(LOG_INFO, "%s: card of holder %.8s... read", r->spec, hh);
+	reader_tap_event(d, r, ms);
 }
 
 struct reader_arg {
@@ -167,6 +237,10 @@ static void *reader_thread(void *arg)
 		} else if (err && present) {
 			present = 0;
 			lm_transport_disconnect(r->t);
+			reader_forget_keys(r); /* the card left: its keys go with it */
+			if (r->card)
+				json_object_put(r->card);
+			r->card = NULL;
 			set_state(r, DESK_READER_EMPTY, 0);
 			desk_reader_event(d, "removed", r->spec);
 		}
@@ -174,6 +248,7 @@ static void *reader_thread(void *arg)
 			log_msg(LOG_WARN, "%s: %s; reopening", r->spec, lm_strerror(err));
 			set_state(r, DESK_READER_ERROR, err);
 			error_event(d, r, err);
+			reader_forget_keys(r);
 			lm_transport_close(r->t);
 			r->t = NULL;
 		}
@@ -184,6 +259,7 @@ static void *reader_thread(void *arg)
 			sleep_ms(d->cfg.poll_ms); /* polled backends: their wait returned at once */
 	}
 	pthread_mutex_lock(&r->lock);
+	reader_forget_keys(r);
 	lm_transport_close(r->t);
 	r->t = NULL;
 	pthread_mutex_unlock(&r->lock);

@@ -40,7 +40,7 @@ static const struct role_view {
 
 const char *desk_reader_state_name(enum desk_reader_state s)
 {
-	static const char *const names[] = {"empty", "reading", "card", "error"};
+	static const char *const names[] = {"empty", "reading", "card", "error", "locked"};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "error";
 }
 

@@ -114,11 +114,12 @@ let port = 18080;
 // on a terminal that has not had a trust list update for that long.
 // fault: a file whose existence makes mbed TLS's ECDSA verify fail as on an
 // exhausted heap (tests/fault/crypto_fault.c, preloaded).
-async function startDaemon(role, { key = 'city.pem', write = true, clock = null, db = null, fault = null } = {}) {
+// readers: the daemon's readers line ('fake:FILE': an image file, for protected cards).
+async function startDaemon(role, { key = 'city.pem', write = true, clock = null, db = null, fault = null, readers = 'pcsc' } = {}) {
   port++;
   const conf = join(WORK, `laufmapped-${role}.conf`);
   writeFileSync(join(WORK, 'token'), `${TOKEN}\n`, { mode: 0o600 });
-  writeFileSync(conf, daemonConfig({ role, key: write ? key : null, port, db }));
+  writeFileSync(conf, daemonConfig({ role, key: write ? key : null, port, db, readers }));
   const log = openSync(join(WORK, `laufmapped-${role}.log`), 'a');
   const denv = clock
     ? { ...env, LD_PRELOAD: env.FAKETIME_LIB, FAKETIME: clock, FAKETIME_DONT_FAKE_MONOTONIC: '1' }
@@ -138,7 +139,7 @@ async function stopDaemon() {
 }
 
 // The daemon's config file (docs/laufmapped.conf.md / docs/api.md).
-function daemonConfig({ role, key, port: p, db }) {
+function daemonConfig({ role, key, port: p, db, readers }) {
   return [
     `listen = 127.0.0.1:${p}`,
     `web_root = ${env.LM_WEB}`,
@@ -149,7 +150,7 @@ function daemonConfig({ role, key, port: p, db }) {
     key ? `signing_key = ${join(WORK, key)}` : '',
     `token_file = ${join(WORK, 'token')}`,
     `database = ${db || join(WORK, `cache-${role}.db`)}`,
-    'readers = pcsc',
+    `readers = ${readers}`,
     '',
   ].join('\n');
 }
@@ -582,4 +583,136 @@ test('a crypto failure: entries "could not be checked", never forged, in every l
   assert.ok(await page.locator('.entry[data-verdict="valid"] .badge.ok').count() >= 3);
   assert.equal(await page.locator('.entry[data-verdict="unchecked"]').count(), 0);
   await removeCard();
+});
+
+// ---------------------------------------------------------------- protected cards
+// A protected card (format version 2) on an image-file reader (the fake
+// transport: lm-vcard does not speak version 2 yet): the prompt, a typo, a
+// wrong code, the right code; the code is kept nowhere.  A blocked card
+// needs a card with a try counter (NTAG, applet): its answer (423) is
+// played to the page by the test, and the restore onto a new card is real.
+const PROT = () => join(WORK, 'prot-card.img');
+const protState = async () => (await (await fetch(`${base}/api/readers`)).json())[0].state;
+async function protTap(img) {
+  execFileSync('cp', [img, PROT()]);
+  for (let i = 0; i < 100 && (await protState()) === 'empty'; i++) await sleep(100);
+}
+async function protRemove() {
+  execFileSync('rm', ['-f', PROT()]);
+  for (let i = 0; i < 100 && (await protState()) !== 'empty'; i++) await sleep(100);
+  await sleep(150);
+}
+let CODE;
+let RECOVERY;
+let WRONG;
+// Everything the page keeps: both storages, the DOM and every field's value.
+const pageKeeps = () => page.evaluate(() => JSON.stringify({
+  local: { ...localStorage }, session: { ...sessionStorage },
+  dom: document.documentElement.outerHTML,
+  values: [...document.querySelectorAll('input, textarea')].map((i) => i.value),
+}));
+const hasCode = (text) => {
+  const up = text.toUpperCase();
+  return up.includes(CODE) || up.includes(CODE.replace(/-/g, ''));
+};
+
+test('a protected card: the code prompt, a typo, a wrong code, the right code shows the folder; in English and Arabic; the code is kept nowhere', async () => {
+  const made = cli('image', 'new', '--holder', H, '--capacity', String(CAPACITY), '--out', 'prot.img', '--protect', '--kdf-iterations', '16384');
+  CODE = /access code: (\S+)/.exec(made)[1];
+  RECOVERY = /recovery: (\S+)/.exec(made)[1];
+  WRONG = /access code: (\S+)/.exec(cli('image', 'new', '--holder', H, '--capacity', '888', '--out', 'other.img', '--protect', '--kdf-iterations', '16384'))[1];
+  writeFileSync(join(WORK, 'code.txt'), `${CODE}\n`);
+  for (const f of ['reg.cose', 'ik.cose', 'dtz.cose', 'lid.cose']) cli('image', 'append', '--access-code-file', 'code.txt', 'prot.img', f);
+  // One character changed: the check character no longer fits.
+  const typo = CODE.slice(0, 13) + (CODE[13] === '7' ? '8' : '7');
+  await stopDaemon();
+  await startDaemon('city', { readers: `fake:${PROT()}`, db: join(WORK, 'cache-prot.db') });
+  for (const lang of ['en', 'ar']) {
+    const cat = CAT(lang);
+    await newPage(lang);
+    await page.evaluate((tok) => sessionStorage.setItem('lm-token', tok), TOKEN);
+    await protTap(join(WORK, 'prot.img'));
+    await page.waitForSelector('#unlock-form', { timeout: 15000 });
+    assert.equal(await page.textContent('#lock-title'), cat['lock.title'], lang);
+    assert.equal(await page.getAttribute('#u-code', 'autocomplete'), 'off');
+    assert.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
+    assert.ok(await page.locator('#folder').isHidden(), 'nothing of the folder before the code');
+    assert.ok(!(await pageKeeps()).includes(H), 'the holder id before the code');
+    assert.deepEqual(await missing(), [], lang);
+    await shot(`16-protected-prompt-${lang}`);
+    const send = async (code) => {
+      await page.fill('#u-code', code);
+      await page.fill('#u-token', TOKEN);
+      await page.click('#u-submit');
+      await page.waitForFunction(() => !document.querySelector('#u-submit').disabled &&
+        !document.querySelector('#u-result').classList.contains('busy'));
+    };
+    await send(typo);
+    assert.equal(await page.textContent('#u-result'), cat['lock.err.typo'], lang);
+    assert.equal(await page.inputValue('#u-code'), '', 'the field is emptied after sending');
+    await send(WRONG.toLowerCase());
+    assert.equal(await page.textContent('#u-result'), cat['lock.err.wrong'], lang);
+    await shot(`17-protected-wrong-${lang}`);
+    await page.fill('#u-code', CODE);
+    await page.click('#u-submit');
+    await page.waitForSelector('#holder-name', { timeout: 15000 });
+    assert.equal(await page.textContent('#holder-name'), 'Amina Yousef');
+    await page.waitForSelector('.entry[data-type="DTZ"]');
+    assert.ok(await page.locator('.entry[data-verdict="valid"] .badge.ok').count() >= 3, lang);
+    assert.ok(await page.locator('#locked').isHidden());
+    assert.ok(!hasCode(await pageKeeps()), `the code stayed in the page (${lang})`);
+    assert.deepEqual(await missing(), [], lang);
+    await shot(`18-protected-open-${lang}`);
+    await protRemove();
+    await page.waitForSelector('#waiting:not([hidden])');
+  }
+  // The keys left with the card: back on the reader it is locked again.
+  await newPage('en');
+  await protTap(join(WORK, 'prot.img'));
+  await page.waitForSelector('#unlock-form', { timeout: 15000 });
+  assert.ok(!(await pageKeeps()).includes(H));
+  await protRemove();
+  // Nothing of the code in the daemon's log or the office database.
+  assert.ok(!hasCode(readFileSync(join(WORK, 'laufmapped-city.log'), 'utf8')), 'the code is in the log');
+  const dump = execFileSync('sqlite3', [join(WORK, 'cache-prot.db'), '.dump'], { encoding: 'utf8' });
+  assert.ok(dump.includes(H), 'the unlocked folder was cached');
+  assert.ok(!hasCode(dump), 'the code is in the database');
+  for (const f of readdirSync(WORK).filter((n) => n.startsWith('cache-prot.db'))) {
+    assert.ok(!hasCode(readFileSync(join(WORK, f), 'latin1')), `the code is in ${f}`);
+  }
+});
+
+test('a blocked protected card: the page offers the restore onto a new card, from the holder\'s recovery line', async () => {
+  await newPage('en');
+  await protTap(join(WORK, 'prot.img'));
+  await page.waitForSelector('#unlock-form', { timeout: 15000 });
+  // No image file counts tries: the daemon's answer for a card that does.
+  await page.route('**/api/card/unlock', (route) => route.fulfill({
+    status: 423, contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'blocked', message: 'blocked' } }),
+  }));
+  await page.fill('#u-code', CODE);
+  await page.fill('#u-token', TOKEN);
+  await page.click('#u-submit');
+  await page.waitForSelector('#blocked-banner');
+  assert.equal(await page.textContent('#u-result'), en['lock.err.blocked']);
+  await page.unroute('**/api/card/unlock');
+  // The holder's new card: blank.
+  await protRemove();
+  writeFileSync(PROT(), Buffer.alloc(CAPACITY));
+  for (let i = 0; i < 50 && (await protState()) === 'empty'; i++) await sleep(100);
+  await page.waitForSelector('#blocked-banner');
+  await page.fill('#u-recovery', 'not a recovery line');
+  await page.click('#u-restore');
+  await page.waitForFunction((want) => document.querySelector('#blocked-banner .form-result').textContent === want, en['lock.err.recovery']);
+  await page.fill('#u-recovery', RECOVERY);
+  await page.click('#u-restore');
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  assert.equal(await page.textContent('#holder-name'), 'Amina Yousef');
+  assert.ok(await page.locator('#blocked-banner').count() === 0);
+  assert.ok(!(await pageKeeps()).includes(RECOVERY.split(':')[2]), 'the recovery secret stayed in the page');
+  await shot('19-protected-blocked-restored');
+  const v = verifyJson(PROT());
+  assert.equal(v.entries.filter((e) => e.verdict === 'valid').length, 4);
+  await protRemove();
 });

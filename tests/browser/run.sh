@@ -6,7 +6,8 @@
 #
 # Environment: LAUFMAPPE, LAUFMAPPED, LM_VCARD (from meson), SHOTS (the
 # screenshot folder, default ./screenshots), CHROMIUM (default
-# /usr/bin/chromium).
+# /usr/bin/chromium), DESK_TESTS (a pattern: run only the tests whose
+# names match it, e.g. DESK_TESTS=protected).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -37,4 +38,4 @@ export SHOTS=${SHOTS:-$PWD/screenshots}
 export LM_WEB=$here/../../daemon/web
 export RIG_PORT
 mkdir -p "$SHOTS"
-node --test-reporter=spec "$here/desk.test.mjs"
+node --test-reporter=spec ${DESK_TESTS:+"--test-name-pattern=$DESK_TESTS"} "$here/desk.test.mjs"

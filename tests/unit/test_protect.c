@@ -1,7 +1,9 @@
 /*
  * test_protect.c - protected cards (lm_protect.h): access codes, the key
  * derivation against outside vectors, the version 2 image (round trip,
- * wrong code, strict header, tears, nothing in clear), version 1 untouched.
+ * wrong code, strict header, tears, nothing in clear), version 1 untouched;
+ * through a transport (protect_io.c) on image files: the public header,
+ * the authentication seam, encrypted appends, an append cut anywhere.
  *
  * Known answers: PBKDF2-HMAC-SHA256 from RFC 7914 section 11, HKDF-SHA256
  * from RFC 5869 test case 1, the card's keys from python3's hashlib.pbkdf2_hmac
@@ -11,8 +13,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,6 +24,7 @@
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_protect.h"
+#include "laufmappe/lm_transport.h"
 #include "laufmappe/lm_util.h"
 #include "lm_crypto.h"
 
@@ -577,6 +582,196 @@ static void test_v1_unchanged(void **state)
 	assert_int_equal(lm_protect_plan_append(&c, &k, f->entry[0], f->len[0], &pp), LM_ERR_ARG);
 }
 
+/* ---- Through a transport (lib/src/protect_io.c), on image files ------- */
+
+#define IO_CAP NTAG216
+
+/* The image file the transport tests use, and the keys it was made with. */
+struct io_card {
+	char path[64], spec[80];
+	struct lm_protect_keys keys;
+};
+
+static void new_card(struct io_card *io);
+
+static struct io_card *io_card(void)
+{
+	static struct io_card c;
+	if (!c.path[0]) {
+		snprintf(c.path, sizeof(c.path), "/tmp/lm-test-protect-io-%d.img", (int)getpid());
+		snprintf(c.spec, sizeof(c.spec), "fake:%s", c.path);
+	}
+	new_card(&c);
+	return &c;
+}
+
+static void write_file(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(b, 1, n, fp), n);
+	fclose(fp);
+}
+
+static size_t read_file(const char *path, uint8_t *b, size_t max)
+{
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	size_t n = fread(b, 1, max, fp);
+	fclose(fp);
+	return n;
+}
+
+/* A fresh protected image file for holder, code, the least iterations. */
+static void new_card(struct io_card *io)
+{
+	uint8_t img[IO_CAP];
+	struct lm_protect_plan p;
+	memset(img, 0, sizeof(img));
+	assert_int_equal(
+		lm_protect_plan_format(IO_CAP, holder, code, NULL, ITER, &p, &io->keys, NULL),
+		LM_OK);
+	assert_int_equal(lm_card_apply(img, IO_CAP, &p.card), LM_OK);
+	write_file(io->path, img, IO_CAP);
+}
+
+static struct lm_transport *open_card(struct io_card *io, struct lm_card_info *info)
+{
+	struct lm_transport *t;
+	assert_int_equal(lm_transport_open(io->spec, &t), LM_OK);
+	assert_int_equal(lm_transport_identify(t, info), LM_OK);
+	return t;
+}
+
+/* The card's entries through the transport, with the keys it was made with. */
+static size_t count_entries(struct io_card *io)
+{
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(io, &info);
+	uint8_t img[IO_CAP];
+	size_t len;
+	struct lm_card c;
+	assert_int_equal(lm_protect_read_image(t, &info, &io->keys, img, &len, &c), LM_OK);
+	assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+	int n = lm_card_count(&c);
+	assert_true(n >= 0);
+	lm_protect_wipe(img, len);
+	lm_transport_close(t);
+	return (size_t)n;
+}
+
+/* The tap's path: version 1 refuses it, the public header says how to derive. */
+static void test_io_header_and_seam(void **state)
+{
+	(void)state;
+	struct io_card *io = io_card();
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(io, &info);
+	uint8_t img[IO_CAP];
+	size_t len;
+	struct lm_card c;
+	assert_int_equal(lm_transport_read_image(t, &info, img, &len, &c), LM_ERR_VERSION);
+	struct lm_protect_header h;
+	assert_int_equal(lm_protect_read_header(t, &h), LM_OK);
+	assert_int_equal(h.iterations, LM_PROTECT_ITER_MIN);
+	assert_int_equal(h.committed, 0); /* behind the access control on a tag */
+	struct lm_protect_keys k;
+	assert_int_equal(lm_protect_derive(code, h.salt, h.iterations, &k), LM_OK);
+	assert_int_equal(lm_protect_check(&h, &k), LM_OK);
+	assert_memory_equal(&k, &io->keys, sizeof(k));
+	int tries = 7;
+	assert_int_equal(lm_protect_authenticate(t, &info, &k, &tries), LM_OK);
+	assert_int_equal(tries, -1); /* an image file counts nothing */
+	/* Another kind of card without its transport's authentication: said so. */
+	struct lm_card_info ntag = info;
+	ntag.kind = LM_KIND_NTAG216;
+	assert_int_equal(lm_protect_authenticate(t, &ntag, &k, &tries), LM_ERR_UNSUPPORTED);
+	ntag.kind = LM_KIND_APPLET;
+	assert_int_equal(lm_protect_authenticate(t, &ntag, &k, &tries), LM_ERR_UNSUPPORTED);
+	/* A wrong code fails the public key check. */
+	assert_int_equal(lm_protect_derive("0000-0000-0000", h.salt, h.iterations, &k), LM_OK);
+	assert_int_equal(lm_protect_check(&h, &k), LM_ERR_WRONG_CODE);
+	assert_int_equal(lm_protect_read_image(t, &info, &k, img, &len, &c), LM_ERR_WRONG_CODE);
+	lm_protect_keys_wipe(&k);
+	lm_transport_close(t);
+	/* A version 1 card: the header reader leaves it to lm_card. */
+	uint8_t v1[IO_CAP] = {0};
+	lm_card_format(v1, holder);
+	write_file(io->path, v1, IO_CAP);
+	t = open_card(io, &info);
+	assert_int_equal(lm_protect_read_header(t, &h), LM_ERR_VERSION);
+	lm_transport_close(t);
+	new_card(io);
+}
+
+static void test_io_append_encrypted(void **state)
+{
+	struct fixture *f = *state;
+	struct io_card *io = io_card();
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(io, &info);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(lm_protect_append(t, &info, &io->keys, f->entry[i], f->len[i]),
+				 LM_OK);
+	lm_transport_close(t);
+	assert_int_equal(count_entries(io), 2);
+	/* Nothing in clear: no 16 bytes of an entry, no holder id. */
+	uint8_t raw[IO_CAP];
+	assert_int_equal(read_file(io->path, raw, sizeof(raw)), IO_CAP);
+	for (int i = 0; i < 2; i++)
+		for (size_t o = 0; o + 16 <= f->len[i]; o += 8)
+			assert_null(memmem(raw, IO_CAP, f->entry[i] + o, 16));
+	assert_null(memmem(raw, IO_CAP, holder, LM_HOLDER_LEN));
+	/* The CLI's path opens what the transport wrote. */
+	uint8_t plain[IO_CAP];
+	struct lm_card c;
+	assert_int_equal(lm_protect_open_code(raw, IO_CAP, IO_CAP, code, plain, &c, NULL, NULL),
+			 LM_OK);
+	/* Wrong keys write nothing. */
+	struct lm_protect_keys bad = io->keys;
+	bad.check[0] ^= 1;
+	t = open_card(io, &info);
+	assert_int_equal(lm_protect_append(t, &info, &bad, f->entry[2], f->len[2]),
+			 LM_ERR_WRONG_CODE);
+	lm_transport_close(t);
+	uint8_t after[IO_CAP];
+	read_file(io->path, after, sizeof(after));
+	assert_memory_equal(raw, after, IO_CAP);
+	/* A version 1 plan is refused on a version 2 card. */
+	t = open_card(io, &info);
+	assert_int_not_equal(lm_transport_append(t, &info, f->entry[2], f->len[2]), LM_OK);
+	lm_transport_close(t);
+	read_file(io->path, after, sizeof(after));
+	assert_memory_equal(raw, after, IO_CAP);
+	new_card(io);
+}
+
+/* Cut at every card operation, torn: the card reads with 0 or 1 entries. */
+static void test_io_append_torn(void **state)
+{
+	struct fixture *f = *state;
+	struct io_card *io = io_card();
+	int done = 0;
+	for (int n = 0; n < 20 && !done; n++) {
+		new_card(io);
+		struct lm_card_info info;
+		struct lm_transport *t = open_card(io, &info);
+		assert_int_equal(lm_transport_fake_fault(t, n, 1), LM_OK);
+		int err = lm_protect_append(t, &info, &io->keys, f->entry[0], f->len[0]);
+		lm_transport_close(t);
+		size_t got = count_entries(io);
+		if (err == LM_OK) {
+			assert_int_equal(got, 1);
+			done = 1;
+		} else {
+			assert_int_equal(err, LM_ERR_CARD_REMOVED);
+			assert_true(got == 0 || got == 1);
+		}
+	}
+	assert_true(done);
+	unlink(io->path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +789,9 @@ int main(void)
 		cmocka_unit_test(test_recovery_carried_over),
 		cmocka_unit_test(test_recovery_text),
 		cmocka_unit_test(test_v1_unchanged),
+		cmocka_unit_test(test_io_header_and_seam),
+		cmocka_unit_test(test_io_append_encrypted),
+		cmocka_unit_test(test_io_append_torn),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,6 +39,10 @@ async function postJson(path, payload, token) {
 }
 
 export const appendEntry = (reader, entry, token) => postJson('/api/card/append', { reader, entry }, token);
+// Open a protected card with the holder's access code (sent once; the
+// daemon keeps only the keys, while the card lies on the reader).
+export const unlockCard = (reader, code, token) =>
+  postJson('/api/card/unlock', reader ? { reader, code } : { code }, token);
 // Delete an entry at the holder's request (the card is rewritten).
 export const deleteEntry = (reader, id, token) => postJson('/api/card/delete', { reader, id }, token);
 // Put the holder's cached folder back onto the card (blank or short).
@@ -50,7 +54,7 @@ export const restoreFolder = (holder, reader, token) =>
 export const qrUrl = (holder, id) =>
   `/api/qr?holder=${encodeURIComponent(holder)}&id=${encodeURIComponent(id)}`;
 
-// Server-sent events: tap, removed, error, written.  EventSource reconnects
+// Server-sent events: tap, locked (a protected card), removed, error, written.  EventSource reconnects
 // by itself when the daemon restarts.
 export function listen(handlers) {
   const es = new EventSource('/api/events');

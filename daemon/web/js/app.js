@@ -8,6 +8,7 @@ import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './
 import { nextSteps } from './rules.js';
 import { buildForm, savedToken } from './form.js';
 import { buildDeleteForm } from './remove.js';
+import { buildUnlockForm, blockedRestoreForm } from './unlock.js';
 import { openPrintView, closePrintView } from './print.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +20,7 @@ const state = {
   card: null,     // /api/card, or null when no card is shown
   reads: null,    // this office's read log of the shown holder, or null
   restoreFor: null, // a holder whose card's rewrite was cut short
+  blocked: false, // a protected card refused every code: offer the restore
   notice: null,   // {key, vars, kind} a banner about the last event
 };
 
@@ -39,6 +41,7 @@ async function loadCard(reader) {
     // The holder may see who read the card here (domain.md, privacy 6).
     // It comes with the card, from the tap's own transaction (null: cache down).
     state.reads = card.holder ? card.reads ?? null : null;
+    if (card.holder) state.blocked = false; // a readable card: the restore is done
   } catch (e) {
     state.card = null;
     state.notice = { key: errorKey(e.code), vars: { code: e.code }, kind: 'bad' };
@@ -97,6 +100,18 @@ function renderBanners() {
       h('p', {}, t('del.err.cut')),
       h('button', { type: 'button', id: 'restore-btn', class: 'primary', onclick: restore }, t('del.restore'))));
   }
+  if (state.blocked) {
+    // A blocked protected card: a new card, and the folder from this office's
+    // copy, found by the holder id of the holder's recovery line.
+    list.push(h('div', { class: 'banner bad', id: 'blocked-banner' }, picto('bad'),
+      h('p', {}, t('lock.err.blocked')),
+      blockedRestoreForm(() => state.reader, async (written) => {
+        state.blocked = false;
+        await loadCard(state.reader);
+        state.notice = { key: 'del.restored', vars: { n: written }, kind: 'info', sticky: true };
+        render();
+      })));
+  }
   if (state.notice) {
     list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),
       t(state.notice.key, state.notice.vars || {})));
@@ -153,9 +168,15 @@ function renderReads() {
 function render() {
   renderBanners();
   const card = state.card;
-  const waiting = !card || (!card.holder && !(card.entries || []).length);
-  $('waiting').hidden = !waiting;
+  // A protected card before its code: the prompt, nothing of the folder.
+  const locked = !!(card && card.protected && card.locked);
+  const waiting = locked || !card || (!card.holder && !(card.entries || []).length);
+  $('waiting').hidden = !waiting || locked;
   $('folder').hidden = waiting;
+  buildUnlockForm($('locked'), locked ? card : null, () => state.reader, {
+    onOpen: () => loadCard(state.reader),
+    onBlocked: () => { state.blocked = true; renderBanners(); },
+  });
   buildDeleteForm($('remove'), waiting ? null : card, () => state.reader, {
     onDone: async () => {
       await loadCard(state.reader);
@@ -249,12 +270,12 @@ async function init() {
   try { state.status = await getStatus(); } catch { state.status = null; }
   renderAll();
 
-  listen({ tap: onTap, removed: onRemoved, error: onError, written: (ev) => loadCard(ev.reader || state.reader) });
+  listen({ tap: onTap, locked: onTap, removed: onRemoved, error: onError, written: (ev) => loadCard(ev.reader || state.reader) });
 
   // A card may already lie on a reader when the page opens.
   try {
     const readers = await getReaders();
-    const withCard = readers.find((r) => r.state === 'card');
+    const withCard = readers.find((r) => r.state === 'card' || r.state === 'locked');
     if (withCard) await loadCard(withCard.name);
   } catch { /* the daemon may still be starting; the tap event will come */ }
   document.body.dataset.ready = '1'; // tests wait for this

@@ -233,6 +233,67 @@ void lm_protect_recovery_text(const uint8_t holder[LM_HOLDER_LEN],
 int lm_protect_recovery_parse(const char *text, uint8_t holder[LM_HOLDER_LEN],
 			      uint8_t secret[LM_RECOVERY_LEN]);
 
+/* ---- Through a transport (lib/src/protect_io.c) ------------------------
+ *
+ * What a reader of protected cards does with lm_transport.h's public
+ * functions: look at the public header, have the card check the keys,
+ * read and decrypt, append encrypted.  The order on every card:
+ *   lm_protect_read_header, lm_protect_derive, lm_protect_check (local:
+ *   a wrong code never reaches the card and burns no try),
+ *   lm_protect_authenticate (the card's own check and retry counter),
+ *   lm_protect_read_image / lm_protect_append.
+ */
+struct lm_transport;
+struct lm_card_info;
+
+/*
+ * Read the public part of the header (LM_PROTECT_PUBLIC_LEN bytes: all
+ * that an NTAG shows before PWD_AUTH) and parse it.  h->committed is 0:
+ * the commit word lies behind the card's access control; it is read by
+ * lm_protect_read_image.  LM_ERR_VERSION for a version 1 card, else as
+ * lm_protect_header_parse, and transport errors.
+ */
+int lm_protect_read_header(struct lm_transport *t, struct lm_protect_header *h);
+
+/*
+ * THE SEAM for the cards' own access control: ask the card on t to accept
+ * the keys (call only after lm_protect_check passed).
+ *   image files (LM_KIND_IMAGE): nothing to ask; LM_OK, *tries_left -1.
+ *   NTAG21x: PWD_AUTH with k->ntag_pwd, compare the PACK with
+ *     k->ntag_pack; AUTHLIM counts the failures (docs/format.md 8.9).
+ *   applet: VERIFY (INS 20) with k->applet; 63Cx: x tries left, 6983:
+ *     blocked (8.10).
+ * Returns LM_OK (the card now reads and writes for this session),
+ * LM_ERR_WRONG_CODE with *tries_left (-1 when the card keeps no count),
+ * LM_ERR_CARD_BLOCKED (no more tries: restore the folder onto a new card),
+ * LM_ERR_UNSUPPORTED while a card kind's transport has no authentication
+ * yet, and transport errors.  *tries_left is -1 unless the card said.
+ */
+int lm_protect_authenticate(struct lm_transport *t, const struct lm_card_info *info,
+			    const struct lm_protect_keys *k, int *tries_left);
+
+/*
+ * Read a protected card's image (the header, then exactly the committed
+ * log) into img (info->capacity bytes) and open it with k in place: img
+ * then holds the plaintext (wipe it after use) and *card points into it,
+ * as lm_transport_read_image does for version 1.  *len: the bytes read.
+ * LM_ERR_WRONG_CODE for keys of another card; errors as lm_protect_open.
+ */
+int lm_protect_read_image(struct lm_transport *t, const struct lm_card_info *info,
+			  const struct lm_protect_keys *k, uint8_t *img, size_t *len,
+			  struct lm_card *card);
+
+/*
+ * Append one signed entry (card form, no holder hint) to the protected
+ * card on t, encrypted, as lm_transport_append does for version 1: read
+ * and open, lm_protect_plan_append, write (the commit word last), then
+ * read the ciphertext back and compare it with what was planned.
+ * LM_ERR_CARD_FULL (nothing written), LM_ERR_READBACK.  No plaintext of
+ * the card is left in memory.
+ */
+int lm_protect_append(struct lm_transport *t, const struct lm_card_info *info,
+		      const struct lm_protect_keys *k, const uint8_t *entry, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -221,6 +221,13 @@ int lm_transport_delete_entry(struct lm_transport *t, const struct lm_card_info 
 int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info,
 			 const uint8_t holder[LM_HOLDER_LEN], const struct lm_card_entry *entries,
 			 size_t n, size_t *written);
+/*
+ * Perform a plan's writes w[0..n) in order, the last one the commit (one
+ * atomic card operation, started only after all others completed): the
+ * writes of an lm_card_plan or an lm_protect_plan.  No read-back: the
+ * caller reads back and compares (lib/src/protect_io.c).
+ */
+int lm_transport_write(struct lm_transport *t, const struct lm_card_write *w, size_t n);
 /* Raw image bytes [off, off+len), e.g. the header of a card that may be blank. */
 int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len);
 void lm_transport_disconnect(struct lm_transport *t);

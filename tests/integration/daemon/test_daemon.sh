@@ -547,6 +547,101 @@ flood)
 	[ "$st" != 000 ] && grep -q '"error"' resp.json && ok || bad "a slow answer was lost to connection_timeout: $st $(cat resp.json)"
 	wait "$locker"
 	;;
+protected)
+	# A protected card (format version 2, docs/format.md 8.11): the tap
+	# shows that it is locked and nothing of the folder; a typo, a wrong
+	# code, the right code; an append goes on encrypted; the keys are
+	# forgotten when the card leaves; the code is nowhere in the log, the
+	# database or the event stream.
+	"$L" image new --holder "$H" --capacity 888 --out p.img --protect --kdf-iterations 16384 >new.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' new.txt)
+	CANON=$(echo "$CODE" | tr -d -)
+	printf '%s\n' "$CODE" >code.txt
+	"$L" image new --holder "$H" --capacity 888 --out other.img --protect --kdf-iterations 16384 >other.txt 2>/dev/null
+	WRONG=$(sed -n 's/^access code: //p' other.txt)
+	last=${CODE: -1}
+	TYPO=${CODE:0:13}$([ "$last" = 7 ] && echo 8 || echo 7)
+	[ ${#CODE} = 14 ] && [ "$WRONG" != "$CODE" ] && ok || bad "image new --protect: $(cat new.txt)"
+	"$L" image append --access-code-file code.txt p.img ik.cose 2>/dev/null || bad "image append (protected)"
+	start_daemon p 18196 "fake:$RIG_DIR/pcard.img"
+	curl -sN "$URL/api/events" >events.txt &
+	evpid=$!
+	sleep 0.3
+	cp p.img pcard.img
+	wait_state locked && ok || bad "no locked state: $(curl -s "$URL/api/readers")"
+	curl -s "$URL/api/card" >card.json
+	grep -q '"protected":true' card.json && grep -q '"locked":true' card.json && grep -q '"entries":\[\]' card.json &&
+		! grep -qi "$H" card.json && ! grep -q '"holder"' card.json && ok || bad "the locked card's view: $(cat card.json)"
+	curl -s "$URL/api/readers" | grep -q '"state":"locked","error":null,"holder":null' && ok ||
+		bad "the locked reader: $(curl -s "$URL/api/readers")"
+	unlock() { code -X POST "$@" "$URL/api/card/unlock"; }
+	auth=(-H "Authorization: Bearer $TOKEN")
+	[ "$(unlock -d "{\"code\":\"$CODE\"}")" = 401 ] && ok || bad "unlock without the token: $(cat resp.json)"
+	[ "$(unlock "${auth[@]}" -d "{\"code\":\"$TYPO\"}")" = 400 ] && grep -q '"code":"code_typo"' resp.json && ok ||
+		bad "a typo: $(cat resp.json)"
+	[ "$(unlock "${auth[@]}" -d '{"code":"12"}')" = 400 ] && grep -q '"code":"bad_value"' resp.json && ok ||
+		bad "not a code: $(cat resp.json)"
+	[ "$(unlock "${auth[@]}" -d "{\"code\":\"$WRONG\"}")" = 403 ] && grep -q '"code":"wrong_code"' resp.json &&
+		grep -q '"tries_left":null' resp.json && ok || bad "a wrong code: $(cat resp.json)"
+	[ "$(append_ber "${auth[@]}")" = 409 ] && grep -q '"code":"locked"' resp.json && ok || bad "append while locked: $(cat resp.json)"
+	wait_state locked && ok || bad "not locked after the wrong code"
+	# Rewrites of a protected card are not built: refused, nothing touched.
+	[ "$(code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" -d '{}')" = 409 ] && cmp -s p.img pcard.img && ok ||
+		bad "restore onto a protected card: $(cat resp.json)"
+	[ "$(unlock "${auth[@]}" -d "{\"code\":\"$(echo "$CODE" | tr A-Z a-z)\"}")" = 200 ] &&
+		grep -q "\"holder\":\"$H\"" resp.json && grep -q '"verdict":"valid"' resp.json && ok ||
+		bad "the right code (lower case): $(cat resp.json)"
+	wait_state card && [ "$(entries)" = 1 ] && curl -s "$URL/api/card" | grep -q '"protected":true' && ok ||
+		bad "the unlocked card: $(curl -s "$URL/api/card" | head -c 300)"
+	[ "$(unlock "${auth[@]}" -d "{\"code\":\"$CODE\"}")" = 409 ] && ok || bad "unlock an open card: $(cat resp.json)"
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/delete" -d "{\"id\":\"$(printf '%064d' 0)\"}")" = 409 ] &&
+		cmp -s p.img pcard.img && ok || bad "delete on a protected card: $(cat resp.json)"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append to the unlocked card: $(cat resp.json)"
+	[ "$(entries)" = 2 ] && ok || bad "after the append: $(curl -s "$URL/api/card" | head -c 300)"
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file code.txt pcard.img >verify.txt 2>&1 &&
+		grep -q "2 of 2" verify.txt && ok || bad "the CLI reads the appended card: $(cat verify.txt)"
+	# Nothing in clear on the card: no entry (any 16 bytes of one), no holder id.
+	imghex=$(xxd -p pcard.img | tr -d '\n')
+	n=0 leak=0
+	for e in $(sqlite3 p.db "SELECT hex(bytes) FROM entries" | tr A-F a-f); do
+		n=$((n + 1))
+		for i in $(seq 0 16 $((${#e} - 32))); do
+			case $imghex in *"${e:$i:32}"*) leak=1 ;; esac
+		done
+	done
+	[ "$n" = 2 ] && [ "$leak" = 0 ] && case $imghex in *"$H"*) false ;; *) true ;; esac && ok ||
+		bad "plaintext on the protected card ($n entries cached, leak $leak)"
+	# The card leaves: its keys go; back on the reader it is locked again.
+	cp pcard.img p2.img
+	rm pcard.img
+	wait_state empty && ok || bad "removal not seen"
+	cp p2.img pcard.img
+	wait_state locked && ! curl -s "$URL/api/card" | grep -q "$H" && ok ||
+		bad "the keys outlived the card: $(curl -s "$URL/api/card" | head -c 300)"
+	[ "$(append_ber "${auth[@]}")" = 409 ] && ok || bad "append after the card came back: $(cat resp.json)"
+	# Two requests at once (a double click), naming the reader: both open it.
+	body="{\"reader\":\"fake:$RIG_DIR/pcard.img\",\"code\":\"$CODE\"}"
+	curl -s -o u1.json -w '%{http_code}' -X POST "${auth[@]}" "$URL/api/card/unlock" -d "$body" >u1.code &
+	u1=$!
+	curl -s -o u2.json -w '%{http_code}' -X POST "${auth[@]}" "$URL/api/card/unlock" -d "$body" >u2.code
+	wait "$u1"
+	[ "$(cat u1.code)" = 200 ] && [ "$(cat u2.code)" = 200 ] && grep -q "\"holder\":\"$H\"" u2.json && ok ||
+		bad "two unlocks at once: $(cat u1.code u1.json u2.code u2.json)"
+	# Another card (version 1) on the same reader: no keys stay.
+	"$L" image new --holder "$("$L" holder new)" --capacity 888 --out v1.img >/dev/null
+	rm pcard.img; wait_state empty; cp v1.img pcard.img
+	wait_state card && curl -s "$URL/api/card" | grep -q '"protected":false' && ok || bad "a version 1 card after it"
+	[ "$(unlock "${auth[@]}" -d "{\"code\":\"$CODE\"}")" = 409 ] && ok || bad "unlock a version 1 card: $(cat resp.json)"
+	kill "$evpid" 2>/dev/null
+	grep -q '^event: locked' events.txt && grep -q '^event: tap' events.txt && ok || bad "events: $(cat events.txt)"
+	sqlite3 p.db .dump >dump.sql
+	for f in p.log dump.sql events.txt p.db; do
+		grep -qiF -e "$CODE" -e "$CANON" "$f" && bad "the access code is in $f" || ok
+	done
+	stop_daemons
+	# Nothing of it in the database's other files after the daemon closed it either.
+	cat p.db* | grep -qiaF -e "$CODE" -e "$CANON" && bad "the access code is in the database files" || ok
+	;;
 esac
 stop_daemons
 echo "$pass passed, $fail failed"

@@ -1,0 +1,112 @@
+// unlock.js - a protected card (format version 2, docs/desk.md): the page
+// asks for the access code printed on the card, sends it once to the
+// daemon (POST /api/card/unlock, with the terminal's token) and forgets it.
+// The code field is never saved: autocomplete off, not in sessionStorage
+// or localStorage, emptied as soon as it is sent.  A blocked card offers
+// the restore onto a new card, with the holder id from the holder's
+// recovery line (the card itself does not say whose it is).
+
+import { t } from './i18n.js';
+import { h } from './render.js';
+import { unlockCard, restoreFolder } from './api.js';
+import { tokenInput, resultLine, saveToken } from './form.js';
+
+// What the daemon's answer means for the person at the desk.
+function resultText(res) {
+  const code = (res.body && res.body.error && res.body.error.code) || '';
+  if (res.status === 401) return t('form.err.unauthorized');
+  if (code === 'code_typo') return t('lock.err.typo');
+  if (code === 'bad_value') return t('lock.err.format');
+  if (code === 'wrong_code') {
+    const n = res.body.tries_left;
+    return typeof n === 'number' ? t('lock.err.tries', { n }) : t('lock.err.wrong');
+  }
+  if (code === 'blocked') return t('lock.err.blocked');
+  if (code === 'unsupported') return t('lock.err.unsupported');
+  if (code === 'no_card' || code === 'card_removed') return t('form.err.card_removed');
+  return t('form.err.other', { code: code || res.status });
+}
+
+// The holder id of a recovery line "LMR1:HOLDER:SECRET" (lm_protect.h), or null.
+function holderOfRecovery(text) {
+  const m = /^\s*LMR1:([0-9a-fA-F]{32}):[A-Za-z0-9_-]{22}\s*$/.exec(text || '');
+  return m ? m[1].toLowerCase() : null;
+}
+
+// The restore of a blocked card's folder onto a new card on the reader (a
+// banner that stays while the cards are swapped: app.js).
+export function blockedRestoreForm(getReader, onRestored) {
+  const line = h('input', {
+    id: 'u-recovery', name: 'recovery', autocomplete: 'off', spellcheck: 'false', dir: 'ltr',
+  });
+  const token = tokenInput('u-r-token');
+  const result = resultLine();
+  const form = h('form', { id: 'blocked-restore', novalidate: true },
+    h('div', { class: 'form-row' }, h('label', { for: 'u-recovery' }, t('lock.recovery')), line),
+    h('div', { class: 'form-row' }, h('label', { for: 'u-r-token' }, t('form.token')), token),
+    h('button', { type: 'submit', id: 'u-restore', class: 'primary' }, t('del.restore')), result);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const holder = holderOfRecovery(line.value);
+    line.value = ''; // the recovery line opens the holder's backup: not kept either
+    if (!holder) {
+      result.className = 'form-result bad';
+      result.textContent = t('lock.err.recovery');
+      return;
+    }
+    saveToken(token.value);
+    const res = await restoreFolder(holder, getReader(), token.value);
+    if (res.ok) { onRestored(res.body.written); return; }
+    result.className = 'form-result bad';
+    result.textContent = res.status === 401 ? t('form.err.unauthorized')
+      : t('form.err.other', { code: (res.body && res.body.error && res.body.error.code) || res.status });
+  });
+  return form;
+}
+
+// Build the code prompt into SECTION for the locked CARD (or hide it).
+// onOpen(view): the card was opened; onBlocked(): the card refuses every
+// code now (the page offers the restore onto a new card).
+export function buildUnlockForm(section, card, getReader, { onOpen, onBlocked }) {
+  section.replaceChildren();
+  section.hidden = !(card && card.protected && card.locked);
+  if (section.hidden) return;
+  const input = h('input', {
+    id: 'u-code', name: 'access-code', type: 'text', autocomplete: 'off', autocapitalize: 'characters',
+    spellcheck: 'false', dir: 'ltr', class: 'code-input', placeholder: 'XXXX-XXXX-XXXX',
+    maxlength: '20', 'aria-describedby': 'u-hint',
+  });
+  const token = tokenInput('u-token');
+  const result = resultLine();
+  result.id = 'u-result';
+  const submit = h('button', { type: 'submit', id: 'u-submit', class: 'primary' }, t('lock.submit'));
+  const form = h('form', { id: 'unlock-form', novalidate: true, autocomplete: 'off' },
+    h('div', { class: 'form-row' }, h('label', { for: 'u-code' }, t('lock.code')), input),
+    h('div', { class: 'form-row' }, h('label', { for: 'u-token' }, t('form.token')), token),
+    submit, result);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const code = input.value;
+    input.value = ''; // sent once, then gone from the page
+    saveToken(token.value);
+    submit.disabled = true;
+    result.className = 'form-result busy';
+    result.textContent = t('form.busy');
+    const res = await unlockCard(getReader(), code, token.value);
+    submit.disabled = false;
+    if (res.ok) {
+      result.textContent = '';
+      onOpen(res.body);
+      return;
+    }
+    result.className = 'form-result bad';
+    result.textContent = resultText(res);
+    if (res.body && res.body.error && res.body.error.code === 'blocked') onBlocked();
+    else input.focus();
+  });
+  section.append(
+    h('h2', { id: 'lock-title' }, t('lock.title')),
+    h('p', { class: 'hint', id: 'u-hint' }, t('lock.text')),
+    form);
+  input.focus();
+}
