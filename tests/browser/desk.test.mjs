@@ -554,12 +554,13 @@ test('a damaged office cache: the page says so, and cards are still read and ver
   await removeCard();
 });
 
-test('a crypto failure: entries "could not be checked", never forged, in every language; a new tap checks them', async () => {
+test('a crypto failure: entries "could not be checked", never forged, in English, German and Arabic; a new tap checks them', async () => {
   const fault = join(WORK, 'fault.on');
   await stopDaemon();
   await startDaemon('city', { db: join(WORK, 'cache-fault.db'), fault });
   writeFileSync(fault, '');
-  for (const lang of ['en', 'de', 'ar', 'fa', 'tr', 'uk']) {
+  // German, and Arabic for right to left; desk_catalogs checks every language has the words.
+  for (const lang of ['en', 'de', 'ar']) {
     await newPage(lang);
     await tap(join(WORK, 'card.mem'));
     await page.waitForSelector('#holder-name', { timeout: 15000 });
