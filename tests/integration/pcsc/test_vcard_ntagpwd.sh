@@ -83,4 +83,14 @@ stop_card
 	rig_fail "memory file: wrong-password count is not 3"
 [ "$(od -An -tx1 -j64 -N8 "$RIG_DIR/ntag.mem" | tr -d ' ')" = "${SECRET,,}" ] ||
 	rig_fail "memory file: the secret pages"
+# --as ntag213 / ntag215: their own sizes and configuration pages (CFG0 29 / 83).
+for kind in "ntag213 12 29 2D" "ntag215 3E 83 87"; do
+	set -- $kind
+	rig_start_card --as "$1" --memory "$RIG_DIR/$1.mem"
+	rig_wait_card present
+	rig_apdu FFB0000304 $START "$(xchg 30$3)" "$(xchg 30$4)" |
+		rig_expect "$1" "E110${2}00 9000" "$OK 9000" \
+			"$(answer 040000FF000500000000000000000000)" "$(ack 0)"
+	stop_card
+done
 rig_log "PASS"
