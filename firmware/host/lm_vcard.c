@@ -8,8 +8,11 @@
  * the ATR); anything longer is a command APDU, answered with the response.
  *
  * The card is either our applet (firmware/applet) on a file-backed NVM, or
- * an NTAG216 (firmware/ntag) behind a PC/SC part-3 contactless reader, which
- * answers the storage-card pseudo-APDUs FF CA, FF B0 and FF D6.  The memory
+ * an NTAG213/215/216 (firmware/ntag) behind a PC/SC part-3 contactless
+ * reader, which answers the storage-card pseudo-APDUs FF CA, FF B0 and
+ * FF D6, and the part-3 v2.02 transparent session (FF C2: manage session,
+ * transparent exchange) that carries raw tag commands such as PWD_AUTH to
+ * the tag (docs/nfc.md "Protected NTAGs through PC/SC").  The memory
  * file IS the NVM: every NVM write goes to the file with pwrite before the
  * call returns, so the card survives restarts and crashes.
  *
@@ -47,7 +50,10 @@ enum exit_code { EXIT_CLEAN = 0, EXIT_ERROR = 1, EXIT_PULLED = 3, EXIT_TORN = 4 
 
 /* Everything the board holds.  One instance, in main(). */
 struct vcard {
-	int as_ntag;              /* 0: applet, 1: NTAG216 behind a part-3 reader */
+	int as_ntag;              /* 0: applet, 1: an NTAG behind a part-3 reader */
+	enum lm_ntag_kind kind;   /* which NTAG (--as ntag213|ntag215|ntag216) */
+	int session;              /* a part-3 transparent session is open */
+	int rf_off;               /* the session switched the field off (83 00) */
 	int port;                 /* vpcd's TCP port on 127.0.0.1 */
 	int once;                 /* exit when the first connection ends */
 	int verbose;              /* log every frame to stderr */
@@ -58,7 +64,7 @@ struct vcard {
 	unsigned long apdus;      /* APDUs answered */
 	struct lm_nvm_file mem;   /* applet NVM: the memory file */
 	struct lm_applet applet;  /* applet state */
-	struct lm_ntag tag;       /* NTAG216 model */
+	struct lm_ntag tag;       /* NTAG model */
 	struct lm_ntag_file tagfile; /* its page file (tear handled by the model's hook) */
 };
 
@@ -130,7 +136,7 @@ static int applet_open(struct vcard *v)
 	return 0;
 }
 
-/* --- NTAG216 behind a PC/SC part-3 reader ------------------------------- */
+/* --- an NTAG behind a PC/SC part-3 reader ------------------------------ */
 
 /* Put SW1 SW2 at resp[n]; returns the response length. */
 static size_t put_sw(uint8_t *resp, size_t n, uint16_t sw)
@@ -140,11 +146,175 @@ static size_t put_sw(uint8_t *resp, size_t n, uint16_t sw)
 	return n + 2;
 }
 
+/* A page or state write of the tag was cut by --tear-after-writes: exit 4. */
+static void ntag_torn(const struct vcard *v)
+{
+	logmsg("power cut during NTAG write %ld (it did not land)", v->tear_after + 1);
+	exit(EXIT_TORN);
+}
+
 /*
- * Answer one part-3 pseudo-APDU for the NTAG216 (resp holds at least 18
- * bytes).  GET DATA UID, READ BINARY of 4 pages, UPDATE BINARY of one page;
- * the UID, lock and configuration pages are not writable through it (69 81).
- * A page write cut by --tear-after-writes exits with status 4.
+ * Read one BER-TLV data object at b[*off] (n bytes in all): a 1-byte tag, or
+ * 2 bytes when the low 5 bits of the first are all set (5F 46, FF 6D); a
+ * length of 1 byte, or 81 LL / 82 LL LL.  Sets *tag, *val, *len and moves
+ * *off past it.  Returns 0, or -1 when it runs past the end.
+ */
+static int tlv_next(const uint8_t *b, size_t n, size_t *off, unsigned *tag, const uint8_t **val,
+		    size_t *len)
+{
+	size_t i = *off, l;
+
+	if (i >= n)
+		return -1;
+	*tag = b[i++];
+	if ((*tag & 0x1Fu) == 0x1Fu) {
+		if (i >= n)
+			return -1;
+		*tag = (*tag << 8) | b[i++];
+	}
+	if (i >= n)
+		return -1;
+	l = b[i++];
+	if (l == 0x81u || l == 0x82u) {
+		size_t k = l - 0x80u;
+		if (n - i < k)
+			return -1;
+		l = b[i++];
+		if (k == 2)
+			l = (l << 8) | b[i++];
+	} else if (l > 0x80u) {
+		return -1;
+	}
+	if (n - i < l)
+		return -1;
+	*val = b + i;
+	*len = l;
+	*off = i + l;
+	return 0;
+}
+
+/* Append tag, BER length and value at out[*k]; the caller has the room. */
+static void tlv_put(uint8_t *out, size_t *k, uint8_t tag, const uint8_t *val, size_t len)
+{
+	out[(*k)++] = tag;
+	if (len > 0xFFu) {
+		out[(*k)++] = 0x82;
+		out[(*k)++] = (uint8_t)(len >> 8);
+	} else if (len > 0x7Fu) {
+		out[(*k)++] = 0x81;
+	}
+	out[(*k)++] = (uint8_t)len;
+	memcpy(out + *k, val, len);
+	*k += len;
+}
+
+/*
+ * One transceive data object (95): the raw tag command goes to the model;
+ * its answer becomes 92 01 BITS (valid bits of the last byte: 4 for an
+ * ACK/NAK, 0 = all 8), 96 02 00 00 (no CRC, parity or framing error) and
+ * 97 LEN ANSWER.  Silence (HALT, a NAK'd state, the field off) is
+ * LM_SW_NO_ANSWER.  Returns the status word for C0.
+ */
+static uint16_t part3_transceive(struct vcard *v, const uint8_t *cmd, size_t len, uint8_t *out,
+				 size_t *k)
+{
+	static const uint8_t ok_status[2] = {0x00, 0x00};
+	uint8_t ans[LM_NTAG_MAX_PAGES * LM_NTAG_PAGE_SIZE];
+	uint8_t bits;
+	size_t alen = 0;
+	enum lm_ntag_answer a;
+
+	if (v->rf_off)
+		return LM_SW_NO_ANSWER;
+	a = lm_ntag_process(&v->tag, cmd, len, ans, sizeof(ans), &alen);
+	if (!v->tag.powered)
+		ntag_torn(v);
+	if (a == LM_NTAG_SILENT)
+		return LM_SW_NO_ANSWER;
+	bits = a == LM_NTAG_ACKNAK ? 4u : 0u;
+	tlv_put(out, k, LM_PCSC3_DO_RX_BITS, &bits, 1);
+	tlv_put(out, k, LM_PCSC3_DO_RESP_STATUS, ok_status, sizeof(ok_status));
+	tlv_put(out, k, LM_PCSC3_DO_RESPONSE, ans, alen);
+	return LM_SW_OK;
+}
+
+/*
+ * FF C2 00 P2: PC/SC part 3 v2.02 manage session (P2 00) and transparent
+ * exchange (P2 01).  The data objects run in order; the first that fails
+ * stops the rest and is named in C0 03 N SW1 SW2 (N counted from 1), which
+ * always comes first in the answer; SW1 SW2 of the APDU repeat C0's.
+ * Manage session: 80 (version), 81 start and 82 end the transparent
+ * session, 83/84 switch the field off/on (on = a fresh power-up: the tag
+ * forgets its PWD_AUTH), 5F 46 (timer) is accepted.  Transparent exchange,
+ * only inside a session (else 69 86): 90 flags and 91 bit framing only with
+ * their defaults (00 00 and 00: the reader adds and checks CRC_A, whole
+ * bytes), 5F 46 accepted, 95 transceive.  Anything else is 6A 81.
+ */
+static size_t part3_session(struct vcard *v, const uint8_t *b, size_t n, uint8_t *resp)
+{
+	static const uint8_t version[3] = {0x01, 0x00, 0x00};
+	size_t lc, off = 5, k = 5, len;
+	unsigned tag, index = 0;
+	const uint8_t *val;
+	uint16_t sw = LM_SW_OK;
+
+	if (b[2] != 0x00 || (b[3] != LM_PCSC3_P2_MANAGE && b[3] != LM_PCSC3_P2_EXCHANGE))
+		return put_sw(resp, 0, LM_SW_WRONG_P1P2);
+	lc = n > 4 ? b[4] : 0;
+	if (n < 5 || (n != 5 + lc && n != 6 + lc))
+		return put_sw(resp, 0, LM_SW_WRONG_LENGTH);
+	n = 5 + lc; /* drop Le */
+	if (b[3] == LM_PCSC3_P2_EXCHANGE && !v->session)
+		sw = LM_SW_NO_SESSION;
+	while (sw == LM_SW_OK && off < n) {
+		index++;
+		if (tlv_next(b, n, &off, &tag, &val, &len) != 0) {
+			sw = LM_SW_DO_LENGTH;
+			break;
+		}
+		if (tag == LM_PCSC3_DO_TIMER) {
+			sw = len == 4 ? LM_SW_OK : LM_SW_DO_LENGTH;
+		} else if (b[3] == LM_PCSC3_P2_MANAGE) {
+			if (tag > 0xFFu || tag < LM_PCSC3_DO_VERSION || tag > LM_PCSC3_DO_RF_ON)
+				sw = LM_SW_DO_UNSUPPORTED;
+			else if (len != 0)
+				sw = LM_SW_DO_LENGTH;
+			else if (tag == LM_PCSC3_DO_VERSION)
+				tlv_put(resp, &k, LM_PCSC3_DO_VERSION, version, sizeof(version));
+			else if (tag == LM_PCSC3_DO_START || tag == LM_PCSC3_DO_END)
+				v->session = tag == LM_PCSC3_DO_START;
+			else if (tag == LM_PCSC3_DO_RF_OFF)
+				v->rf_off = 1;
+			else {
+				v->rf_off = 0;
+				lm_ntag_power_on(&v->tag);
+			}
+		} else if (tag == LM_PCSC3_DO_FLAGS) {
+			sw = len != 2 ? LM_SW_DO_LENGTH
+			     : (val[0] | val[1]) != 0 ? LM_SW_DO_UNSUPPORTED : LM_SW_OK;
+		} else if (tag == LM_PCSC3_DO_TX_BITS) {
+			sw = len != 1 ? LM_SW_DO_LENGTH : val[0] != 0 ? LM_SW_DO_UNSUPPORTED : LM_SW_OK;
+		} else if (tag == LM_PCSC3_DO_TRANSCEIVE) {
+			sw = len == 0 ? LM_SW_DO_LENGTH : part3_transceive(v, val, len, resp, &k);
+		} else {
+			sw = LM_SW_DO_UNSUPPORTED;
+		}
+	}
+	resp[0] = LM_PCSC3_DO_STATUS;
+	resp[1] = 3;
+	resp[2] = sw == LM_SW_OK || sw == LM_SW_NO_SESSION ? 0 : (uint8_t)index;
+	resp[3] = (uint8_t)(sw >> 8);
+	resp[4] = (uint8_t)sw;
+	return put_sw(resp, k, sw);
+}
+
+/*
+ * Answer one part-3 pseudo-APDU for the NTAG (resp holds at least 18 + the
+ * largest transparent answer, 924 bytes, + 20).  GET DATA UID, READ BINARY
+ * of 4 pages, UPDATE BINARY of one page (the UID, lock and configuration
+ * pages are not writable through it: 69 81; a protected page read without
+ * PWD_AUTH: 69 82, written: 63 00), and FF C2 (part3_session).  A page
+ * write cut by --tear-after-writes exits with status 4.
  */
 static size_t ntag_apdu(struct vcard *v, const uint8_t *b, size_t n, uint8_t *resp)
 {
@@ -178,6 +348,8 @@ static size_t ntag_apdu(struct vcard *v, const uint8_t *b, size_t n, uint8_t *re
 		if (b[2] != 0 || page >= v->tag.npages)
 			return put_sw(resp, 0, LM_SW_NOT_FOUND);
 		st = lm_ntag_read(&v->tag, page, data);
+		if (st == LM_NTAG_EPOWER)
+			ntag_torn(v);
 		if (st != LM_NTAG_OK)
 			return put_sw(resp, 0, st == LM_NTAG_EINVAL ? LM_SW_SECURITY : LM_SW_MEMORY);
 		memcpy(resp, data, le);
@@ -190,14 +362,13 @@ static size_t ntag_apdu(struct vcard *v, const uint8_t *b, size_t n, uint8_t *re
 		if (page < 3u || page >= v->tag.npages - 5u)
 			return put_sw(resp, 0, LM_SW_INCOMPATIBLE); /* UID, lock, config */
 		st = lm_ntag_write_page(&v->tag, page, b + 5);
-		if (st == LM_NTAG_EPOWER) {
-			logmsg("power cut during page write %ld (page %u not written)",
-			       v->tear_after + 1, page);
-			exit(EXIT_TORN);
-		}
+		if (st == LM_NTAG_EPOWER)
+			ntag_torn(v);
 		if (st == LM_NTAG_EWRITE)
 			return put_sw(resp, 0, LM_SW_MEMORY);
 		return put_sw(resp, 0, st == LM_NTAG_OK ? LM_SW_OK : LM_SW_WRITE_FAILED);
+	case LM_PCSC3_SESSION:
+		return part3_session(v, b, n, resp);
 	default:
 		return put_sw(resp, 0, LM_SW_INS);
 	}
@@ -332,6 +503,8 @@ static int send_frame(int fd, uint8_t *frame, size_t len)
 static void card_power(struct vcard *v, int on)
 {
 	if (v->as_ntag) {
+		v->session = 0; /* a reset ends the transparent session */
+		v->rf_off = 0;
 		if (on)
 			lm_ntag_power_on(&v->tag);
 	} else {
@@ -398,8 +571,10 @@ static void usage(FILE *f)
 	      "A virtual card for pcscd's vpcd reader driver (vsmartcard-vpcd).\n"
 	      "\n"
 	      "  --memory FILE            the card's NVM; created on first use (required)\n"
-	      "  --as applet|ntag216      the Laufmappe applet (default) or an NTAG216 behind\n"
-	      "                           a PC/SC part-3 contactless reader\n"
+	      "  --as applet|ntag213|ntag215|ntag216\n"
+	      "                           the Laufmappe applet (default) or an NTAG behind a\n"
+	      "                           PC/SC part-3 contactless reader (with the v2.02\n"
+	      "                           transparent session: FF C2)\n"
 	      "  --capacity BYTES         image capacity of a new applet memory (default 8192,\n"
 	      "                           24 .. 32768; the file adds a 1024-byte journal)\n"
 	      "  --port P                 vpcd's TCP port on 127.0.0.1 (default 35963)\n"
@@ -454,10 +629,15 @@ static int parse_args(struct vcard *v, int argc, char **argv)
 			v->memory = optarg;
 			break;
 		case 'a':
+			v->as_ntag = 1;
 			if (strcmp(optarg, "applet") == 0)
 				v->as_ntag = 0;
+			else if (strcmp(optarg, "ntag213") == 0)
+				v->kind = LM_NTAG213;
+			else if (strcmp(optarg, "ntag215") == 0)
+				v->kind = LM_NTAG215;
 			else if (strcmp(optarg, "ntag216") == 0)
-				v->as_ntag = 1;
+				v->kind = LM_NTAG216;
 			else
 				return -1;
 			break;
@@ -539,7 +719,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? EXIT_ERROR : EXIT_CLEAN;
 	}
 	if (v.as_ntag) {
-		rc = lm_ntag_file_open(&v.tagfile, &v.tag, LM_NTAG216, v.memory, NULL, v.tear_after);
+		rc = lm_ntag_file_open(&v.tagfile, &v.tag, v.kind, v.memory, NULL, v.tear_after);
 		if (rc != LM_NTAG_FILE_OK) {
 			logmsg("%s: %s", v.memory, lm_ntag_file_strerror(rc));
 			return EXIT_ERROR;

@@ -105,6 +105,38 @@
 #define LM_NTAG_NAK_AUTHLIM 0x04u /* failed-password counter overflow */
 #define LM_NTAG_NAK_WRITE 0x05u   /* EEPROM write error */
 
+/*
+ * Password protection (datasheet 8.8, "Password verification protection").
+ * The four configuration pages follow the dynamic lock page; their numbers
+ * per size are cfg0_page in lm_ntag_types below (CFG1, PWD and PACK are the
+ * next three).  AUTH0 is byte 3 of CFG0: the first protected page, so any
+ * value >= the tag's page count (the factory FF) protects nothing.  ACCESS
+ * is byte 0 of CFG1.  PWD (4 bytes) and PACK (2 bytes, then 2 RFU bytes) are
+ * sent LSByte first in PWD_AUTH and its answer, in the same order as stored;
+ * a READ or FAST_READ returns 00 for them.  PWD_AUTH = 1B PWD[4] -> PACK[2],
+ * or a 4-bit NAK: wrong password (counted), or NAK 4 once the count of wrong
+ * ones has reached AUTHLIM (then even the right one fails, for ever).
+ * Setup order (each one WRITE, A2 page data[4]): PWD, PACK, ACCESS (CFG1),
+ * AUTH0 (CFG0) LAST: once AUTH0 points at or below the configuration pages,
+ * every later configuration write needs PWD_AUTH first.
+ */
+#define LM_NTAG_CFG1_OFF 1u     /* pages after CFG0 */
+#define LM_NTAG_PWD_OFF 2u
+#define LM_NTAG_PACK_OFF 3u
+#define LM_NTAG_AUTH0_BYTE 3u   /* in CFG0 */
+#define LM_NTAG_ACCESS_BYTE 0u  /* in CFG1 */
+#define LM_NTAG_AUTH0_NONE 0xFFu /* factory AUTH0: no page protected */
+#define LM_NTAG_PWD_LEN 4u
+#define LM_NTAG_PACK_LEN 2u
+#define LM_NTAG_PWD_DEFAULT 0xFFu /* factory PWD: FF FF FF FF; PACK 00 00 */
+
+/* ACCESS byte bits (CFG1 byte 0). */
+#define LM_NTAG_ACCESS_PROT 0x80u             /* 1: reads need PWD_AUTH too; 0: writes only */
+#define LM_NTAG_ACCESS_CFGLCK 0x40u           /* CFG0/CFG1 locked for ever (not PWD/PACK) */
+#define LM_NTAG_ACCESS_NFC_CNT_EN 0x10u       /* NFC counter on */
+#define LM_NTAG_ACCESS_NFC_CNT_PWD_PROT 0x08u /* READ_CNT needs PWD_AUTH */
+#define LM_NTAG_ACCESS_AUTHLIM 0x07u          /* wrong PWD_AUTHs allowed; 0 = no limit */
+
 /* GET_VERSION: 00 04 04 02 01 00 SIZE 03 (NXP, NTAG, 50 pF, 1.0, size, 14443-3). */
 #define LM_NTAG_VERSION_LEN 8u
 #define LM_NTAG_VERSION_SIZE_BYTE 6u
@@ -129,13 +161,14 @@ struct lm_ntag_type {
 	uint8_t user_pages;   /* 36, 126, 222 (144, 504, 888 bytes) */
 	uint8_t cc_size;      /* 0x12, 0x3E, 0x6D (144, 496, 872 bytes) */
 	uint8_t version_size; /* 0x0F, 0x11, 0x13 */
+	uint8_t cfg0_page;    /* 0x29, 0x83, 0xE3: CFG0 (AUTH0); CFG1, PWD, PACK follow */
 };
 
 #define LM_NTAG_TYPES 3u
 static const struct lm_ntag_type lm_ntag_types[LM_NTAG_TYPES] = {
-	{213u, 45u, 36u, 0x12u, 0x0Fu},
-	{215u, 135u, 126u, 0x3Eu, 0x11u},
-	{216u, 231u, 222u, 0x6Du, 0x13u},
+	{213u, 45u, 36u, 0x12u, 0x0Fu, 0x29u},
+	{215u, 135u, 126u, 0x3Eu, 0x11u, 0x83u},
+	{216u, 231u, 222u, 0x6Du, 0x13u, 0xE3u},
 };
 
 /* ---- PC/SC part 3: a memory tag behind a contactless reader ----------- */
@@ -144,5 +177,40 @@ static const struct lm_ntag_type lm_ntag_types[LM_NTAG_TYPES] = {
 #define LM_PCSC3_GET_DATA 0xCAu      /* P1 00: UID, 01: ATS */
 #define LM_PCSC3_READ_BINARY 0xB0u   /* P2 = page, Le = 16 (4 pages) */
 #define LM_PCSC3_UPDATE_BINARY 0xD6u /* P2 = page, Lc = 4 */
+
+/*
+ * PC/SC part 3 supplement v2.02 (2010), 3.2.2.1.8: the raw tag command path
+ * of readers that implement it (docs/nfc.md).  FF C2 00 P2 Lc DOs [Le],
+ * the data a sequence of BER-TLV data objects (DOs); the answer is DOs, the
+ * first always the generic error status C0 03 N SW1 SW2 (N = index of the
+ * failing DO from 1, 0 = the APDU), then SW1 SW2 (90 00 when C0 says so).
+ *   Manage session  FF C2 00 00 02 81 00   start a transparent session
+ *                   FF C2 00 00 02 82 00   end it
+ *   Exchange        FF C2 00 01 LL 95 LEN CMD...   transceive CMD (no CRC_A)
+ *                   -> C0 03 00 90 00 92 01 BITS 96 02 00 00 97 LEN ANSWER 90 00
+ *                   (BITS = valid bits in the last answer byte, 0 = all 8:
+ *                   a 4-bit ACK/NAK comes back as 97 01 0X with 92 01 04);
+ *                   no answer from the tag: C0 03 01 64 01, SW 64 01.
+ */
+#define LM_PCSC3_SESSION 0xC2u       /* INS */
+#define LM_PCSC3_P2_MANAGE 0x00u     /* manage session */
+#define LM_PCSC3_P2_EXCHANGE 0x01u   /* transparent exchange */
+#define LM_PCSC3_DO_VERSION 0x80u
+#define LM_PCSC3_DO_START 0x81u      /* start transparent session */
+#define LM_PCSC3_DO_END 0x82u        /* end transparent session */
+#define LM_PCSC3_DO_RF_OFF 0x83u
+#define LM_PCSC3_DO_RF_ON 0x84u
+#define LM_PCSC3_DO_FLAGS 0x90u      /* transmission/reception flags, 2 bytes */
+#define LM_PCSC3_DO_TX_BITS 0x91u    /* transmission bit framing, 1 byte */
+#define LM_PCSC3_DO_RX_BITS 0x92u    /* reception bit framing (answer), 1 byte */
+#define LM_PCSC3_DO_TRANSCEIVE 0x95u
+#define LM_PCSC3_DO_RESP_STATUS 0x96u /* answer: 2 bytes, CRC/parity/framing errors */
+#define LM_PCSC3_DO_RESPONSE 0x97u    /* answer: the tag's bytes */
+#define LM_PCSC3_DO_STATUS 0xC0u      /* generic error status: N SW1 SW2 */
+#define LM_PCSC3_DO_TIMER 0x5F46u     /* 4 bytes, microseconds (accepted, not modelled) */
+#define LM_SW_NO_ANSWER 0x6401u       /* C0: no answer from the tag */
+#define LM_SW_DO_UNSUPPORTED 0x6A81u  /* C0: this DO is not supported */
+#define LM_SW_DO_LENGTH 0x6700u       /* C0: this DO has a wrong length */
+#define LM_SW_NO_SESSION 0x6986u      /* exchange outside a transparent session */
 
 #endif /* LM_PROTO_H */

@@ -24,12 +24,15 @@ uint8_t lm_ntag_pages_of(enum lm_ntag_kind kind)
     return lm_ntag_types[kind <= LM_NTAG216 ? kind : LM_NTAG216].pages;
 }
 
-/* Page numbers of the configuration area, counted back from the last page. */
-static uint8_t dyn_lock_page(const struct lm_ntag *t) { return (uint8_t)(t->npages - 5u); }
-static uint8_t cfg0_page(const struct lm_ntag *t) { return (uint8_t)(t->npages - 4u); }
-static uint8_t cfg1_page(const struct lm_ntag *t) { return (uint8_t)(t->npages - 3u); }
-static uint8_t pwd_page(const struct lm_ntag *t) { return (uint8_t)(t->npages - 2u); }
-static uint8_t pack_page(const struct lm_ntag *t) { return (uint8_t)(t->npages - 1u); }
+/* Page numbers of the configuration area (lm_proto.h's size table). */
+static uint8_t cfg0_page(const struct lm_ntag *t)
+{
+    return lm_ntag_types[t->kind <= LM_NTAG216 ? t->kind : LM_NTAG216].cfg0_page;
+}
+static uint8_t dyn_lock_page(const struct lm_ntag *t) { return (uint8_t)(cfg0_page(t) - 1u); }
+static uint8_t cfg1_page(const struct lm_ntag *t) { return (uint8_t)(cfg0_page(t) + LM_NTAG_CFG1_OFF); }
+static uint8_t pwd_page(const struct lm_ntag *t) { return (uint8_t)(cfg0_page(t) + LM_NTAG_PWD_OFF); }
+static uint8_t pack_page(const struct lm_ntag *t) { return (uint8_t)(cfg0_page(t) + LM_NTAG_PACK_OFF); }
 
 /* Pointer to the first byte of a page; the caller has checked page < npages. */
 static uint8_t *page_ptr(struct lm_ntag *t, uint8_t page)
@@ -40,12 +43,65 @@ static uint8_t *page_ptr(struct lm_ntag *t, uint8_t page)
 /* AUTH0 (first password-protected page) and the ACCESS byte. */
 static uint8_t auth0(const struct lm_ntag *t)
 {
-    return t->mem[(size_t)cfg0_page(t) * LM_NTAG_PAGE_SIZE + 3u];
+    return t->mem[(size_t)cfg0_page(t) * LM_NTAG_PAGE_SIZE + LM_NTAG_AUTH0_BYTE];
 }
 
 static uint8_t access_byte(const struct lm_ntag *t)
 {
-    return t->mem[(size_t)cfg1_page(t) * LM_NTAG_PAGE_SIZE];
+    return t->mem[(size_t)cfg1_page(t) * LM_NTAG_PAGE_SIZE + LM_NTAG_ACCESS_BYTE];
+}
+
+/* The hidden state record (lm_ntag.h): failures, then the counter LSB first. */
+static void encode_state(uint8_t failures, uint32_t cnt, uint8_t rec[LM_NTAG_STATE_LEN])
+{
+    rec[0] = failures;
+    rec[1] = (uint8_t)(cnt & 0xFFu);
+    rec[2] = (uint8_t)((cnt >> 8) & 0xFFu);
+    rec[3] = (uint8_t)((cnt >> 16) & 0xFFu);
+}
+
+void lm_ntag_state_get(const struct lm_ntag *t, uint8_t rec[LM_NTAG_STATE_LEN])
+{
+    encode_state(t->auth_failures, t->nfc_cnt, rec);
+}
+
+void lm_ntag_state_set(struct lm_ntag *t, const uint8_t rec[LM_NTAG_STATE_LEN])
+{
+    t->auth_failures = rec[0];
+    t->nfc_cnt = (uint32_t)rec[1] | ((uint32_t)rec[2] << 8) | ((uint32_t)rec[3] << 16);
+}
+
+/*
+ * Persist a new hidden state (failures, counter) through the write hook as
+ * page npages, then adopt it. Returns LM_NTAG_OK, LM_NTAG_EWRITE (the hook
+ * failed: nothing changed) or LM_NTAG_EPOWER (power cut: nothing changed,
+ * the tag is off).
+ */
+static enum lm_ntag_status put_state(struct lm_ntag *t, uint8_t failures, uint32_t cnt)
+{
+    uint8_t rec[LM_NTAG_STATE_LEN];
+    enum lm_ntag_hook_result hook = LM_NTAG_HOOK_WRITE;
+
+    encode_state(failures, cnt, rec);
+    if (t->write_hook != NULL)
+        hook = t->write_hook(t->write_ctx, t->npages, rec);
+    if (hook == LM_NTAG_HOOK_POWER_CUT) {
+        t->powered = 0;
+        return LM_NTAG_EPOWER;
+    }
+    if (hook != LM_NTAG_HOOK_WRITE)
+        return LM_NTAG_EWRITE;
+    t->auth_failures = failures;
+    t->nfc_cnt = cnt;
+    return LM_NTAG_OK;
+}
+
+/* The limit of wrong PWD_AUTHs is reached: every PWD_AUTH fails, for ever. */
+int lm_ntag_auth_locked(const struct lm_ntag *t)
+{
+    unsigned authlim = access_byte(t) & LM_NTAG_ACCESS_AUTHLIM;
+
+    return authlim != 0u && t->auth_failures >= authlim;
 }
 
 /*
@@ -71,15 +127,19 @@ static void read_page_visible(struct lm_ntag *t, uint8_t page, uint8_t out[4])
 
 /*
  * The first READ or FAST_READ of a session increments the NFC counter when
- * NFC_CNT_EN is set (the counter saturates at 0xFFFFFF).
+ * NFC_CNT_EN is set (the counter saturates at 0xFFFFFF). The new value is
+ * persisted first, an EEPROM write like any other: a power cut there
+ * silences the read (LM_NTAG_EPOWER); a failed write leaves the counter and
+ * the read answers (the datasheet does not say; a simplification).
  */
-static void count_read(struct lm_ntag *t)
+static enum lm_ntag_status count_read(struct lm_ntag *t)
 {
     if (t->cnt_done || !(access_byte(t) & LM_NTAG_ACCESS_NFC_CNT_EN))
-        return;
+        return LM_NTAG_OK;
     t->cnt_done = 1;
-    if (t->nfc_cnt < 0xFFFFFFu)
-        t->nfc_cnt++;
+    if (t->nfc_cnt < 0xFFFFFFu && put_state(t, t->auth_failures, t->nfc_cnt + 1u) == LM_NTAG_EPOWER)
+        return LM_NTAG_EPOWER;
+    return LM_NTAG_OK;
 }
 
 void lm_ntag_init(struct lm_ntag *t, enum lm_ntag_kind kind, const uint8_t uid[7])
@@ -113,10 +173,10 @@ void lm_ntag_init(struct lm_ntag *t, enum lm_ntag_kind kind, const uint8_t uid[7
     p[3] = DYN_LOCK_RFUI;
     p = page_ptr(t, cfg0_page(t));
     p[0] = 0x04u; /* MIRROR: STRG_MOD_EN */
-    p[3] = 0xFFu; /* AUTH0: no protected page */
+    p[LM_NTAG_AUTH0_BYTE] = LM_NTAG_AUTH0_NONE;
     p = page_ptr(t, cfg1_page(t));
     p[1] = 0x05u; /* RFUI, as shipped */
-    memset(page_ptr(t, pwd_page(t)), 0xFF, LM_NTAG_PAGE_SIZE);
+    memset(page_ptr(t, pwd_page(t)), LM_NTAG_PWD_DEFAULT, LM_NTAG_PWD_LEN);
 
     lm_ntag_power_on(t);
 }
@@ -150,7 +210,8 @@ enum lm_ntag_status lm_ntag_read(struct lm_ntag *t, uint8_t page, uint8_t out[16
         return LM_NTAG_EPOWER;
     if (page >= end)
         return LM_NTAG_EINVAL;
-    count_read(t);
+    if (count_read(t) == LM_NTAG_EPOWER)
+        return LM_NTAG_EPOWER;
     for (i = 0; i < 4u; i++)
         read_page_visible(t, (uint8_t)((page + i) % end), out + 4u * i);
     return LM_NTAG_OK;
@@ -320,7 +381,8 @@ static enum lm_ntag_answer do_fast_read(struct lm_ntag *t, uint8_t start, uint8_
     len = ((size_t)end - start + 1u) * LM_NTAG_PAGE_SIZE;
     if (len > resp_cap)
         return answer_status(t, LM_NTAG_EINVAL, resp, resp_cap, resp_len);
-    count_read(t);
+    if (count_read(t) == LM_NTAG_EPOWER)
+        return answer_status(t, LM_NTAG_EPOWER, resp, resp_cap, resp_len);
     for (p = start; p <= end; p++)
         read_page_visible(t, (uint8_t)p, resp + (p - start) * LM_NTAG_PAGE_SIZE);
     *resp_len = len;
@@ -329,27 +391,41 @@ static enum lm_ntag_answer do_fast_read(struct lm_ntag *t, uint8_t start, uint8_
 
 /*
  * PWD_AUTH: compare with PWD; on success answer PACK. AUTHLIM (ACCESS bits
- * 0-2), when not 0, allows 2^AUTHLIM failures; after that every attempt
- * NAKs with 4.
+ * 0-2), when not 0, is the number of wrong passwords the tag takes: each
+ * one is counted (and persisted before the NAK: a restart keeps the count),
+ * a right one before the limit resets the count to 0, and once the count
+ * has reached AUTHLIM every PWD_AUTH, right or wrong, NAKs with 4, for ever
+ * (datasheet 8.8.2; the limit is the 3-bit value itself, 1..7 tries, not a
+ * power of two as on the NTAG I2C plus). With AUTHLIM 0 nothing is counted.
  */
 static enum lm_ntag_answer do_pwd_auth(struct lm_ntag *t, const uint8_t pwd[4], uint8_t *resp,
                                        size_t resp_cap, size_t *resp_len)
 {
     unsigned authlim = access_byte(t) & LM_NTAG_ACCESS_AUTHLIM;
+    enum lm_ntag_status st;
 
-    if (authlim != 0u && t->auth_failures >= (1u << authlim))
+    t->authenticated = 0;
+    if (lm_ntag_auth_locked(t))
         return answer_status(t, LM_NTAG_EAUTHLIM, resp, resp_cap, resp_len);
-    if (memcmp(pwd, page_ptr(t, pwd_page(t)), LM_NTAG_PAGE_SIZE) != 0) {
-        if (authlim != 0u && t->auth_failures < 0xFFu)
-            t->auth_failures++;
-        return answer_status(t, LM_NTAG_EINVAL, resp, resp_cap, resp_len);
+    if (memcmp(pwd, page_ptr(t, pwd_page(t)), LM_NTAG_PWD_LEN) != 0) {
+        st = LM_NTAG_EINVAL;
+        if (authlim != 0u && t->auth_failures < 0xFFu) {
+            st = put_state(t, (uint8_t)(t->auth_failures + 1u), t->nfc_cnt);
+            if (st == LM_NTAG_OK)
+                st = LM_NTAG_EINVAL;
+        }
+        return answer_status(t, st, resp, resp_cap, resp_len);
     }
-    t->auth_failures = 0;
-    t->authenticated = 1;
-    if (resp_cap < 2u)
+    if (t->auth_failures != 0u) {
+        st = put_state(t, 0, t->nfc_cnt);
+        if (st != LM_NTAG_OK)
+            return answer_status(t, st, resp, resp_cap, resp_len);
+    }
+    if (resp_cap < LM_NTAG_PACK_LEN)
         return answer_status(t, LM_NTAG_EINVAL, resp, resp_cap, resp_len);
-    memcpy(resp, page_ptr(t, pack_page(t)), 2);
-    *resp_len = 2;
+    t->authenticated = 1;
+    memcpy(resp, page_ptr(t, pack_page(t)), LM_NTAG_PACK_LEN);
+    *resp_len = LM_NTAG_PACK_LEN;
     return LM_NTAG_BYTES;
 }
 
@@ -403,6 +479,7 @@ enum lm_ntag_answer lm_ntag_process(struct lm_ntag *t, const uint8_t *cmd, size_
                                     uint8_t *resp, size_t resp_cap, size_t *resp_len)
 {
     uint8_t scratch[4];
+    enum lm_ntag_status st;
 
     *resp_len = 0;
     if (!t->powered)
@@ -429,8 +506,9 @@ enum lm_ntag_answer lm_ntag_process(struct lm_ntag *t, const uint8_t *cmd, size_
     case LM_NTAG_CMD_READ:
         if (cmd_len != 2u || resp_cap < 16u)
             break;
-        if (lm_ntag_read(t, cmd[1], resp) != LM_NTAG_OK)
-            break;
+        st = lm_ntag_read(t, cmd[1], resp);
+        if (st != LM_NTAG_OK)
+            return answer_status(t, st, resp, resp_cap, resp_len);
         return answer_bytes(t, 16u, resp, resp_cap, resp_len);
     case LM_NTAG_CMD_FAST_READ:
         if (cmd_len != 3u)

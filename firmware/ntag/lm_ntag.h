@@ -28,8 +28,19 @@
  *     block-lock bits are enforced.
  *   - No UID/counter ASCII mirror; the originality signature is a
  *     deterministic pattern derived from the UID, not a valid ECC signature.
- *   - The NFC counter and the failed-password counter live in the struct, not
- *     in the page file.
+ *   - The hidden state a real tag keeps outside its page map (the count of
+ *     wrong PWD_AUTHs, the NFC counter) is one 4-byte record that the write
+ *     hook sees as page `npages` (one past the last page; lm_ntag_file.c
+ *     stores it after the pages). It is written before the answer that
+ *     depends on it, so a restart keeps an AUTHLIM lock. The datasheet's
+ *     anti-tearing of that counter is not modelled beyond "old or new".
+ *
+ * Password protection (datasheet 8.8; constants in lm_proto.h): pages from
+ * AUTH0 on need PWD_AUTH for WRITE, and with ACCESS.PROT for READ and
+ * FAST_READ too (a NAK 0 without it; a READ below AUTH0 wraps at AUTH0).
+ * PWD_AUTH 1B PWD[4] answers PACK and opens the protected pages until the
+ * next power-on, selection, HALT or NAK. AUTHLIM = n (1..7) allows n wrong
+ * passwords; then every PWD_AUTH NAKs with 4, for ever.
  */
 #ifndef LM_NTAG_H
 #define LM_NTAG_H
@@ -38,13 +49,6 @@
 #include <stdint.h>
 
 #include "lm_proto.h" /* sizes, commands, ACK/NAK: shared with the transports */
-
-/* ACCESS byte bits (CFG1 byte 0). */
-#define LM_NTAG_ACCESS_PROT 0x80u
-#define LM_NTAG_ACCESS_CFGLCK 0x40u
-#define LM_NTAG_ACCESS_NFC_CNT_EN 0x10u
-#define LM_NTAG_ACCESS_NFC_CNT_PWD_PROT 0x08u
-#define LM_NTAG_ACCESS_AUTHLIM 0x07u
 
 enum lm_ntag_kind { LM_NTAG213, LM_NTAG215, LM_NTAG216 };
 
@@ -66,7 +70,8 @@ enum lm_ntag_hook_result {
 
 /*
  * Called before every page write with the page's new content (4 bytes, after
- * OR-ing of OTP/lock bytes). The write is atomic: the model copies all 4 bytes
+ * OR-ing of OTP/lock bytes), and with page == npages and the hidden state
+ * record (LM_NTAG_STATE_LEN bytes) before that state changes. The write is atomic: the model copies all 4 bytes
  * into memory only when the hook returns LM_NTAG_HOOK_WRITE.
  */
 typedef enum lm_ntag_hook_result (*lm_ntag_write_hook)(void *ctx, uint8_t page,
@@ -84,7 +89,7 @@ struct lm_ntag {
     uint8_t npages;                   /* 45, 135 or 231 */
     uint8_t mem[LM_NTAG_MAX_PAGES * LM_NTAG_PAGE_SIZE]; /* pages, npages*4 used */
     uint32_t nfc_cnt;                 /* 24-bit NFC counter */
-    uint8_t auth_failures;            /* failed PWD_AUTH since the last success */
+    uint8_t auth_failures;            /* wrong PWD_AUTHs since the last right one (AUTHLIM != 0) */
     uint8_t authenticated;            /* 1 after a good PWD_AUTH this session */
     uint8_t cnt_done;                 /* counter already incremented this session */
     int16_t comp_write_page;          /* pending COMPATIBILITY_WRITE page, or -1 */
@@ -133,5 +138,17 @@ enum lm_ntag_status lm_ntag_read(struct lm_ntag *t, uint8_t page, uint8_t out[16
 
 /* WRITE of one page with the rules of the WRITE command (locks, OTP, AUTH0). */
 enum lm_ntag_status lm_ntag_write_page(struct lm_ntag *t, uint8_t page, const uint8_t data[4]);
+
+/*
+ * The hidden state record: byte 0 the count of wrong PWD_AUTHs, bytes 1-3
+ * the NFC counter, least significant byte first. _get encodes the tag's
+ * state, _set loads one (lm_ntag_file_open after lm_ntag_init).
+ */
+#define LM_NTAG_STATE_LEN 4u
+void lm_ntag_state_get(const struct lm_ntag *t, uint8_t rec[LM_NTAG_STATE_LEN]);
+void lm_ntag_state_set(struct lm_ntag *t, const uint8_t rec[LM_NTAG_STATE_LEN]);
+
+/* 1 when the count of wrong PWD_AUTHs has reached AUTHLIM (not 0): locked for ever. */
+int lm_ntag_auth_locked(const struct lm_ntag *t);
 
 #endif /* LM_NTAG_H */

@@ -29,14 +29,14 @@ static enum lm_ntag_hook_result file_hook(void *ctx, uint8_t page, const uint8_t
     return LM_NTAG_HOOK_WRITE;
 }
 
-/* pread (writing = 0) or pwrite exactly len bytes at offset 0; returns 0 or -1. */
-static int rw_all(int fd, int writing, uint8_t *buf, size_t len)
+/* pread (writing = 0) or pwrite exactly len bytes at offset off; returns 0 or -1. */
+static int rw_all(int fd, int writing, uint8_t *buf, size_t len, off_t off)
 {
     size_t done = 0;
 
     while (done < len) {
-        ssize_t n = writing ? pwrite(fd, buf + done, len - done, (off_t)done)
-                            : pread(fd, buf + done, len - done, (off_t)done);
+        ssize_t n = writing ? pwrite(fd, buf + done, len - done, off + (off_t)done)
+                            : pread(fd, buf + done, len - done, off + (off_t)done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -52,6 +52,7 @@ int lm_ntag_file_open(struct lm_ntag_file *f, struct lm_ntag *t, enum lm_ntag_ki
     size_t size = (size_t)lm_ntag_pages_of(kind) * LM_NTAG_PAGE_SIZE;
     struct stat st;
     uint8_t file_uid[7];
+    uint8_t rec[LM_NTAG_STATE_LEN];
     int err = LM_NTAG_FILE_OK;
 
     f->tear_after = tear_after;
@@ -63,13 +64,18 @@ int lm_ntag_file_open(struct lm_ntag_file *f, struct lm_ntag *t, enum lm_ntag_ki
     if (fstat(f->fd, &st) != 0) {
         err = LM_NTAG_FILE_EIO;
     } else if (st.st_size == 0) {
-        if (rw_all(f->fd, 1, t->mem, size) != 0)
+        if (rw_all(f->fd, 1, t->mem, size, 0) != 0)
             err = LM_NTAG_FILE_EIO;
-    } else if ((size_t)st.st_size != size) {
+    } else if ((size_t)st.st_size != size && (size_t)st.st_size != size + LM_NTAG_STATE_LEN) {
         err = LM_NTAG_FILE_ESIZE;
-    } else if (rw_all(f->fd, 0, t->mem, size) != 0) {
+    } else if (rw_all(f->fd, 0, t->mem, size, 0) != 0) {
+        err = LM_NTAG_FILE_EIO;
+    } else if ((size_t)st.st_size > size &&
+               rw_all(f->fd, 0, rec, sizeof(rec), (off_t)size) != 0) {
         err = LM_NTAG_FILE_EIO;
     } else {
+        if ((size_t)st.st_size > size)
+            lm_ntag_state_set(t, rec);
         lm_ntag_uid(t, file_uid);
         if (uid != NULL && memcmp(uid, file_uid, sizeof(file_uid)) != 0)
             err = LM_NTAG_FILE_EUID;

@@ -1,12 +1,15 @@
 /*
  * lm_ntag_file.h: keep an lm_ntag's pages in a file (hosted builds only: POSIX).
  *
- * The memory file is the raw pages, npages * 4 bytes, nothing else (the NFC
- * counter, the signature and the failed-password counter are not stored). A
- * missing file is created from a factory-fresh tag with the given UID, or
- * with lm_ntag_default_uid. Every page write the model accepts is written
- * through to the file with one pwrite of 4 bytes before it lands in memory,
- * and a tear counter can cut the power after N page writes.
+ * The memory file is the raw pages, npages * 4 bytes, then, once the tag
+ * has counted a wrong PWD_AUTH or an NFC read, the 4-byte hidden state
+ * record (lm_ntag.h: wrong-PWD_AUTH count, NFC counter LSB first), which
+ * the hook writes as page npages. A file of npages * 4 bytes has the state
+ * 00 00 00 00, so an unprotected tag's file keeps its old size. A missing
+ * file is created from a factory-fresh tag with the given UID, or with
+ * lm_ntag_default_uid. Every page (and state) write the model accepts is
+ * written through to the file with one pwrite of 4 bytes before it lands in
+ * memory, and a tear counter can cut the power after N such writes.
  */
 #ifndef LM_NTAG_FILE_H
 #define LM_NTAG_FILE_H
@@ -19,7 +22,7 @@ extern const uint8_t lm_ntag_default_uid[7];
 enum lm_ntag_file_err {
     LM_NTAG_FILE_OK = 0,
     LM_NTAG_FILE_EIO = -1,   /* open, read or write failed (see errno) */
-    LM_NTAG_FILE_ESIZE = -2, /* the file's size is not npages * 4 of the kind */
+    LM_NTAG_FILE_ESIZE = -2, /* the file's size is not npages * 4 (+ 4) of the kind */
     LM_NTAG_FILE_EUID = -3   /* a UID was given and the file holds another one */
 };
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -53,7 +54,7 @@ enum state {
     PROT_213,     /* AUTH0 = 0x10, PROT (read+write), PWD test_pwd, PACK AB CD */
     WPROT_213,    /* AUTH0 = 0x10, write protection only */
     AUTHED_213,   /* PROT_213 after a good PWD_AUTH */
-    AUTHLIM_213,  /* PROT_213 with AUTHLIM = 1 (2 failures allowed) */
+    AUTHLIM_213,  /* PROT_213 with AUTHLIM = 2 (2 wrong passwords allowed) */
     COUNTER_213,  /* NFC_CNT_EN, counter at 0x010203 */
     CFGLCK_213,   /* configuration locked */
     LOCKED_213    /* static lock L4, dynamic lock bit 0 (pages 16-17) */
@@ -71,7 +72,7 @@ static void make_state(struct lm_ntag *t, enum state s)
     case PROT_213:
     case AUTHED_213:
     case AUTHLIM_213:
-        page(t, n - 3u)[0] = LM_NTAG_ACCESS_PROT | (s == AUTHLIM_213 ? 1u : 0u);
+        page(t, n - 3u)[0] = LM_NTAG_ACCESS_PROT | (s == AUTHLIM_213 ? 2u : 0u);
         /* fall through */
     case WPROT_213:
         page(t, n - 4u)[3] = 0x10;
@@ -349,7 +350,7 @@ static void test_auth_session(void **state)
     expect_acknak(&t, rd, sizeof(rd), LM_NTAG_NAK_INVALID);
 }
 
-/* AUTHLIM = 1: two failures allowed, then NAK 4 even for the right password. */
+/* AUTHLIM = 2: two wrong passwords allowed, then NAK 4 even for the right one. */
 static void test_authlim(void **state)
 {
     struct lm_ntag t;
@@ -359,8 +360,12 @@ static void test_authlim(void **state)
 
     make_state(&t, AUTHLIM_213);
     expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    assert_false(lm_ntag_auth_locked(&t));
     expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    assert_true(lm_ntag_auth_locked(&t));
+    expect_acknak(&t, good, sizeof(good), LM_NTAG_NAK_AUTHLIM);
     expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_AUTHLIM);
+    lm_ntag_power_on(&t);
     expect_acknak(&t, good, sizeof(good), LM_NTAG_NAK_AUTHLIM);
 }
 
@@ -480,6 +485,279 @@ static void test_page_api(void **state)
     assert_int_equal(lm_ntag_read(&t, 0x10, out), LM_NTAG_EINVAL);
 }
 
+/* ---- password protection: scenarios ----------------------------------- */
+
+/*
+ * One step of a scenario: a command frame and what the tag must answer:
+ * bytes (resp_len of them, the first cmp_len compared with resp), a 4-bit
+ * code in resp[0], or silence. POWER_ON instead of a frame powers the tag
+ * on afresh (it left the field). The page numbers below are the NTAG216's
+ * (CFG0 E3, CFG1 E4, PWD E5, PACK E6).
+ */
+#define POWER_ON 0xFFFF
+#define POWER_STEP {0}, POWER_ON, LM_NTAG_SILENT, 0, {0}, 0
+struct step {
+    uint8_t cmd[8];
+    unsigned cmd_len;           /* or POWER_ON */
+    enum lm_ntag_answer kind;
+    size_t resp_len;
+    uint8_t resp[16];
+    size_t cmp_len;
+};
+
+struct scenario {
+    const char *name;
+    struct step steps[20];
+};
+
+#define PWD_216 {0xA2, 0xE5, 0x12, 0x34, 0x56, 0x78}, 6, ACK          /* PWD 12345678 */
+#define PACK_216 {0xA2, 0xE6, 0xAB, 0xCD, 0, 0}, 6, ACK               /* PACK ABCD */
+#define ACCESS_216(a) {0xA2, 0xE4, (a), 0x05, 0, 0}, 6, ACK           /* CFG1 */
+#define AUTH0_216(p) {0xA2, 0xE3, 0x04, 0, 0, (p)}, 6, ACK            /* CFG0 */
+#define GOOD_AUTH {0x1B, 0x12, 0x34, 0x56, 0x78}, 5, LM_NTAG_BYTES, 2, {0xAB, 0xCD}, 2
+#define BAD_AUTH {0x1B, 0x12, 0x34, 0x56, 0x00}, 5, NAK0
+#define LOCKED_AUTH {0x1B, 0x12, 0x34, 0x56, 0x78}, 5, NAK4
+#define READ16(p) {0x30, (p)}, 2, LM_NTAG_BYTES, 16, {0}, 0
+#define SETUP_216(access, auth0) \
+    {PWD_216}, {PACK_216}, {ACCESS_216(access)}, {AUTH0_216(auth0)}
+
+static const struct scenario scenarios[] = {
+    {"unprotected: everything open, PWD_AUTH with the factory password",
+     {{READ16(0xE0)},
+      {{0x3A, 0x00, 0xE6}, 3, LM_NTAG_BYTES, 924, {0x04, 0x11}, 2},
+      {{0xA2, 0xE1, 1, 2, 3, 4}, 6, ACK},
+      {{0x1B, 0xFF, 0xFF, 0xFF, 0xFF}, 5, LM_NTAG_BYTES, 2, {0, 0}, 2},
+      {{0x1B, 0, 0, 0, 0}, 5, NAK0}}},
+    {"setup in order PWD, PACK, ACCESS, AUTH0: reads and writes need PWD_AUTH",
+     {SETUP_216(LM_NTAG_ACCESS_PROT | 3u, 0x06),
+      {READ16(0x00)},
+      {{0x30, 0x06}, 2, NAK0},
+      {{0x30, 0xE3}, 2, NAK0},
+      {{0x3A, 0x00, 0x05}, 3, LM_NTAG_BYTES, 24, {0x04, 0x11}, 2},
+      {{0x3A, 0x04, 0x06}, 3, NAK0},
+      {{0xA2, 0x06, 1, 2, 3, 4}, 6, NAK0},
+      {{0xA2, 0xE5, 0, 0, 0, 0}, 6, NAK0},   /* PWD itself is protected now */
+      {{0xA2, 0x05, 1, 2, 3, 4}, 6, ACK},    /* below AUTH0: open */
+      {GOOD_AUTH},
+      {{0x3A, 0x06, 0x07}, 3, LM_NTAG_BYTES, 8, {0}, 0},
+      {{0xA2, 0x06, 1, 2, 3, 4}, 6, ACK},
+      {{0x30, 0x06}, 2, LM_NTAG_BYTES, 16, {1, 2, 3, 4}, 4},
+      {POWER_STEP},
+      {{0x30, 0x06}, 2, NAK0}}},
+    {"READ below AUTH0 rolls over at AUTH0; PWD and PACK read as 00 even authenticated",
+     {SETUP_216(LM_NTAG_ACCESS_PROT, 0x06),
+      {{0x30, 0x05}, 2, LM_NTAG_BYTES, 16,
+       {0, 0, 0, 0, 0x04, 0x11, 0x22, 0x88 ^ 0x04 ^ 0x11 ^ 0x22, 0x33, 0x44, 0x55, 0x66}, 12},
+      {GOOD_AUTH},
+      {{0x30, 0xE3}, 2, LM_NTAG_BYTES, 16,
+       {0x04, 0, 0, 0x06, LM_NTAG_ACCESS_PROT, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 16},
+      {{0x3A, 0xE5, 0xE6}, 3, LM_NTAG_BYTES, 8, {0, 0, 0, 0, 0, 0, 0, 0}, 8}}},
+    {"PROT = 0: reads open, writes need PWD_AUTH",
+     {SETUP_216(0x00, 0x10),
+      {READ16(0x10)},
+      {{0x3A, 0x00, 0xE6}, 3, LM_NTAG_BYTES, 924, {0}, 0},
+      {{0xA2, 0x10, 1, 2, 3, 4}, 6, NAK0},
+      {GOOD_AUTH},
+      {{0xA2, 0x10, 1, 2, 3, 4}, 6, ACK}}},
+    {"AUTH0 first: the next configuration writes need the factory password",
+     {{AUTH0_216(0x04)},
+      {{0xA2, 0xE5, 0x12, 0x34, 0x56, 0x78}, 6, NAK0},
+      {{0x1B, 0xFF, 0xFF, 0xFF, 0xFF}, 5, LM_NTAG_BYTES, 2, {0, 0}, 2},
+      {PWD_216}}},
+    {"a wrong password NAKs, ends the session, and is counted",
+     {SETUP_216(LM_NTAG_ACCESS_PROT | 3u, 0x04),
+      {GOOD_AUTH},
+      {READ16(0x04)},
+      {BAD_AUTH},
+      {{0x30, 0x04}, 2, NAK0},
+      {BAD_AUTH},
+      {GOOD_AUTH},   /* 2 of 3: the right one still opens, and resets the count */
+      {BAD_AUTH},
+      {BAD_AUTH},
+      {GOOD_AUTH},
+      {READ16(0x04)}}},
+    {"AUTHLIM 3 reached: every PWD_AUTH fails, for ever",
+     {SETUP_216(LM_NTAG_ACCESS_PROT | 3u, 0x04),
+      {BAD_AUTH},
+      {BAD_AUTH},
+      {BAD_AUTH},
+      {LOCKED_AUTH},
+      {{0x1B, 0x12, 0x34, 0x56, 0x00}, 5, NAK4},
+      {POWER_STEP},
+      {LOCKED_AUTH},
+      {{0x30, 0x04}, 2, NAK0},
+      {{0xA2, 0x04, 1, 2, 3, 4}, 6, NAK0},
+      {READ16(0x00)}}},
+    {"AUTHLIM 0: wrong passwords are not limited",
+     {SETUP_216(LM_NTAG_ACCESS_PROT, 0x04),
+      {BAD_AUTH}, {BAD_AUTH}, {BAD_AUTH}, {BAD_AUTH}, {BAD_AUTH}, {BAD_AUTH},
+      {BAD_AUTH}, {BAD_AUTH}, {GOOD_AUTH}}},
+    {"HALT ends the authenticated state",
+     {SETUP_216(LM_NTAG_ACCESS_PROT, 0x04),
+      {GOOD_AUTH},
+      {{0x50, 0x00}, 2, LM_NTAG_SILENT, 0, {0}, 0},
+      {{0x30, 0x04}, 2, NAK0}}},
+};
+
+/* Run the steps of one scenario on t; fail with the scenario's name and the step. */
+static void run_steps(struct lm_ntag *t, const struct scenario *sc)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(sc->steps) / sizeof(sc->steps[0]); i++) {
+        const struct step *st = &sc->steps[i];
+        uint8_t resp[1024];
+        size_t len = 99;
+        enum lm_ntag_answer kind;
+
+        if (st->cmd_len == POWER_ON) {
+            lm_ntag_power_on(t);
+            continue;
+        }
+        if (st->cmd_len == 0)
+            break;
+        kind = send(t, st->cmd, st->cmd_len, resp, &len);
+        if (kind != st->kind || len != st->resp_len || memcmp(resp, st->resp, st->cmp_len) != 0)
+            fail_msg("'%s' step %zu (%02X %02X): kind %d len %zu first byte %02X", sc->name, i + 1,
+                     st->cmd[0], st->cmd[1], (int)kind, len, len > 0 ? resp[0] : 0);
+    }
+}
+
+/* Every scenario on a fresh NTAG216 in memory. */
+static void test_protection_scenarios(void **state)
+{
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+        struct lm_ntag t;
+
+        make_state(&t, FRESH_216);
+        run_steps(&t, &scenarios[i]);
+    }
+}
+
+/* Recording hook: keeps the last hidden-state record written (page npages). */
+struct state_rec {
+    uint8_t npages;
+    unsigned writes;
+    uint8_t rec[LM_NTAG_STATE_LEN];
+};
+
+static enum lm_ntag_hook_result state_hook(void *ctx, uint8_t pg, const uint8_t data[4])
+{
+    struct state_rec *r = ctx;
+
+    if (pg == r->npages) {
+        memcpy(r->rec, data, LM_NTAG_STATE_LEN);
+        r->writes++;
+    }
+    return LM_NTAG_HOOK_WRITE;
+}
+
+/*
+ * Every change of the wrong-password count is written through the hook
+ * before the answer; right passwords with a count of 0 write nothing.
+ */
+static void test_auth_count_persisted(void **state)
+{
+    struct lm_ntag t;
+    struct state_rec r = {0};
+    uint8_t good[] = {0x1B, 0x12, 0x34, 0x56, 0x78};
+    uint8_t bad[] = {0x1B, 9, 9, 9, 9};
+    uint8_t resp[1024];
+    size_t len;
+    (void)state;
+
+    make_state(&t, AUTHLIM_213);
+    r.npages = t.npages;
+    lm_ntag_set_write_hook(&t, state_hook, &r);
+    assert_int_equal(send(&t, good, sizeof(good), resp, &len), LM_NTAG_BYTES);
+    assert_int_equal(r.writes, 0);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    assert_int_equal(r.writes, 1);
+    assert_int_equal(r.rec[0], 1);
+    assert_int_equal(send(&t, good, sizeof(good), resp, &len), LM_NTAG_BYTES);
+    assert_int_equal(r.writes, 2);
+    assert_int_equal(r.rec[0], 0);
+}
+
+/* A power cut while the count is written: no answer, the count unchanged. */
+static void test_auth_count_torn(void **state)
+{
+    struct lm_ntag t;
+    struct tear tr = {0, 0, 0};
+    uint8_t bad[] = {0x1B, 9, 9, 9, 9};
+    uint8_t resp[1024];
+    size_t len;
+    (void)state;
+
+    make_state(&t, AUTHLIM_213);
+    lm_ntag_set_write_hook(&t, tear_hook, &tr);
+    assert_int_equal(send(&t, bad, sizeof(bad), resp, &len), LM_NTAG_SILENT);
+    assert_int_equal(t.auth_failures, 0);
+    tr.fail = 1;
+    lm_ntag_power_on(&t);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_WRITE);
+    assert_int_equal(t.auth_failures, 0);
+}
+
+/*
+ * Through the memory file: protect a tag with WRITEs, reach AUTHLIM, close;
+ * the reopened tag (a restart of the simulator) is still locked, and the
+ * file holds the pages plus the 4-byte state record.
+ */
+static void test_authlim_across_restart(void **state)
+{
+    char path[] = "/tmp/test_ntag_XXXXXX";
+    struct lm_ntag t;
+    struct lm_ntag_file f;
+    struct stat sb;
+    uint8_t bad[] = {0x1B, 9, 9, 9, 9};
+    uint8_t good[] = {0x1B, 0x12, 0x34, 0x56, 0x78};
+    uint8_t rd[] = {0x30, 0x04};
+    uint8_t resp[1024];
+    size_t len, i;
+    int fd = mkstemp(path);
+    (void)state;
+
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path); /* a missing file: created fresh */
+    assert_int_equal(lm_ntag_file_open(&f, &t, LM_NTAG216, path, NULL, -1), LM_NTAG_FILE_OK);
+    for (i = 0; i < 4; i++) { /* the setup steps of the scenarios, in order */
+        const struct step *st = &scenarios[6].steps[i];
+        assert_int_equal(send(&t, st->cmd, st->cmd_len, resp, &len), LM_NTAG_ACKNAK);
+        assert_int_equal(resp[0], LM_NTAG_ACK);
+    }
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 231 * 4); /* no state record yet */
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    lm_ntag_file_close(&f);
+
+    /* Restart 1: the count (2 of 3) survived; a third wrong one locks. */
+    assert_int_equal(lm_ntag_file_open(&f, &t, LM_NTAG216, path, NULL, -1), LM_NTAG_FILE_OK);
+    assert_int_equal(t.auth_failures, 2);
+    expect_acknak(&t, bad, sizeof(bad), LM_NTAG_NAK_INVALID);
+    expect_acknak(&t, good, sizeof(good), LM_NTAG_NAK_AUTHLIM);
+    lm_ntag_file_close(&f);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 231 * 4 + LM_NTAG_STATE_LEN);
+
+    /* Restart 2: locked for ever. */
+    assert_int_equal(lm_ntag_file_open(&f, &t, LM_NTAG216, path, NULL, -1), LM_NTAG_FILE_OK);
+    assert_true(lm_ntag_auth_locked(&t));
+    expect_acknak(&t, good, sizeof(good), LM_NTAG_NAK_AUTHLIM);
+    expect_acknak(&t, rd, sizeof(rd), LM_NTAG_NAK_INVALID);
+    lm_ntag_file_close(&f);
+
+    /* A file of any other size is refused. */
+    assert_int_equal(truncate(path, 231 * 4 + 2), 0);
+    assert_int_equal(lm_ntag_file_open(&f, &t, LM_NTAG216, path, NULL, -1), LM_NTAG_FILE_ESIZE);
+    unlink(path);
+}
+
 /* ---- the memory file ------------------------------------------------------ */
 
 /* Fresh file gets the default UID; writes go through; size and UID are checked. */
@@ -528,12 +806,17 @@ static void test_size_table(void **state)
         assert_int_equal(ty->user_pages * LM_NTAG_PAGE_SIZE, want_user[i]);
         /* 4 pages before user memory, 5 after (dynamic lock, CFG0, CFG1, PWD, PACK). */
         assert_int_equal(ty->pages, LM_NTAG_USER_PAGE + ty->user_pages + 5);
+        /* The configuration pages follow the dynamic lock page at the end. */
+        assert_int_equal(ty->cfg0_page, ty->pages - 4);
+        assert_int_equal(ty->cfg0_page + LM_NTAG_PACK_OFF, ty->pages - 1);
         /* The CC declares no more than the user memory. */
         assert_true(ty->cc_size * 8u <= ty->user_pages * LM_NTAG_PAGE_SIZE);
         lm_ntag_init(&t, (enum lm_ntag_kind)i, uid);
         assert_int_equal(lm_ntag_read(&t, LM_NTAG_CC_PAGE, out), LM_NTAG_OK);
         assert_int_equal(out[0], LM_NTAG_CC_MAGIC);
         assert_int_equal(out[2], ty->cc_size);
+        assert_int_equal(lm_ntag_read(&t, ty->cfg0_page, out), LM_NTAG_OK);
+        assert_int_equal(out[LM_NTAG_AUTH0_BYTE], LM_NTAG_AUTH0_NONE);
     }
 }
 
@@ -553,6 +836,10 @@ int main(void)
         cmocka_unit_test(test_write_error),
         cmocka_unit_test(test_page_api),
         cmocka_unit_test(test_memory_file),
+        cmocka_unit_test(test_protection_scenarios),
+        cmocka_unit_test(test_auth_count_persisted),
+        cmocka_unit_test(test_auth_count_torn),
+        cmocka_unit_test(test_authlim_across_restart),
         cmocka_unit_test(test_size_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

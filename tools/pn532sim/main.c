@@ -41,6 +41,8 @@ struct options {
     long bad_frame_at;         /* ... garbled (bad start code) */
     int timing;                /* delay target exchanges by their air time */
     int verbose;               /* log frames to stderr */
+    const char *log;           /* also log frames to this file (appended), or NULL */
+    const char *protect;       /* PWD:PACK:AUTH0:ACCESS to set up at start, or NULL */
 };
 
 /* Everything the serve loop works on. */
@@ -54,6 +56,7 @@ struct sim {
     struct applet_target applet;
     uint8_t in[INPUT_CAP];     /* bytes from the host not yet parsed */
     size_t in_len;
+    FILE *log;                 /* --log file, line-buffered, or NULL */
     uint8_t last[PN532_MAX_FRAME]; /* last response frame, resent on NACK */
     size_t last_len;
     unsigned long responses;   /* response frames sent (fault injection counts these) */
@@ -119,7 +122,8 @@ static void usage(FILE *out)
             "usage: lm-pn532sim --tag ntag213|ntag215|ntag216|applet|none --memory FILE\n"
             "                   [--uid HEX14] [--remove-after-cmds N] [--tear-after-writes N]\n"
             "                   [--corrupt-checksum-after N] [--corrupt-lcs-after N]\n"
-            "                   [--bad-frame-after N] [--timing] [--verbose]\n"
+            "                   [--bad-frame-after N] [--timing] [--verbose] [--log FILE]\n"
+            "                   [--protect PWD:PACK:AUTH0:ACCESS]\n"
             "Prints the pty slave path on the first line of stdout, then serves until\n"
             "SIGTERM/SIGINT. SIGUSR1 removes the target, SIGUSR2 puts it back.\n");
 }
@@ -137,20 +141,20 @@ static long parse_count(const char *s)
     return v;
 }
 
-/* Parse exactly 7 hex bytes (14 hex digits). Returns 0 or -1. */
-static int parse_uid(const char *s, uint8_t uid[LM_NTAG_UID_LEN])
+/* Parse exactly n hex bytes (2n hex digits, nothing else). Returns 0 or -1. */
+static int parse_hex(const char *s, uint8_t *out, size_t n)
 {
     size_t i;
 
-    if (strlen(s) != 2u * LM_NTAG_UID_LEN)
+    if (strlen(s) != 2u * n)
         return -1;
-    for (i = 0; i < LM_NTAG_UID_LEN; i++) {
+    for (i = 0; i < n; i++) {
         char pair[3] = {s[2 * i], s[2 * i + 1], '\0'};
         char *end;
         unsigned long v = strtoul(pair, &end, 16);
         if (*end != '\0' || end != pair + 2)
             return -1;
-        uid[i] = (uint8_t)v;
+        out[i] = (uint8_t)v;
     }
     return 0;
 }
@@ -172,6 +176,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"bad-frame-after", required_argument, NULL, 'b'},
         {"timing", no_argument, NULL, 'T'},
         {"verbose", no_argument, NULL, 'v'},
+        {"log", required_argument, NULL, 'L'},
+        {"protect", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -187,7 +193,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 't': o->tag = optarg; break;
         case 'm': o->memory = optarg; break;
         case 'u':
-            if (parse_uid(optarg, o->uid) != 0) {
+            if (parse_hex(optarg, o->uid, LM_NTAG_UID_LEN) != 0) {
                 fprintf(stderr, "lm-pn532sim: --uid wants 14 hex digits\n");
                 return -1;
             }
@@ -200,6 +206,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'b': count = &o->bad_frame_at; break;
         case 'T': o->timing = 1; break;
         case 'v': o->verbose = 1; break;
+        case 'L': o->log = optarg; break;
+        case 'P': o->protect = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -232,6 +240,58 @@ static int ntag_kind_of(const char *name, enum lm_ntag_kind *kind)
 }
 
 /*
+ * --protect PWD:PACK:AUTH0:ACCESS (8, 4, 2 and 2 hex digits): set up the
+ * tag's password protection as a desk would, with four WRITEs in the
+ * datasheet's order, PWD, PACK, ACCESS (CFG1), AUTH0 (CFG0) last, through
+ * the model and its memory file (not counted by --tear-after-writes). A tag
+ * that is protected already (AUTH0 inside the tag) is left as it is, so a
+ * restart keeps its password and its count of wrong ones. Returns 0 or -1.
+ */
+static int protect_ntag(struct sim *s)
+{
+    const struct lm_ntag_type *ty = &lm_ntag_types[s->ntag.kind];
+    char pwd_hex[9], pack_hex[5], auth0_hex[3], access_hex[3];
+    uint8_t pwd[LM_NTAG_PWD_LEN], pack[LM_NTAG_PACK_LEN], auth0, access;
+    uint8_t pages[4][LM_NTAG_PAGE_SIZE];
+    const uint8_t *cfg0 = &s->ntag.mem[(size_t)ty->cfg0_page * LM_NTAG_PAGE_SIZE];
+    long tear = s->file.tear_after;
+    unsigned i;
+
+    if (sscanf(s->opt.protect, "%8[0-9A-Fa-f]:%4[0-9A-Fa-f]:%2[0-9A-Fa-f]:%2[0-9A-Fa-f]", pwd_hex,
+               pack_hex, auth0_hex, access_hex) != 4 ||
+        parse_hex(pwd_hex, pwd, sizeof(pwd)) != 0 || parse_hex(pack_hex, pack, sizeof(pack)) != 0 ||
+        parse_hex(auth0_hex, &auth0, 1) != 0 || parse_hex(access_hex, &access, 1) != 0) {
+        fprintf(stderr, "lm-pn532sim: --protect wants PWD:PACK:AUTH0:ACCESS in hex, "
+                        "e.g. 12345678:ABCD:06:83\n");
+        return -1;
+    }
+    if (cfg0[LM_NTAG_AUTH0_BYTE] < s->ntag.npages) {
+        fprintf(stderr, "lm-pn532sim: the tag is protected already (AUTH0 %02X): --protect ignored\n",
+                cfg0[LM_NTAG_AUTH0_BYTE]);
+        return 0;
+    }
+    memcpy(pages[0], pwd, sizeof(pwd));
+    memset(pages[1], 0, LM_NTAG_PAGE_SIZE);
+    memcpy(pages[1], pack, sizeof(pack));
+    memcpy(pages[2], cfg0 + LM_NTAG_PAGE_SIZE, LM_NTAG_PAGE_SIZE); /* CFG1 as it is */
+    pages[2][LM_NTAG_ACCESS_BYTE] = access;
+    memcpy(pages[3], cfg0, LM_NTAG_PAGE_SIZE);
+    pages[3][LM_NTAG_AUTH0_BYTE] = auth0;
+    s->file.tear_after = -1;
+    for (i = 0; i < 4u; i++) {
+        static const uint8_t off[4] = {LM_NTAG_PWD_OFF, LM_NTAG_PACK_OFF, LM_NTAG_CFG1_OFF, 0};
+        if (lm_ntag_write_page(&s->ntag, (uint8_t)(ty->cfg0_page + off[i]), pages[i]) != LM_NTAG_OK) {
+            fprintf(stderr, "lm-pn532sim: --protect: the tag refused a configuration write\n");
+            return -1;
+        }
+    }
+    s->file.tear_after = tear;
+    s->file.writes = 0;
+    lm_ntag_power_on(&s->ntag);
+    return 0;
+}
+
+/*
  * Load the NTAG from its memory file and describe it as a pn532_target
  * (ATQA 00 44, SAK 00, the 7-byte UID). Returns 0 or -1 after printing why.
  */
@@ -250,6 +310,8 @@ static int setup_ntag(struct sim *s, enum lm_ntag_kind kind)
         fprintf(stderr, "lm-pn532sim: %s: %s\n", s->opt.memory, lm_ntag_file_strerror(err));
         return -1;
     }
+    if (s->opt.protect != NULL && protect_ntag(s) != 0)
+        return -1;
     memset(t, 0, sizeof(*t));
     t->atqa[0] = 0x00;
     t->atqa[1] = 0x44;
@@ -351,15 +413,29 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-/* Print bytes as hex to stderr after a label (for --verbose). */
-static void log_hex(const char *label, const uint8_t *p, size_t len)
+/* Print bytes as hex to out after a label. */
+static void log_hex_to(FILE *out, const char *label, const uint8_t *p, size_t len)
 {
     size_t i;
 
-    fprintf(stderr, "pn532sim %s", label);
+    fprintf(out, "pn532sim %s", label);
     for (i = 0; i < len; i++)
-        fprintf(stderr, " %02X", p[i]);
-    fputc('\n', stderr);
+        fprintf(out, " %02X", p[i]);
+    fputc('\n', out);
+}
+
+/*
+ * The frame log: every host frame's data (TFI D4 onwards, "<-") and every
+ * response frame as sent ("->"), to stderr with --verbose and to the
+ * --log file. The target's bytes (a PWD_AUTH's password, a READ's pages)
+ * appear in it as they cross the UART, as a sniffer would see them.
+ */
+static void log_hex(const struct sim *s, const char *label, const uint8_t *p, size_t len)
+{
+    if (s->opt.verbose)
+        log_hex_to(stderr, label, p, len);
+    if (s->log != NULL)
+        log_hex_to(s->log, label, p, len);
 }
 
 /* Sleep for ns nanoseconds (the timing model), restarting after signals. */
@@ -404,8 +480,7 @@ static int serve_frame(struct sim *s, const uint8_t *data, size_t len)
     uint8_t resp[PN532_MAX_DATA];
     size_t rlen;
 
-    if (s->opt.verbose)
-        log_hex("<-", data, len);
+    log_hex(s, "<-", data, len);
     if (write_all(s->master, pn532_ack_frame, sizeof(pn532_ack_frame)) != 0)
         return -1;
     rlen = pn532_chip_command(&s->chip, data, len, resp, sizeof(resp));
@@ -419,8 +494,7 @@ static int serve_frame(struct sim *s, const uint8_t *data, size_t len)
     }
     s->responses++;
     inject_faults(&s->opt, s->responses, s->last, s->last_len);
-    if (s->opt.verbose)
-        log_hex("->", s->last, s->last_len);
+    log_hex(s, "->", s->last, s->last_len);
     return write_all(s->master, s->last, s->last_len);
 }
 
@@ -535,6 +609,14 @@ int main(int argc, char **argv)
 
     if (parse_options(argc, argv, &s.opt) != 0)
         return 2;
+    if (s.opt.log != NULL) {
+        s.log = fopen(s.opt.log, "a");
+        if (s.log == NULL) {
+            perror("lm-pn532sim: --log");
+            return 1;
+        }
+        setvbuf(s.log, NULL, _IOLBF, 0);
+    }
     if (setup_target(&s, &target) != 0)
         return 1;
     pn532_chip_init(&s.chip, target, s.opt.remove_after_cmds);
@@ -568,5 +650,7 @@ int main(int argc, char **argv)
     close(s.master);
     lm_ntag_file_close(&s.file);
     applet_target_close(&s.applet);
+    if (s.log != NULL)
+        fclose(s.log);
     return 0;
 }

@@ -233,6 +233,83 @@ applet)
     run_tool "$WORK/apdu.txt" "$APDU" 00A404000A${AID}00 || fail "apdu after reinsert: $(cat "$WORK/apdu.txt")"
     sim_alive
     ;;
+protect)
+    # A password-protected NTAG216 (--protect: PWD 12345678, PACK ABCD,
+    # AUTH0 06, ACCESS 83 = PROT + AUTHLIM 3). Pages 6..E1 hold distinct
+    # words 53 45 PP C7. Without the password nfc-mfultralight gets pages
+    # 0-5 and nothing else: no protected word in its dump or in the frame
+    # log; with --pw it reads PACK ABCD and every page (PWD/PACK as 00);
+    # three wrong passwords lock the tag, across a restart of the simulator.
+    MEM=$WORK/p.bin
+    PROTECT="--protect 12345678:ABCD:06:83"
+    start_sim --tag ntag216 --memory "$MEM"
+    stop_sim
+    python3 -c 'import sys; sys.stdout.buffer.write(b"".join(bytes([0x53, 0x45, p, 0xC7]) for p in range(6, 226)))' |
+        dd of="$MEM" bs=4 seek=6 conv=notrunc status=none
+    # no_secret FILE...: none of the protected words (pages 6..E1 of MEM) in the
+    # files (binary dumps, or frame logs whose hex is read as bytes).
+    no_secret() {
+        python3 - "$MEM" "$@" <<'PY' || fail "protected content leaked into $*"
+import re, sys
+mem = open(sys.argv[1], 'rb').read()
+words = [mem[p * 4:p * 4 + 4] for p in range(6, 226)]
+for path in sys.argv[2:]:
+    data = open(path, 'rb').read()
+    if path.endswith('.log'):
+        data = b''.join(bytes.fromhex(' '.join(re.findall(r'\b[0-9A-F]{2}\b', line)))
+                        for line in data.decode().splitlines())
+    hits = [w.hex() for w in words if w in data]
+    if hits:
+        sys.exit('%s holds %d protected words, e.g. %s' % (path, len(hits), hits[0]))
+PY
+    }
+    start_sim --tag ntag216 --memory "$MEM" $PROTECT --log "$WORK/open.log"
+    run_tool "$WORK/mfu.txt" nfc-mfultralight r "$WORK/d1.mfd"
+    [ $? -ne 124 ] || fail "nfc-mfultralight hung"
+    grep -q "Done, 8 of 231 pages read" "$WORK/mfu.txt" ||
+        fail "without the password: $(grep Done "$WORK/mfu.txt")"
+    cmp -n 24 "$WORK/d1.mfd" "$MEM" || fail "public pages 0-5 differ"
+    # READ 30 04 rolls over at AUTH0: pages 4, 5, 0, 1.
+    cmp -n 8 -i 24:0 "$WORK/d1.mfd" "$MEM" || fail "READ 04 did not roll over at AUTH0"
+    no_secret "$WORK/d1.mfd" "$WORK/open.log"
+    stop_sim
+
+    start_sim --tag ntag216 --memory "$MEM" $PROTECT --log "$WORK/pw.log"
+    run_tool "$WORK/mfu.txt" nfc-mfultralight r "$WORK/d2.mfd" --pw 12345678 ||
+        fail "nfc-mfultralight --pw: $(tail -3 "$WORK/mfu.txt")"
+    grep -q "PACK: abcd" "$WORK/mfu.txt" || fail "no PACK: $(grep -i pack "$WORK/mfu.txt")"
+    grep -q "Done, 231 of 231 pages read" "$WORK/mfu.txt" || fail "with the password: not all pages"
+    cmp -n $((229 * 4)) "$WORK/d2.mfd" "$MEM" || fail "dump with the password differs"
+    # The tag reads PWD and PACK as 00 (READ E4: CFG1, 00 x 8, page 0); the
+    # tool itself fills the PWD it sent and the PACK it got into its dump.
+    grep -A1 '^pn532sim <- D4 40 01 30 E4$' "$WORK/pw.log" |
+        grep -q ' D5 41 00 83 05 00 00 00 00 00 00 00 00 00 00 04 4C 4D 8D ' ||
+        fail "PWD/PACK not read as zeros: $(grep -A1 ' 40 01 30 E4' "$WORK/pw.log")"
+    # The frame log shows PWD_AUTH as libnfc sends it: InCommunicateThru, CRC_A added.
+    grep -q "^pn532sim <- D4 42 1B 12 34 56 78 0A 94$" "$WORK/pw.log" || fail "no PWD_AUTH in the log"
+    grep -q "^pn532sim -> 00 00 FF 07 F9 D5 43 00 AB CD 1E 48 0A 00$" "$WORK/pw.log" ||
+        fail "no PACK in the log"
+    stop_sim
+
+    start_sim --tag ntag216 --memory "$MEM" $PROTECT --log "$WORK/wrong.log"
+    for pw in 00000000 00000001 00000002 12345678; do
+        run_tool "$WORK/mfu.txt" nfc-mfultralight r "$WORK/d3.mfd" --pw $pw
+        grep -q "Done, 8 of 231 pages read" "$WORK/mfu.txt" || fail "read with the wrong password $pw"
+    done
+    # NAK 0 (D5 43 00 00: one byte, 4 bits) three times, then NAK 4 for the right password.
+    [ "$(grep -A1 '^pn532sim <- D4 42 1B' "$WORK/wrong.log" | grep -c '^pn532sim -> .* D5 43 00 00 E8 00$')" = 3 ] ||
+        fail "three NAK 0: $(grep -A1 ' 42 1B' "$WORK/wrong.log")"
+    grep -A1 '^pn532sim <- D4 42 1B 12 34 56 78' "$WORK/wrong.log" | grep -q ' D5 43 00 04 E4 00$' ||
+        fail "no NAK 4 for the right password after AUTHLIM"
+    stop_sim
+    start_sim --tag ntag216 --memory "$MEM" $PROTECT --log "$WORK/locked.log"
+    run_tool "$WORK/mfu.txt" nfc-mfultralight r "$WORK/d4.mfd" --pw 12345678
+    grep -A1 '^pn532sim <- D4 42 1B 12 34 56 78' "$WORK/locked.log" | grep -q ' D5 43 00 04 E4 00$' ||
+        fail "the lock did not survive a restart"
+    no_secret "$WORK/d3.mfd" "$WORK/d4.mfd" "$WORK/wrong.log" "$WORK/locked.log"
+    [ "$(stat -c %s "$MEM")" -eq $((231 * 4 + 4)) ] || fail "no state record in the memory file"
+    [ "$(od -An -tx1 -j$((231 * 4)) -N1 "$MEM" | tr -d ' ')" = 03 ] || fail "wrong-password count"
+    ;;
 *)
     fail "unknown case $CASE"
     ;;
