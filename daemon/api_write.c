@@ -454,9 +454,12 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 	}
 	pthread_mutex_lock(&r->lock);
 	int state = r->state;
+	/* A protected card opened already (by this code a moment ago: a double
+	 * click that came late) is answered like the first: its code is checked. */
+	int open_protected = state == DESK_READER_CARD && r->protected_card && r->have_keys;
 	struct lm_protect_header h = r->prot;
 	pthread_mutex_unlock(&r->lock);
-	if (state != DESK_READER_LOCKED) {
+	if (state != DESK_READER_LOCKED && !open_protected) {
 		lm_protect_wipe(canon, sizeof(canon));
 		if (state == DESK_READER_CARD)
 			return send_error(c, 409, "not_locked",
