@@ -57,6 +57,8 @@ static const struct err_text texts[] = {
 	{LM_ERR_WRITE_REFUSED, "write_refused", "the card refused a write (locked, password)"},
 	{LM_ERR_READBACK, "readback", "the card reads back different from what was written"},
 	{LM_ERR_TRANSPORT, "transport", "a protocol error between us and the reader"},
+	{LM_ERR_BLOCKED, "blocked", "the card is blocked: too many wrong access codes"},
+	{LM_ERR_LOCKED, "locked", "the card is protected: unlock it with its access code first"},
 	{LM_ERR_DB, "db", "the database failed"},
 	{LM_ERR_DB_BUSY, "db_busy", "the database is locked by another process"},
 	{LM_ERR_DB_FULL, "db_full", "the disk holding the database is full"},

@@ -197,7 +197,7 @@ static void test_layout_inside_cc_area(void **state)
 		struct model m;
 		memset(&m, 0, sizeof(m));
 		lm_ntag_init(&m.tag, (enum lm_ntag_kind)k, uid);
-		struct lm_transport t = {&model_ops, &m};
+		struct lm_transport t = {.ops = &model_ops, .priv = &m};
 		struct lm_card_info info;
 		assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
 		assert_int_equal(info.capacity, want_capacity[k]);
