@@ -634,3 +634,77 @@ int lm_transport_list(struct lm_transport *t, struct lm_reader_info *out, size_t
 	*n = 0;
 	return t->ops->list ? t->ops->list(t, out, max, n) : LM_ERR_UNSUPPORTED;
 }
+
+int lm_transport_read_recovery(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t recovery[LM_RECOVERY_LEN])
+{
+	uint8_t *img = malloc(info->capacity);
+	if (!img)
+		return LM_ERR_NOMEM;
+	size_t len;
+	struct lm_card card;
+	int err = read_image_rec(t, info, img, &len, &card, recovery);
+	if (!err && card.version != LM_PROTECT_VERSION)
+		err = LM_ERR_VERSION;
+	lm_protect_wipe(img, info->capacity);
+	free(img);
+	return err;
+}
+
+/* See lm_transport.h: keep, wipe, format protected, append, read back. */
+int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			 const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+			 lm_transport_keep_fn keep, void *ctx, struct lm_rewrite_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	size_t cap = info->capacity, olen, off = 0, elen, blen;
+	uint8_t *old = malloc(2 * cap);
+	if (!old)
+		return LM_ERR_NOMEM;
+	uint8_t *img = old + cap;
+	struct lm_card card, now;
+	const uint8_t *e;
+	char canon[LM_CODE_LEN + 1];
+	int err = lm_code_parse(code, canon);
+	if (!err && iterations == 0)
+		err = lm_protect_calibrate(100, &iterations);
+	if (!err)
+		err = lm_transport_read_image(t, info, old, &olen, &card);
+	if (!err && card.version == LM_PROTECT_VERSION)
+		err = LM_ERR_VERSION; /* protected already */
+	if (!err) {
+		memcpy(res->holder, card.holder, LM_HOLDER_LEN);
+		err = lm_card_count(&card) < 0 ? LM_ERR_MALFORMED : LM_OK;
+	}
+	for (off = 0; !err && lm_card_next(&card, &off, &e, &elen) == LM_OK; res->kept++)
+		err = keep ? keep(ctx, card.holder, e, elen) : LM_OK;
+	if (!err && keep)
+		err = keep(ctx, card.holder, NULL, 0);
+	if (!err) {
+		res->touched = 1;
+		err = lm_transport_wipe(t);
+	}
+	if (!err)
+		err = format_protected(t, info, card.holder, canon, recovery, iterations, NULL,
+				       NULL);
+	size_t ilen;
+	if (!err)
+		err = lm_transport_read_image(t, info, img, &ilen, &now);
+	for (off = 0; !err && lm_card_next(&card, &off, &e, &elen) == LM_OK;)
+		err = append_to(t, info, img, &ilen, &now, old + cap, e, elen);
+	if (!err) {
+		uint8_t *back = malloc(cap);
+		err = back ? read_image_rec(t, info, back, &blen, &now, NULL) : LM_ERR_NOMEM;
+		if (!err && (now.committed != card.committed ||
+			     memcmp(now.log, card.log, card.committed) ||
+			     memcmp(now.holder, card.holder, LM_HOLDER_LEN)))
+			err = LM_ERR_READBACK;
+		if (back)
+			lm_protect_wipe(back, cap);
+		free(back);
+	}
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(old, 2 * cap);
+	free(old);
+	return err;
+}

@@ -771,6 +771,92 @@ static void test_protected_delete_cut(void **state)
 	g_code = NULL;
 }
 
+/* The protection the card at f->path shows. */
+static enum lm_protection card_protection(struct fixture *f)
+{
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	lm_transport_close(t);
+	return info.protection;
+}
+
+/*
+ * Protecting a version 1 card, cut (or torn) at every step: the old card,
+ * blank, or the holder's protected card with a prefix of the folder; the
+ * copy kept before the wipe and lm_transport_restore_protected (or, for
+ * the old card, protect again) end with the protected folder, complete.
+ */
+static void test_protect_cut(void **state)
+{
+	struct fixture *f = *state;
+	char code[LM_CODE_TEXT_LEN + 1];
+	uint8_t recovery[LM_RECOVERY_LEN];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	assert_int_equal(lm_random(recovery, sizeof(recovery)), LM_OK);
+	g_code = code;
+	const int which[] = {0, 1, 2};
+	int seen_old = 0, seen_blank = 0, seen_half = 0;
+	for (int torn = 0; torn <= 1; torn++) {
+		int done = 0;
+		for (int cut = 0; !done && cut < 100; cut++) {
+			folder_card(f, 600, which, 3);
+			struct lm_card_info info;
+			struct lm_transport *t = open_card(f, &info);
+			struct copy k = {.fail_at = -1};
+			struct lm_rewrite_result res;
+			lm_transport_fake_fault(t, cut, torn);
+			int err = lm_transport_protect(t, &info, code, recovery, ITER, keep_copy,
+						       &k, &res);
+			lm_transport_close(t);
+			int idx[16], n = card_state(f, idx);
+			enum lm_protection p = card_protection(f);
+			if (err == LM_OK) {
+				done = 1;
+				assert_int_equal(p, LM_PROT_LOCKED);
+				assert_int_equal(n, 3);
+				continue;
+			}
+			assert_int_equal(err, LM_ERR_CARD_REMOVED);
+			if (p == LM_PROT_NONE && n == 3) {
+				seen_old++; /* as before: protect again later */
+				continue;
+			}
+			if (n < -1 || n > 3)
+				fail_msg("cut=%d torn=%d: card state %d", cut, torn, n);
+			for (int i = 0; i < n; i++)
+				assert_int_equal(idx[i], which[i]);
+			seen_blank += n == -1;
+			seen_half += n >= 0;
+			assert_true(res.touched);
+			assert_int_equal(k.n, 3);
+			t = open_card(f, &info);
+			size_t written;
+			assert_int_equal(lm_transport_restore_protected(t, &info, holder, code,
+									recovery, k.e, 3,
+									&written),
+					 LM_OK);
+			lm_transport_close(t);
+			assert_int_equal(card_state(f, idx), 3);
+			assert_int_equal(card_protection(f), LM_PROT_LOCKED);
+		}
+		assert_true(done);
+	}
+	assert_true(seen_old > 0 && seen_blank > 0 && seen_half > 0);
+	/* Protected already: refused, nothing touched. */
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	struct lm_rewrite_result res;
+	assert_int_equal(lm_transport_unlock_code(t, &info, code, NULL), LM_OK);
+	assert_int_equal(lm_transport_protect(t, &info, code, recovery, ITER, NULL, NULL, &res),
+			 LM_ERR_VERSION);
+	assert_int_equal(res.touched, 0);
+	uint8_t rec[LM_RECOVERY_LEN];
+	assert_int_equal(lm_transport_read_recovery(t, &info, rec), LM_OK);
+	assert_memory_equal(rec, recovery, LM_RECOVERY_LEN);
+	lm_transport_close(t);
+	g_code = NULL;
+}
+
 static void test_blocks(void **state)
 {
 	struct fixture *f = *state;
@@ -812,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_protected_format_cut),
 		cmocka_unit_test(test_protected_append_cut),
 		cmocka_unit_test(test_protected_delete_cut),
+		cmocka_unit_test(test_protect_cut),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_open_errors),
 	};

@@ -340,6 +340,28 @@ int lm_transport_restore_protected(struct lm_transport *t, const struct lm_card_
 				   const uint8_t recovery[LM_RECOVERY_LEN],
 				   const struct lm_card_entry *entries, size_t n, size_t *written);
 
+/* The recovery secret of an unlocked protected card (LM_ERR_VERSION for version 1). */
+int lm_transport_read_recovery(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t recovery[LM_RECOVERY_LEN]);
+
+/*
+ * Protect a version 1 card with the holder present: read it, hand every
+ * entry to keep() and then keep(NULL) (the caller makes its copy durable,
+ * as for lm_transport_delete_entry: encrypt it under code and recovery, so
+ * that the copy is no weaker than the card), wipe (the first write kills the
+ * magic: res->touched = 1 from here), lm_transport_format_protected with
+ * code, recovery (the caller's: it keyed the copy; not NULL) and iterations
+ * (0: calibrate), append every entry in order, read back and compare with
+ * the old log.  After a cut the card is as before (res->touched clear, or
+ * the wipe's first write had not landed), blank, or the holder's protected
+ * card with a prefix of the entries: lm_transport_restore_protected with
+ * the copy, code and recovery finishes it.  LM_ERR_VERSION for a card that
+ * is protected already (nothing touched).
+ */
+int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			 const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+			 lm_transport_keep_fn keep, void *ctx, struct lm_rewrite_result *res);
+
 /* Raw image bytes [off, off+len), e.g. the header of a card that may be blank. */
 int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len);
 void lm_transport_disconnect(struct lm_transport *t);
