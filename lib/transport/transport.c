@@ -551,6 +551,22 @@ int lm_transport_delete_entry(struct lm_transport *t, const struct lm_card_info 
 	return err;
 }
 
+/* 1 when every entry of card's log is among entries[0..n) (byte for byte). */
+static int covered(const struct lm_card *card, const struct lm_card_entry *entries, size_t n)
+{
+	size_t off = 0, elen;
+	const uint8_t *e;
+	int err;
+	while ((err = lm_card_next(card, &off, &e, &elen)) == LM_OK) {
+		size_t i = 0;
+		while (i < n && (entries[i].len != elen || memcmp(entries[i].data, e, elen)))
+			i++;
+		if (i == n)
+			return 0;
+	}
+	return err == 1; /* the whole log framed */
+}
+
 /* Both restores; code NULL: a blank card becomes version 1. */
 static int restore(struct lm_transport *t, const struct lm_card_info *info,
 		   const uint8_t holder[LM_HOLDER_LEN], const char *code,
@@ -571,9 +587,12 @@ static int restore(struct lm_transport *t, const struct lm_card_info *info,
 		if (!err)
 			err = lm_transport_read_image(t, info, img, &ilen, &card);
 	}
+	/* This holder's unprotected card (a protect cut before its wipe landed):
+	 * it becomes the protected folder when the folder holds every entry it
+	 * has, so the wipe loses nothing; otherwise it is refused. */
 	if (!err && code && card.version != LM_PROTECT_VERSION &&
 	    !memcmp(card.holder, holder, LM_HOLDER_LEN))
-		err = LM_ERR_VERSION; /* this holder's unprotected card: protect it instead */
+		err = covered(&card, entries, n) ? LM_ERR_NOT_FORMATTED : LM_ERR_VERSION;
 	if (err == LM_ERR_NOT_FORMATTED) {
 		/* Blank: wiped first, so no remnant of an earlier image (a rewrite
 		 * cut in its wipe) survives beyond the new log. */

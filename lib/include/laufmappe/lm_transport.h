@@ -329,10 +329,11 @@ int lm_transport_format_protected(struct lm_transport *t, struct lm_card_info *i
  * lm_transport_restore for a protected folder: a blank card is wiped and
  * formatted protected with code (a new salt, the count calibrated here) and
  * the holder's recovery secret; a protected card not yet unlocked in this
- * session is unlocked with code first (one try); then every entry the card
- * lacks is appended, encrypted.  A version 1 card of this holder is refused
- * (LM_ERR_VERSION: protect it, it still holds its folder); another holder's
- * card as in lm_transport_restore.  Calling it again after a cut finishes
+ * session is unlocked with code first (one try); a version 1 card of this
+ * holder (lm_transport_protect cut before its wipe landed) is wiped and
+ * formatted protected when every entry on it is among entries (else
+ * LM_ERR_VERSION, nothing written); then every entry the card lacks is
+ * appended, encrypted.  Another holder's card as in lm_transport_restore.  Calling it again after a cut finishes
  * the job, as lm_transport_restore.
  */
 int lm_transport_restore_protected(struct lm_transport *t, const struct lm_card_info *info,
