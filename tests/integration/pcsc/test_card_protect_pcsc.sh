@@ -64,6 +64,18 @@ protected() {
 	"$L" card append ik3.cose </dev/null 2>/dev/null && bad "append without the code succeeded" || ok
 	"$L" card read --json --access-code-file code.txt 2>/dev/null | grep -q '"format_version":2' && ok ||
 		bad "read --json does not say format version 2"
+	# Delete at the holder's request: rewritten with a new salt, the same code.
+	"$L" card append --access-code-file code.txt ik3.cose 2>app.err && ok || bad "append: $(cat app.err)"
+	mapfile -t ids < <("$L" card read --json --access-code-file code.txt 2>/dev/null | tr -d ' \n' |
+		grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4)
+	[ "${#ids[@]}" -eq 3 ] && ok || bad "the card lists ${#ids[@]} ids, want 3"
+	rig_apdu 00A404000AF04C4155464D41505045 00B0000018 | tail -1 >pub1.out
+	"$L" card delete --access-code-file code.txt "${ids[1]:0:10}" >del.out 2>del.err && ok ||
+		bad "delete: $(cat del.err)"
+	rig_apdu 00A404000AF04C4155464D41505045 00B0000018 | tail -1 >pub2.out
+	cmp -s pub1.out pub2.out && bad "the rewrite kept the salt" || ok
+	[ "$(valid code.txt)" = 2 ] && ok || bad "after delete: not 2 valid entries"
+	ls laufmappe-*.img >/dev/null 2>&1 && bad "the copy outlived a good delete" || ok
 	# A well-formed code that is not this card's: refused by the public key
 	# check before the card sees anything, so it costs no try.
 	"$L" image new --holder "$H" --capacity 1024 --out copy.img --protect "${ITER[@]}" >copy.out 2>/dev/null
