@@ -87,9 +87,9 @@ int cli_open_protected(const uint8_t *img, size_t len, size_t capacity, const ch
 		       uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys);
 /* The same; recovery and canon (may be NULL) get the recovery secret and
  * the canonical code (for a restore onto a card). */
-int cli_open_protected_code(const uint8_t *img, size_t len, size_t capacity,
-			    const char *code_file, uint8_t *plain, struct lm_card *c,
-			    struct lm_protect_keys *keys, uint8_t recovery[16], char canon[13]);
+int cli_open_protected_code(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
+			    uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys,
+			    uint8_t recovery[16], char canon[13]);
 /* Write a new protected image file; prints the access code and recovery line once. */
 int cli_image_new_protected(const uint8_t holder[LM_HOLDER_LEN], size_t capacity,
 			    uint32_t iterations, const char *out);

@@ -215,7 +215,8 @@ static void print_protected(const struct card_opts *o, const struct lm_card_info
 		json_object_object_add(r, "kind",
 				       json_object_new_string(lm_card_kind_name(info->kind)));
 		json_object_object_add(r, "protection", json_object_new_string(state));
-		json_object_object_add(r, "format_version", json_object_new_int(LM_PROTECT_VERSION));
+		json_object_object_add(r, "format_version",
+				       json_object_new_int(LM_PROTECT_VERSION));
 		json_object_object_add(r, "tries_left", json_object_new_int(info->tries_left));
 		json_object_object_add(r, "capacity",
 				       json_object_new_int64((int64_t)info->capacity));
@@ -336,7 +337,8 @@ static int cmd_card_read(int argc, char **argv)
 			json_object_object_add(r, "capacity",
 					       json_object_new_int64((int64_t)info.capacity));
 			json_object_object_add(r, "used", json_object_new_int64((int64_t)len));
-			json_object_object_add(r, "format_version", json_object_new_int(card.version));
+			json_object_object_add(r, "format_version",
+					       json_object_new_int(card.version));
 			json_object_object_add(r, "entries", arr);
 			cli_print_json(r);
 			json_object_put(r);
@@ -387,7 +389,8 @@ static int cmd_card_format(int argc, char **argv)
 	size_t need;
 	int err = lm_transport_read(t, 0, hdr, sizeof(hdr));
 	if (!err &&
-	    (info.protection != LM_PROT_NONE || lm_card_header_need(hdr, sizeof(hdr), &need) == LM_OK) &&
+	    (info.protection != LM_PROT_NONE ||
+	     lm_card_header_need(hdr, sizeof(hdr), &need) == LM_OK) &&
 	    !o.force) {
 		fprintf(stderr, "laufmappe: the card already holds a Laufmappe: wipe it first "
 				"(card wipe) or give --force\n");
@@ -521,11 +524,11 @@ struct delete_copy {
 	/* A protected folder's copy is protected too (an image file of format
 	 * version 2 under the same code and recovery secret): a copy on disk
 	 * must not be weaker than the card. */
-	const char *code;		   /* canonical; NULL: a version 1 copy */
-	const uint8_t *recovery;	   /* the folder's recovery secret */
-	uint32_t iterations;		   /* the count of the copy's format */
-	struct lm_protect_keys keys;	   /* the copy's keys */
-	struct lm_protect_plan plan;	   /* scratch for its writes */
+	const char *code;	     /* canonical; NULL: a version 1 copy */
+	const uint8_t *recovery;     /* the folder's recovery secret */
+	uint32_t iterations;	     /* the count of the copy's format */
+	struct lm_protect_keys keys; /* the copy's keys */
+	struct lm_protect_plan plan; /* scratch for its writes */
 };
 
 /* keep_in_file for a protected copy: format version 2, append encrypted. */
@@ -786,8 +789,7 @@ static int cmd_card_protect(int argc, char **argv)
 		return rc;
 	if (info.protection != LM_PROT_NONE) {
 		lm_transport_close(t);
-		cli_msgf("already_protected",
-			 "the card is protected already: nothing was written");
+		cli_msgf("already_protected", "the card is protected already: nothing was written");
 		return EXIT_FAIL;
 	}
 	uint32_t iterations = (uint32_t)o.iterations;
@@ -831,11 +833,12 @@ static int cmd_card_protect(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (err && res.touched) {
-		cli_msgf("protect_cut",
-			 "protecting the card was cut short (%s); nothing is lost: the folder is in "
-			 "%s, protected with the access code above; put the card back and run: "
-			 "laufmappe card restore --access-code-file CODEFILE %s",
-			 cli_strerror(err), path, path);
+		cli_msgf(
+			"protect_cut",
+			"protecting the card was cut short (%s); nothing is lost: the folder is in "
+			"%s, protected with the access code above; put the card back and run: "
+			"laufmappe card restore --access-code-file CODEFILE %s",
+			cli_strerror(err), path, path);
 		return EXIT_FAIL;
 	}
 	if (err && started)

@@ -92,10 +92,9 @@ int cli_open_protected(const uint8_t *img, size_t len, size_t capacity, const ch
 	return cli_open_protected_code(img, len, capacity, code_file, plain, c, keys, NULL, NULL);
 }
 
-int cli_open_protected_code(const uint8_t *img, size_t len, size_t capacity,
-			    const char *code_file, uint8_t *plain, struct lm_card *c,
-			    struct lm_protect_keys *keys, uint8_t recovery[LM_RECOVERY_LEN],
-			    char canon[LM_CODE_LEN + 1])
+int cli_open_protected_code(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
+			    uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys,
+			    uint8_t recovery[LM_RECOVERY_LEN], char canon[LM_CODE_LEN + 1])
 {
 	struct lm_protect_header h;
 	int err = lm_protect_header_parse(img, len, &h);
@@ -192,7 +191,8 @@ int cli_unlock_card(struct lm_transport *t, struct lm_card_info *info, const cha
 		if (err == LM_ERR_NOT_FOUND && !code_file) {
 			cli_msgf("card_code_no_tty",
 				 "the card is protected: nothing on it is read without its access "
-				 "code; give --access-code-file FILE (there is no terminal to ask on)");
+				 "code; give --access-code-file FILE (there is no terminal to ask "
+				 "on)");
 			return EXIT_USAGE;
 		}
 		if (err)

@@ -151,8 +151,8 @@ int lm_protect_header_parse(const uint8_t *buf, size_t len, struct lm_protect_he
 	if (err)
 		return err;
 	uint16_t n = lm_be16(buf + LM_PROTECT_COMMIT_OFF);
-	if ((uint16_t)(n + lm_be16(buf + LM_PROTECT_COMMIT_OFF + 2)) != 0xffff || n % LM_CARD_ALIGN)
-	{
+	if ((uint16_t)(n + lm_be16(buf + LM_PROTECT_COMMIT_OFF + 2)) != 0xffff ||
+	    n % LM_CARD_ALIGN) {
 		memset(h, 0, sizeof(*h));
 		return LM_ERR_MALFORMED;
 	}

@@ -88,16 +88,16 @@ int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf,
 }
 
 /* The staged writes, then (ref not NULL) CHANGE REFERENCE DATA staged too, then one COMMIT. */
-static int applet_write_ref(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w,
-			    size_t n, const uint8_t *ref);
+static int applet_write_ref(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n,
+			    const uint8_t *ref);
 
 int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n)
 {
 	return applet_write_ref(fn, ctx, w, n, NULL);
 }
 
-static int applet_write_ref(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w,
-			    size_t n, const uint8_t *ref)
+static int applet_write_ref(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n,
+			    const uint8_t *ref)
 {
 	uint8_t apdu[5 + CARDCMD_CHUNK], resp[8];
 	int err = LM_OK;
@@ -468,7 +468,7 @@ int cardcmd_status(struct cardcmd_card *c, int *tries_left)
 	switch (sw) {
 	case LM_SW_OK: return LM_OK; /* verified in this session already */
 	case LM_SW_BLOCKED: *tries_left = 0; return LM_ERR_BLOCKED;
-	case LM_SW_NO_REF:	     /* no reference: unprotected */
+	case LM_SW_NO_REF:			 /* no reference: unprotected */
 	case LM_SW_INS: return LM_ERR_NOT_FOUND; /* applet 1.0: knows no VERIFY */
 	default: return cardcmd_sw_err(sw);
 	}
@@ -479,7 +479,7 @@ static int applet_verify(struct cardcmd_card *c, const uint8_t value[LM_REF_LEN]
 {
 	uint8_t apdu[5 + LM_REF_LEN] = {LM_CLA_ISO, LM_INS_VERIFY, 0x00, LM_P2_REF_ACCESS,
 					LM_REF_LEN},
-		resp[8];
+			 resp[8];
 	memcpy(apdu + 5, value, LM_REF_LEN);
 	size_t rlen = sizeof(resp);
 	uint16_t sw;
@@ -509,15 +509,15 @@ static int applet_verify(struct cardcmd_card *c, const uint8_t value[LM_REF_LEN]
  * <status> <SW1> <SW2> (generic error status, status 00 = no error) and 97
  * LL <the card's answer>.  *n in: room in rx, out: the answer's length.
  */
-#define PART3_SESSION	 0x00u /* P2 of FF C2: manage session */
-#define PART3_EXCHANGE	 0x01u /* P2 of FF C2: transparent exchange */
-#define PART3_INS_ENVEL	 0xC2u
-#define PART3_DO_START	 0x81u
-#define PART3_DO_END	 0x82u
-#define PART3_DO_FLAGS	 0x90u
-#define PART3_DO_XCEIVE	 0x95u
-#define PART3_DO_STATUS	 0xC0u
-#define PART3_DO_ANSWER	 0x97u
+#define PART3_SESSION	0x00u /* P2 of FF C2: manage session */
+#define PART3_EXCHANGE	0x01u /* P2 of FF C2: transparent exchange */
+#define PART3_INS_ENVEL 0xC2u
+#define PART3_DO_START	0x81u
+#define PART3_DO_END	0x82u
+#define PART3_DO_FLAGS	0x90u
+#define PART3_DO_XCEIVE 0x95u
+#define PART3_DO_STATUS 0xC0u
+#define PART3_DO_ANSWER 0x97u
 
 static int part3_session(struct cardcmd_card *c, uint8_t what)
 {
@@ -531,7 +531,7 @@ static int part3_transceive(struct cardcmd_card *c, const uint8_t *tx, size_t tx
 			    size_t *n)
 {
 	uint8_t apdu[5 + 4 + 2 + 32 + 1] = {LM_PCSC3_CLA, PART3_INS_ENVEL, 0x00, PART3_EXCHANGE},
-		resp[64];
+				      resp[64];
 	if (txlen > 32)
 		return LM_ERR_ARG;
 	size_t l = 5;

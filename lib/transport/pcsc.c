@@ -285,7 +285,7 @@ static int pcsc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, 
 }
 
 static int pcsc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
-			       const struct lm_protect_keys *k)
+				const struct lm_protect_keys *k)
 {
 	struct pcsc *p = t->priv;
 	return p->have_card ? cardcmd_write_protected(&p->cc, w, n, k) : LM_ERR_NO_CARD;

@@ -291,8 +291,8 @@ int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *i
  * commit word, compared with the card read back and decrypted.
  */
 static int append_protected(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
-			    size_t *ilen, struct lm_card *card, uint8_t *back,
-			    const uint8_t *entry, size_t len)
+			    size_t *ilen, struct lm_card *card, uint8_t *back, const uint8_t *entry,
+			    size_t len)
 {
 	struct lm_protect_plan *plan = malloc(sizeof(*plan));
 	struct lm_card after;
@@ -310,7 +310,7 @@ static int append_protected(struct lm_transport *t, const struct lm_card_info *i
 		memcpy(img + at, entry, len);
 		img[LM_PROTECT_COMMIT_OFF] = (uint8_t)(now >> 8);
 		img[LM_PROTECT_COMMIT_OFF + 1] = (uint8_t)now;
-		img[LM_PROTECT_COMMIT_OFF + 2] = (uint8_t)~(now >> 8);
+		img[LM_PROTECT_COMMIT_OFF + 2] = (uint8_t) ~(now >> 8);
 		img[LM_PROTECT_COMMIT_OFF + 3] = (uint8_t)~now;
 		err = read_image_rec(t, info, back, &blen, &after, NULL);
 	}
@@ -714,9 +714,9 @@ int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, cons
 	if (!err) {
 		uint8_t *back = malloc(cap);
 		err = back ? read_image_rec(t, info, back, &blen, &now, NULL) : LM_ERR_NOMEM;
-		if (!err && (now.committed != card.committed ||
-			     memcmp(now.log, card.log, card.committed) ||
-			     memcmp(now.holder, card.holder, LM_HOLDER_LEN)))
+		if (!err &&
+		    (now.committed != card.committed || memcmp(now.log, card.log, card.committed) ||
+		     memcmp(now.holder, card.holder, LM_HOLDER_LEN)))
 			err = LM_ERR_READBACK;
 		if (back)
 			lm_protect_wipe(back, cap);

@@ -333,8 +333,8 @@ int lm_transport_format_protected(struct lm_transport *t, struct lm_card_info *i
  * holder (lm_transport_protect cut before its wipe landed) is wiped and
  * formatted protected when every entry on it is among entries (else
  * LM_ERR_VERSION, nothing written); then every entry the card lacks is
- * appended, encrypted.  Another holder's card as in lm_transport_restore.  Calling it again after a cut finishes
- * the job, as lm_transport_restore.
+ * appended, encrypted.  Another holder's card as in lm_transport_restore.  Calling it again after a
+ * cut finishes the job, as lm_transport_restore.
  */
 int lm_transport_restore_protected(struct lm_transport *t, const struct lm_card_info *info,
 				   const uint8_t holder[LM_HOLDER_LEN], const char *code,
