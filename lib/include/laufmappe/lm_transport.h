@@ -272,7 +272,11 @@ int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info
  *
  * The session ends (its keys wiped) at lm_transport_identify,
  * lm_transport_disconnect and lm_transport_close: a card taken away and put
- * back is locked again (the applet drops VERIFY's state with the session).
+ * back is locked again (the applet drops VERIFY's state with the session;
+ * PC/SC's identify reconnects and SELECTs).  A caller that identifies again
+ * while the card stays (before a write) unlocks again: with the code it
+ * kept (lm_transport_unlock_code: one derivation, one right VERIFY) or the
+ * keys (lm_transport_unlock: read and append, but no rewrite).
  * Without a session, lm_transport_read_image of a protected card is
  * LM_ERR_LOCKED (and so are append, delete and restore); the public header
  * is in info.
