@@ -442,7 +442,7 @@ static unsigned ntag_cfg0(const struct cardcmd_card *c)
 
 #define NTAG_AUTH0_OFF	 3u    /* AUTH0's byte in CFG0 */
 #define NTAG_ACCESS_PROT 0x80u /* ACCESS bit 7: reads need PWD_AUTH too */
-#define NTAG_AUTHLIM	 3u    /* ACCESS bits 2..0: failed PWD_AUTHs before the tag locks */
+#define NTAG_AUTHLIM	 2u    /* ACCESS bits 2..0: 2^AUTHLIM = 4 failed PWD_AUTHs, then NAK 4 */
 /* AUTH0: the page of image offset 24 (the commit word): pages 6..11, the
  * public header, stay readable, the rest needs PWD_AUTH. */
 #define NTAG_AUTH0 ((CARDCMD_NTAG_IMAGE + LM_PROTECT_COMMIT_OFF) / LM_NTAG_PAGE_SIZE)
@@ -668,7 +668,10 @@ int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *
 	int err = cardcmd_ntag_write(fn, c, c->capacity, w, n);
 	if (!err)
 		err = ntag_protect(c, fn, k);
+	/* AUTH0 took effect at once and setting it authenticates nobody: one
+	 * PWD_AUTH with the new password opens this session (and proves the
+	 * tag took PWD and PACK). */
 	if (!err)
-		c->unlocked = 1; /* the tag's password is ours: this session may write */
+		err = ntag_pwd_auth(c, k);
 	return err;
 }

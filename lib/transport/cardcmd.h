@@ -156,7 +156,7 @@ int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity);
  * the PACK compared; sent once.  cardcmd_write_protected: a protected
  * format's writes with the card's access control (applet: CHANGE REFERENCE
  * DATA staged before the one COMMIT; NTAG: the pages, then PWD, PACK,
- * ACCESS = PROT | AUTHLIM 3, AUTH0 = page 12 last).  A wipe of an NTAG
+ * ACCESS = PROT | AUTHLIM 2 (4 failures), AUTH0 = page 12 last).  A wipe of an NTAG
  * authenticated in this session also sets AUTH0 back to FF (unprotected).
  */
 int cardcmd_status(struct cardcmd_card *c, int *tries_left);

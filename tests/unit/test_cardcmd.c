@@ -22,6 +22,7 @@
 #include "laufmappe/lm_transport.h"
 #include "lm_ntag.h"
 #include "lm_proto.h"
+#include "laufmappe/lm_protect.h"
 
 static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2};
 static const uint8_t uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
@@ -345,7 +346,7 @@ static size_t format_writes(uint8_t img[60], struct lm_card_write w[4])
 static void test_ntag_protect_native(void **state)
 {
 	(void)state;
-	struct rec r = {.pwd = {0xff, 0xff, 0xff, 0xff}, .authlim = 3};
+	struct rec r = {.pwd = {0x11, 0x22, 0x33, 0x44}, .pack = {0x55, 0x66}, .authlim = 4};
 	struct cardcmd_card c = {.raw = rec_raw, .apdu = rec_apdu, .ctx = &r,
 				 .kind = LM_KIND_NTAG216, .capacity = 860};
 	struct lm_protect_keys k;
@@ -357,6 +358,9 @@ static void test_ntag_protect_native(void **state)
 	/* The image pages, the magic page (6) last among them, then the
 	 * configuration in the datasheet's order: PWD E5, PACK E6, ACCESS E4,
 	 * AUTH0 E3 last. */
+	/* ... and one PWD_AUTH with the new password opens the session. */
+	assert_int_equal(r.cmd[r.n - 1][0], LM_NTAG_CMD_PWD_AUTH);
+	r.n--;
 	int magic = -1;
 	for (int i = 0; i < r.n; i++) {
 		assert_int_equal(r.cmd[i][0], LM_NTAG_CMD_WRITE);
@@ -367,15 +371,13 @@ static void test_ntag_protect_native(void **state)
 	assert_memory_equal(r.cmd[magic] + 2, "LM\x02\x00", 4);
 	static const uint8_t pwd[6] = {0xA2, 0xE5, 0x11, 0x22, 0x33, 0x44},
 			     pack[6] = {0xA2, 0xE6, 0x55, 0x66, 0x00, 0x00},
-			     access[6] = {0xA2, 0xE4, 0x83, 0x05, 0x00, 0x00},
+			     access[6] = {0xA2, 0xE4, 0x82, 0x05, 0x00, 0x00},
 			     auth0[6] = {0xA2, 0xE3, 0x04, 0x00, 0x00, 0x0C};
 	assert_memory_equal(r.cmd[r.n - 4], pwd, 6);
 	assert_memory_equal(r.cmd[r.n - 3], pack, 6);
 	assert_memory_equal(r.cmd[r.n - 2], access, 6);
 	assert_memory_equal(r.cmd[r.n - 1], auth0, 6);
-	/* The tag now has that password: PWD_AUTH once, the PACK compared. */
-	memcpy(r.pwd, k.ntag_pwd, 4);
-	memcpy(r.pack, k.ntag_pack, 2);
+	/* PWD_AUTH once, the PACK compared. */
 	r.n = 0;
 	int tries;
 	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
@@ -389,7 +391,7 @@ static void test_ntag_protect_native(void **state)
 	r.pack[1] ^= 1;
 	/* Wrong passwords: NAK, then AUTHLIM reached: NAK 4, blocked. */
 	k.ntag_pwd[0] ^= 1;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_WRONG_CODE);
 	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_BLOCKED);
 	/* A wipe in an authenticated session lifts the protection last. */
@@ -435,8 +437,9 @@ static void test_ntag_protect_part3(void **state)
 	r.n = 0;
 	assert_int_equal(cardcmd_write_protected(&c, w, n, &k), LM_OK);
 	static const uint8_t auth0[9] = {0xFF, 0xD6, 0x00, 0x83, 0x04, 0x04, 0x00, 0x00, 0x0C};
-	assert_memory_equal(r.cmd[r.n - 1], auth0, 9);
-	assert_int_equal(r.cmd[r.n - 4][3], 0x85); /* PWD first */
+	assert_memory_equal(r.cmd[r.n - 1], end, sizeof(end)); /* then PWD_AUTH */
+	assert_memory_equal(r.cmd[r.n - 4], auth0, 9);
+	assert_int_equal(r.cmd[r.n - 7][3], 0x85); /* PWD first */
 }
 
 static void test_applet_protect(void **state)
@@ -477,6 +480,135 @@ static void test_applet_protect(void **state)
 	assert_int_equal(cardcmd_sw_err(0x6983), LM_ERR_BLOCKED);
 }
 
+/* ---- a protected NTAG216 on the tag model, through the transport ---------- */
+
+/* The model as a native (libnfc-like) tag: every command through lm_ntag_process. */
+static int tag_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap)
+{
+	struct model *m = ctx;
+	size_t n = 0;
+	if (lm_ntag_process(&m->tag, tx, txlen, rx, cap, &n) == LM_NTAG_SILENT)
+		return LM_ERR_CARD_REMOVED;
+	return (int)n;
+}
+
+struct tagcard {
+	struct model m;
+	struct cardcmd_card c;
+};
+
+static int tc_identify(struct lm_transport *t, struct lm_card_info *info)
+{
+	struct tagcard *tc = t->priv;
+	lm_ntag_power_on(&tc->m.tag); /* a new session: PWD_AUTH forgotten */
+	uint8_t cmd[1] = {LM_NTAG_CMD_GET_VERSION}, ver[16];
+	int n = tag_raw(&tc->m, cmd, 1, ver, sizeof(ver));
+	int err = n < 0 ? n : cardcmd_identify_ntag_version(&tc->c, ver, (size_t)n);
+	info->kind = tc->c.kind;
+	info->capacity = tc->c.capacity;
+	return err;
+}
+static int tc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+{
+	return cardcmd_read(&((struct tagcard *)t->priv)->c, off, buf, len);
+}
+static int tc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
+{
+	return cardcmd_write(&((struct tagcard *)t->priv)->c, w, n);
+}
+static int tc_wipe(struct lm_transport *t)
+{
+	return cardcmd_wipe(&((struct tagcard *)t->priv)->c);
+}
+static int tc_status(struct lm_transport *t, int *tries)
+{
+	return cardcmd_status(&((struct tagcard *)t->priv)->c, tries);
+}
+static int tc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries)
+{
+	return cardcmd_unlock(&((struct tagcard *)t->priv)->c, k, tries);
+}
+static int tc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
+			      const struct lm_protect_keys *k)
+{
+	return cardcmd_write_protected(&((struct tagcard *)t->priv)->c, w, n, k);
+}
+
+static const struct lm_transport_ops tag_ops = {
+	.name = "ntag-model-native",
+	.identify = tc_identify,
+	.read = tc_read,
+	.write = tc_write,
+	.wipe = tc_wipe,
+	.status = tc_status,
+	.unlock = tc_unlock,
+	.write_protected = tc_write_protected,
+};
+
+static void test_ntag_protected_on_model(void **state)
+{
+	(void)state;
+	static struct tagcard tc;
+	memset(&tc, 0, sizeof(tc));
+	lm_ntag_init(&tc.m.tag, LM_NTAG216, uid);
+	tc.c.raw = tag_raw;
+	tc.c.ctx = &tc.m;
+	struct lm_transport t = {.ops = &tag_ops, .priv = &tc};
+	struct lm_card_info info;
+	char code[LM_CODE_TEXT_LEN + 1];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(info.protection, LM_PROT_NONE);
+	assert_int_equal(lm_transport_format_protected(&t, &info, holder, code, NULL,
+						       LM_PROTECT_ITER_MIN, NULL, NULL),
+			 LM_OK);
+	/* Signed entries to append. */
+	struct lm_key *key;
+	struct lm_entry e;
+	uint8_t ent[LM_ENTRY_MAX];
+	size_t elen;
+	assert_int_equal(lm_key_generate(&key), LM_OK);
+	lm_entry_init(&e, LM_TYPE_IK, 20781);
+	lm_entry_set_num(&e, 11, 700);
+	assert_int_equal(lm_entry_sign(&e, key, holder, 0, ent, sizeof(ent), &elen), LM_OK);
+	lm_key_free(key);
+	assert_int_equal(lm_transport_append(&t, &info, ent, elen), LM_OK);
+	/* A new session: the tag shows pages below AUTH0 (12) only. */
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(info.protection, LM_PROT_LOCKED);
+	uint8_t rd[2] = {LM_NTAG_CMD_READ, 12}, rx[32];
+	assert_int_equal(tag_raw(&tc.m, rd, 2, rx, sizeof(rx)), 1); /* NAK */
+	uint8_t img[860];
+	size_t len;
+	struct lm_card c;
+	assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_ERR_LOCKED);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+	assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_OK);
+	assert_int_equal(lm_card_count(&c), 1);
+	assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+	/* Nothing of the holder or the entry in the tag's memory. */
+	for (size_t i = 0; i + 8 <= sizeof(tc.m.tag.mem); i++)
+		assert_memory_not_equal(tc.m.tag.mem + i, ent + 20, 8);
+	/* Wrong passwords straight to the tag (past the key check): 4, then NAK 4. */
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	struct lm_protect_keys k;
+	int tries;
+	memset(&k, 0x5a, sizeof(k));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cardcmd_unlock(&tc.c, &k, &tries), LM_ERR_WRONG_CODE);
+	assert_int_equal(cardcmd_unlock(&tc.c, &k, &tries), LM_ERR_BLOCKED);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_ERR_BLOCKED);
+	/* A tag not at its limit: the wipe in a session lifts AUTH0 last. */
+	tc.m.tag.auth_failures = 0;
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+	assert_int_equal(lm_transport_wipe(&t), LM_OK);
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(info.protection, LM_PROT_NONE);
+	assert_int_equal(tag_raw(&tc.m, rd, 2, rx, sizeof(rx)), 16); /* readable again */
+	assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_ERR_NOT_FORMATTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_ntag_protect_native),
 		cmocka_unit_test(test_ntag_protect_part3),
 		cmocka_unit_test(test_applet_protect),
+		cmocka_unit_test(test_ntag_protected_on_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
