@@ -406,17 +406,36 @@ static int cmd_card_format(int argc, char **argv)
 	if (!err && o.force)
 		err = lm_transport_wipe(t);
 	char code[LM_CODE_TEXT_LEN + 1] = "";
-	uint8_t secret[LM_RECOVERY_LEN];
+	uint8_t secret[LM_RECOVERY_LEN] = {0};
+	uint32_t iterations = (uint32_t)o.iterations;
+	int sent = 0; /* the protected format reached the card */
 	if (!err && o.protect) {
 		err = lm_code_generate(code);
+		if (!err && !iterations)
+			err = lm_protect_calibrate(100, &iterations);
 		info.protection = LM_PROT_NONE;
+		sent = !err;
 		if (!err)
 			err = lm_transport_format_protected(t, &info, holder, code, NULL,
-							    (uint32_t)o.iterations, NULL, secret);
+							    iterations, NULL, secret);
 	} else if (!err) {
 		err = lm_transport_format(t, &info, holder);
 	}
 	lm_transport_close(t);
+	if (err && sent && err != LM_ERR_CARD_FULL && err != LM_ERR_NOMEM) {
+		/* Cut short: the card may hold the new protected image (the applet
+		 * commits it whole; an NTAG may be cut after its magic), so the
+		 * code that opens it is shown all the same. */
+		cli_print_code_once(code, holder, secret, iterations);
+		lm_protect_wipe(code, sizeof(code));
+		lm_protect_wipe(secret, sizeof(secret));
+		cli_msgf("format_cut",
+			 "the protected format was cut short (%s): the card is blank, or formatted "
+			 "and protected with the access code above; read it with that code, or "
+			 "format again",
+			 cli_strerror(err));
+		return EXIT_FAIL;
+	}
 	if (err) {
 		lm_protect_wipe(code, sizeof(code));
 		return card_fail("card format", err);
@@ -425,7 +444,7 @@ static int cmd_card_format(int argc, char **argv)
 	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
 	printf("%s\n", hh);
 	if (o.protect) {
-		cli_print_code_once(code, holder, secret, info.header.iterations);
+		cli_print_code_once(code, holder, secret, iterations);
 		lm_protect_wipe(code, sizeof(code));
 		lm_protect_wipe(secret, sizeof(secret));
 	}

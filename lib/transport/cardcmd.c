@@ -630,22 +630,34 @@ int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int 
 	return ntag_pwd_auth(c, k);
 }
 
-/* NTAG: the configuration pages for k, datasheet order: PWD and PACK
- * first, ACCESS (PROT, AUTHLIM), AUTH0 LAST, so a cut never leaves a
- * protected tag whose password is not the new one. */
-static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn, const struct lm_protect_keys *k)
+/*
+ * NTAG: the password first, then the image, then the protection.  PWD and
+ * PACK land while AUTH0 is still FF (nothing enforced), so the image's magic
+ * never lands on a tag whose password is not the new one: a cut before the
+ * magic leaves a blank card; between the magic and AUTH0 a readable
+ * version 2 card whose PWD_AUTH already answers to the code; AUTH0 (with
+ * ACCESS before it: PROT, AUTHLIM) is written LAST, as the datasheet
+ * advises, so a tag is never protected by a password nobody knows.
+ */
+static int ntag_set_password(struct cardcmd_card *c, cardcmd_page_fn fn,
+			     const struct lm_protect_keys *k)
 {
 	unsigned cfg0 = ntag_cfg0(c);
-	uint8_t pwd[4], pack[4] = {k->ntag_pack[0], k->ntag_pack[1], 0x00, 0x00},
-			access[4] = {NTAG_ACCESS_PROT | NTAG_AUTHLIM, 0x05, 0x00, 0x00},
-			auth0[4] = {0x04, 0x00, 0x00, (uint8_t)NTAG_AUTH0};
+	uint8_t pwd[4], pack[4] = {k->ntag_pack[0], k->ntag_pack[1], 0x00, 0x00};
 	memcpy(pwd, k->ntag_pwd, 4);
 	int err = fn(c, cfg0 + 2, pwd);
 	lm_protect_wipe(pwd, sizeof(pwd));
 	if (!err)
 		err = fn(c, cfg0 + 3, pack);
-	if (!err)
-		err = fn(c, cfg0 + 1, access);
+	return err;
+}
+
+static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn)
+{
+	unsigned cfg0 = ntag_cfg0(c);
+	static const uint8_t access[4] = {NTAG_ACCESS_PROT | NTAG_AUTHLIM, 0x05, 0x00, 0x00},
+			     auth0[4] = {0x04, 0x00, 0x00, (uint8_t)NTAG_AUTH0};
+	int err = fn(c, cfg0 + 1, access);
 	if (!err)
 		err = fn(c, cfg0, auth0);
 	return err;
@@ -665,9 +677,11 @@ int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *
 		return err;
 	}
 	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
-	int err = cardcmd_ntag_write(fn, c, c->capacity, w, n);
+	int err = ntag_set_password(c, fn, k);
 	if (!err)
-		err = ntag_protect(c, fn, k);
+		err = cardcmd_ntag_write(fn, c, c->capacity, w, n);
+	if (!err)
+		err = ntag_protect(c, fn);
 	/* AUTH0 took effect at once and setting it authenticates nobody: one
 	 * PWD_AUTH with the new password opens this session (and proves the
 	 * tag took PWD and PACK). */

@@ -355,9 +355,8 @@ static void test_ntag_protect_native(void **state)
 	struct lm_card_write w[4];
 	size_t n = format_writes(img, w);
 	assert_int_equal(cardcmd_write_protected(&c, w, n, &k), LM_OK);
-	/* The image pages, the magic page (6) last among them, then the
-	 * configuration in the datasheet's order: PWD E5, PACK E6, ACCESS E4,
-	 * AUTH0 E3 last. */
+	/* PWD E5 and PACK E6 first (AUTH0 still FF), the image pages with the
+	 * magic page (6) last among them, then ACCESS E4 and AUTH0 E3 last. */
 	/* ... and one PWD_AUTH with the new password opens the session. */
 	assert_int_equal(r.cmd[r.n - 1][0], LM_NTAG_CMD_PWD_AUTH);
 	r.n--;
@@ -367,14 +366,14 @@ static void test_ntag_protect_native(void **state)
 		if (r.cmd[i][1] == 6)
 			magic = i;
 	}
-	assert_int_equal(magic, r.n - 5);
+	assert_int_equal(magic, r.n - 3);
 	assert_memory_equal(r.cmd[magic] + 2, "LM\x02\x00", 4);
 	static const uint8_t pwd[6] = {0xA2, 0xE5, 0x11, 0x22, 0x33, 0x44},
 			     pack[6] = {0xA2, 0xE6, 0x55, 0x66, 0x00, 0x00},
 			     access[6] = {0xA2, 0xE4, 0x82, 0x05, 0x00, 0x00},
 			     auth0[6] = {0xA2, 0xE3, 0x04, 0x00, 0x00, 0x0C};
-	assert_memory_equal(r.cmd[r.n - 4], pwd, 6);
-	assert_memory_equal(r.cmd[r.n - 3], pack, 6);
+	assert_memory_equal(r.cmd[0], pwd, 6);
+	assert_memory_equal(r.cmd[1], pack, 6);
 	assert_memory_equal(r.cmd[r.n - 2], access, 6);
 	assert_memory_equal(r.cmd[r.n - 1], auth0, 6);
 	/* PWD_AUTH once, the PACK compared. */
@@ -439,7 +438,8 @@ static void test_ntag_protect_part3(void **state)
 	static const uint8_t auth0[9] = {0xFF, 0xD6, 0x00, 0x83, 0x04, 0x04, 0x00, 0x00, 0x0C};
 	assert_memory_equal(r.cmd[r.n - 1], end, sizeof(end)); /* then PWD_AUTH */
 	assert_memory_equal(r.cmd[r.n - 4], auth0, 9);
-	assert_int_equal(r.cmd[r.n - 7][3], 0x85); /* PWD first */
+	assert_int_equal(r.cmd[0][3], 0x85); /* PWD first */
+	assert_int_equal(r.cmd[1][3], 0x86); /* then PACK */
 }
 
 static void test_applet_protect(void **state)
@@ -609,6 +609,64 @@ static void test_ntag_protected_on_model(void **state)
 	assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_ERR_NOT_FORMATTED);
 }
 
+/* Cut the power at the (*left)-th page write from now. */
+static enum lm_ntag_hook_result cut_hook(void *ctx, uint8_t page, const uint8_t data[4])
+{
+	int *left = ctx;
+	(void)page, (void)data;
+	if (*left < 0)
+		return LM_NTAG_HOOK_WRITE;
+	return (*left)-- == 0 ? LM_NTAG_HOOK_POWER_CUT : LM_NTAG_HOOK_WRITE;
+}
+
+/*
+ * A protected format on the NTAG216 model cut at every page write: the tag
+ * is blank (and unprotected), or the new card, which the code unlocks;
+ * never a tag locked by a password nobody knows.
+ */
+static void test_ntag_protect_cut_on_model(void **state)
+{
+	(void)state;
+	static struct tagcard tc;
+	char code[LM_CODE_TEXT_LEN + 1];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	int blank = 0, fresh = 0, done = 0;
+	for (int cut = 0; !done && cut < 40; cut++) {
+		memset(&tc, 0, sizeof(tc));
+		lm_ntag_init(&tc.m.tag, LM_NTAG216, uid);
+		tc.c.raw = tag_raw;
+		tc.c.ctx = &tc.m;
+		struct lm_transport t = {.ops = &tag_ops, .priv = &tc};
+		struct lm_card_info info;
+		assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+		int left = cut;
+		lm_ntag_set_write_hook(&tc.m.tag, cut_hook, &left);
+		int err = lm_transport_format_protected(&t, &info, holder, code, NULL,
+							LM_PROTECT_ITER_MIN, NULL, NULL);
+		lm_ntag_set_write_hook(&tc.m.tag, NULL, NULL);
+		done = err == LM_OK;
+		if (!done)
+			assert_int_equal(err, LM_ERR_CARD_REMOVED);
+		assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+		uint8_t img[860];
+		size_t len;
+		struct lm_card c;
+		if (info.protection == LM_PROT_NONE) {
+			assert_false(done);
+			assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c),
+					 LM_ERR_NOT_FORMATTED);
+			blank++;
+			continue;
+		}
+		assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+		assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_OK);
+		assert_int_equal(c.committed, 0);
+		assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+		fresh++;
+	}
+	assert_true(done && blank > 0 && fresh > 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_ntag_protect_part3),
 		cmocka_unit_test(test_applet_protect),
 		cmocka_unit_test(test_ntag_protected_on_model),
+		cmocka_unit_test(test_ntag_protect_cut_on_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
