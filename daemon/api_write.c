@@ -501,8 +501,8 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 		err = LM_ERR_CARD_REMOVED;
 	if (!err && !opened)
 		err = lm_protect_authenticate(r->t, &r->info, &k, &tries);
-	if (err == LM_ERR_WRONG_CODE || err == LM_ERR_CARD_BLOCKED) {
-		r->tries_left = err == LM_ERR_CARD_BLOCKED ? 0 : tries;
+	if (err == LM_ERR_WRONG_CODE || err == LM_ERR_BLOCKED) {
+		r->tries_left = err == LM_ERR_BLOCKED ? 0 : tries;
 		if (r->card)
 			json_object_object_add(
 				r->card, "tries_left",
@@ -534,7 +534,7 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 		log_msg(LOG_INFO, "%s: a wrong access code (refused by the card)", r->spec);
 		return wrong_code(c, tries);
 	}
-	if (err == LM_ERR_CARD_BLOCKED) {
+	if (err == LM_ERR_BLOCKED) {
 		log_msg(LOG_WARN, "%s: the card is blocked after too many wrong codes", r->spec);
 		return send_error(c, 423, "blocked",
 				  "the card is blocked after too many wrong codes: restore the "

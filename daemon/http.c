@@ -64,9 +64,10 @@ static unsigned err_status(int err)
 {
 	switch (err) {
 	case LM_ERR_CARD_FULL:
+	case LM_ERR_LOCKED:		 /* a protected card not unlocked here */
 	case LM_ERR_VERSION: return 409; /* e.g. a protected card where only version 1 goes */
 	case LM_ERR_WRONG_CODE: return 403;
-	case LM_ERR_CARD_BLOCKED: return 423;
+	case LM_ERR_BLOCKED: return 423;
 	case LM_ERR_CODE_TYPO: return 400;
 	case LM_ERR_UNSUPPORTED: return 501;
 	case LM_ERR_CARD_REMOVED:

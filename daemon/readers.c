@@ -111,7 +111,10 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	} else if (!err) {
 		err = lm_transport_read_image(r->t, &r->info, img, &len, &card);
 		struct lm_protect_header h;
-		if (err == LM_ERR_VERSION && (err = lm_protect_read_header(r->t, &h)) == LM_OK) {
+		/* A protected card: LM_ERR_LOCKED from the transports (a session
+		 * not unlocked), LM_ERR_VERSION where a backend reads it raw. */
+		if ((err == LM_ERR_VERSION || err == LM_ERR_LOCKED) &&
+		    (err = lm_protect_read_header(r->t, &h)) == LM_OK) {
 			set_locked(r, &h);
 			free(img);
 			return LM_OK;

@@ -85,9 +85,32 @@ int cli_report_card(const struct lm_trust *t, const struct lm_card *card, int js
 struct lm_protect_keys;
 int cli_open_protected(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
 		       uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys);
+/* The same; recovery and canon (may be NULL) get the recovery secret and
+ * the canonical code (for a restore onto a card). */
+int cli_open_protected_code(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
+			    uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys,
+			    uint8_t recovery[16], char canon[13]);
 /* Write a new protected image file; prints the access code and recovery line once. */
 int cli_image_new_protected(const uint8_t holder[LM_HOLDER_LEN], size_t capacity,
 			    uint32_t iterations, const char *out);
+
+/*
+ * A protected card on the reader (info from lm_transport_identify): get its
+ * access code from code_file (NULL: asked on the terminal, without echo, up
+ * to three times; a typo costs no try) and unlock this session.  canon (may
+ * be NULL) gets the canonical code, for a rewrite.  0 when unlocked or not
+ * protected; else prints why (wrong code with the tries left, blocked, no
+ * terminal) and returns the exit status.
+ */
+struct lm_transport;
+struct lm_card_info;
+int cli_unlock_card(struct lm_transport *t, struct lm_card_info *info, const char *code_file,
+		    char canon[13]);
+/* A new access code (lm_code_generate), or prints why and returns 3. */
+int cli_new_code(char code[15]);
+/* Print "access code: ..." and "recovery: LMR1:..." on stdout, once. */
+void cli_print_code_once(const char *code, const uint8_t holder[LM_HOLDER_LEN],
+			 const uint8_t secret[16], uint32_t iterations);
 
 extern const struct cli_cmd cli_cmds_core[];
 extern const struct cli_cmd cli_cmds_card[];

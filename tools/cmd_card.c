@@ -16,6 +16,7 @@
 #include "laufmappe/lm_cose.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_json.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_transport.h"
 #include "laufmappe/lm_util.h"
 
@@ -43,6 +44,10 @@ static const struct {
 	{LM_ERR_WRITE_REFUSED, "the card refused the write (locked or password-protected)"},
 	{LM_ERR_READBACK, "the card does not read back what was written: check it with card read"},
 	{LM_ERR_UNSUPPORTED, "this build has no such transport"},
+	{LM_ERR_LOCKED, "the card is protected: give its access code (--access-code-file FILE, or "
+			"type it on a terminal)"},
+	{LM_ERR_BLOCKED, "the card is blocked after too many wrong access codes: wipe it (card "
+			 "wipe --yes) and restore the folder from the office's copy"},
 };
 
 static const char *advice(int err)
@@ -67,6 +72,9 @@ struct card_opts {
 	int wait_s;
 	int json;
 	int force;
+	int protect;	       /* --protect: format version 2 with a new access code */
+	long iterations;       /* --kdf-iterations N (0: calibrated to about 100 ms) */
+	const char *code_file; /* --access-code-file FILE: a protected card's code */
 	const char *trust, *root, *holder, *kind;
 };
 
@@ -81,7 +89,10 @@ enum {
 	OPT_HOLDER,
 	OPT_KIND,
 	OPT_FORCE,
-	OPT_YES
+	OPT_YES,
+	OPT_CODE_FILE,
+	OPT_PROTECT,
+	OPT_ITER
 };
 
 static const struct option card_options[] = {
@@ -96,6 +107,9 @@ static const struct option card_options[] = {
 	{"kind", 1, 0, OPT_KIND},
 	{"force", 0, 0, OPT_FORCE},
 	{"yes", 0, 0, OPT_YES},
+	{"access-code-file", 1, 0, OPT_CODE_FILE},
+	{"protect", 0, 0, OPT_PROTECT},
+	{"kdf-iterations", 1, 0, OPT_ITER},
 	{0, 0, 0, 0},
 };
 
@@ -121,6 +135,21 @@ static int parse_card_opts(int argc, char **argv, struct card_opts *o)
 		case OPT_KIND: o->kind = optarg; break;
 		case OPT_FORCE:
 		case OPT_YES: o->force = 1; break;
+		case OPT_CODE_FILE: o->code_file = optarg; break;
+		case OPT_PROTECT: o->protect = 1; break;
+		case OPT_ITER:
+			o->iterations = atol(optarg);
+			if (o->iterations < LM_PROTECT_ITER_MIN ||
+			    o->iterations > LM_PROTECT_ITER_MAX ||
+			    o->iterations % LM_PROTECT_ITER_UNIT) {
+				fprintf(stderr,
+					"laufmappe: --kdf-iterations must be a multiple of %u in "
+					"%u..%u\n",
+					LM_PROTECT_ITER_UNIT, LM_PROTECT_ITER_MIN,
+					LM_PROTECT_ITER_MAX);
+				return -1;
+			}
+			break;
 		default: return -1;
 		}
 	}
@@ -157,6 +186,48 @@ static int connect_card(const struct card_opts *o, struct lm_transport **t,
 		return card_fail("card", err);
 	}
 	return 0;
+}
+
+/*
+ * connect_card, then a protected card unlocked with its access code
+ * (--access-code-file or the terminal); canon (may be NULL) keeps the
+ * canonical code for a rewrite.  Prints why on failure.
+ */
+static int connect_unlocked(const struct card_opts *o, struct lm_transport **t,
+			    struct lm_card_info *info, char canon[LM_CODE_LEN + 1])
+{
+	int rc = connect_card(o, t, info);
+	if (!rc)
+		rc = cli_unlock_card(*t, info, o->code_file, canon);
+	if (rc && *t) {
+		lm_transport_close(*t);
+		*t = NULL;
+	}
+	return rc;
+}
+
+/* What a protected card shows without its code: that it is protected. */
+static void print_protected(const struct card_opts *o, const struct lm_card_info *info)
+{
+	const char *state = info->protection == LM_PROT_BLOCKED ? "blocked" : "protected";
+	if (o->json) {
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "kind",
+				       json_object_new_string(lm_card_kind_name(info->kind)));
+		json_object_object_add(r, "protection", json_object_new_string(state));
+		json_object_object_add(r, "format_version",
+				       json_object_new_int(LM_PROTECT_VERSION));
+		json_object_object_add(r, "tries_left", json_object_new_int(info->tries_left));
+		json_object_object_add(r, "capacity",
+				       json_object_new_int64((int64_t)info->capacity));
+		cli_print_json(r);
+		json_object_put(r);
+	} else if (info->tries_left >= 0) {
+		printf("%s card, %s (format version 2), %d tries left\n",
+		       lm_card_kind_name(info->kind), state, info->tries_left);
+	} else {
+		printf("%s card, %s (format version 2)\n", lm_card_kind_name(info->kind), state);
+	}
 }
 
 static int cmd_card_list_readers(int argc, char **argv)
@@ -207,6 +278,14 @@ static int cmd_card_read(int argc, char **argv)
 	struct lm_transport *t;
 	struct lm_card_info info;
 	int rc = connect_card(&o, &t, &info);
+	if (!rc && info.protection != LM_PROT_NONE) {
+		/* Without its code a protected card shows only that it is one. */
+		rc = cli_unlock_card(t, &info, o.code_file, NULL);
+		if (rc) {
+			print_protected(&o, &info);
+			lm_transport_close(t);
+		}
+	}
 	if (rc) {
 		lm_trust_free(trust);
 		return rc;
@@ -218,6 +297,8 @@ static int cmd_card_read(int argc, char **argv)
 	lm_transport_close(t);
 	if (err) {
 		rc = card_fail("card read", err);
+	} else if (trust && card.version == LM_PROTECT_VERSION) {
+		rc = cli_report_card(trust, &card, o.json, 14 * 86400); /* decrypted */
 	} else if (trust) {
 		rc = cli_report_image(trust, img, len, info.capacity, o.json, 14 * 86400);
 	} else {
@@ -256,6 +337,8 @@ static int cmd_card_read(int argc, char **argv)
 			json_object_object_add(r, "capacity",
 					       json_object_new_int64((int64_t)info.capacity));
 			json_object_object_add(r, "used", json_object_new_int64((int64_t)len));
+			json_object_object_add(r, "format_version",
+					       json_object_new_int(card.version));
 			json_object_object_add(r, "entries", arr);
 			cli_print_json(r);
 			json_object_put(r);
@@ -268,6 +351,8 @@ static int cmd_card_read(int argc, char **argv)
 		}
 		rc = err == 1 ? 0 : card_fail("card log", err);
 	}
+	if (img)
+		lm_protect_wipe(img, info.capacity);
 	free(img);
 	lm_trust_free(trust);
 	return rc;
@@ -286,6 +371,8 @@ static int cmd_card_format(int argc, char **argv)
 	} else if (cli_parse_holder(o.holder, holder)) {
 		return EXIT_USAGE;
 	}
+	if (o.iterations && !o.protect)
+		return cli_usage(argv[0]);
 	struct lm_transport *t;
 	struct lm_card_info info;
 	int rc = connect_card(&o, &t, &info);
@@ -301,24 +388,69 @@ static int cmd_card_format(int argc, char **argv)
 	uint8_t hdr[LM_CARD_HEADER_LEN];
 	size_t need;
 	int err = lm_transport_read(t, 0, hdr, sizeof(hdr));
-	if (!err && lm_card_header_need(hdr, sizeof(hdr), &need) == LM_OK && !o.force) {
+	if (!err &&
+	    (info.protection != LM_PROT_NONE ||
+	     lm_card_header_need(hdr, sizeof(hdr), &need) == LM_OK) &&
+	    !o.force) {
 		fprintf(stderr, "laufmappe: the card already holds a Laufmappe: wipe it first "
 				"(card wipe) or give --force\n");
 		lm_transport_close(t);
 		return EXIT_FAIL;
 	}
+	/* A protected card is wiped only unlocked (a blocked one as it is). */
+	if (!err && o.force && info.protection == LM_PROT_LOCKED &&
+	    (rc = cli_unlock_card(t, &info, o.code_file, NULL)) != 0) {
+		lm_transport_close(t);
+		return rc;
+	}
 	if (!err && o.force)
 		err = lm_transport_wipe(t);
-	if (!err)
+	char code[LM_CODE_TEXT_LEN + 1] = "";
+	uint8_t secret[LM_RECOVERY_LEN] = {0};
+	uint32_t iterations = (uint32_t)o.iterations;
+	int sent = 0; /* the protected format reached the card */
+	if (!err && o.protect) {
+		err = lm_code_generate(code);
+		if (!err && !iterations)
+			err = lm_protect_calibrate(100, &iterations);
+		info.protection = LM_PROT_NONE;
+		sent = !err;
+		if (!err)
+			err = lm_transport_format_protected(t, &info, holder, code, NULL,
+							    iterations, NULL, secret);
+	} else if (!err) {
 		err = lm_transport_format(t, &info, holder);
+	}
 	lm_transport_close(t);
-	if (err)
+	if (err && sent && err != LM_ERR_CARD_FULL && err != LM_ERR_NOMEM) {
+		/* Cut short: the card may hold the new protected image (the applet
+		 * commits it whole; an NTAG may be cut after its magic), so the
+		 * code that opens it is shown all the same. */
+		cli_print_code_once(code, holder, secret, iterations);
+		lm_protect_wipe(code, sizeof(code));
+		lm_protect_wipe(secret, sizeof(secret));
+		cli_msgf("format_cut",
+			 "the protected format was cut short (%s): the card is blank, or formatted "
+			 "and protected with the access code above; read it with that code, or "
+			 "format again",
+			 cli_strerror(err));
+		return EXIT_FAIL;
+	}
+	if (err) {
+		lm_protect_wipe(code, sizeof(code));
 		return card_fail("card format", err);
+	}
 	char hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
 	printf("%s\n", hh);
+	if (o.protect) {
+		cli_print_code_once(code, holder, secret, iterations);
+		lm_protect_wipe(code, sizeof(code));
+		lm_protect_wipe(secret, sizeof(secret));
+	}
 	fprintf(stderr, "formatted the %s card for holder %s: %zu bytes for entries\n",
-		lm_card_kind_name(info.kind), hh, info.capacity - LM_CARD_HEADER_LEN);
+		lm_card_kind_name(info.kind), hh,
+		info.capacity - (o.protect ? LM_PROTECT_HEADER_LEN : LM_CARD_HEADER_LEN));
 	return 0;
 }
 
@@ -340,7 +472,7 @@ static int cmd_card_append(int argc, char **argv)
 	}
 	struct lm_transport *t;
 	struct lm_card_info info;
-	int rc = connect_card(&o, &t, &info);
+	int rc = connect_unlocked(&o, &t, &info, NULL);
 	if (rc) {
 		free(ent);
 		return rc;
@@ -357,6 +489,8 @@ static int cmd_card_append(int argc, char **argv)
 	if (!err)
 		err = lm_transport_append(t, &info, bare, blen);
 	lm_transport_close(t);
+	if (img)
+		lm_protect_wipe(img, info.capacity);
 	free(img);
 	free(ent);
 	if (err)
@@ -378,7 +512,11 @@ static int cmd_card_wipe(int argc, char **argv)
 	}
 	struct lm_transport *t;
 	struct lm_card_info info;
+	/* A protected card is wiped unlocked; a blocked one may be wiped as it is. */
 	int rc = connect_card(&o, &t, &info);
+	if (!rc && info.protection == LM_PROT_LOCKED &&
+	    (rc = cli_unlock_card(t, &info, o.code_file, NULL)) != 0)
+		lm_transport_close(t);
 	if (rc)
 		return rc;
 	int err = lm_transport_wipe(t);
@@ -402,7 +540,43 @@ struct delete_copy {
 	size_t cap;
 	struct lm_card card;
 	int started;
+	/* A protected folder's copy is protected too (an image file of format
+	 * version 2 under the same code and recovery secret): a copy on disk
+	 * must not be weaker than the card. */
+	const char *code;	     /* canonical; NULL: a version 1 copy */
+	const uint8_t *recovery;     /* the folder's recovery secret */
+	uint32_t iterations;	     /* the count of the copy's format */
+	struct lm_protect_keys keys; /* the copy's keys */
+	struct lm_protect_plan plan; /* scratch for its writes */
 };
+
+/* keep_in_file for a protected copy: format version 2, append encrypted. */
+static int keep_protected(struct delete_copy *k, const uint8_t holder[LM_HOLDER_LEN],
+			  const uint8_t *entry, size_t len)
+{
+	int err = LM_OK;
+	if (!k->started) {
+		char hh[2 * LM_HOLDER_LEN + 1];
+		lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+		snprintf(k->path, sizeof(k->path), "laufmappe-%.8s.img", hh);
+		err = lm_protect_plan_format(k->cap, holder, k->code, k->recovery, k->iterations,
+					     &k->plan, &k->keys, NULL);
+		if (!err)
+			err = lm_card_apply(k->img, k->cap, &k->plan.card);
+		k->card = (struct lm_card){.version = LM_PROTECT_VERSION, .capacity = k->cap};
+		k->started = 1;
+	}
+	if (!err && !entry)
+		return lm_file_write(k->path, k->img, LM_PROTECT_HEADER_LEN + k->card.committed,
+				     0600);
+	if (!err)
+		err = lm_protect_plan_append(&k->card, &k->keys, entry, len, &k->plan);
+	if (!err)
+		err = lm_card_apply(k->img, k->cap, &k->plan.card);
+	if (!err)
+		k->card.committed = k->plan.card.new_committed;
+	return err;
+}
 
 static int keep_in_file(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *entry,
 			size_t len)
@@ -410,6 +584,8 @@ static int keep_in_file(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const ui
 	struct delete_copy *k = ctx;
 	struct lm_card_plan plan;
 	int err = LM_OK;
+	if (k->code)
+		return keep_protected(k, holder, entry, len);
 	if (!k->started) {
 		char hh[2 * LM_HOLDER_LEN + 1];
 		lm_hex_encode(holder, LM_HOLDER_LEN, hh);
@@ -428,6 +604,15 @@ static int keep_in_file(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const ui
 		err = lm_card_parse(k->img, LM_CARD_HEADER_LEN + plan.new_committed, k->cap,
 				    &k->card);
 	return err;
+}
+
+/* The copy of a rewrite could not be kept: the card was not touched. */
+static int no_copy(const char *path, int err)
+{
+	cli_msgf("delete_no_copy",
+		 "could not keep a copy of the entries in %s (%s): the card was not touched", path,
+		 cli_strerror(err));
+	return EXIT_FAIL;
 }
 
 /* An entry id or a unique prefix of one: 8 to 64 hex digits, an even number. */
@@ -458,18 +643,41 @@ static int cmd_card_delete(int argc, char **argv)
 		return rc;
 	struct lm_transport *t;
 	struct lm_card_info info;
-	rc = connect_card(&o, &t, &info);
+	char canon[LM_CODE_LEN + 1] = "";
+	uint8_t recovery[LM_RECOVERY_LEN];
+	rc = connect_unlocked(&o, &t, &info, canon);
 	if (rc)
 		return rc;
 	char idh[65];
-	struct delete_copy k = {.img = calloc(1, info.capacity), .cap = info.capacity};
-	const char *path = k.path;
+	struct delete_copy *kp = calloc(1, sizeof(*kp));
+	if (!kp) {
+		lm_transport_close(t);
+		return cli_fail("card delete", LM_ERR_NOMEM);
+	}
+	struct delete_copy k0 = {.img = calloc(1, info.capacity), .cap = info.capacity};
+	*kp = k0;
+	struct delete_copy k; /* only its path and started are read below */
+	const char *path = kp->path;
 	struct lm_rewrite_result res = {0};
-	int err = k.img ? LM_OK : LM_ERR_NOMEM;
+	int err = kp->img ? LM_OK : LM_ERR_NOMEM;
+	if (!err && info.protection != LM_PROT_NONE) {
+		err = lm_transport_read_recovery(t, &info, recovery);
+		kp->code = canon, kp->recovery = recovery;
+		kp->iterations = info.header.iterations;
+	}
 	if (!err)
-		err = lm_transport_delete_entry(t, &info, id, id_len, keep_in_file, &k, &res);
+		err = lm_transport_delete_entry(t, &info, id, id_len, keep_in_file, kp, &res);
 	lm_transport_close(t);
-	free(k.img);
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(recovery, sizeof(recovery));
+	if (kp->img)
+		lm_protect_wipe(kp->img, info.capacity);
+	free(kp->img);
+	k.started = kp->started;
+	memcpy(k.path, kp->path, sizeof(k.path));
+	path = k.path;
+	lm_protect_wipe(kp, sizeof(*kp));
+	free(kp);
 	lm_hex_encode(res.id, 32, idh);
 	if (err == LM_ERR_NOT_FOUND) {
 		cli_msgf("no_such_entry", "the card holds no entry whose id begins %s",
@@ -490,13 +698,8 @@ static int cmd_card_delete(int argc, char **argv)
 			cli_strerror(err), path, path);
 		return EXIT_FAIL;
 	}
-	if (err && k.started && !res.touched) {
-		cli_msgf(
-			"delete_no_copy",
-			"could not keep a copy of the entries in %s (%s): the card was not touched",
-			path, cli_strerror(err));
-		return EXIT_FAIL;
-	}
+	if (err && k.started && !res.touched)
+		return no_copy(path, err);
 	if (err)
 		return card_fail("card delete", err);
 	unlink(path);
@@ -519,7 +722,22 @@ static int cmd_card_restore(int argc, char **argv)
 	if (cli_read_file(argv[first], LM_CARD_MAX, &buf, &len))
 		return EXIT_FAIL;
 	struct lm_card image;
-	int err = lm_card_parse(buf, len, len, &image);
+	/* A protected copy (card delete and card protect keep one) opens with
+	 * its code, and the card gets the folder protected with the same code
+	 * and recovery secret. */
+	char canon[LM_CODE_LEN + 1] = "";
+	uint8_t recovery[LM_RECOVERY_LEN];
+	int prot = lm_protect_is_v2(buf, len), err = LM_OK;
+	if (prot) {
+		int rc0 = cli_open_protected_code(buf, len, len, o.code_file, buf, &image, NULL,
+						  recovery, canon);
+		if (rc0) {
+			free(buf);
+			return rc0;
+		}
+	} else {
+		err = lm_card_parse(buf, len, len, &image);
+	}
 	int count = err ? err : lm_card_count(&image);
 	if (count < 0) {
 		free(buf);
@@ -533,8 +751,17 @@ static int cmd_card_restore(int argc, char **argv)
 	struct lm_card_info info;
 	int rc = list ? connect_card(&o, &t, &info) : cli_fail("card restore", LM_ERR_NOMEM);
 	size_t written = 0;
+	/* A blocked card is lost to everyone: it may be wiped as it is, and
+	 * then takes the folder like a new card. */
+	if (!rc && info.protection == LM_PROT_BLOCKED &&
+	    ((err = lm_transport_wipe(t)) != LM_OK || (err = lm_transport_identify(t, &info)))) {
+		lm_transport_close(t);
+		rc = card_fail("card restore", err);
+	}
 	if (!rc) {
-		err = lm_transport_restore(t, &info, image.holder, list, n, &written);
+		err = prot ? lm_transport_restore_protected(t, &info, image.holder, canon, recovery,
+							    list, n, &written)
+			   : lm_transport_restore(t, &info, image.holder, list, n, &written);
 		lm_transport_close(t);
 		char hh[2 * LM_HOLDER_LEN + 1];
 		lm_hex_encode(image.holder, LM_HOLDER_LEN, hh);
@@ -554,30 +781,123 @@ static int cmd_card_restore(int argc, char **argv)
 		if (err == LM_ERR_HOLDER)
 			rc = EXIT_FAIL;
 	}
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(recovery, sizeof(recovery));
 	free(list);
+	lm_protect_wipe(buf, len);
 	free(buf);
 	return rc;
 }
 
+/*
+ * Protect a version 1 card with the holder present (lm_transport_protect):
+ * a new access code and recovery secret; the copy of the folder is kept
+ * first, protected with them, in laufmappe-HOLDER.img; a cut leaves the old
+ * card, or one that `card restore --access-code-file` finishes from the
+ * copy (the code is printed in both cases: the copy needs it).
+ */
+static int cmd_card_protect(int argc, char **argv)
+{
+	struct card_opts o;
+	if (parse_card_opts(argc, argv, &o) != argc)
+		return cli_usage(argv[0]);
+	struct lm_transport *t;
+	struct lm_card_info info;
+	int rc = connect_card(&o, &t, &info);
+	if (rc)
+		return rc;
+	if (info.protection != LM_PROT_NONE) {
+		lm_transport_close(t);
+		cli_msgf("already_protected", "the card is protected already: nothing was written");
+		return EXIT_FAIL;
+	}
+	uint32_t iterations = (uint32_t)o.iterations;
+	char code[LM_CODE_TEXT_LEN + 1] = "", canon[LM_CODE_LEN + 1] = "";
+	uint8_t recovery[LM_RECOVERY_LEN];
+	struct delete_copy *kp = calloc(1, sizeof(*kp));
+	int err = kp && (kp->img = calloc(1, info.capacity)) ? LM_OK : LM_ERR_NOMEM;
+	if (!err && !iterations)
+		err = lm_protect_calibrate(100, &iterations);
+	if (!err)
+		err = lm_code_generate(code);
+	if (!err)
+		err = lm_code_parse(code, canon);
+	if (!err)
+		err = lm_random(recovery, sizeof(recovery));
+	struct lm_rewrite_result res = {0};
+	if (!err) {
+		kp->cap = info.capacity;
+		kp->code = canon, kp->recovery = recovery, kp->iterations = iterations;
+		err = lm_transport_protect(t, &info, canon, recovery, iterations, keep_in_file, kp,
+					   &res);
+	}
+	lm_transport_close(t);
+	char path[64] = "";
+	int started = kp && kp->started;
+	if (kp) {
+		memcpy(path, kp->path, sizeof(path));
+		if (kp->img)
+			lm_protect_wipe(kp->img, info.capacity);
+		free(kp->img);
+		lm_protect_wipe(kp, sizeof(*kp));
+		free(kp);
+	}
+	if (!err || res.touched)
+		cli_print_code_once(code, res.holder, recovery, iterations);
+	lm_protect_wipe(code, sizeof(code));
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(recovery, sizeof(recovery));
+	if (err == LM_ERR_VERSION) {
+		cli_msgf("already_protected", "the card is protected already: nothing was written");
+		return EXIT_FAIL;
+	}
+	if (err && res.touched) {
+		cli_msgf(
+			"protect_cut",
+			"protecting the card was cut short (%s); nothing is lost: the folder is in "
+			"%s, protected with the access code above; put the card back and run: "
+			"laufmappe card restore --access-code-file CODEFILE %s",
+			cli_strerror(err), path, path);
+		return EXIT_FAIL;
+	}
+	if (err && started)
+		return no_copy(path, err);
+	if (err)
+		return card_fail("card protect", err);
+	unlink(path);
+	cli_msgf("protected", "protected the %s card: its %zu entries rewritten and read back",
+		 lm_card_kind_name(info.kind), res.kept);
+	return 0;
+}
+
 #define READER_OPTS "[--reader NAME | --nfc CONNSTRING | --transport SPEC] [--wait SECONDS]"
+#define CODE_OPT    "[--access-code-file CODEFILE]"
 
 const struct cli_cmd cli_cmds_card[] = {
 	{"card list-readers", cmd_card_list_readers, READER_OPTS " [--json]",
 	 "List the readers (PC/SC: all that pcscd knows) and whether a card lies on each."},
-	{"card read", cmd_card_read, READER_OPTS " [--trust TRUST --root ROOT.pub] [--json]",
-	 "Read the card; with a trust list, verify every entry (exit 0 only if all are valid)."},
+	{"card read", cmd_card_read,
+	 READER_OPTS " [--trust TRUST --root ROOT.pub] [--json] " CODE_OPT,
+	 "Read the card; with a trust list, verify every entry (exit 0 only if all are valid). "
+	 "A protected card wants its access code; without it, only that it is protected is shown."},
 	{"card format", cmd_card_format,
-	 "--holder ID|random [--kind applet|ntag213|ntag215|ntag216] [--force] " READER_OPTS,
-	 "Write an empty Laufmappe for a holder; prints the holder id."},
-	{"card append", cmd_card_append, READER_OPTS " ENTRY",
+	 "--holder ID|random [--kind applet|ntag213|ntag215|ntag216] [--force] [--protect "
+	 "[--kdf-iterations N]] " READER_OPTS,
+	 "Write an empty Laufmappe for a holder; prints the holder id. With --protect, format "
+	 "version 2: prints the new access code and the holder's recovery line, once."},
+	{"card append", cmd_card_append, READER_OPTS " " CODE_OPT " ENTRY",
 	 "Append a signed entry: one commit, then read back and compared."},
-	{"card wipe", cmd_card_wipe, "--yes " READER_OPTS,
-	 "Erase the Laufmappe and every entry on the card."},
-	{"card delete", cmd_card_delete, READER_OPTS " ID",
+	{"card wipe", cmd_card_wipe, "--yes " READER_OPTS " " CODE_OPT,
+	 "Erase the Laufmappe and every entry on the card (a blocked card needs no code)."},
+	{"card protect", cmd_card_protect, "[--kdf-iterations N] " READER_OPTS,
+	 "Rewrite a version 1 card as a protected one (format version 2) with the holder "
+	 "present: a copy of the folder is kept first (protected) in laufmappe-HOLDER.img; "
+	 "prints the new access code and recovery line, once."},
+	{"card delete", cmd_card_delete, READER_OPTS " " CODE_OPT " ID",
 	 "Delete one entry (its id, or the first 8 or more hex digits of it) at the holder's "
 	 "request: the card is rewritten without it and read back; a copy of the rest is kept "
 	 "in laufmappe-HOLDER.img until then."},
-	{"card restore", cmd_card_restore, READER_OPTS " IMAGE",
+	{"card restore", cmd_card_restore, READER_OPTS " " CODE_OPT " IMAGE",
 	 "Put a folder (an image file) onto the card: a blank card is formatted for its holder; "
 	 "only the entries the card lacks are added."},
 	{NULL, NULL, NULL, NULL},

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_protect.h"
+#include "laufmappe/lm_transport.h"
 #include "laufmappe/lm_util.h"
 
 #define CODE_TRIES 3 /* on the terminal: typos and wrong codes, then give up */
@@ -88,6 +89,13 @@ static void code_trouble(int err)
 int cli_open_protected(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
 		       uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys)
 {
+	return cli_open_protected_code(img, len, capacity, code_file, plain, c, keys, NULL, NULL);
+}
+
+int cli_open_protected_code(const uint8_t *img, size_t len, size_t capacity, const char *code_file,
+			    uint8_t *plain, struct lm_card *c, struct lm_protect_keys *keys,
+			    uint8_t recovery[LM_RECOVERY_LEN], char canon[LM_CODE_LEN + 1])
+{
 	struct lm_protect_header h;
 	int err = lm_protect_header_parse(img, len, &h);
 	if (err)
@@ -105,9 +113,10 @@ int cli_open_protected(const uint8_t *img, size_t len, size_t capacity, const ch
 		}
 		if (err)
 			return cli_fail(code_file ? code_file : "/dev/tty", err);
-		err = lm_code_parse(code, NULL);
+		err = lm_code_parse(code, canon);
 		if (!err)
-			err = lm_protect_open_code(img, len, capacity, code, plain, c, NULL, keys);
+			err = lm_protect_open_code(img, len, capacity, code, plain, c, recovery,
+						   keys);
 		lm_protect_wipe(code, sizeof(code));
 		if (!err)
 			return 0;
@@ -150,15 +159,91 @@ int cli_image_new_protected(const uint8_t holder[LM_HOLDER_LEN], size_t capacity
 		lm_protect_wipe(code, sizeof(code));
 		return cli_fail(out, err);
 	}
+	cli_print_code_once(code, holder, secret, iterations);
+	lm_protect_wipe(code, sizeof(code));
+	lm_protect_wipe(secret, sizeof(secret));
+	return 0;
+}
+
+/* Say that the card is blocked and what helps, in the user's language. */
+static void card_blocked(void)
+{
+	cli_msgf("card_blocked",
+		 "the card is blocked after too many wrong access codes: nobody can read it "
+		 "any more; wipe it (card wipe --yes) and restore the folder onto it from the "
+		 "office's copy (card restore)");
+}
+
+int cli_unlock_card(struct lm_transport *t, struct lm_card_info *info, const char *code_file,
+		    char canon[LM_CODE_LEN + 1])
+{
+	if (info->protection == LM_PROT_NONE)
+		return 0;
+	if (info->protection == LM_PROT_BLOCKED) {
+		card_blocked();
+		return EXIT_FAIL;
+	}
+	char code[128];
+	int tries = code_file ? 1 : CODE_TRIES, err = LM_OK;
+	for (int i = 0; i < tries; i++) {
+		err = code_file ? read_code_file(code_file, code, sizeof(code))
+				: ask_code(code, sizeof(code));
+		if (err == LM_ERR_NOT_FOUND && !code_file) {
+			cli_msgf("card_code_no_tty",
+				 "the card is protected: nothing on it is read without its access "
+				 "code; give --access-code-file FILE (there is no terminal to ask "
+				 "on)");
+			return EXIT_USAGE;
+		}
+		if (err)
+			return cli_fail(code_file ? code_file : "/dev/tty", err);
+		int left = -1, before = info->tries_left;
+		err = lm_code_parse(code, canon);
+		/* A typo costs no try: lm_transport_unlock_code checks the key
+		 * check before the card sees anything. */
+		if (!err)
+			err = lm_transport_unlock_code(t, info, code, &left);
+		lm_protect_wipe(code, sizeof(code));
+		if (!err)
+			return 0;
+		if (canon)
+			lm_protect_wipe(canon, LM_CODE_LEN + 1);
+		if (err == LM_ERR_BLOCKED) {
+			card_blocked();
+			return EXIT_FAIL;
+		}
+		/* Tries are told only when the card counted one: a code that fails
+		 * the key check never reached it (and cost nothing). */
+		if (err == LM_ERR_WRONG_CODE && left >= 0 && (before < 0 || left < before))
+			cli_msgf("wrong_code_tries",
+				 "this access code does not open this card: %d tries left before "
+				 "the card blocks",
+				 left);
+		else if (err == LM_ERR_CODE_TYPO || err == LM_ERR_BAD_VALUE ||
+			 err == LM_ERR_WRONG_CODE)
+			code_trouble(err);
+		else
+			return cli_fail("card", err);
+	}
+	return EXIT_FAIL;
+}
+
+int cli_new_code(char code[LM_CODE_TEXT_LEN + 1])
+{
+	int err = lm_code_generate(code);
+	return err ? cli_fail("access code", err) : 0;
+}
+
+void cli_print_code_once(const char *code, const uint8_t holder[LM_HOLDER_LEN],
+			 const uint8_t secret[LM_RECOVERY_LEN], uint32_t iterations)
+{
 	char line[LM_RECOVERY_TEXT_LEN + 1];
 	lm_protect_recovery_text(holder, secret, line);
 	printf("access code: %s\nrecovery: %s\n", code, line);
+	fflush(stdout);
 	cli_msgf("code_once",
 		 "write the access code on the card's sticker and give the holder the "
 		 "recovery line with it: neither is shown again (%u key derivation rounds)",
 		 iterations);
-	lm_protect_wipe(code, sizeof(code));
-	lm_protect_wipe(secret, sizeof(secret));
 	lm_protect_wipe(line, sizeof(line));
-	return 0;
 }

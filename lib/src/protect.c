@@ -120,10 +120,10 @@ int lm_protect_is_v2(const uint8_t *buf, size_t len)
 	       buf[2] == LM_PROTECT_VERSION;
 }
 
-int lm_protect_header_parse(const uint8_t *buf, size_t len, struct lm_protect_header *h)
+int lm_protect_public_parse(const uint8_t *buf, size_t len, struct lm_protect_header *h)
 {
 	memset(h, 0, sizeof(*h));
-	if (len < LM_PROTECT_HOLDER_OFF)
+	if (len < LM_PROTECT_PUBLIC_LEN)
 		return LM_ERR_MALFORMED;
 	if (buf[0] != LM_CARD_MAGIC0 || buf[1] != LM_CARD_MAGIC1)
 		return LM_ERR_NOT_FORMATTED;
@@ -134,13 +134,28 @@ int lm_protect_header_parse(const uint8_t *buf, size_t len, struct lm_protect_he
 	uint32_t units = lm_be16(buf + 20);
 	if (units * LM_PROTECT_ITER_UNIT < LM_PROTECT_ITER_MIN)
 		return LM_ERR_BAD_VALUE; /* a downgraded count is refused, not derived */
-	uint16_t n = lm_be16(buf + LM_PROTECT_COMMIT_OFF);
-	if ((uint16_t)(n + lm_be16(buf + LM_PROTECT_COMMIT_OFF + 2)) != 0xffff || n % LM_CARD_ALIGN)
-		return LM_ERR_MALFORMED;
 	h->flags = buf[3];
 	h->iterations = units * LM_PROTECT_ITER_UNIT;
 	memcpy(h->salt, buf + 4, LM_PROTECT_SALT_LEN);
 	memcpy(h->check, buf + 22, LM_PROTECT_CHECK_LEN);
+	return LM_OK;
+}
+
+int lm_protect_header_parse(const uint8_t *buf, size_t len, struct lm_protect_header *h)
+{
+	if (len < LM_PROTECT_HOLDER_OFF) {
+		memset(h, 0, sizeof(*h));
+		return LM_ERR_MALFORMED;
+	}
+	int err = lm_protect_public_parse(buf, len, h);
+	if (err)
+		return err;
+	uint16_t n = lm_be16(buf + LM_PROTECT_COMMIT_OFF);
+	if ((uint16_t)(n + lm_be16(buf + LM_PROTECT_COMMIT_OFF + 2)) != 0xffff ||
+	    n % LM_CARD_ALIGN) {
+		memset(h, 0, sizeof(*h));
+		return LM_ERR_MALFORMED;
+	}
 	h->committed = n;
 	return LM_OK;
 }

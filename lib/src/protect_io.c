@@ -49,7 +49,7 @@ int lm_protect_read_header(struct lm_transport *t, struct lm_protect_header *h)
  * 2-byte PACK; applet: VERIFY with the 16-byte value, no answer) and maps
  * the card's refusal to LM_ERR_WRONG_CODE with the tries left (applet
  * 63Cx: x; NTAG: -1, the tag does not say) and a card that refuses every
- * try to LM_ERR_CARD_BLOCKED (applet 6983; NTAG: PWD_AUTH NAKed once
+ * try to LM_ERR_BLOCKED (applet 6983; NTAG: PWD_AUTH NAKed once
  * AUTHLIM is used up).  This function then picks the secret by kind,
  * compares the NTAG's PACK with k->ntag_pack (a wrong PACK: a tag that is
  * not this card, LM_ERR_WRONG_CODE), and stays the only caller.  The
@@ -59,7 +59,6 @@ int lm_protect_read_header(struct lm_transport *t, struct lm_protect_header *h)
 int lm_protect_authenticate(struct lm_transport *t, const struct lm_card_info *info,
 			    const struct lm_protect_keys *k, int *tries_left)
 {
-	(void)t, (void)k;
 	*tries_left = -1;
 	switch (info->kind) {
 	case LM_KIND_IMAGE:
@@ -68,15 +67,12 @@ int lm_protect_authenticate(struct lm_transport *t, const struct lm_card_info *i
 	case LM_KIND_NTAG213:
 	case LM_KIND_NTAG215:
 	case LM_KIND_NTAG216:
-		/* To come (docs/format.md 8.9): PWD_AUTH with k->ntag_pwd through
-		 * the transport, PACK compared with k->ntag_pack; a NAK is
-		 * LM_ERR_WRONG_CODE (the tag does not say how many tries remain:
-		 * -1), a tag that NAKs every PWD_AUTH after AUTHLIM failures is
-		 * LM_ERR_CARD_BLOCKED. */
-	case LM_KIND_APPLET:
-		/* To come (8.10): VERIFY (INS 20) with k->applet; 63Cx ->
-		 * LM_ERR_WRONG_CODE with *tries_left = x, 6983 ->
-		 * LM_ERR_CARD_BLOCKED. */
+	case LM_KIND_APPLET: {
+		/* The transport's session: PWD_AUTH (PACK compared) or VERIFY,
+		 * once; LM_ERR_WRONG_CODE with the tries left, LM_ERR_BLOCKED. */
+		struct lm_card_info copy = *info;
+		return lm_transport_unlock(t, &copy, k, tries_left);
+	}
 	case LM_KIND_NONE: break;
 	}
 	return LM_ERR_UNSUPPORTED;

@@ -9,18 +9,25 @@
 
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_transport.h"
 #include "lm_proto.h"
 
 static const uint8_t applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
+
+static unsigned ntag_cfg0(const struct cardcmd_card *c);
+#define NTAG_AUTH0_NONE 0xFFu /* AUTH0: no page protected (beyond every size's last page) */
 
 int cardcmd_sw_err(uint16_t sw)
 {
 	switch (sw) {
 	case LM_SW_OK: return LM_OK;
 	case LM_SW_FULL: return LM_ERR_CARD_FULL;
+	/* A protected card before VERIFY / PWD_AUTH: not a refusal of this
+	 * write but "unlock first" (also on reads). */
+	case LM_SW_SECURITY: return LM_ERR_LOCKED;
+	case LM_SW_BLOCKED: return LM_ERR_BLOCKED;
 	case LM_SW_INCOMPATIBLE:
-	case LM_SW_SECURITY:
 	case LM_SW_APPEND_ONLY:
 	case LM_SW_WRITE_FAILED: return LM_ERR_WRITE_REFUSED;
 	default: return LM_ERR_CARD_STATUS;
@@ -80,7 +87,17 @@ int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf,
 	return LM_OK;
 }
 
+/* The staged writes, then (ref not NULL) CHANGE REFERENCE DATA staged too, then one COMMIT. */
+static int applet_write_ref(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n,
+			    const uint8_t *ref);
+
 int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n)
+{
+	return applet_write_ref(fn, ctx, w, n, NULL);
+}
+
+static int applet_write_ref(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n,
+			    const uint8_t *ref)
 {
 	uint8_t apdu[5 + CARDCMD_CHUNK], resp[8];
 	int err = LM_OK;
@@ -96,6 +113,15 @@ int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_wri
 			err = apdu_ok(fn, ctx, apdu, 5 + c, resp, sizeof(resp), -1);
 			done += c;
 		}
+	}
+	if (!err && ref) {
+		/* docs/applet.md "Protect a blank card": the reference lands with
+		 * the image in the same COMMIT, or neither does. */
+		apdu[0] = LM_CLA_ISO, apdu[1] = LM_INS_CHANGE_REF, apdu[2] = LM_P1_REF_NEW,
+		apdu[3] = LM_P2_REF_ACCESS, apdu[4] = LM_REF_LEN;
+		memcpy(apdu + 5, ref, LM_REF_LEN);
+		err = apdu_ok(fn, ctx, apdu, 5 + LM_REF_LEN, resp, sizeof(resp), -1);
+		lm_protect_wipe(apdu, sizeof(apdu));
 	}
 	static const uint8_t commit[4] = {LM_CLA_PROP, LM_INS_COMMIT, 0x00, 0x00};
 	static const uint8_t abort_tx[4] = {LM_CLA_PROP, LM_INS_ABORT, 0x00, 0x00};
@@ -223,6 +249,7 @@ int cardcmd_identify_applet(struct cardcmd_card *c)
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->unlocked = 0;
 	int err = cardcmd_applet_select(c->apdu, c->ctx);
 	if (!err)
 		err = cardcmd_applet_capacity(c->apdu, c->ctx, &c->capacity);
@@ -259,6 +286,7 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
 	uint16_t sw;
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->unlocked = 0;
 	int err = c->apdu(c->ctx, get_uid, sizeof(get_uid), uid, &ulen, &sw);
 	if (!err)
 		err = cardcmd_sw_err(sw);
@@ -285,6 +313,7 @@ int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, si
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->unlocked = 0;
 	/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte (lm_proto.h). */
 	if (len < LM_NTAG_VERSION_LEN || ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
 		return LM_ERR_UNKNOWN_CARD;
@@ -387,8 +416,276 @@ int cardcmd_wipe(struct cardcmd_card *c)
 		return LM_ERR_NO_CARD;
 	if (c->kind == LM_KIND_APPLET)
 		return cardcmd_applet_wipe(c->apdu, c->ctx);
-	int err = cardcmd_ntag_wipe(c->raw ? ntag_write_page : part3_write_page, c, c->capacity);
+	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
+	int err = cardcmd_ntag_wipe(fn, c, c->capacity);
+	if (!err && c->unlocked && c->kind != LM_KIND_APPLET) {
+		/* A protected tag (authenticated in this session): its content is
+		 * gone, now lift the protection (AUTH0 beyond the last page), as
+		 * the applet's WIPE clears its reference. */
+		static const uint8_t open_cfg0[4] = {0x04, 0x00, 0x00, NTAG_AUTH0_NONE};
+		err = fn(c, ntag_cfg0(c), open_cfg0);
+	}
 	if (!err)
 		c->old_layout = 0; /* an empty NDEF tag now: ours to format */
+	return err;
+}
+
+/* ---- Protected cards (docs/format.md 8, docs/applet.md "Protected cards") ---- */
+
+/* The NTAG's configuration pages (NTAG21x datasheet 8.5.7): CFG0 (MIRROR,
+ * RFUI, MIRROR_PAGE, AUTH0), CFG1 (ACCESS, RFUI x3), PWD, PACK (PACK, RFUI
+ * x2): the last four pages of every size. */
+static unsigned ntag_cfg0(const struct cardcmd_card *c)
+{
+	return lm_ntag_types[c->kind - LM_KIND_NTAG213].pages - 4u;
+}
+
+#define NTAG_AUTH0_OFF	 3u    /* AUTH0's byte in CFG0 */
+#define NTAG_ACCESS_PROT 0x80u /* ACCESS bit 7: reads need PWD_AUTH too */
+#define NTAG_AUTHLIM	 4u    /* ACCESS bits 2..0: 4 failed PWD_AUTHs, then NAK 4 (docs/nfc.md) */
+/* AUTH0: the page of image offset 24 (the commit word): pages 6..11, the
+ * public header, stay readable, the rest needs PWD_AUTH. */
+#define NTAG_AUTH0 ((CARDCMD_NTAG_IMAGE + LM_PROTECT_COMMIT_OFF) / LM_NTAG_PAGE_SIZE)
+
+int cardcmd_status(struct cardcmd_card *c, int *tries_left)
+{
+	*tries_left = -1;
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	if (c->kind != LM_KIND_APPLET)
+		return LM_OK; /* an NTAG does not tell its failed-PWD_AUTH count */
+	static const uint8_t status[4] = {LM_CLA_ISO, LM_INS_VERIFY, 0x00, LM_P2_REF_ACCESS};
+	uint8_t resp[8];
+	size_t rlen = sizeof(resp);
+	uint16_t sw;
+	int err = c->apdu(c->ctx, status, sizeof(status), resp, &rlen, &sw);
+	if (err)
+		return err;
+	if ((sw & 0xFFF0u) == LM_SW_TRIES) {
+		*tries_left = sw & 0x0F;
+		return LM_OK;
+	}
+	switch (sw) {
+	case LM_SW_OK: return LM_OK; /* verified in this session already */
+	case LM_SW_BLOCKED: *tries_left = 0; return LM_ERR_BLOCKED;
+	case LM_SW_NO_REF:			 /* no reference: unprotected */
+	case LM_SW_INS: return LM_ERR_NOT_FOUND; /* applet 1.0: knows no VERIFY */
+	default: return cardcmd_sw_err(sw);
+	}
+}
+
+/* Applet VERIFY with the 16-byte value: once, never repeated (each costs a try). */
+static int applet_verify(struct cardcmd_card *c, const uint8_t value[LM_REF_LEN], int *tries_left)
+{
+	uint8_t apdu[5 + LM_REF_LEN] = {LM_CLA_ISO, LM_INS_VERIFY, 0x00, LM_P2_REF_ACCESS,
+					LM_REF_LEN},
+			 resp[8];
+	memcpy(apdu + 5, value, LM_REF_LEN);
+	size_t rlen = sizeof(resp);
+	uint16_t sw;
+	int err = c->apdu(c->ctx, apdu, sizeof(apdu), resp, &rlen, &sw);
+	lm_protect_wipe(apdu, sizeof(apdu));
+	if (err)
+		return err;
+	if ((sw & 0xFFF0u) == LM_SW_TRIES) {
+		*tries_left = sw & 0x0F;
+		return LM_ERR_WRONG_CODE;
+	}
+	if (sw == LM_SW_BLOCKED)
+		*tries_left = 0;
+	if (sw == LM_SW_NO_REF)
+		return LM_ERR_ARG; /* no reference: nothing to unlock */
+	err = cardcmd_sw_err(sw);
+	c->unlocked = !err;
+	return err;
+}
+
+/*
+ * PC/SC part 3 supplement (v2.02), "Transparent session": manage session
+ * (FF C2 00 00) with the data object 81 00 (start) or 82 00 (end), and the
+ * transparent exchange (FF C2 00 01) carrying 90 02 00 00 (transmission
+ * and reception flags: the reader adds and checks CRC_A, parity as usual)
+ * and 95 LL <frame> (transceive).  The answer is data objects too: C0 03
+ * <status> <SW1> <SW2> (generic error status, status 00 = no error) and 97
+ * LL <the card's answer>.  *n in: room in rx, out: the answer's length.
+ */
+#define PART3_SESSION	0x00u /* P2 of FF C2: manage session */
+#define PART3_EXCHANGE	0x01u /* P2 of FF C2: transparent exchange */
+#define PART3_INS_ENVEL 0xC2u
+#define PART3_DO_START	0x81u
+#define PART3_DO_END	0x82u
+#define PART3_DO_FLAGS	0x90u
+#define PART3_DO_XCEIVE 0x95u
+#define PART3_DO_STATUS 0xC0u
+#define PART3_DO_ANSWER 0x97u
+
+static int part3_session(struct cardcmd_card *c, uint8_t what)
+{
+	uint8_t apdu[8] = {LM_PCSC3_CLA, PART3_INS_ENVEL, 0x00, PART3_SESSION, 0x02, what, 0x00,
+			   0x00},
+		resp[32];
+	return apdu_ok(c->apdu, c->ctx, apdu, sizeof(apdu), resp, sizeof(resp), -1);
+}
+
+static int part3_transceive(struct cardcmd_card *c, const uint8_t *tx, size_t txlen, uint8_t *rx,
+			    size_t *n)
+{
+	uint8_t apdu[5 + 4 + 2 + 32 + 1] = {LM_PCSC3_CLA, PART3_INS_ENVEL, 0x00, PART3_EXCHANGE},
+				      resp[64];
+	if (txlen > 32)
+		return LM_ERR_ARG;
+	size_t l = 5;
+	apdu[l++] = PART3_DO_FLAGS, apdu[l++] = 0x02, apdu[l++] = 0x00, apdu[l++] = 0x00;
+	apdu[l++] = PART3_DO_XCEIVE, apdu[l++] = (uint8_t)txlen;
+	memcpy(apdu + l, tx, txlen);
+	l += txlen;
+	apdu[4] = (uint8_t)(l - 5);
+	apdu[l++] = 0x00; /* Le */
+	size_t rlen = sizeof(resp);
+	uint16_t sw;
+	int err = c->apdu(c->ctx, apdu, l, resp, &rlen, &sw);
+	lm_protect_wipe(apdu, sizeof(apdu));
+	if (!err)
+		err = cardcmd_sw_err(sw);
+	size_t got = 0;
+	int answered = 0;
+	/* Walk the answer's data objects (one-byte tags and lengths here). */
+	for (size_t i = 0; !err && i + 2 <= rlen;) {
+		uint8_t tag = resp[i], len = resp[i + 1];
+		if (len > rlen - i - 2) {
+			err = LM_ERR_TRANSPORT;
+			break;
+		}
+		const uint8_t *v = resp + i + 2;
+		if (tag == PART3_DO_STATUS && len == 3 && v[0] != 0x00)
+			err = LM_ERR_CARD_STATUS; /* the reader got no answer it accepts */
+		if (tag == PART3_DO_ANSWER) {
+			if (len > *n)
+				err = LM_ERR_TRANSPORT;
+			else
+				memcpy(rx, v, len), got = len, answered = 1;
+		}
+		i += 2u + len;
+	}
+	lm_protect_wipe(resp, sizeof(resp));
+	if (!err && !answered)
+		err = LM_ERR_CARD_STATUS; /* no answer object: the tag NAKed or kept silent */
+	*n = got;
+	return err;
+}
+
+/* NTAG PWD_AUTH (1B PWD[4] -> PACK[2]); natively or through the part-3 session. */
+static int ntag_pwd_auth(struct cardcmd_card *c, const struct lm_protect_keys *k)
+{
+	uint8_t cmd[1 + 4] = {LM_NTAG_CMD_PWD_AUTH}, rx[8];
+	memcpy(cmd + 1, k->ntag_pwd, 4);
+	int n, err = LM_OK;
+	if (c->raw) {
+		n = c->raw(c->ctx, cmd, sizeof(cmd), rx, sizeof(rx));
+		if (n < 0)
+			err = n;
+		/* A PN53x reports the tag's NAK as a chip error (libnfc's
+		 * authentication failure): no PACK, a wrong password. */
+		if (err == LM_ERR_WRITE_REFUSED)
+			err = LM_OK, n = 0;
+	} else {
+		size_t got = sizeof(rx);
+		err = part3_session(c, PART3_DO_START);
+		if (!err)
+			err = part3_transceive(c, cmd, sizeof(cmd), rx, &got);
+		if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE) {
+			int end = part3_session(c, PART3_DO_END);
+			if (!err)
+				err = end;
+		}
+		n = (int)got;
+		if (err == LM_ERR_CARD_STATUS)
+			err = LM_OK, n = 0; /* no PACK: a wrong password */
+	}
+	lm_protect_wipe(cmd, sizeof(cmd));
+	if (err)
+		return err;
+	/* A 4-bit NAK: 4 = the failed-attempt counter reached AUTHLIM. */
+	if (n == 1 && (rx[0] & 0x0F) == LM_NTAG_NAK_AUTHLIM)
+		return LM_ERR_BLOCKED;
+	if (n != 2)
+		return LM_ERR_WRONG_CODE;
+	/* The PACK answers for the tag: a tag that answers with another PACK
+	 * is not the one this code was made for. */
+	if ((rx[0] ^ k->ntag_pack[0]) | (rx[1] ^ k->ntag_pack[1]))
+		return LM_ERR_WRONG_CODE;
+	c->unlocked = 1;
+	return LM_OK;
+}
+
+int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int *tries_left)
+{
+	*tries_left = -1;
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	if (c->kind == LM_KIND_APPLET)
+		return applet_verify(c, k->applet, tries_left);
+	if (c->old_layout)
+		return LM_ERR_VERSION;
+	return ntag_pwd_auth(c, k);
+}
+
+/*
+ * NTAG: the password first, then the image, then the protection.  PWD and
+ * PACK land while AUTH0 is still FF (nothing enforced), so the image's magic
+ * never lands on a tag whose password is not the new one: a cut before the
+ * magic leaves a blank card; between the magic and AUTH0 a readable
+ * version 2 card whose PWD_AUTH already answers to the code; AUTH0 (with
+ * ACCESS before it: PROT, AUTHLIM) is written LAST, as the datasheet
+ * advises, so a tag is never protected by a password nobody knows.
+ */
+static int ntag_set_password(struct cardcmd_card *c, cardcmd_page_fn fn,
+			     const struct lm_protect_keys *k)
+{
+	unsigned cfg0 = ntag_cfg0(c);
+	uint8_t pwd[4], pack[4] = {k->ntag_pack[0], k->ntag_pack[1], 0x00, 0x00};
+	memcpy(pwd, k->ntag_pwd, 4);
+	int err = fn(c, cfg0 + 2, pwd);
+	lm_protect_wipe(pwd, sizeof(pwd));
+	if (!err)
+		err = fn(c, cfg0 + 3, pack);
+	return err;
+}
+
+static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn)
+{
+	unsigned cfg0 = ntag_cfg0(c);
+	static const uint8_t access[4] = {NTAG_ACCESS_PROT | NTAG_AUTHLIM, 0x05, 0x00, 0x00},
+			     auth0[4] = {0x04, 0x00, 0x00, (uint8_t)NTAG_AUTH0};
+	int err = fn(c, cfg0 + 1, access);
+	if (!err)
+		err = fn(c, cfg0, auth0);
+	return err;
+}
+
+int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *w, size_t n,
+			    const struct lm_protect_keys *k)
+{
+	if (c->kind == LM_KIND_NONE)
+		return LM_ERR_NO_CARD;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].off > c->capacity || w[i].len > c->capacity - w[i].off)
+			return LM_ERR_CARD_FULL;
+	if (c->kind == LM_KIND_APPLET) {
+		int err = applet_write_ref(c->apdu, c->ctx, w, n, k->applet);
+		c->unlocked = !err; /* the COMMIT that set the reference verifies */
+		return err;
+	}
+	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
+	int err = ntag_set_password(c, fn, k);
+	if (!err)
+		err = cardcmd_ntag_write(fn, c, c->capacity, w, n);
+	if (!err)
+		err = ntag_protect(c, fn);
+	/* AUTH0 took effect at once and setting it authenticates nobody: one
+	 * PWD_AUTH with the new password opens this session (and proves the
+	 * tag took PWD and PACK). */
+	if (!err)
+		err = ntag_pwd_auth(c, k);
 	return err;
 }

@@ -61,6 +61,8 @@ struct cardcmd_card {
 	size_t capacity;	/* image bytes (the NTAG's TLV prefix and terminator excluded) */
 	int old_layout;		/* an NTAG in the 0.1.0 layout: read gives LM_ERR_VERSION
 				 * until a wipe succeeds */
+	int unlocked;		/* the card took our keys in this session (VERIFY, PWD_AUTH,
+				 * or the protected format): a reset loses it */
 };
 
 /*
@@ -142,5 +144,24 @@ int cardcmd_ntag_write(cardcmd_page_fn fn, void *ctx, size_t capacity,
  * rest and the terminator; last page 4 becomes "03 00 FE 00" (an empty NDEF
  * tag, as NXP ships it). */
 int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity);
+
+/*
+ * Protected cards (docs/format.md 8; the caller has run lm_protect_check).
+ * cardcmd_status: the applet's VERIFY status (00 20 00 81): LM_OK with
+ * *tries_left (63 Cx), LM_ERR_BLOCKED (69 83), LM_ERR_NOT_FOUND for no
+ * reference (6A 88) or an applet 1.0 (6D 00); an NTAG: LM_OK, -1 (it does
+ * not tell).  cardcmd_unlock: VERIFY with keys.applet (LM_ERR_WRONG_CODE
+ * with the tries of 63 Cx, LM_ERR_BLOCKED), or PWD_AUTH with keys.ntag_pwd
+ * (natively through raw, through PC/SC part 3 in a transparent session) and
+ * the PACK compared; sent once.  cardcmd_write_protected: a protected
+ * format's writes with the card's access control (applet: CHANGE REFERENCE
+ * DATA staged before the one COMMIT; NTAG: the pages, then PWD, PACK,
+ * ACCESS = PROT | AUTHLIM 2 (4 failures), AUTH0 = page 12 last).  A wipe of an NTAG
+ * authenticated in this session also sets AUTH0 back to FF (unprotected).
+ */
+int cardcmd_status(struct cardcmd_card *c, int *tries_left);
+int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int *tries_left);
+int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *w, size_t n,
+			    const struct lm_protect_keys *k);
 
 #endif

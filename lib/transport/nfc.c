@@ -213,6 +213,25 @@ static int nfc_write(struct lm_transport *t, const struct lm_card_write *w, size
 	return p->have_target ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
 }
 
+static int nfc_status(struct lm_transport *t, int *tries_left)
+{
+	struct lnfc *p = t->priv;
+	return p->have_target ? cardcmd_status(&p->cc, tries_left) : LM_ERR_NO_CARD;
+}
+
+static int nfc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries_left)
+{
+	struct lnfc *p = t->priv;
+	return p->have_target ? cardcmd_unlock(&p->cc, k, tries_left) : LM_ERR_NO_CARD;
+}
+
+static int nfc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
+			       const struct lm_protect_keys *k)
+{
+	struct lnfc *p = t->priv;
+	return p->have_target ? cardcmd_write_protected(&p->cc, w, n, k) : LM_ERR_NO_CARD;
+}
+
 static int nfc_wipe(struct lm_transport *t)
 {
 	struct lnfc *p = t->priv;
@@ -267,4 +286,7 @@ const struct lm_transport_ops lm_transport_nfc_ops = {
 	.list = nfc_list,
 	.disconnect = nfc_disconnect,
 	.close = nfc_close_tr,
+	.status = nfc_status,
+	.unlock = nfc_unlock,
+	.write_protected = nfc_write_protected,
 };

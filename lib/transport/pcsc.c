@@ -207,6 +207,13 @@ static int xfer(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, 
 	if (err)
 		return err;
 	p->proto = proto;
+	if (p->cc.unlocked) {
+		/* The reset ended the unlocked session (the applet forgets VERIFY,
+		 * an NTAG its PWD_AUTH): retrying would only meet "unlock first";
+		 * the caller unlocks again (a try each time: never silently). */
+		p->cc.unlocked = 0;
+		return LM_ERR_CARD_RESET;
+	}
 	if (p->cc.kind == LM_KIND_APPLET) {
 		err = cardcmd_applet_select(apdu_once, p);
 		if (err)
@@ -265,6 +272,25 @@ static int pcsc_write(struct lm_transport *t, const struct lm_card_write *w, siz
 	return p->have_card ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
 }
 
+static int pcsc_status(struct lm_transport *t, int *tries_left)
+{
+	struct pcsc *p = t->priv;
+	return p->have_card ? cardcmd_status(&p->cc, tries_left) : LM_ERR_NO_CARD;
+}
+
+static int pcsc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries_left)
+{
+	struct pcsc *p = t->priv;
+	return p->have_card ? cardcmd_unlock(&p->cc, k, tries_left) : LM_ERR_NO_CARD;
+}
+
+static int pcsc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
+				const struct lm_protect_keys *k)
+{
+	struct pcsc *p = t->priv;
+	return p->have_card ? cardcmd_write_protected(&p->cc, w, n, k) : LM_ERR_NO_CARD;
+}
+
 static int pcsc_wipe(struct lm_transport *t)
 {
 	struct pcsc *p = t->priv;
@@ -321,4 +347,7 @@ const struct lm_transport_ops lm_transport_pcsc_ops = {
 	.list = pcsc_list,
 	.disconnect = pcsc_disconnect,
 	.close = pcsc_close,
+	.status = pcsc_status,
+	.unlock = pcsc_unlock,
+	.write_protected = pcsc_write_protected,
 };

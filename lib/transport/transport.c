@@ -9,6 +9,9 @@
 
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_key.h"
+#include "laufmappe/lm_protect.h"
+
+static void session_end(struct lm_transport *t);
 
 struct backend {
 	const char *prefix;
@@ -54,6 +57,7 @@ void lm_transport_close(struct lm_transport *t)
 {
 	if (!t)
 		return;
+	session_end(t);
 	t->ops->close(t);
 	free(t);
 }
@@ -86,28 +90,172 @@ int lm_transport_wait_card(struct lm_transport *t, int timeout_ms)
 	return t->ops->wait_card(t, timeout_ms);
 }
 
+/* End the protected card's session: its keys and code are wiped. */
+static void session_end(struct lm_transport *t)
+{
+	lm_protect_keys_wipe(&t->keys);
+	lm_protect_wipe(t->code, sizeof(t->code));
+	t->unlocked = 0;
+	t->iterations = 0;
+}
+
+/* The session starts: keys (and the canonical code, if known) kept. */
+static void session_start(struct lm_transport *t, const struct lm_protect_keys *k,
+			  const char *canon, uint32_t iterations)
+{
+	session_end(t);
+	memcpy(&t->keys, k, sizeof(*k));
+	if (canon)
+		memcpy(t->code, canon, LM_CODE_LEN);
+	t->iterations = iterations;
+	t->unlocked = 1;
+}
+
+/*
+ * What the card's public bytes and its access control say: a version 2
+ * image is protected (LOCKED), and the applet's VERIFY status tells the
+ * tries left or that it is blocked.
+ */
+static int identify_protection(struct lm_transport *t, struct lm_card_info *info)
+{
+	uint8_t pub[LM_PROTECT_PUBLIC_LEN];
+	info->protection = LM_PROT_NONE;
+	info->tries_left = -1;
+	int err = t->ops->read(t, 0, pub, sizeof(pub));
+	if (err == LM_ERR_VERSION)
+		return LM_OK; /* an NTAG in the 0.1.0 layout: read says so later */
+	if (err)
+		return err;
+	if (lm_protect_is_v2(pub, sizeof(pub)) &&
+	    lm_protect_public_parse(pub, sizeof(pub), &info->header) == LM_OK)
+		info->protection = LM_PROT_LOCKED;
+	if (!t->ops->status)
+		return LM_OK;
+	int tries;
+	err = t->ops->status(t, &tries);
+	if (err == LM_ERR_NOT_FOUND)
+		return LM_OK; /* no reference on the card */
+	if (err == LM_ERR_BLOCKED) {
+		info->protection = LM_PROT_BLOCKED;
+		info->tries_left = 0;
+		return LM_OK;
+	}
+	if (!err)
+		info->tries_left = tries;
+	return err;
+}
+
 int lm_transport_identify(struct lm_transport *t, struct lm_card_info *info)
 {
 	memset(info, 0, sizeof(*info));
+	session_end(t);
 	int err = t->ops->identify(t, info);
 	if (!err && (info->capacity < LM_CARD_HEADER_LEN || info->capacity > LM_CARD_MAX))
 		err = LM_ERR_UNKNOWN_CARD;
+	if (!err)
+		err = identify_protection(t, info);
 	return err;
 }
 
 void lm_transport_disconnect(struct lm_transport *t)
 {
+	session_end(t);
 	if (t->ops->disconnect)
 		t->ops->disconnect(t);
 }
 
-int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
-			    size_t *len, struct lm_card *card)
+int lm_transport_unlocked(const struct lm_transport *t)
+{
+	return t->unlocked;
+}
+
+static int unlock_keys(struct lm_transport *t, struct lm_card_info *info,
+		       const struct lm_protect_keys *keys, const char *canon, int *tries_left)
+{
+	int tries = info->tries_left;
+	if (info->protection == LM_PROT_NONE)
+		return LM_ERR_ARG;
+	/* The key check first: a wrong code or a forged header never reaches
+	 * the card (no try spent, no password on the air). */
+	int err = lm_protect_check(&info->header, keys);
+	if (!err && info->protection == LM_PROT_BLOCKED)
+		err = LM_ERR_BLOCKED;
+	if (!err && t->ops->unlock) {
+		err = t->ops->unlock(t, keys, &tries); /* once: each costs a try */
+		info->tries_left = tries;
+		if (err == LM_ERR_BLOCKED)
+			info->protection = LM_PROT_BLOCKED, info->tries_left = 0;
+	}
+	if (!err)
+		session_start(t, keys, canon, info->header.iterations);
+	if (tries_left)
+		*tries_left = info->tries_left;
+	return err;
+}
+
+int lm_transport_unlock(struct lm_transport *t, struct lm_card_info *info,
+			const struct lm_protect_keys *keys, int *tries_left)
+{
+	return unlock_keys(t, info, keys, NULL, tries_left);
+}
+
+int lm_transport_unlock_code(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			     int *tries_left)
+{
+	char canon[LM_CODE_LEN + 1];
+	struct lm_protect_keys k;
+	if (tries_left)
+		*tries_left = info->tries_left;
+	if (info->protection == LM_PROT_NONE)
+		return LM_ERR_ARG;
+	int err = lm_code_parse(code, canon);
+	if (!err)
+		err = lm_protect_derive(canon, info->header.salt, info->header.iterations, &k);
+	if (!err)
+		err = unlock_keys(t, info, &k, canon, tries_left);
+	lm_protect_keys_wipe(&k);
+	lm_protect_wipe(canon, sizeof(canon));
+	return err;
+}
+
+/*
+ * A protected image, its 24 public bytes already in img: the header with
+ * the commit word, the committed log, decrypted in place with the session's
+ * keys; recovery (may be NULL) gets the recovery secret.
+ */
+static int read_protected(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			  size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN])
+{
+	if (!t->unlocked)
+		return LM_ERR_LOCKED;
+	if (info->capacity < LM_PROTECT_HEADER_LEN)
+		return LM_ERR_MALFORMED;
+	int err = t->ops->read(t, LM_CARD_HEADER_LEN, img + LM_CARD_HEADER_LEN,
+			       LM_PROTECT_HEADER_LEN - LM_CARD_HEADER_LEN);
+	size_t need;
+	if (!err)
+		err = lm_protect_header_need(img, LM_PROTECT_HEADER_LEN, &need);
+	if (!err && need > info->capacity)
+		err = LM_ERR_MALFORMED;
+	if (!err && need > LM_PROTECT_HEADER_LEN)
+		err = t->ops->read(t, LM_PROTECT_HEADER_LEN, img + LM_PROTECT_HEADER_LEN,
+				   need - LM_PROTECT_HEADER_LEN);
+	if (!err)
+		err = lm_protect_open(img, need, info->capacity, &t->keys, img, card, recovery);
+	if (!err)
+		*len = need;
+	return err;
+}
+
+static int read_image_rec(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			  size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN])
 {
 	*len = 0;
 	int err = t->ops->read(t, 0, img, LM_CARD_HEADER_LEN);
 	if (err)
 		return err;
+	if (lm_protect_is_v2(img, LM_CARD_HEADER_LEN))
+		return read_protected(t, info, img, len, card, recovery);
 	size_t need;
 	err = lm_card_header_need(img, LM_CARD_HEADER_LEN, &need);
 	if (err)
@@ -124,16 +272,65 @@ int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *i
 	return lm_card_parse(img, need, info->capacity, card);
 }
 
+int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			    size_t *len, struct lm_card *card)
+{
+	return read_image_rec(t, info, img, len, card, NULL);
+}
+
 /*
  * Append one entry to a card whose image the caller holds: img (capacity
  * bytes, *ilen of them read) parsed as *card.  Plan, write (commit last),
  * then read the card back into back and compare with img plus the plan.
  * On LM_OK img, *ilen and *card describe the card as it now is.
  */
+/*
+ * The same on an unlocked protected card: img holds the decrypted image,
+ * the plan (lm_protect_plan_append) the encrypted bytes; the expected
+ * image is the plain one with the entry, its zero padding and the new
+ * commit word, compared with the card read back and decrypted.
+ */
+static int append_protected(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			    size_t *ilen, struct lm_card *card, uint8_t *back, const uint8_t *entry,
+			    size_t len)
+{
+	struct lm_protect_plan *plan = malloc(sizeof(*plan));
+	struct lm_card after;
+	size_t blen;
+	if (!plan)
+		return LM_ERR_NOMEM;
+	int err = lm_protect_plan_append(card, &t->keys, entry, len, plan);
+	if (!err)
+		err = t->ops->write(t, plan->card.w, plan->card.n);
+	size_t at = LM_PROTECT_HEADER_LEN + card->committed,
+	       total = (len + LM_CARD_ALIGN - 1) / LM_CARD_ALIGN * LM_CARD_ALIGN;
+	uint16_t now = plan->card.new_committed;
+	if (!err) {
+		memset(img + *ilen, 0, info->capacity - *ilen);
+		memcpy(img + at, entry, len);
+		img[LM_PROTECT_COMMIT_OFF] = (uint8_t)(now >> 8);
+		img[LM_PROTECT_COMMIT_OFF + 1] = (uint8_t)now;
+		img[LM_PROTECT_COMMIT_OFF + 2] = (uint8_t) ~(now >> 8);
+		img[LM_PROTECT_COMMIT_OFF + 3] = (uint8_t)~now;
+		err = read_image_rec(t, info, back, &blen, &after, NULL);
+	}
+	if (!err && (blen != at + total || memcmp(img, back, blen) != 0))
+		err = LM_ERR_READBACK;
+	if (!err) {
+		*ilen = blen;
+		card->committed = now;
+	}
+	lm_protect_wipe(plan, sizeof(*plan));
+	free(plan);
+	return err;
+}
+
 static int append_to(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
 		     size_t *ilen, struct lm_card *card, uint8_t *back, const uint8_t *entry,
 		     size_t len)
 {
+	if (card->version == LM_PROTECT_VERSION)
+		return append_protected(t, info, img, ilen, card, back, entry, len);
 	struct lm_card_plan plan;
 	struct lm_card after;
 	size_t blen;
@@ -196,6 +393,94 @@ int lm_transport_format(struct lm_transport *t, const struct lm_card_info *info,
 	return err;
 }
 
+/*
+ * The protected format, see lm_transport.h.  The plan's writes reordered
+ * so that the magic lands last (as lm_transport_format does for version
+ * 1): on a card whose writes are not one transaction (NTAG, an image file)
+ * a cut leaves a blank card or the new one, never a header without its
+ * commit word.  The applet stages them all and the reference, one COMMIT.
+ */
+static int format_protected(struct lm_transport *t, struct lm_card_info *info,
+			    const uint8_t holder[LM_HOLDER_LEN], const char *code,
+			    const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+			    struct lm_protect_keys *keys_out, uint8_t recovery_out[LM_RECOVERY_LEN])
+{
+	char canon[LM_CODE_LEN + 1];
+	struct lm_protect_keys k;
+	struct lm_protect_plan *plan = malloc(sizeof(*plan));
+	uint8_t *back = malloc(info->capacity);
+	int err = plan && back ? LM_OK : LM_ERR_NOMEM;
+	memset(&k, 0, sizeof(k));
+	if (!err)
+		err = lm_code_parse(code, canon);
+	if (!err && iterations == 0)
+		err = lm_protect_calibrate(100, &iterations);
+	if (!err)
+		err = lm_protect_plan_format(info->capacity, holder, canon, recovery, iterations,
+					     plan, &k, recovery_out);
+	if (!err) {
+		const uint8_t *d = plan->card.w[0].data; /* the public header */
+		struct lm_card_write w[4] = {
+			{4, d + 4, LM_PROTECT_PUBLIC_LEN - 4},
+			plan->card.w[1], /* encrypted holder id and recovery secret */
+			plan->card.w[2], /* the commit word of the empty log */
+			{0, d, 4},	 /* magic, version, flags: last, atomic */
+		};
+		err = t->ops->write_protected ? t->ops->write_protected(t, w, 4, &k)
+					      : t->ops->write(t, w, 4);
+		if (!err) {
+			(void)lm_protect_public_parse(d, LM_PROTECT_PUBLIC_LEN, &info->header);
+			info->protection = LM_PROT_LOCKED;
+			info->tries_left = -1;
+			session_start(t, &k, canon, iterations);
+		}
+	}
+	struct lm_card now;
+	size_t blen;
+	if (!err)
+		err = read_image_rec(t, info, back, &blen, &now, NULL);
+	if (!err && (now.committed != 0 || memcmp(now.holder, holder, LM_HOLDER_LEN)))
+		err = LM_ERR_READBACK;
+	if (!err && keys_out)
+		memcpy(keys_out, &k, sizeof(k));
+	lm_protect_keys_wipe(&k);
+	lm_protect_wipe(canon, sizeof(canon));
+	if (plan)
+		lm_protect_wipe(plan, sizeof(*plan));
+	if (back)
+		lm_protect_wipe(back, info->capacity);
+	free(plan);
+	free(back);
+	return err;
+}
+
+int lm_transport_format_protected(struct lm_transport *t, struct lm_card_info *info,
+				  const uint8_t holder[LM_HOLDER_LEN], const char *code,
+				  const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+				  struct lm_protect_keys *keys_out,
+				  uint8_t recovery_out[LM_RECOVERY_LEN])
+{
+	return format_protected(t, info, holder, code, recovery, iterations, keys_out,
+				recovery_out);
+}
+
+/* A rewrite's format: version 1, or version 2 anew with the session's code,
+ * the card's count and the recovery secret it had. */
+static int reformat(struct lm_transport *t, const struct lm_card_info *info,
+		    const uint8_t holder[LM_HOLDER_LEN], int version,
+		    const uint8_t recovery[LM_RECOVERY_LEN])
+{
+	if (version != LM_PROTECT_VERSION)
+		return lm_transport_format(t, info, holder);
+	struct lm_card_info i2 = *info;
+	char canon[LM_CODE_LEN + 1];
+	memcpy(canon, t->code, sizeof(canon));
+	int err = format_protected(t, &i2, holder, canon, recovery, t->iterations, NULL, NULL);
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(&i2, sizeof(i2));
+	return err;
+}
+
 /* See lm_transport.h for the steps and the tearing argument. */
 int lm_transport_delete_entry(struct lm_transport *t, const struct lm_card_info *info,
 			      const uint8_t *id, size_t id_len, lm_transport_keep_fn keep,
@@ -212,7 +497,11 @@ int lm_transport_delete_entry(struct lm_transport *t, const struct lm_card_info 
 	size_t olen, ilen, from = 0, to = 0, off, elen;
 	struct lm_card card, now;
 	const uint8_t *e;
-	int err = lm_transport_read_image(t, info, old, &olen, &card);
+	uint8_t recovery[LM_RECOVERY_LEN];
+	int err = read_image_rec(t, info, old, &olen, &card, recovery);
+	/* A protected card is formatted anew (a new salt) from the code. */
+	if (!err && card.version == LM_PROTECT_VERSION && !t->code[0])
+		err = LM_ERR_LOCKED;
 	if (!err) {
 		memcpy(res->holder, card.holder, LM_HOLDER_LEN);
 		/* Also checks the whole log frames: a rewrite keeps all of it or nothing. */
@@ -242,7 +531,7 @@ int lm_transport_delete_entry(struct lm_transport *t, const struct lm_card_info 
 		err = lm_transport_wipe(t);
 	}
 	if (!err)
-		err = lm_transport_format(t, info, card.holder);
+		err = reformat(t, info, card.holder, card.version, recovery);
 	if (!err)
 		err = lm_transport_read_image(t, info, img, &ilen, &now);
 	for (off = 0; !err && lm_card_next(&card, &off, &e, &elen) == LM_OK;)
@@ -256,13 +545,33 @@ int lm_transport_delete_entry(struct lm_transport *t, const struct lm_card_info 
 			     memcmp(now.holder, card.holder, LM_HOLDER_LEN)))
 			err = LM_ERR_READBACK;
 	}
+	lm_protect_wipe(recovery, sizeof(recovery));
+	lm_protect_wipe(old, 4 * cap);
 	free(old);
 	return err;
 }
 
-int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info,
-			 const uint8_t holder[LM_HOLDER_LEN], const struct lm_card_entry *entries,
-			 size_t n, size_t *written)
+/* 1 when every entry of card's log is among entries[0..n) (byte for byte). */
+static int covered(const struct lm_card *card, const struct lm_card_entry *entries, size_t n)
+{
+	size_t off = 0, elen;
+	const uint8_t *e;
+	int err;
+	while ((err = lm_card_next(card, &off, &e, &elen)) == LM_OK) {
+		size_t i = 0;
+		while (i < n && (entries[i].len != elen || memcmp(entries[i].data, e, elen)))
+			i++;
+		if (i == n)
+			return 0;
+	}
+	return err == 1; /* the whole log framed */
+}
+
+/* Both restores; code NULL: a blank card becomes version 1. */
+static int restore(struct lm_transport *t, const struct lm_card_info *info,
+		   const uint8_t holder[LM_HOLDER_LEN], const char *code,
+		   const uint8_t recovery[LM_RECOVERY_LEN], const struct lm_card_entry *entries,
+		   size_t n, size_t *written)
 {
 	*written = 0;
 	uint8_t *img = malloc(2 * info->capacity);
@@ -271,12 +580,26 @@ int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info
 	uint8_t *back = img + info->capacity;
 	size_t ilen, from, to;
 	struct lm_card card;
+	struct lm_card_info i2 = *info;
 	int err = lm_transport_read_image(t, info, img, &ilen, &card);
+	if (err == LM_ERR_LOCKED && code) {
+		err = lm_transport_unlock_code(t, &i2, code, NULL);
+		if (!err)
+			err = lm_transport_read_image(t, info, img, &ilen, &card);
+	}
+	/* This holder's unprotected card (a protect cut before its wipe landed):
+	 * it becomes the protected folder when the folder holds every entry it
+	 * has, so the wipe loses nothing; otherwise it is refused. */
+	if (!err && code && card.version != LM_PROTECT_VERSION &&
+	    !memcmp(card.holder, holder, LM_HOLDER_LEN))
+		err = covered(&card, entries, n) ? LM_ERR_NOT_FORMATTED : LM_ERR_VERSION;
 	if (err == LM_ERR_NOT_FORMATTED) {
 		/* Blank: wiped first, so no remnant of an earlier image (a rewrite
 		 * cut in its wipe) survives beyond the new log. */
 		err = lm_transport_wipe(t);
-		if (!err)
+		if (!err && code)
+			err = format_protected(t, &i2, holder, code, recovery, 0, NULL, NULL);
+		else if (!err)
 			err = lm_transport_format(t, info, holder);
 		if (!err)
 			err = lm_transport_read_image(t, info, img, &ilen, &card);
@@ -294,8 +617,25 @@ int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info
 			*written += !err;
 		}
 	}
+	lm_protect_wipe(img, 2 * info->capacity);
+	lm_protect_wipe(&i2, sizeof(i2));
 	free(img);
 	return err;
+}
+
+int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info,
+			 const uint8_t holder[LM_HOLDER_LEN], const struct lm_card_entry *entries,
+			 size_t n, size_t *written)
+{
+	return restore(t, info, holder, NULL, NULL, entries, n, written);
+}
+
+int lm_transport_restore_protected(struct lm_transport *t, const struct lm_card_info *info,
+				   const uint8_t holder[LM_HOLDER_LEN], const char *code,
+				   const uint8_t recovery[LM_RECOVERY_LEN],
+				   const struct lm_card_entry *entries, size_t n, size_t *written)
+{
+	return restore(t, info, holder, code, recovery, entries, n, written);
 }
 
 int lm_transport_wipe(struct lm_transport *t)
@@ -312,4 +652,78 @@ int lm_transport_list(struct lm_transport *t, struct lm_reader_info *out, size_t
 {
 	*n = 0;
 	return t->ops->list ? t->ops->list(t, out, max, n) : LM_ERR_UNSUPPORTED;
+}
+
+int lm_transport_read_recovery(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t recovery[LM_RECOVERY_LEN])
+{
+	uint8_t *img = malloc(info->capacity);
+	if (!img)
+		return LM_ERR_NOMEM;
+	size_t len;
+	struct lm_card card;
+	int err = read_image_rec(t, info, img, &len, &card, recovery);
+	if (!err && card.version != LM_PROTECT_VERSION)
+		err = LM_ERR_VERSION;
+	lm_protect_wipe(img, info->capacity);
+	free(img);
+	return err;
+}
+
+/* See lm_transport.h: keep, wipe, format protected, append, read back. */
+int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			 const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+			 lm_transport_keep_fn keep, void *ctx, struct lm_rewrite_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	size_t cap = info->capacity, olen, off = 0, elen, blen;
+	uint8_t *old = malloc(2 * cap);
+	if (!old)
+		return LM_ERR_NOMEM;
+	uint8_t *img = old + cap;
+	struct lm_card card, now;
+	const uint8_t *e;
+	char canon[LM_CODE_LEN + 1];
+	int err = lm_code_parse(code, canon);
+	if (!err && iterations == 0)
+		err = lm_protect_calibrate(100, &iterations);
+	if (!err)
+		err = lm_transport_read_image(t, info, old, &olen, &card);
+	if (!err && card.version == LM_PROTECT_VERSION)
+		err = LM_ERR_VERSION; /* protected already */
+	if (!err) {
+		memcpy(res->holder, card.holder, LM_HOLDER_LEN);
+		err = lm_card_count(&card) < 0 ? LM_ERR_MALFORMED : LM_OK;
+	}
+	for (off = 0; !err && lm_card_next(&card, &off, &e, &elen) == LM_OK; res->kept++)
+		err = keep ? keep(ctx, card.holder, e, elen) : LM_OK;
+	if (!err && keep)
+		err = keep(ctx, card.holder, NULL, 0);
+	if (!err) {
+		res->touched = 1;
+		err = lm_transport_wipe(t);
+	}
+	if (!err)
+		err = format_protected(t, info, card.holder, canon, recovery, iterations, NULL,
+				       NULL);
+	size_t ilen;
+	if (!err)
+		err = lm_transport_read_image(t, info, img, &ilen, &now);
+	for (off = 0; !err && lm_card_next(&card, &off, &e, &elen) == LM_OK;)
+		err = append_to(t, info, img, &ilen, &now, old + cap, e, elen);
+	if (!err) {
+		uint8_t *back = malloc(cap);
+		err = back ? read_image_rec(t, info, back, &blen, &now, NULL) : LM_ERR_NOMEM;
+		if (!err &&
+		    (now.committed != card.committed || memcmp(now.log, card.log, card.committed) ||
+		     memcmp(now.holder, card.holder, LM_HOLDER_LEN)))
+			err = LM_ERR_READBACK;
+		if (back)
+			lm_protect_wipe(back, cap);
+		free(back);
+	}
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(old, 2 * cap);
+	free(old);
+	return err;
 }

@@ -212,7 +212,7 @@ int fuzz_transport_tap(int path, int wipe, const uint8_t *entry, size_t elen, fu
 	static uint8_t img[LM_CARD_MAX];
 	static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2, 0xa3};
 	struct fz f = {.path = path, .card = card, .card_ctx = ctx};
-	struct lm_transport t = {&fz_ops, &f};
+	struct lm_transport t = {.ops = &fz_ops, .priv = &f};
 	struct lm_card_info info;
 
 	f.cc.apdu = fz_apdu;

@@ -21,6 +21,8 @@
 #include "laufmappe/lm_key.h"
 #include "laufmappe/lm_transport.h"
 #include "lm_ntag.h"
+#include "lm_proto.h"
+#include "laufmappe/lm_protect.h"
 
 static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2};
 static const uint8_t uid[7] = {0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66};
@@ -197,7 +199,7 @@ static void test_layout_inside_cc_area(void **state)
 		struct model m;
 		memset(&m, 0, sizeof(m));
 		lm_ntag_init(&m.tag, (enum lm_ntag_kind)k, uid);
-		struct lm_transport t = {&model_ops, &m};
+		struct lm_transport t = {.ops = &model_ops, .priv = &m};
 		struct lm_card_info info;
 		assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
 		assert_int_equal(info.capacity, want_capacity[k]);
@@ -245,11 +247,436 @@ static void test_old_layout_recognised(void **state)
 	assert_int_equal(cardcmd_ntag_layout(zero), LM_OK);
 }
 
+/* ---- protected cards: the bytes on the wire (cardcmd_unlock / _write_protected) ---- */
+
+/* A recording card: every command it gets, and canned answers. */
+struct rec {
+	uint8_t cmd[256][48];
+	size_t len[256];
+	int n;
+	uint8_t pwd[4], pack[2]; /* the NTAG's password and PACK */
+	int fails, authlim;	 /* failed PWD_AUTHs; the limit (NAK 4 from then on) */
+	uint16_t verify_sw;	 /* the applet's answer to VERIFY with data */
+};
+
+static void rec_log(struct rec *r, const uint8_t *tx, size_t len)
+{
+	assert_true(r->n < 256 && len <= sizeof(r->cmd[0]));
+	memcpy(r->cmd[r->n], tx, len);
+	r->len[r->n++] = len;
+}
+
+/* PWD_AUTH as the NTAG21x datasheet has it: PACK, or a NAK (4 at AUTHLIM). */
+static int rec_pwd_auth(struct rec *r, const uint8_t *tx, uint8_t *rx)
+{
+	if (r->authlim && r->fails >= r->authlim) {
+		rx[0] = LM_NTAG_NAK_AUTHLIM;
+		return 1;
+	}
+	if (memcmp(tx + 1, r->pwd, 4)) {
+		r->fails++;
+		rx[0] = LM_NTAG_NAK_INVALID;
+		return 1;
+	}
+	r->fails = 0;
+	memcpy(rx, r->pack, 2);
+	return 2;
+}
+
+static int rec_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap)
+{
+	struct rec *r = ctx;
+	rec_log(r, tx, txlen);
+	assert_true(cap >= 2);
+	if (tx[0] == LM_NTAG_CMD_PWD_AUTH && txlen == 5)
+		return rec_pwd_auth(r, tx, rx);
+	rx[0] = LM_NTAG_ACK; /* WRITE */
+	return 1;
+}
+
+static int rec_apdu(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
+		    uint16_t *sw)
+{
+	struct rec *r = ctx;
+	rec_log(r, apdu, len);
+	*rlen = 0;
+	*sw = LM_SW_OK;
+	if (apdu[0] == 0xFF && apdu[1] == 0xC2 && apdu[3] == 0x01) {
+		/* Transparent exchange: the frame in DO 95, the answer in DO 97. */
+		uint8_t ans[4];
+		assert_int_equal(apdu[9], 0x95);
+		int n = rec_pwd_auth(r, apdu + 11, ans);
+		static const uint8_t ok[5] = {0xC0, 0x03, 0x00, 0x90, 0x00};
+		memcpy(resp, ok, 5);
+		resp[5] = 0x97, resp[6] = (uint8_t)n;
+		memcpy(resp + 7, ans, (size_t)n);
+		*rlen = 7 + (size_t)n;
+	} else if (apdu[0] == 0xFF && apdu[1] == 0xC2) {
+		static const uint8_t ok[5] = {0xC0, 0x03, 0x00, 0x90, 0x00};
+		memcpy(resp, ok, 5);
+		*rlen = 5;
+	} else if (apdu[1] == LM_INS_VERIFY) {
+		*sw = r->verify_sw;
+	}
+	return LM_OK;
+}
+
+static void fake_keys(struct lm_protect_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->ntag_pwd, "\x11\x22\x33\x44", 4);
+	memcpy(k->ntag_pack, "\x55\x66", 2);
+	memset(k->applet, 0xA7, sizeof(k->applet));
+}
+
+/* A protected format's writes as lm_transport_format_protected orders them. */
+static size_t format_writes(uint8_t img[60], struct lm_card_write w[4])
+{
+	for (int i = 0; i < 60; i++)
+		img[i] = (uint8_t)(0x30 + i);
+	img[0] = 'L', img[1] = 'M', img[2] = 2, img[3] = 0;
+	img[24] = 0, img[25] = 0, img[26] = 0xff, img[27] = 0xff;
+	w[0] = (struct lm_card_write){4, img + 4, 20};
+	w[1] = (struct lm_card_write){28, img + 28, 32};
+	w[2] = (struct lm_card_write){24, img + 24, 4};
+	w[3] = (struct lm_card_write){0, img, 4};
+	return 4;
+}
+
+static void test_ntag_protect_native(void **state)
+{
+	(void)state;
+	struct rec r = {.pwd = {0x11, 0x22, 0x33, 0x44}, .pack = {0x55, 0x66}, .authlim = 4};
+	struct cardcmd_card c = {.raw = rec_raw, .apdu = rec_apdu, .ctx = &r,
+				 .kind = LM_KIND_NTAG216, .capacity = 860};
+	struct lm_protect_keys k;
+	fake_keys(&k);
+	uint8_t img[60];
+	struct lm_card_write w[4];
+	size_t n = format_writes(img, w);
+	assert_int_equal(cardcmd_write_protected(&c, w, n, &k), LM_OK);
+	/* PWD E5 and PACK E6 first (AUTH0 still FF), the image pages with the
+	 * magic page (6) last among them, then ACCESS E4 and AUTH0 E3 last. */
+	/* ... and one PWD_AUTH with the new password opens the session. */
+	assert_int_equal(r.cmd[r.n - 1][0], LM_NTAG_CMD_PWD_AUTH);
+	r.n--;
+	int magic = -1;
+	for (int i = 0; i < r.n; i++) {
+		assert_int_equal(r.cmd[i][0], LM_NTAG_CMD_WRITE);
+		if (r.cmd[i][1] == 6)
+			magic = i;
+	}
+	assert_int_equal(magic, r.n - 3);
+	assert_memory_equal(r.cmd[magic] + 2, "LM\x02\x00", 4);
+	static const uint8_t pwd[6] = {0xA2, 0xE5, 0x11, 0x22, 0x33, 0x44},
+			     pack[6] = {0xA2, 0xE6, 0x55, 0x66, 0x00, 0x00},
+			     access[6] = {0xA2, 0xE4, 0x84, 0x05, 0x00, 0x00},
+			     auth0[6] = {0xA2, 0xE3, 0x04, 0x00, 0x00, 0x0C};
+	assert_memory_equal(r.cmd[0], pwd, 6);
+	assert_memory_equal(r.cmd[1], pack, 6);
+	assert_memory_equal(r.cmd[r.n - 2], access, 6);
+	assert_memory_equal(r.cmd[r.n - 1], auth0, 6);
+	/* PWD_AUTH once, the PACK compared. */
+	r.n = 0;
+	int tries;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
+	assert_int_equal(r.n, 1);
+	static const uint8_t auth[5] = {0x1B, 0x11, 0x22, 0x33, 0x44};
+	assert_memory_equal(r.cmd[0], auth, 5);
+	assert_int_equal(tries, -1);
+	/* A tag answering another PACK is not this card. */
+	r.pack[1] ^= 1;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_WRONG_CODE);
+	r.pack[1] ^= 1;
+	/* Wrong passwords: NAK, then AUTHLIM reached: NAK 4, blocked. */
+	k.ntag_pwd[0] ^= 1;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_WRONG_CODE);
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_BLOCKED);
+	/* A wipe in an authenticated session lifts the protection last. */
+	k.ntag_pwd[0] ^= 1;
+	r.fails = 0;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
+	r.n = 0;
+	assert_int_equal(cardcmd_wipe(&c), LM_OK);
+	static const uint8_t open[6] = {0xA2, 0xE3, 0x04, 0x00, 0x00, 0xFF};
+	assert_memory_equal(r.cmd[0], "\xA2\x06\x00\x00\x00\x00", 6); /* the magic first */
+	assert_memory_equal(r.cmd[r.n - 1], open, 6);
+}
+
+static void test_ntag_protect_part3(void **state)
+{
+	(void)state;
+	struct rec r = {.pwd = {0x11, 0x22, 0x33, 0x44}, .pack = {0x55, 0x66}};
+	struct cardcmd_card c = {.apdu = rec_apdu, .ctx = &r, .kind = LM_KIND_NTAG215,
+				 .capacity = 484};
+	struct lm_protect_keys k;
+	fake_keys(&k);
+	int tries;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
+	/* PC/SC part 3 supplement: start a transparent session, transceive
+	 * PWD_AUTH (the reader adds CRC_A), end the session. */
+	static const uint8_t start[8] = {0xFF, 0xC2, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00},
+			     xchg[17] = {0xFF, 0xC2, 0x00, 0x01, 0x0B, 0x90, 0x02, 0x00, 0x00,
+					 0x95, 0x05, 0x1B, 0x11, 0x22, 0x33, 0x44, 0x00},
+			     end[8] = {0xFF, 0xC2, 0x00, 0x00, 0x02, 0x82, 0x00, 0x00};
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.len[0], sizeof(start));
+	assert_memory_equal(r.cmd[0], start, sizeof(start));
+	assert_int_equal(r.len[1], sizeof(xchg));
+	assert_memory_equal(r.cmd[1], xchg, sizeof(xchg));
+	assert_memory_equal(r.cmd[2], end, sizeof(end));
+	k.ntag_pwd[3] ^= 1;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_WRONG_CODE);
+	/* The configuration pages of an NTAG215 (0x83..0x86) through UPDATE BINARY. */
+	k.ntag_pwd[3] ^= 1;
+	uint8_t img[60];
+	struct lm_card_write w[4];
+	size_t n = format_writes(img, w);
+	r.n = 0;
+	assert_int_equal(cardcmd_write_protected(&c, w, n, &k), LM_OK);
+	static const uint8_t auth0[9] = {0xFF, 0xD6, 0x00, 0x83, 0x04, 0x04, 0x00, 0x00, 0x0C};
+	assert_memory_equal(r.cmd[r.n - 1], end, sizeof(end)); /* then PWD_AUTH */
+	assert_memory_equal(r.cmd[r.n - 4], auth0, 9);
+	assert_int_equal(r.cmd[0][3], 0x85); /* PWD first */
+	assert_int_equal(r.cmd[1][3], 0x86); /* then PACK */
+}
+
+static void test_applet_protect(void **state)
+{
+	(void)state;
+	struct rec r = {.verify_sw = 0x63C3};
+	struct cardcmd_card c = {.apdu = rec_apdu, .ctx = &r, .kind = LM_KIND_APPLET,
+				 .capacity = 2048};
+	struct lm_protect_keys k;
+	fake_keys(&k);
+	int tries;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_WRONG_CODE);
+	assert_int_equal(tries, 3);
+	uint8_t verify[21] = {0x00, 0x20, 0x00, 0x81, 0x10};
+	memset(verify + 5, 0xA7, 16);
+	assert_int_equal(r.n, 1); /* once: never repeated */
+	assert_memory_equal(r.cmd[0], verify, sizeof(verify));
+	r.verify_sw = 0x6983;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_BLOCKED);
+	assert_int_equal(tries, 0);
+	r.verify_sw = 0x9000;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
+	/* The format: UPDATEs, the reference staged, one COMMIT last. */
+	uint8_t img[60];
+	struct lm_card_write w[4];
+	size_t n = format_writes(img, w);
+	r.n = 0;
+	assert_int_equal(cardcmd_write_protected(&c, w, n, &k), LM_OK);
+	assert_int_equal(r.n, 6);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(r.cmd[i][1], LM_INS_UPDATE);
+	uint8_t change[21] = {0x00, 0x24, 0x01, 0x81, 0x10};
+	memset(change + 5, 0xA7, 16);
+	assert_memory_equal(r.cmd[4], change, sizeof(change));
+	assert_memory_equal(r.cmd[5], "\x80\xDA\x00\x00", 4);
+	/* 69 82 is "unlock first", on a read as on a write. */
+	assert_int_equal(cardcmd_sw_err(0x6982), LM_ERR_LOCKED);
+	assert_int_equal(cardcmd_sw_err(0x6983), LM_ERR_BLOCKED);
+}
+
+/* ---- a protected NTAG216 on the tag model, through the transport ---------- */
+
+/* The model as a native (libnfc-like) tag: every command through lm_ntag_process. */
+static int tag_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap)
+{
+	struct model *m = ctx;
+	size_t n = 0;
+	if (lm_ntag_process(&m->tag, tx, txlen, rx, cap, &n) == LM_NTAG_SILENT)
+		return LM_ERR_CARD_REMOVED;
+	return (int)n;
+}
+
+struct tagcard {
+	struct model m;
+	struct cardcmd_card c;
+};
+
+static int tc_identify(struct lm_transport *t, struct lm_card_info *info)
+{
+	struct tagcard *tc = t->priv;
+	lm_ntag_power_on(&tc->m.tag); /* a new session: PWD_AUTH forgotten */
+	uint8_t cmd[1] = {LM_NTAG_CMD_GET_VERSION}, ver[16];
+	int n = tag_raw(&tc->m, cmd, 1, ver, sizeof(ver));
+	int err = n < 0 ? n : cardcmd_identify_ntag_version(&tc->c, ver, (size_t)n);
+	info->kind = tc->c.kind;
+	info->capacity = tc->c.capacity;
+	return err;
+}
+static int tc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+{
+	return cardcmd_read(&((struct tagcard *)t->priv)->c, off, buf, len);
+}
+static int tc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
+{
+	return cardcmd_write(&((struct tagcard *)t->priv)->c, w, n);
+}
+static int tc_wipe(struct lm_transport *t)
+{
+	return cardcmd_wipe(&((struct tagcard *)t->priv)->c);
+}
+static int tc_status(struct lm_transport *t, int *tries)
+{
+	return cardcmd_status(&((struct tagcard *)t->priv)->c, tries);
+}
+static int tc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries)
+{
+	return cardcmd_unlock(&((struct tagcard *)t->priv)->c, k, tries);
+}
+static int tc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
+			      const struct lm_protect_keys *k)
+{
+	return cardcmd_write_protected(&((struct tagcard *)t->priv)->c, w, n, k);
+}
+
+static const struct lm_transport_ops tag_ops = {
+	.name = "ntag-model-native",
+	.identify = tc_identify,
+	.read = tc_read,
+	.write = tc_write,
+	.wipe = tc_wipe,
+	.status = tc_status,
+	.unlock = tc_unlock,
+	.write_protected = tc_write_protected,
+};
+
+static void test_ntag_protected_on_model(void **state)
+{
+	(void)state;
+	static struct tagcard tc;
+	memset(&tc, 0, sizeof(tc));
+	lm_ntag_init(&tc.m.tag, LM_NTAG216, uid);
+	tc.c.raw = tag_raw;
+	tc.c.ctx = &tc.m;
+	struct lm_transport t = {.ops = &tag_ops, .priv = &tc};
+	struct lm_card_info info;
+	char code[LM_CODE_TEXT_LEN + 1];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(info.protection, LM_PROT_NONE);
+	assert_int_equal(lm_transport_format_protected(&t, &info, holder, code, NULL,
+						       LM_PROTECT_ITER_MIN, NULL, NULL),
+			 LM_OK);
+	/* Signed entries to append. */
+	struct lm_key *key;
+	struct lm_entry e;
+	uint8_t ent[LM_ENTRY_MAX];
+	size_t elen;
+	assert_int_equal(lm_key_generate(&key), LM_OK);
+	lm_entry_init(&e, LM_TYPE_IK, 20781);
+	lm_entry_set_num(&e, 11, 700);
+	assert_int_equal(lm_entry_sign(&e, key, holder, 0, ent, sizeof(ent), &elen), LM_OK);
+	lm_key_free(key);
+	assert_int_equal(lm_transport_append(&t, &info, ent, elen), LM_OK);
+	/* A new session: the tag shows pages below AUTH0 (12) only. */
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(info.protection, LM_PROT_LOCKED);
+	uint8_t rd[2] = {LM_NTAG_CMD_READ, 12}, rx[32];
+	assert_int_equal(tag_raw(&tc.m, rd, 2, rx, sizeof(rx)), 1); /* NAK */
+	uint8_t img[860];
+	size_t len;
+	struct lm_card c;
+	assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_ERR_LOCKED);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+	assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_OK);
+	assert_int_equal(lm_card_count(&c), 1);
+	assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+	/* Nothing of the holder or the entry in the tag's memory. */
+	for (size_t i = 0; i + 8 <= sizeof(tc.m.tag.mem); i++)
+		assert_memory_not_equal(tc.m.tag.mem + i, ent + 20, 8);
+	/* Wrong passwords straight to the tag (past the key check): 4, then NAK 4. */
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	struct lm_protect_keys k;
+	int tries;
+	memset(&k, 0x5a, sizeof(k));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cardcmd_unlock(&tc.c, &k, &tries), LM_ERR_WRONG_CODE);
+	assert_int_equal(cardcmd_unlock(&tc.c, &k, &tries), LM_ERR_BLOCKED);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_ERR_BLOCKED);
+	/* A tag not at its limit: the wipe in a session lifts AUTH0 last. */
+	tc.m.tag.auth_failures = 0;
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+	assert_int_equal(lm_transport_wipe(&t), LM_OK);
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(info.protection, LM_PROT_NONE);
+	assert_int_equal(tag_raw(&tc.m, rd, 2, rx, sizeof(rx)), 16); /* readable again */
+	assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_ERR_NOT_FORMATTED);
+}
+
+/* Cut the power at the (*left)-th page write from now. */
+static enum lm_ntag_hook_result cut_hook(void *ctx, uint8_t page, const uint8_t data[4])
+{
+	int *left = ctx;
+	(void)page, (void)data;
+	if (*left < 0)
+		return LM_NTAG_HOOK_WRITE;
+	return (*left)-- == 0 ? LM_NTAG_HOOK_POWER_CUT : LM_NTAG_HOOK_WRITE;
+}
+
+/*
+ * A protected format on the NTAG216 model cut at every page write: the tag
+ * is blank (and unprotected), or the new card, which the code unlocks;
+ * never a tag locked by a password nobody knows.
+ */
+static void test_ntag_protect_cut_on_model(void **state)
+{
+	(void)state;
+	static struct tagcard tc;
+	char code[LM_CODE_TEXT_LEN + 1];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	int blank = 0, fresh = 0, done = 0;
+	for (int cut = 0; !done && cut < 40; cut++) {
+		memset(&tc, 0, sizeof(tc));
+		lm_ntag_init(&tc.m.tag, LM_NTAG216, uid);
+		tc.c.raw = tag_raw;
+		tc.c.ctx = &tc.m;
+		struct lm_transport t = {.ops = &tag_ops, .priv = &tc};
+		struct lm_card_info info;
+		assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+		int left = cut;
+		lm_ntag_set_write_hook(&tc.m.tag, cut_hook, &left);
+		int err = lm_transport_format_protected(&t, &info, holder, code, NULL,
+							LM_PROTECT_ITER_MIN, NULL, NULL);
+		lm_ntag_set_write_hook(&tc.m.tag, NULL, NULL);
+		done = err == LM_OK;
+		if (!done)
+			assert_int_equal(err, LM_ERR_CARD_REMOVED);
+		assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+		uint8_t img[860];
+		size_t len;
+		struct lm_card c;
+		if (info.protection == LM_PROT_NONE) {
+			assert_false(done);
+			assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c),
+					 LM_ERR_NOT_FORMATTED);
+			blank++;
+			continue;
+		}
+		assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+		assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_OK);
+		assert_int_equal(c.committed, 0);
+		assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+		fresh++;
+	}
+	assert_true(done && blank > 0 && fresh > 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_inside_cc_area),
 		cmocka_unit_test(test_old_layout_recognised),
+		cmocka_unit_test(test_ntag_protect_native),
+		cmocka_unit_test(test_ntag_protect_part3),
+		cmocka_unit_test(test_applet_protect),
+		cmocka_unit_test(test_ntag_protected_on_model),
+		cmocka_unit_test(test_ntag_protect_cut_on_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

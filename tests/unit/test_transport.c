@@ -18,6 +18,7 @@
 #include "laufmappe/lm_entry.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_key.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_transport.h"
 
 static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2};
@@ -182,6 +183,8 @@ static void folder_card(struct fixture *f, size_t cap, const int *which, int n)
  * is not an image of our holder, else the number of entries, with their
  * folder indices in order in idx (-1 for an entry not of the folder).
  */
+static const char *g_code; /* the access code card_state unlocks with */
+
 static int card_state(struct fixture *f, int idx[16])
 {
 	struct lm_card_info info;
@@ -190,7 +193,13 @@ static int card_state(struct fixture *f, int idx[16])
 	size_t len, off = 0, elen;
 	struct lm_card c;
 	const uint8_t *e;
-	int err = lm_transport_read_image(t, &info, img, &len, &c), n = 0;
+	int err = LM_OK, n = 0;
+	/* A protected card: unlocked with the code the test set (no code, or
+	 * a wrong one: -2). */
+	if (info.protection != LM_PROT_NONE)
+		err = g_code ? lm_transport_unlock_code(t, &info, g_code, NULL) : LM_ERR_LOCKED;
+	if (!err)
+		err = lm_transport_read_image(t, &info, img, &len, &c);
 	if (err == LM_ERR_NOT_FORMATTED)
 		n = -1;
 	else if (err || memcmp(c.holder, holder, LM_HOLDER_LEN))
@@ -501,6 +510,357 @@ static void test_restore_refuses_other_holder(void **state)
  * daemon paces polled backends itself), not from its name. */
 #pragma weak lm_transport_pcsc_ops
 #pragma weak lm_transport_nfc_ops
+/* ---- Protected cards (format version 2) -------------------------------- */
+
+#define ITER LM_PROTECT_ITER_MIN /* the cheapest count a reader accepts: fast tests */
+
+/* A protected card of cap bytes for holder with the folder entries in order. */
+static void protected_card(struct fixture *f, size_t cap, const char *code, const int *which,
+			   int n, uint8_t recovery[LM_RECOVERY_LEN])
+{
+	blank_card(f, cap);
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	assert_int_equal(info.protection, LM_PROT_NONE);
+	assert_int_equal(lm_transport_format_protected(t, &info, holder, code, NULL, ITER, NULL,
+						       recovery),
+			 LM_OK);
+	assert_int_equal(info.protection, LM_PROT_LOCKED);
+	assert_true(lm_transport_unlocked(t));
+	for (int i = 0; i < n; i++)
+		assert_int_equal(lm_transport_append(t, &info, f->folder[which[i]],
+						     f->folder_len[which[i]]),
+				 LM_OK);
+	lm_transport_close(t);
+}
+
+/* 1 when needle[0..n) occurs in hay[0..len). */
+static int contains(const uint8_t *hay, size_t len, const uint8_t *needle, size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (!memcmp(hay + i, needle, n))
+			return 1;
+	return 0;
+}
+
+static void test_protected_read_append(void **state)
+{
+	struct fixture *f = *state;
+	char code[LM_CODE_TEXT_LEN + 1], other[LM_CODE_TEXT_LEN + 1];
+	uint8_t recovery[LM_RECOVERY_LEN];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	assert_int_equal(lm_code_generate(other), LM_OK);
+	const int which[] = {0, 1};
+	protected_card(f, 600, code, which, 2, recovery);
+	/* The file holds no entry in clear (a dump shows ciphertext only). */
+	uint8_t raw[600];
+	read_file(f->path, raw, sizeof(raw));
+	assert_false(contains(raw, sizeof(raw), f->folder[0] + 20, 8));
+	assert_false(contains(raw, sizeof(raw), f->folder[1] + 20, 8));
+
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	assert_int_equal(info.protection, LM_PROT_LOCKED);
+	assert_int_equal(info.header.iterations, ITER);
+	uint8_t img[600];
+	size_t len;
+	struct lm_card c;
+	/* Locked: no read, no append, no delete without the code. */
+	assert_int_equal(lm_transport_read_image(t, &info, img, &len, &c), LM_ERR_LOCKED);
+	assert_int_equal(lm_transport_append(t, &info, f->folder[2], f->folder_len[2]),
+			 LM_ERR_LOCKED);
+	struct lm_rewrite_result res;
+	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[0], 32, NULL, NULL, &res),
+			 LM_ERR_LOCKED);
+	assert_int_equal(res.touched, 0);
+	/* A wrong code and a typo: refused before anything reaches the card. */
+	int tries = 7;
+	assert_int_equal(lm_transport_unlock_code(t, &info, other, &tries), LM_ERR_WRONG_CODE);
+	assert_int_equal(tries, -1); /* an image file does not count */
+	char typo[LM_CODE_TEXT_LEN + 1];
+	memcpy(typo, code, sizeof(typo));
+	typo[0] = typo[0] == '7' ? '8' : '7';
+	assert_int_equal(lm_transport_unlock_code(t, &info, typo, NULL), LM_ERR_CODE_TYPO);
+	assert_false(lm_transport_unlocked(t));
+	/* The keys API: derived by the caller, check first. */
+	struct lm_protect_keys k;
+	assert_int_equal(lm_protect_derive(code, info.header.salt, info.header.iterations, &k),
+			 LM_OK);
+	assert_int_equal(lm_transport_unlock(t, &info, &k, &tries), LM_OK);
+	lm_protect_keys_wipe(&k);
+	assert_int_equal(lm_transport_read_image(t, &info, img, &len, &c), LM_OK);
+	assert_int_equal(c.version, LM_PROTECT_VERSION);
+	assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+	assert_int_equal(lm_card_count(&c), 2);
+	assert_int_equal(lm_transport_append(t, &info, f->folder[2], f->folder_len[2]), LM_OK);
+	/* A session unlocked by keys alone cannot rewrite (it has no code). */
+	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[0], 32, NULL, NULL, &res),
+			 LM_ERR_LOCKED);
+	/* identify ends the session. */
+	assert_int_equal(lm_transport_identify(t, &info), LM_OK);
+	assert_false(lm_transport_unlocked(t));
+	assert_int_equal(lm_transport_read_image(t, &info, img, &len, &c), LM_ERR_LOCKED);
+	lm_transport_close(t);
+	g_code = code;
+	int idx[16];
+	assert_int_equal(card_state(f, idx), 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(idx[i], i);
+	g_code = NULL;
+	assert_int_equal(card_state(f, idx), -2);
+	/* The recovery secret is the one format made. */
+	uint8_t plain[600], rec[LM_RECOVERY_LEN];
+	read_file(f->path, raw, sizeof(raw));
+	assert_int_equal(lm_protect_open_code(raw, sizeof(raw), sizeof(raw), code, plain, &c, rec,
+					      NULL),
+			 LM_OK);
+	assert_memory_equal(rec, recovery, LM_RECOVERY_LEN);
+	/* Full: CARD_FULL, nothing written. */
+	t = open_card(f, &info);
+	assert_int_equal(lm_transport_unlock_code(t, &info, code, NULL), LM_OK);
+	int err, n = 3;
+	while ((err = lm_transport_append(t, &info, f->folder[3], f->folder_len[3])) == LM_OK)
+		n++;
+	assert_int_equal(err, LM_ERR_CARD_FULL);
+	assert_int_equal(n, (int)((600 - LM_PROTECT_HEADER_LEN) / ((f->folder_len[3] + 3) / 4 * 4)));
+	lm_transport_close(t);
+}
+
+/* A protected format cut (or torn) at every step: blank, or the new card. */
+static void test_protected_format_cut(void **state)
+{
+	struct fixture *f = *state;
+	char code[LM_CODE_TEXT_LEN + 1];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	g_code = code;
+	int seen_blank = 0;
+	for (int torn = 0; torn <= 1; torn++) {
+		int done = 0;
+		for (int cut = 0; !done && cut < 20; cut++) {
+			blank_card(f, 400);
+			struct lm_card_info info;
+			struct lm_transport *t = open_card(f, &info);
+			lm_transport_fake_fault(t, cut, torn);
+			int err = lm_transport_format_protected(t, &info, holder, code, NULL, ITER,
+								NULL, NULL);
+			lm_transport_close(t);
+			int idx[16], n = card_state(f, idx);
+			if (err == LM_OK) {
+				done = 1;
+				assert_int_equal(n, 0);
+			} else {
+				assert_int_equal(err, LM_ERR_CARD_REMOVED);
+				if (n != -1 && n != 0)
+					fail_msg("cut=%d torn=%d: card state %d", cut, torn, n);
+				seen_blank += n == -1;
+			}
+		}
+		assert_true(done);
+	}
+	assert_true(seen_blank > 0);
+	g_code = NULL;
+}
+
+/* An append to a protected card cut (or torn) at every step: old or new. */
+static void test_protected_append_cut(void **state)
+{
+	struct fixture *f = *state;
+	char code[LM_CODE_TEXT_LEN + 1];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	g_code = code;
+	const int which[] = {0};
+	for (int torn = 0; torn <= 1; torn++) {
+		int done = 0;
+		for (int cut = 0; !done && cut < 20; cut++) {
+			protected_card(f, 400, code, which, 1, NULL);
+			struct lm_card_info info;
+			struct lm_transport *t = open_card(f, &info);
+			assert_int_equal(lm_transport_unlock_code(t, &info, code, NULL), LM_OK);
+			lm_transport_fake_fault(t, cut, torn);
+			int err = lm_transport_append(t, &info, f->folder[1], f->folder_len[1]);
+			lm_transport_close(t);
+			int idx[16], n = card_state(f, idx);
+			if (err == LM_OK) {
+				done = 1;
+				assert_int_equal(n, 2);
+			} else {
+				assert_int_equal(err, LM_ERR_CARD_REMOVED);
+				if (n != 1 && n != 2)
+					fail_msg("cut=%d torn=%d: card state %d", cut, torn, n);
+			}
+			for (int i = 0; i < n; i++)
+				assert_int_equal(idx[i], i);
+		}
+		assert_true(done);
+	}
+	g_code = NULL;
+}
+
+/*
+ * Delete on a protected card, cut at every step: as before, blank, or the
+ * holder's protected card (a NEW salt, the same code and recovery secret)
+ * with a prefix of what stays; lm_transport_restore_protected from the
+ * copy makes it the card asked for.
+ */
+static void test_protected_delete_cut(void **state)
+{
+	struct fixture *f = *state;
+	char code[LM_CODE_TEXT_LEN + 1];
+	uint8_t recovery[LM_RECOVERY_LEN], salt0[LM_PROTECT_SALT_LEN];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	g_code = code;
+	const int which[] = {0, 1, 2}, stays[] = {0, 2};
+	int seen_blank = 0, seen_half = 0;
+	for (int torn = 0; torn <= 1; torn++) {
+		int done = 0;
+		for (int cut = 0; !done && cut < 100; cut++) {
+			protected_card(f, 600, code, which, 3, recovery);
+			struct lm_card_info info;
+			struct lm_transport *t = open_card(f, &info);
+			memcpy(salt0, info.header.salt, sizeof(salt0));
+			assert_int_equal(lm_transport_unlock_code(t, &info, code, NULL), LM_OK);
+			struct copy k = {.fail_at = -1};
+			struct lm_rewrite_result res;
+			lm_transport_fake_fault(t, cut, torn);
+			int err = lm_transport_delete_entry(t, &info, f->folder_id[1], 32,
+							    keep_copy, &k, &res);
+			lm_transport_close(t);
+			int idx[16], n = card_state(f, idx);
+			if (err == LM_OK) {
+				done = 1;
+				assert_int_equal(n, 2);
+				t = open_card(f, &info);
+				assert_memory_not_equal(info.header.salt, salt0, sizeof(salt0));
+				lm_transport_close(t);
+			} else if (n == 3) {
+				assert_int_equal(err, LM_ERR_CARD_REMOVED);
+				continue; /* as before: ask again */
+			} else {
+				if (n < -1 || n > 2)
+					fail_msg("cut=%d torn=%d: card state %d", cut, torn, n);
+				seen_blank += n == -1;
+				seen_half += n >= 0;
+				for (int i = 0; i < n; i++)
+					assert_int_equal(idx[i], stays[i]);
+				assert_int_equal(k.n, 2);
+			}
+			if (k.n == 0)
+				continue;
+			t = open_card(f, &info);
+			size_t written;
+			assert_int_equal(lm_transport_restore_protected(t, &info, holder, code,
+									recovery, k.e, 2,
+									&written),
+					 LM_OK);
+			lm_transport_close(t);
+			assert_int_equal(card_state(f, idx), 2);
+			for (int i = 0; i < 2; i++)
+				assert_int_equal(idx[i], stays[i]);
+			/* The recovery secret survived every rewrite. */
+			uint8_t raw[600], plain[600], rec[LM_RECOVERY_LEN];
+			struct lm_card c;
+			read_file(f->path, raw, sizeof(raw));
+			assert_int_equal(lm_protect_open_code(raw, sizeof(raw), sizeof(raw), code,
+							      plain, &c, rec, NULL),
+					 LM_OK);
+			assert_memory_equal(rec, recovery, LM_RECOVERY_LEN);
+		}
+		assert_true(done);
+	}
+	assert_true(seen_blank > 0 && seen_half > 0);
+	g_code = NULL;
+}
+
+/* The protection the card at f->path shows. */
+static enum lm_protection card_protection(struct fixture *f)
+{
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	lm_transport_close(t);
+	return info.protection;
+}
+
+/*
+ * Protecting a version 1 card, cut (or torn) at every step: the old card,
+ * blank, or the holder's protected card with a prefix of the folder; the
+ * copy kept before the wipe and lm_transport_restore_protected (or, for
+ * the old card, protect again) end with the protected folder, complete.
+ */
+static void test_protect_cut(void **state)
+{
+	struct fixture *f = *state;
+	char code[LM_CODE_TEXT_LEN + 1];
+	uint8_t recovery[LM_RECOVERY_LEN];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	assert_int_equal(lm_random(recovery, sizeof(recovery)), LM_OK);
+	g_code = code;
+	const int which[] = {0, 1, 2};
+	int seen_old = 0, seen_blank = 0, seen_half = 0;
+	for (int torn = 0; torn <= 1; torn++) {
+		int done = 0;
+		for (int cut = 0; !done && cut < 100; cut++) {
+			folder_card(f, 600, which, 3);
+			struct lm_card_info info;
+			struct lm_transport *t = open_card(f, &info);
+			struct copy k = {.fail_at = -1};
+			struct lm_rewrite_result res;
+			lm_transport_fake_fault(t, cut, torn);
+			int err = lm_transport_protect(t, &info, code, recovery, ITER, keep_copy,
+						       &k, &res);
+			lm_transport_close(t);
+			int idx[16], n = card_state(f, idx);
+			enum lm_protection p = card_protection(f);
+			if (err == LM_OK) {
+				done = 1;
+				assert_int_equal(p, LM_PROT_LOCKED);
+				assert_int_equal(n, 3);
+				continue;
+			}
+			assert_int_equal(err, LM_ERR_CARD_REMOVED);
+			if (p == LM_PROT_NONE && n == 3) {
+				/* As before: protect again, or (the copy was kept)
+				 * restore_protected takes it as it is. */
+				seen_old++;
+				if (!res.touched)
+					continue;
+			} else {
+				if (n < -1 || n > 3)
+					fail_msg("cut=%d torn=%d: card state %d", cut, torn, n);
+				seen_blank += n == -1;
+				seen_half += n >= 0;
+			}
+			for (int i = 0; i < n; i++)
+				assert_int_equal(idx[i], which[i]);
+			assert_true(res.touched);
+			assert_int_equal(k.n, 3);
+			t = open_card(f, &info);
+			size_t written;
+			assert_int_equal(lm_transport_restore_protected(t, &info, holder, code,
+									recovery, k.e, 3,
+									&written),
+					 LM_OK);
+			lm_transport_close(t);
+			assert_int_equal(card_state(f, idx), 3);
+			assert_int_equal(card_protection(f), LM_PROT_LOCKED);
+		}
+		assert_true(done);
+	}
+	assert_true(seen_old > 0 && seen_blank > 0 && seen_half > 0);
+	/* Protected already: refused, nothing touched. */
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	struct lm_rewrite_result res;
+	assert_int_equal(lm_transport_unlock_code(t, &info, code, NULL), LM_OK);
+	assert_int_equal(lm_transport_protect(t, &info, code, recovery, ITER, NULL, NULL, &res),
+			 LM_ERR_VERSION);
+	assert_int_equal(res.touched, 0);
+	uint8_t rec[LM_RECOVERY_LEN];
+	assert_int_equal(lm_transport_read_recovery(t, &info, rec), LM_OK);
+	assert_memory_equal(rec, recovery, LM_RECOVERY_LEN);
+	lm_transport_close(t);
+	g_code = NULL;
+}
+
 static void test_blocks(void **state)
 {
 	struct fixture *f = *state;
@@ -538,6 +898,11 @@ int main(void)
 		cmocka_unit_test(test_delete_cut_at_every_step),
 		cmocka_unit_test(test_restore_cut_at_every_step),
 		cmocka_unit_test(test_restore_refuses_other_holder),
+		cmocka_unit_test(test_protected_read_append),
+		cmocka_unit_test(test_protected_format_cut),
+		cmocka_unit_test(test_protected_append_cut),
+		cmocka_unit_test(test_protected_delete_cut),
+		cmocka_unit_test(test_protect_cut),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_open_errors),
 	};

@@ -66,7 +66,8 @@ enum lm_err {
 	LM_ERR_WRITE_REFUSED = -411, /* the card refused a write (locked, password) */
 	LM_ERR_READBACK = -412,	     /* the card reads back different from what was written */
 	LM_ERR_TRANSPORT = -413,     /* a protocol error between us and the reader */
-	LM_ERR_CARD_BLOCKED = -414,  /* too many wrong access codes: the card refuses them all */
+	LM_ERR_BLOCKED = -414,	     /* a protected card refuses every code (no tries left) */
+	LM_ERR_LOCKED = -415,	     /* a protected card: unlock it with its access code first */
 
 	/* -500: cache (SQLite) */
 	LM_ERR_DB = -500,	  /* the database failed */

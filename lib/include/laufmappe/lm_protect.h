@@ -111,6 +111,14 @@ int lm_protect_is_v2(const uint8_t *buf, size_t len);
  */
 int lm_protect_header_parse(const uint8_t *buf, size_t len, struct lm_protect_header *h);
 
+/*
+ * Parse the public part alone (the first LM_PROTECT_PUBLIC_LEN = 24 bytes,
+ * all that a protected card shows before it is unlocked): the same checks
+ * as lm_protect_header_parse without the commit word; h->committed is 0.
+ * Enough to derive the keys and run lm_protect_check.
+ */
+int lm_protect_public_parse(const uint8_t *buf, size_t len, struct lm_protect_header *h);
+
 /* From the header alone: how many bytes must be read to have the log. */
 int lm_protect_header_need(const uint8_t *buf, size_t len, size_t *need);
 
@@ -265,7 +273,7 @@ int lm_protect_read_header(struct lm_transport *t, struct lm_protect_header *h);
  *     blocked (8.10).
  * Returns LM_OK (the card now reads and writes for this session),
  * LM_ERR_WRONG_CODE with *tries_left (-1 when the card keeps no count),
- * LM_ERR_CARD_BLOCKED (no more tries: restore the folder onto a new card),
+ * LM_ERR_BLOCKED (no more tries: restore the folder onto a new card),
  * LM_ERR_UNSUPPORTED while a card kind's transport has no authentication
  * yet, and transport errors.  *tries_left is -1 unless the card said.
  */

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "laufmappe/lm_card.h"
+#include "laufmappe/lm_protect.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,12 +41,28 @@ enum lm_card_kind {
 	LM_KIND_IMAGE, /* the fake transport's image file */
 };
 
+/* What identify tells of a card's protection (format version 2, docs/format.md 8). */
+enum lm_protection {
+	LM_PROT_NONE = 0, /* not a version 2 image: blank, version 1, or unknown */
+	LM_PROT_LOCKED,	  /* a version 2 image, not unlocked in this session */
+	LM_PROT_BLOCKED,  /* a version 2 image whose card refuses every code
+			   * (applet 69 83): only a wipe and a restore help */
+};
+
 struct lm_card_info {
 	enum lm_card_kind kind;
 	uint8_t uid[10]; /* anticollision UID (NTAG), or empty */
 	size_t uid_len;
 	size_t capacity;  /* image bytes the card holds */
 	char reader[256]; /* reader name or connection string */
+	/* Protected cards (set by lm_transport_identify from the 24 public
+	 * header bytes and, on the applet, VERIFY's status): */
+	enum lm_protection protection;
+	int tries_left;			 /* wrong codes the card still takes; -1 unknown
+					  * (an NTAG does not tell; an image file has no limit) */
+	struct lm_protect_header header; /* the public header (committed 0) when
+					  * protection != LM_PROT_NONE: salt and count for
+					  * lm_protect_derive */
 };
 
 #define LM_NTAG_TLV_LEN 8 /* user memory before the image on NTAG (pages 4 and 5) */
@@ -90,6 +107,24 @@ struct lm_transport_ops {
 	/* Drop the connection to the card (not the reader). */
 	void (*disconnect)(struct lm_transport *t);
 	void (*close)(struct lm_transport *t);
+	/*
+	 * Protected cards; all three NULL for a backend without access control
+	 * (an image file: lm_transport_unlock then only checks the key).
+	 * status: after identify, whether the card enforces a code: LM_OK with
+	 * *tries_left (>= 0, or -1 when the card does not tell), LM_ERR_BLOCKED,
+	 * LM_ERR_NOT_FOUND when it holds no reference (unprotected).
+	 * unlock: present the derived keys once (applet VERIFY, NTAG PWD_AUTH and
+	 * the PACK compared); LM_ERR_WRONG_CODE with *tries_left, LM_ERR_BLOCKED.
+	 * Never retried: each call may cost the card a try.
+	 * write_protected: a protected format's writes (the commit word last)
+	 * together with the card's access control for keys (applet: the
+	 * reference staged in the same COMMIT; NTAG: PWD and PACK, then ACCESS,
+	 * then AUTH0 last).
+	 */
+	int (*status)(struct lm_transport *t, int *tries_left);
+	int (*unlock)(struct lm_transport *t, const struct lm_protect_keys *k, int *tries_left);
+	int (*write_protected)(struct lm_transport *t, const struct lm_card_write *w, size_t n,
+			       const struct lm_protect_keys *k);
 };
 
 /*
@@ -228,6 +263,118 @@ int lm_transport_restore(struct lm_transport *t, const struct lm_card_info *info
  * caller reads back and compares (lib/src/protect_io.c).
  */
 int lm_transport_write(struct lm_transport *t, const struct lm_card_write *w, size_t n);
+
+/*
+ * Protected cards (format version 2, docs/format.md section 8, docs/transport.md).
+ *
+ * lm_transport_identify sets info->protection, info->tries_left and
+ * info->header from the 24 public bytes (readable without the code) and,
+ * on the applet, VERIFY's status.  A protected card is then read and
+ * written only in an unlocked session:
+ *
+ *   lm_transport_identify(t, &info);             protection LOCKED
+ *   lm_protect_derive(code, info.header.salt, info.header.iterations, &k);
+ *   lm_transport_unlock(t, &info, &k, &tries);    or lm_transport_unlock_code
+ *   lm_protect_keys_wipe(&k);                     the session keeps a copy
+ *   lm_transport_read_image / _append / _delete_entry / _restore / _wipe
+ *
+ * The session ends (its keys wiped) at lm_transport_identify,
+ * lm_transport_disconnect and lm_transport_close: a card taken away and put
+ * back is locked again (the applet drops VERIFY's state with the session;
+ * PC/SC's identify reconnects and SELECTs).  A caller that identifies again
+ * while the card stays (before a write) unlocks again: with the code it
+ * kept (lm_transport_unlock_code: one derivation, one right VERIFY) or the
+ * keys (lm_transport_unlock: read and append, but no rewrite).
+ * Without a session, lm_transport_read_image of a protected card is
+ * LM_ERR_LOCKED (and so are append, delete and restore); the public header
+ * is in info.
+ */
+
+/*
+ * Unlock the card identified as info for this session with the keys derived
+ * from its code and info->header's salt and count.  lm_protect_check runs
+ * FIRST: keys that do not match the public key check are LM_ERR_WRONG_CODE
+ * without a word to the card (no try is spent, no password goes on the air).
+ * Then, once (never repeated here: each costs a try), the applet's VERIFY
+ * (00 20 00 81 10 keys.applet) or the NTAG's PWD_AUTH (1B keys.ntag_pwd,
+ * the answer compared with keys.ntag_pack; through PC/SC part 3 by the
+ * transparent exchange).  Errors: LM_ERR_WRONG_CODE (*tries_left: the tries
+ * the card still takes, -1 unknown; may be NULL), LM_ERR_BLOCKED (applet 69
+ * 83, NTAG AUTHLIM reached), LM_ERR_ARG when info says the card is not
+ * protected, transport errors.  An image file (no access control) is
+ * unlocked by the key check alone.
+ */
+int lm_transport_unlock(struct lm_transport *t, struct lm_card_info *info,
+			const struct lm_protect_keys *keys, int *tries_left);
+/*
+ * The same from a typed code: lm_code_parse (LM_ERR_CODE_TYPO,
+ * LM_ERR_BAD_VALUE: before any slow work), lm_protect_derive with
+ * info->header, lm_transport_unlock; the derived keys are wiped.
+ */
+int lm_transport_unlock_code(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			     int *tries_left);
+/* 1 when this session holds a protected card's keys (unlocked or formatted). */
+int lm_transport_unlocked(const struct lm_transport *t);
+
+/*
+ * Write a fresh protected (version 2) image for holder with a new salt and
+ * the access code code (a new one from lm_code_generate, or the holder's
+ * own), the recovery secret recovery (carried over by rewrites) or, NULL, a
+ * new one, at iterations (a multiple of LM_PROTECT_ITER_UNIT; 0: calibrate
+ * to about 100 ms here).  The card must be blank (new or wiped) and
+ * unprotected.  The writes: the public header but its first 4 bytes, the
+ * encrypted holder and recovery secret, the commit word of an empty log,
+ * then the magic (4 bytes, one atomic write) last, so a cut leaves a blank
+ * card or the new one; with the card's access control for the new keys
+ * (applet: the reference in the same COMMIT; NTAG: PWD, PACK, ACCESS with
+ * AUTHLIM, AUTH0 last).  The session is unlocked with the new keys
+ * afterwards.  keys_out and recovery_out (may be NULL) get the keys and the
+ * recovery secret: the caller wipes them.
+ */
+int lm_transport_format_protected(struct lm_transport *t, struct lm_card_info *info,
+				  const uint8_t holder[LM_HOLDER_LEN], const char *code,
+				  const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+				  struct lm_protect_keys *keys_out,
+				  uint8_t recovery_out[LM_RECOVERY_LEN]);
+
+/*
+ * lm_transport_restore for a protected folder: a blank card is wiped and
+ * formatted protected with code (a new salt, the count calibrated here) and
+ * the holder's recovery secret; a protected card not yet unlocked in this
+ * session is unlocked with code first (one try); a version 1 card of this
+ * holder (lm_transport_protect cut before its wipe landed) is wiped and
+ * formatted protected when every entry on it is among entries (else
+ * LM_ERR_VERSION, nothing written); then every entry the card lacks is
+ * appended, encrypted.  Another holder's card as in lm_transport_restore.  Calling it again after a
+ * cut finishes the job, as lm_transport_restore.
+ */
+int lm_transport_restore_protected(struct lm_transport *t, const struct lm_card_info *info,
+				   const uint8_t holder[LM_HOLDER_LEN], const char *code,
+				   const uint8_t recovery[LM_RECOVERY_LEN],
+				   const struct lm_card_entry *entries, size_t n, size_t *written);
+
+/* The recovery secret of an unlocked protected card (LM_ERR_VERSION for version 1). */
+int lm_transport_read_recovery(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t recovery[LM_RECOVERY_LEN]);
+
+/*
+ * Protect a version 1 card with the holder present: read it, hand every
+ * entry to keep() and then keep(NULL) (the caller makes its copy durable,
+ * as for lm_transport_delete_entry: encrypt it under code and recovery, so
+ * that the copy is no weaker than the card), wipe (the first write kills the
+ * magic: res->touched = 1 from here), lm_transport_format_protected with
+ * code, recovery (the caller's: it keyed the copy; not NULL) and iterations
+ * (0: calibrate), append every entry in order, read back and compare with
+ * the old log.  After a cut the card is as before (res->touched clear, or
+ * the wipe's first write had not landed), blank, or the holder's protected
+ * card with a prefix of the entries: lm_transport_restore_protected with
+ * the copy, code and recovery finishes it.  LM_ERR_VERSION for a card that
+ * is protected already (nothing touched).
+ */
+int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			 const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+			 lm_transport_keep_fn keep, void *ctx, struct lm_rewrite_result *res);
+
 /* Raw image bytes [off, off+len), e.g. the header of a card that may be blank. */
 int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len);
 void lm_transport_disconnect(struct lm_transport *t);
@@ -236,6 +383,14 @@ void lm_transport_disconnect(struct lm_transport *t);
 struct lm_transport {
 	const struct lm_transport_ops *ops;
 	void *priv;
+	/* The protected card's session (lm_transport_unlock): its keys while the
+	 * card stays connected; wiped at identify, disconnect and close. */
+	int unlocked;
+	struct lm_protect_keys keys;
+	char code[LM_CODE_LEN + 1]; /* the canonical code, when the session got it
+				     * (unlock_code, format_protected): a rewrite
+				     * (delete, restore) formats anew with a new salt */
+	uint32_t iterations;	    /* the card's count, for such a rewrite */
 };
 extern const struct lm_transport_ops lm_transport_fake_ops;
 extern const struct lm_transport_ops lm_transport_pcsc_ops;

@@ -4,7 +4,8 @@
 # verify on NTAG213/215/216 and the applet over ISO-DEP, each tag dumped by
 # nfc-mfultralight and its TLV chain read as a phone would; a tear after every
 # page write of one append; the target removed mid-read and mid-write;
-# malformed frames from the chip.
+# malformed frames from the chip; protected cards (format version 2) on the
+# applet and on an NTAG216 (PWD_AUTH), read with the access code.
 # Usage: test_card_nfc.sh LM-PN532SIM LAUFMAPPE CASE
 set -uo pipefail
 SIM=$(realpath "$1") L=$(realpath "$2") CASE=${3:-all}
@@ -158,6 +159,53 @@ case $CASE in all | faults)
 	start_sim --tag none
 	card read >none.txt 2>&1; rc=$?
 	[ "$rc" -eq 3 ] && grep -q "no card" none.txt && ok || bad "empty field: rc=$rc $(cat none.txt)"
+	stop_sim
+	;;
+esac
+case $CASE in all | protected)
+	# A protected card (format version 2) on the applet over ISO-DEP: the
+	# access code goes through libnfc as VERIFY; without it only
+	# "protected" and the tries show.
+	start_sim --tag applet --memory p.bin
+	card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>err.txt && ok ||
+		bad "format --protect: $(cat err.txt)"
+	sed -n 's/^access code: //p' fmt.txt >code.txt
+	[ -s code.txt ] && ok || bad "no access code printed: $(cat fmt.txt)"
+	card append --access-code-file code.txt ik.cose 2>err.txt && ok || bad "append: $(cat err.txt)"
+	card read "${V[@]}" --access-code-file code.txt >read.txt 2>&1 &&
+		grep -q "1 of 1 entries valid" read.txt && ok || bad "read with the code: $(cat read.txt)"
+	card read "${V[@]}" </dev/null >nocode.txt 2>/dev/null && bad "read without the code succeeded"
+	grep -q "applet card, protected (format version 2), 5 tries left" nocode.txt && ok ||
+		bad "read without the code: $(cat nocode.txt)"
+	grep -qi "$H" nocode.txt && bad "the holder id shows without the code" || ok
+	card append ik.cose </dev/null 2>/dev/null && bad "append without the code succeeded" || ok
+	stop_sim
+	# A protected NTAG216, natively (PWD_AUTH through InDataExchange): the
+	# pages from AUTH0 (12) on need the password; Debian's nfc-mfultralight
+	# gets the 12 public pages only, and nothing of the holder or the entry.
+	start_sim --tag ntag216 --memory pn.bin
+	card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>err.txt && ok ||
+		bad "ntag216 format --protect: $(cat err.txt)"
+	sed -n 's/^access code: //p' fmt.txt >ncode.txt
+	card append --access-code-file ncode.txt ik.cose 2>err.txt && ok || bad "ntag216 append: $(cat err.txt)"
+	card read "${V[@]}" --access-code-file ncode.txt >read.txt 2>&1 &&
+		grep -q "1 of 1 entries valid" read.txt && ok || bad "ntag216 read with the code: $(cat read.txt)"
+	card read </dev/null >nocode.txt 2>/dev/null
+	grep -q "ntag216 card, protected (format version 2)" nocode.txt && ok ||
+		bad "ntag216 read without the code: $(cat nocode.txt)"
+	card read --access-code-file code.txt >/dev/null 2>wrong.txt && bad "ntag216 read with another card's code"
+	grep -q "does not open this card" wrong.txt && ok || bad "ntag216 wrong code: $(cat wrong.txt)"
+	if command -v nfc-mfultralight >/dev/null; then
+		LIBNFC_DEVICE=${NFC[1]} timeout 30 nfc-mfultralight r pdump.bin >mfu.txt 2>&1 </dev/null
+		grep -q "12 of 231 pages read" mfu.txt && ok || bad "nfc-mfultralight on a protected tag: $(tail -3 mfu.txt)"
+		holder_bin=$(echo "$H" | xxd -r -p | xxd -p | tr -d '\n')
+		dump_hex=$(xxd -p pdump.bin | tr -d '\n')
+		entry_hex=$(xxd -p -s 20 -l 8 ik.cose | tr -d '\n')
+		case $dump_hex in *"${holder_bin:0:16}"* | *"$entry_hex"*) bad "the dump holds plaintext" ;; *) ok ;; esac
+	fi
+	card wipe --yes --access-code-file ncode.txt 2>err.txt && ok || bad "ntag216 wipe: $(cat err.txt)"
+	card read </dev/null >wiped.txt 2>&1
+	grep -q "holds no Laufmappe" wiped.txt && ok || bad "ntag216 after the wipe: $(cat wiped.txt)"
 	stop_sim
 	;;
 esac
