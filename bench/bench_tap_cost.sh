@@ -24,6 +24,7 @@ n=0
 while "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
 	--date 2026-11-24 --out e.cose && "$L" image append full.img e.cose 2>/dev/null; do n=$((n + 1)); done
 echo "token-for-the-benchmark-0123" >token
+chmod 600 token # the daemon refuses a token others may read
 cat >d.conf <<CONF
 readers = fake:$work/card.img
 root_key = $work/root.pem.pub
