@@ -10,6 +10,7 @@
 #include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_key.h"
 #include "lm_bytes.h"
+#include "lm_cardplan.h"
 #include "lm_cbor.h"
 
 /* Read the commit word; LM_ERR_NOT_FORMATTED if magic or check fails. */
@@ -157,25 +158,39 @@ int lm_card_plan_append(const struct lm_card *c, const uint8_t *entry, size_t le
 	memset(plan, 0, sizeof(*plan));
 	if (c->version == LM_PROTECT_VERSION)
 		return LM_ERR_VERSION; /* plaintext never goes onto a protected card */
+	size_t total;
+	int err = cardplan_room(c, entry, len, &total);
+	if (err)
+		return err;
+	uint32_t at = LM_CARD_HEADER_LEN + c->committed;
+	plan->w[plan->n++] = (struct lm_card_write){at, entry, (uint32_t)len};
+	if (total > len)
+		plan->w[plan->n++] = (struct lm_card_write){at + (uint32_t)len, plan->pad,
+							    (uint32_t)(total - len)};
+	cardplan_commit(plan, LM_CARD_COMMIT_OFF, c->committed + total);
+	return LM_OK;
+}
+
+int cardplan_room(const struct lm_card *c, const uint8_t *entry, size_t len, size_t *total)
+{
 	struct lm_cose cose;
 	int err = lm_cose_decode(entry, len, &cose);
 	if (err)
 		return err;
 	if (cose.hint)
 		return LM_ERR_ARG; /* strip the hint first: cards never carry it */
-	size_t total = lm_card_padded(len);
-	if (total > lm_card_free(c) || c->committed + total > 0xfffc)
+	*total = lm_card_padded(len);
+	if (*total > lm_card_free(c) || c->committed + *total > 0xfffc)
 		return LM_ERR_CARD_FULL;
-	uint32_t at = LM_CARD_HEADER_LEN + c->committed;
-	plan->w[plan->n++] = (struct lm_card_write){at, entry, (uint32_t)len};
-	if (total > len)
-		plan->w[plan->n++] = (struct lm_card_write){at + (uint32_t)len, plan->pad,
-							    (uint32_t)(total - len)};
-	plan->new_committed = (uint16_t)(c->committed + total);
-	lm_put_be16(plan->commit, plan->new_committed);
-	lm_put_be16(plan->commit + 2, (uint16_t)~plan->new_committed);
-	plan->w[plan->n++] = (struct lm_card_write){LM_CARD_COMMIT_OFF, plan->commit, 4};
 	return LM_OK;
+}
+
+void cardplan_commit(struct lm_card_plan *p, uint32_t off, size_t new_committed)
+{
+	p->new_committed = (uint16_t)new_committed;
+	lm_put_be16(p->commit, p->new_committed);
+	lm_put_be16(p->commit + 2, (uint16_t)~p->new_committed);
+	p->w[p->n++] = (struct lm_card_write){off, p->commit, 4};
 }
 
 int lm_card_apply(uint8_t *img, size_t capacity, const struct lm_card_plan *plan)

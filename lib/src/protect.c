@@ -17,6 +17,7 @@
 #include "laufmappe/lm_util.h"
 #include "lm_b64.h"
 #include "lm_bytes.h"
+#include "lm_cardplan.h"
 #include "lm_crypto.h"
 
 /* Crockford's base32 and, for values 32..36, its check symbols. */
@@ -401,16 +402,10 @@ int lm_protect_plan_append(const struct lm_card *c, const struct lm_protect_keys
 	if (c->version != LM_PROTECT_VERSION || c->capacity < LM_PROTECT_HEADER_LEN ||
 	    c->committed > c->capacity - LM_PROTECT_HEADER_LEN)
 		return LM_ERR_ARG;
-	struct lm_cose cose;
-	int err = lm_cose_decode(entry, len, &cose);
+	size_t total;
+	int err = cardplan_room(c, entry, len, &total);
 	if (err)
 		return err;
-	if (cose.hint)
-		return LM_ERR_ARG; /* strip the hint first: cards never carry it */
-	size_t total = lm_card_padded(len);
-	if (total > c->capacity - LM_PROTECT_HEADER_LEN - c->committed ||
-	    c->committed + total > 0xfffc)
-		return LM_ERR_CARD_FULL;
 	uint32_t at = LM_PROTECT_HEADER_LEN + c->committed;
 	memcpy(plan->data, entry, len); /* the padding stays zero (memset) */
 	err = lm_aes128_ctr_at(k->image, k->ctr, at, plan->data, total);
@@ -420,10 +415,7 @@ int lm_protect_plan_append(const struct lm_card *c, const struct lm_protect_keys
 	}
 	struct lm_card_plan *p = &plan->card;
 	p->w[p->n++] = (struct lm_card_write){at, plan->data, (uint32_t)total};
-	p->new_committed = (uint16_t)(c->committed + total);
-	lm_put_be16(p->commit, p->new_committed);
-	lm_put_be16(p->commit + 2, (uint16_t)~p->new_committed);
-	p->w[p->n++] = (struct lm_card_write){LM_PROTECT_COMMIT_OFF, p->commit, 4};
+	cardplan_commit(p, LM_PROTECT_COMMIT_OFF, c->committed + total);
 	return LM_OK;
 }
 
