@@ -43,6 +43,7 @@ static const struct err_text texts[] = {
 	{LM_ERR_KEY, "key", "a key could not be parsed or is not P-256"},
 	{LM_ERR_RNG, "rng", "the random generator failed"},
 	{LM_ERR_WRONG_CODE, "wrong_code", "the access code does not open this card"},
+	{LM_ERR_SEALED, "sealed", "a vault record does not open with this key, or was altered"},
 	{LM_ERR_NO_SERVICE, "no_service", "pcscd is not running / no libnfc"},
 	{LM_ERR_SERVICE_GONE, "service_gone", "the service went away during a call"},
 	{LM_ERR_NO_READER, "no_reader", "no reader (or none by that name)"},
@@ -64,6 +65,9 @@ static const struct err_text texts[] = {
 	{LM_ERR_DB_FULL, "db_full", "the disk holding the database is full"},
 	{LM_ERR_DB_CORRUPT, "db_corrupt", "the database file is damaged"},
 	{LM_ERR_DB_SCHEMA, "db_schema", "a schema newer than this build"},
+	{LM_ERR_VAULT_DOWN, "vault_down", "the folder vault cannot be reached"},
+	{LM_ERR_VAULT_DENIED, "vault_denied", "the folder vault refused: this office's role may not do that"},
+	{LM_ERR_VAULT_SCHEMA, "vault_schema", "the folder vault's schema is not the one this build speaks"},
 };
 
 const char *lm_strerror(int err)
