@@ -217,13 +217,15 @@ async function switchLang(code) {
   renderAll();
 }
 
+// Resolves when the staff panel knows who is signed in.
 function renderAll() {
   translateTree(document);
-  buildStaff($('staff'));
+  const staff = buildStaff($('staff'));
   buildForm($('append'), state.status, () => state.reader, async () => {
     await loadCard(state.reader);
   });
   render();
+  return staff;
 }
 
 async function onTap(ev) {
@@ -270,7 +272,7 @@ async function init() {
   await loadRules().catch(() => {});
   await loadVocab(getVocab); // the library's vocabulary, before anything is drawn
   try { state.status = await getStatus(); } catch { state.status = null; }
-  renderAll();
+  await renderAll();
 
   window.addEventListener('lm-signed-out', () => buildStaff($('staff')));
   listen({ tap: onTap, locked: onTap, removed: onRemoved, error: onError, written: (ev) => loadCard(ev.reader || state.reader) });
