@@ -108,15 +108,24 @@ MHD_RESULT api_session_delete(struct api *a, struct MHD_Connection *c, struct re
 }
 
 /*
- * GET /setup?s=SECRET: the one-time setup link.  Good once: this browser
+ * GET /setup?s=SECRET: the one-time setup link (HEAD: 204, the link stays
+ * good).  Good once: this browser
  * gets the terminal cookie (a year; HttpOnly) and goes to the page; a used,
  * expired or wrong link goes to the page with ?setup=invalid, which says so.
  */
 MHD_RESULT api_setup(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
-	(void)rq;
 	const char *secret = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "s");
 	char tc[STAFF_COOKIE_LEN + 1];
+	if (rq->head) {
+		/* A link checker or preview asking HEAD does not use the link up. */
+		struct MHD_Response *r =
+			MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+		MHD_RESULT ret = MHD_queue_response(c, 204, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	int err = secret ? staff_setup_use(&a->d->staff, secret, tc) : LM_ERR_NOT_FOUND;
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(r, "Cache-Control", "no-store");

@@ -405,6 +405,7 @@ static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url
 		if (!rq->arg_buf)
 			return MHD_NO;
 		rq->arg = rq->arg_buf;
+		rq->head = !strcmp(method, "HEAD");
 		return rt->handler(a, c, rq);
 	}
 	if (other)

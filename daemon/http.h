@@ -35,6 +35,7 @@ struct request {
 			      rest of the path under a prefix route; "" when none */
 	char *arg_buf;	   /* owns arg */
 	char actor[STAFF_NAME_MAX + 1]; /* who writes: a staff member, or "token" */
+	int head;			/* a HEAD request (answered as its GET) */
 };
 
 /* Overwrite a secret member's string (the PIN, an access code) and the body

@@ -524,6 +524,10 @@ int lm_cache_each_audit(struct lm_cache *c, int64_t since, lm_cache_audit_fn fn,
 			.entry = (const char *)sqlite3_column_text(st, 5),
 			.detail = (const char *)sqlite3_column_text(st, 6),
 		};
+		if (!a.staff || !a.action || !a.reader || !a.holder || !a.entry || !a.detail) {
+			err = LM_ERR_NOMEM; /* the columns are NOT NULL: only memory fails */
+			break;
+		}
 		if ((err = fn(ctx, &a)) != 0)
 			break;
 	}

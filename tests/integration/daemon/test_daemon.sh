@@ -687,6 +687,7 @@ staff)
 	si() { code -X POST -H "Origin: $URL" "$@" "$URL/api/session"; } # sign in: si -b COOKIES -d BODY
 	[ "$(si -d '{"name":"Amira K","pin":"2468"}')" = 403 ] && grep -q not_terminal resp.json && ok ||
 		bad "sign-in from a browser not set up: $(cat resp.json)"
+	[ "$(curl -s -I -o /dev/null -w '%{http_code}' "$LINK")" = 204 ] && ok || bad "HEAD on the setup link"
 	curl -s -D setup.hdr -o /dev/null "$LINK"
 	TC=$(grep -io 'lm_terminal=[0-9a-f]*' setup.hdr)
 	grep -qi '^HTTP/1.1 303' setup.hdr && grep -qi '^Location: /\s*$' setup.hdr && [ ${#TC} = 76 ] &&
