@@ -190,9 +190,11 @@ int staff_add(const char *store, const char *name, const char *pin)
 	struct record r;
 	size_t at, len;
 	err = find_record(text, name, &r, &at, &len);
+	int nl = 0; /* a hand-edited file may end without one */
 	if (err == LM_ERR_NOT_FOUND) {
 		at = strlen(text);
 		len = 0;
+		nl = at && text[at - 1] != '\n';
 	} else if (err) {
 		free(text);
 		return err;
@@ -206,13 +208,14 @@ int staff_add(const char *store, const char *name, const char *pin)
 	lm_hex_encode(hash, 32, hh);
 	lm_wipe(hash, sizeof(hash));
 	snprintf(line, sizeof(line), "%s:pbkdf2-sha256:%u:%s:%s\n", name, STAFF_ITERATIONS, sh, hh);
-	size_t total = strlen(text) - len + strlen(line) + 1;
+	size_t total = strlen(text) - len + strlen(line) + 2;
 	char *out = err ? NULL : malloc(total);
 	if (!err && !out)
 		err = LM_ERR_NOMEM;
 	if (!err) {
 		/* A changed PIN replaces its line where it stood. */
-		snprintf(out, total, "%.*s%s%s", (int)at, text, line, text + at + len);
+		snprintf(out, total, "%.*s%s%s%s", (int)at, text, nl ? "\n" : "", line,
+			 text + at + len);
 		err = write_state(store, out);
 	}
 	lm_wipe(line, sizeof(line));

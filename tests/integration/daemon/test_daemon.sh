@@ -674,6 +674,10 @@ staff)
 	printf '12\n' | S --staff-add cy --pin-file - 2>/dev/null && bad "a 2-character PIN was accepted" || ok
 	S --staff-add "a:b" --pin-file pin.txt 2>/dev/null && bad "a name with ':' was accepted" || ok
 	[ "$(S --staff-list | paste -sd,)" = "Amira K,bo" ] && ok || bad "--staff-list: $(S --staff-list)"
+	# A hand-edited file that ends without a newline keeps its last line.
+	printf '%s' "$(cat staff)" >staff.tmp && cat staff.tmp >staff && rm staff.tmp
+	S --staff-add cy --pin-file pin.txt >/dev/null && [ "$(S --staff-list | paste -sd,)" = "Amira K,bo,cy" ] &&
+		S --staff-remove cy >/dev/null && ok || bad "a file without its last newline: $(S --staff-list)"
 	[ "$(stat -c %a staff)" = 600 ] && ! grep -q 2468 staff && ok || bad "the staff file: $(stat -c %a staff) $(cat staff)"
 	# The staff file is a secret: group- or world-readable, refused.
 	chmod 640 staff && chgrp nogroup staff
