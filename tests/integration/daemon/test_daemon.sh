@@ -330,6 +330,10 @@ lostcard)
 	grep -q '"written":2' restore.json && ok || bad "restore: $(cat restore.json)"
 	"$L" verify --trust trust.cose --root root.pem.pub new.img >verify.txt && grep -q "2 of 2" verify.txt && ok ||
 		bad "the new card: $(cat verify.txt)"
+	# The office's write log has the import and the restore, by the token.
+	[ "$(sqlite3 "$RIG_DIR/b.db" "SELECT staff, action, holder, detail FROM audit WHERE action != 'import' OR detail LIKE '2 imported%'")" = \
+		"token|import||2 imported, 0 skipped, 0 rejected
+token|restore|$H|2 entries" ] && ok || bad "the write log of B: $(sqlite3 "$RIG_DIR/b.db" 'SELECT * FROM audit')"
 	;;
 delete)
 	# The holder asks for an entry to be deleted: the card is rewritten
@@ -643,6 +647,8 @@ protected)
 	wait "$u1"
 	[ "$(cat u1.code)" = 200 ] && [ "$(cat u2.code)" = 200 ] && grep -q "\"holder\":\"$H\"" u2.json && ok ||
 		bad "two unlocks at once: $(cat u1.code u1.json u2.code u2.json)"
+	grep -q "audit: unlock by \"token\" on fake:$RIG_DIR/pcard.img, holder ${H:0:8}" p.log && ok ||
+		bad "the audit line of the unlock: $(grep audit p.log)"
 	# Another card (version 1) on the same reader: no keys stay.
 	"$L" image new --holder "$("$L" holder new)" --capacity 888 --out v1.img >/dev/null
 	rm pcard.img; wait_state empty; cp v1.img pcard.img
@@ -768,6 +774,10 @@ staff)
 	[ "$(si -b "$TC" -D si.hdr -d '{"name":"Amira K","pin":"2468"}')" = 429 ] && grep -qi '^Retry-After: [1-9]' si.hdr &&
 		grep -q too_many_tries resp.json && ok || bad "the sixth try: $(cat resp.json)"
 	grep -q 'staff "Amira K": sign-in refused, too many wrong PINs' s.log && ok || bad "the log of the refusal"
+	# Twenty wrong PINs within a minute, for any names: everyone waits.
+	S --staff-add dee --pin-file pin.txt >/dev/null
+	for i in $(seq 13); do si -b "$TC" -d "{\"name\":\"guess$i\",\"pin\":\"0000\"}" >/dev/null; done
+	[ "$(si -b "$TC" -d '{"name":"dee","pin":"2468"}')" = 429 ] && ok || bad "after twenty wrong PINs: $(cat resp.json)"
 	alive "staff sign-in"
 	;;
 esac
