@@ -5,7 +5,9 @@
 # over image files (the fake transport) for the cache faults (database
 # locked by another process, a full filesystem), the lost card (export at
 # office A, import at office B, restore onto a new card) and the API's
-# answers to bad requests; a flood of idle connections (flood).
+# answers to bad requests; a flood of idle connections (flood); staff
+# sign-in: accounts, the setup link, sessions, the Origin check and the
+# write log (staff).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
