@@ -292,7 +292,11 @@ static int admin(const struct config *cfg, int cmd, const char *name, const char
 	if (err == LM_ERR_NOT_FOUND && cmd == 'R')
 		fprintf(stderr, "laufmapped: %s: no staff member %s\n", store, name);
 	else if (err)
-		fprintf(stderr, "laufmapped: %s\n", lm_strerror(err));
+		fprintf(stderr, "laufmapped: %s: %s\n",
+			cmd == 'S'   ? setup
+			: cmd == 'U' ? cfg->database
+				     : store,
+			lm_strerror(err));
 	return err ? 1 : 0;
 }
 
