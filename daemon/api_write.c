@@ -125,6 +125,7 @@ MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *r
 			o, "entry",
 			desk_verified_json(d, cache, r->holder, signed_entry, len, res));
 	free(res);
+	desk_audit(d, cache, rq->actor, "append", r->spec, r->holder, id, NULL);
 	lm_cache_close(cache);
 	json_object *ev = json_object_new_object();
 	json_object_object_add(ev, "reader", json_object_new_string(r->spec));
@@ -186,9 +187,13 @@ MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct request *r
 		return send_lm_error(c, err);
 	}
 	lm_cache_count(cache, &after, &holders);
-	lm_cache_close(cache);
 	skipped = imported - (int)(after - before); /* already in the cache */
 	imported -= skipped;
+	char detail[96];
+	snprintf(detail, sizeof(detail), "%d imported, %d skipped, %d rejected", imported, skipped,
+		 rejected);
+	desk_audit(a->d, cache, rq->actor, "import", NULL, NULL, NULL, detail);
+	lm_cache_close(cache);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "imported", json_object_new_int(imported));
 	json_object_object_add(o, "skipped", json_object_new_int(skipped));
@@ -260,6 +265,11 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 		reader_refresh(a->d, r, cache); /* the page shows what is there now */
 	pthread_mutex_unlock(&r->lock);
 	free(f);
+	if (!err) {
+		char detail[32];
+		snprintf(detail, sizeof(detail), "%zu entries", written);
+		desk_audit(a->d, cache, rq->actor, "restore", r->spec, holder, NULL, detail);
+	}
 	lm_cache_close(cache);
 	if (err)
 		return send_lm_error(c, err);
@@ -346,7 +356,12 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	if (k.in_tx)
 		lm_cache_rollback(cache);
 	char hh[2 * LM_HOLDER_LEN + 1];
+	uint8_t holder[LM_HOLDER_LEN];
+	memcpy(holder, r->holder, LM_HOLDER_LEN);
 	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
+	if (res.touched)
+		desk_audit(d, cache, rq->actor, "delete", r->spec, holder, id,
+			   err ? "cut short: restore" : NULL);
 	if (res.touched) {
 		int rerr = reader_refresh(d, r, cache); /* the page shows what is there now */
 		if (rerr)
@@ -380,23 +395,6 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	json_object_object_add(o, "deleted", json_object_new_string(idh));
 	json_object_object_add(o, "kept", json_object_new_int((int)res.kept));
 	return send_json(c, 200, o);
-}
-
-/*
- * The access code's text in the request: the body as it came and the
- * string json-c made of it are overwritten as soon as the code is parsed.
- * (Copies that libmicrohttpd and json-c's tokener made and freed are out
- * of our reach; none of them is logged, stored or sent anywhere.)
- */
-static void wipe_code_text(struct request *rq)
-{
-	json_object *jc = rq->json ? json_object_object_get(rq->json, "code") : NULL;
-	if (jc && json_object_is_type(jc, json_type_string)) {
-		char *s = (char *)json_object_get_string(jc);
-		lm_protect_wipe(s, strlen(s));
-	}
-	if (rq->body)
-		lm_protect_wipe(rq->body, rq->len);
 }
 
 static MHD_RESULT wrong_code(struct MHD_Connection *c, int tries_left)
@@ -436,7 +434,7 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 	struct desk_reader *r = body && json_object_is_type(body, json_type_object)
 					? body_reader(d, body)
 					: pick_reader(d, NULL);
-	wipe_code_text(rq);
+	request_wipe(rq, "code");
 	if (err == LM_ERR_CODE_TYPO)
 		return send_error(
 			c, 400, "code_typo",
@@ -520,6 +518,9 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 		}
 	}
 	lm_protect_keys_wipe(&k);
+	if (!err && !opened)
+		desk_audit(d, cache, rq->actor, "unlock", r->spec,
+			   r->have_holder ? r->holder : NULL, NULL, NULL);
 	if (!err) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +

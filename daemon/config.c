@@ -42,6 +42,23 @@ static int number(const char *v, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* A duration: a number with s, m or h (a bare number is minutes), in
+ * seconds, from min to max seconds. */
+static int duration(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	unsigned long unit = !*end || !strcmp(end, "m") ? 60
+			     : !strcmp(end, "s")	? 1
+			     : !strcmp(end, "h")	? 3600
+							: 0;
+	if (errno || end == v || !unit || n > max / unit || n * unit < min)
+		return -1;
+	*out = (unsigned)(n * unit);
+	return 0;
+}
+
 /* "a b c" or "a, b, c" into a list of at most max entries. */
 static int list(char (*dst)[CONFIG_PATH_MAX], size_t max, size_t *n, char *v)
 {
@@ -112,6 +129,10 @@ static int set_key(struct config *c, const char *k, char *v)
 		return number(v, 65536, &c->max_connections) || c->max_connections < 16 ? -1 : 0;
 	if (!strcmp(k, "connection_timeout"))
 		return number(v, 600, &c->connection_timeout) || c->connection_timeout < 1 ? -1 : 0;
+	if (!strcmp(k, "staff_file"))
+		return copy(c->staff_file, sizeof(c->staff_file), v);
+	if (!strcmp(k, "staff_idle"))
+		return duration(v, 1, 24 * 3600, &c->staff_idle);
 	if (!strcmp(k, "host_names"))
 		return copy(c->host_names, sizeof(c->host_names), v);
 	return -2;
@@ -128,6 +149,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->trust_grace_days = 14;
 	c->max_connections = 4096;
 	c->connection_timeout = 10;
+	c->staff_idle = 15 * 60;
 	snprintf(c->role, sizeof(c->role), "city");
 	snprintf(c->web_root, sizeof(c->web_root), "%s", LMD_WEB_ROOT); /* from meson */
 	FILE *f = fopen(path, "r");

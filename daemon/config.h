@@ -39,6 +39,11 @@ struct config {
 	 * is closed after connection_timeout seconds (event streams excepted). */
 	unsigned max_connections;    /* 4096 */
 	unsigned connection_timeout; /* 10 */
+	/* Staff sign-in (staff.h): the accounts' file (default: "staff" beside
+	 * the database; the terminals and setup-link files go beside it), and
+	 * the idle time after which a session ends, in seconds. */
+	char staff_file[CONFIG_PATH_MAX];
+	unsigned staff_idle; /* 900 */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_transport.h"
 #include "laufmappe/lm_trust.h"
+#include "staff.h"
 
 #define DESK_EVENTS 64
 
@@ -77,6 +78,7 @@ struct desk {
 	time_t trust_refused_at;
 	struct lm_key *signing_key; /* NULL: this terminal cannot write */
 	char token[256];
+	struct staff staff; /* staff accounts, terminal browsers, sessions */
 	size_t nreaders;
 	struct desk_reader readers[CONFIG_MAX_READERS];
 	int last_reader; /* the reader tapped last, -1 before any */
@@ -150,6 +152,20 @@ json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct 
 
 /* A copy of a card or folder view filtered for this terminal's role. */
 json_object *desk_role_view(const struct desk *d, json_object *view);
+
+/*
+ * The office's write log (audit.c): one log line naming who did a write
+ * (actor: a staff member, or "token" for a script) and one row in the
+ * cache's audit table.  cache may be NULL (one is opened for the row);
+ * reader, holder (LM_HOLDER_LEN bytes), entry (32 bytes) and detail may be
+ * NULL.  A row that cannot be stored is logged, and the write stands.
+ */
+void desk_audit(struct desk *d, struct lm_cache *cache, const char *actor, const char *action,
+		const char *reader, const uint8_t *holder, const uint8_t *entry,
+		const char *detail);
+/* The audit rows from since on, oldest first: [{time, staff, action,
+ * reader, holder, entry, detail}]. */
+json_object *desk_audit_json(struct lm_cache *cache, int64_t since, int *err);
 
 /* Reader threads (readers.c). */
 int readers_start(struct desk *d);

@@ -18,6 +18,7 @@
 #include "desk.h"
 #include "http.h"
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
 #include "request.h"
@@ -28,7 +29,17 @@
 MHD_RESULT send_text(struct MHD_Connection *c, unsigned status, const char *type, char *text,
 		     size_t len)
 {
+	return send_text_with(c, status, type, text, len, NULL, NULL);
+}
+
+MHD_RESULT send_text_with(struct MHD_Connection *c, unsigned status, const char *type, char *text,
+			  size_t len, const char *header, const char *value)
+{
+	if (!text)
+		return MHD_NO;
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (header)
+		MHD_add_response_header(r, header, value);
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -87,6 +98,17 @@ static unsigned err_status(int err)
 MHD_RESULT send_lm_error(struct MHD_Connection *c, int err)
 {
 	return send_error(c, err_status(err), lm_errname(err), lm_strerror(err));
+}
+
+void request_wipe(struct request *rq, const char *member)
+{
+	json_object *j = rq->json ? json_object_object_get(rq->json, member) : NULL;
+	if (j && json_object_is_type(j, json_type_string)) {
+		char *s = (char *)json_object_get_string(j);
+		lm_protect_wipe(s, strlen(s));
+	}
+	if (rq->body)
+		lm_protect_wipe(rq->body, rq->len);
 }
 
 /* Constant-time comparison of the bearer token. */
@@ -193,37 +215,121 @@ static int host_ok(const struct config *cfg, const char *host)
 }
 
 /*
+ * Who may use a route.  A write's Origin, when a browser sends one, must
+ * be this daemon's own ("http://" and the Host it asked, which host_ok
+ * accepted): a page of another site is refused (403) whatever it carries.
+ * A bearer token needs no Origin (scripts).  A staff session's cookie
+ * needs one (403 without): a browser sends Origin with every POST and
+ * DELETE, so a request with the cookie and without Origin did not come
+ * from the desk page.
+ */
+enum route_auth {
+	AUTH_NONE,
+	AUTH_WRITE,  /* the terminal's token, or a signed-in staff member */
+	AUTH_TOKEN,  /* the terminal's token only (scripts, the office's admin) */
+	AUTH_ORIGIN, /* a browser of this origin (sign in and out) */
+};
+
+/*
  * The routes, in one table.  A path matches exactly, except that "*"
  * matches one path segment (no "/") and a path ending in "/"
  * with prefix set matches everything under it; either part is the
  * handler's rq->arg.  GET routes answer HEAD too; a POST's body is parsed
  * here (rq->json; 400 bad_json or bad_value).  A path that matches with
- * another method is 405.  token: the 401 message when the route needs the
- * terminal's token (checked before the handler runs), else NULL.
+ * another method is 405.  auth says who may (checked before the handler
+ * runs, which finds who in rq->actor); token: the 401 message when no
+ * token or session came.
  */
 static const struct route {
 	const char *method;
 	const char *path;
 	int prefix;
+	enum route_auth auth;
 	const char *token;
 	api_handler handler;
 } routes[] = {
-	{"GET", "/", 0, NULL, serve_file},
-	{"GET", "/static/", 1, NULL, serve_file},
-	{"GET", "/api/status", 0, NULL, api_status},
-	{"GET", "/api/readers", 0, NULL, api_readers},
-	{"GET", "/api/card", 0, NULL, api_card},
-	{"GET", "/api/events", 0, NULL, api_events},
-	{"GET", "/api/vocab", 0, NULL, api_vocab},
-	{"GET", "/api/qr", 0, NULL, api_qr},
-	{"GET", "/api/holders/*", 0, NULL, api_holder},
-	{"GET", "/api/export", 0, "export needs the terminal's token", api_export},
-	{"POST", "/api/card/unlock", 0, "unlocking a card needs the terminal's token", api_unlock},
-	{"POST", "/api/card/append", 0, "this write needs the terminal's token", api_append},
-	{"POST", "/api/import", 0, "import needs the terminal's token", api_import},
-	{"POST", "/api/card/delete", 0, "deleting needs the terminal's token", api_delete},
-	{"POST", "/api/holders/*/restore", 0, "restore needs the terminal's token", api_restore},
+	{"GET", "/", 0, AUTH_NONE, NULL, serve_file},
+	{"GET", "/static/", 1, AUTH_NONE, NULL, serve_file},
+	{"GET", "/setup", 0, AUTH_NONE, NULL, api_setup},
+	{"GET", "/api/status", 0, AUTH_NONE, NULL, api_status},
+	{"GET", "/api/readers", 0, AUTH_NONE, NULL, api_readers},
+	{"GET", "/api/card", 0, AUTH_NONE, NULL, api_card},
+	{"GET", "/api/events", 0, AUTH_NONE, NULL, api_events},
+	{"GET", "/api/vocab", 0, AUTH_NONE, NULL, api_vocab},
+	{"GET", "/api/qr", 0, AUTH_NONE, NULL, api_qr},
+	{"GET", "/api/holders/*", 0, AUTH_NONE, NULL, api_holder},
+	{"GET", "/api/session", 0, AUTH_NONE, NULL, api_session_get},
+	{"POST", "/api/session", 0, AUTH_ORIGIN, NULL, api_session_post},
+	{"DELETE", "/api/session", 0, AUTH_ORIGIN, NULL, api_session_delete},
+	{"GET", "/api/export", 0, AUTH_TOKEN, "export needs the terminal's token", api_export},
+	{"GET", "/api/audit", 0, AUTH_TOKEN, "the write log needs the terminal's token", api_audit},
+	{"POST", "/api/card/unlock", 0, AUTH_WRITE,
+	 "unlocking a card needs a signed-in staff member", api_unlock},
+	{"POST", "/api/card/append", 0, AUTH_WRITE, "this write needs a signed-in staff member",
+	 api_append},
+	{"POST", "/api/import", 0, AUTH_WRITE, "import needs a signed-in staff member", api_import},
+	{"POST", "/api/card/delete", 0, AUTH_WRITE, "deleting needs a signed-in staff member",
+	 api_delete},
+	{"POST", "/api/holders/*/restore", 0, AUTH_WRITE, "restore needs a signed-in staff member",
+	 api_restore},
 };
+
+/* Is the Origin header this daemon's own origin?  -1: none came. */
+static int origin_ours(struct MHD_Connection *c)
+{
+	const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	if (!o)
+		return -1;
+	return h && !strncasecmp(o, "http://", 7) && !strcasecmp(o + 7, h);
+}
+
+/* Check who may use rt; on success rq->actor names them ("token", a staff
+ * member, or "" for AUTH_NONE and AUTH_ORIGIN) and 0 is returned, else
+ * the refusal was queued into *ret. */
+static int check_auth(struct api *a, struct MHD_Connection *c, const struct route *rt,
+		      struct request *rq, MHD_RESULT *ret)
+{
+	if (rt->auth == AUTH_NONE)
+		return 0;
+	int origin = origin_ours(c);
+	if (origin == 0) {
+		*ret = send_error(c, 403, "cross_origin",
+				  "a page of another site may not write here (Origin)");
+		return -1;
+	}
+	if (rt->auth == AUTH_ORIGIN) {
+		if (origin < 0)
+			*ret = send_error(c, 403, "no_origin",
+					  "only the desk page may do this (Origin)");
+		return origin < 0 ? -1 : 0;
+	}
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization")) {
+		if (!authorised(a, c)) {
+			*ret = send_error(c, 401, "unauthorized", "wrong token");
+			return -1;
+		}
+		snprintf(rq->actor, sizeof(rq->actor), "token");
+		return 0;
+	}
+	const char *sc = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, STAFF_SESSION_COOKIE);
+	if (rt->auth == AUTH_WRITE && sc) {
+		if (origin < 0) {
+			*ret = send_error(
+				c, 403, "no_origin",
+				"a staff session writes from the desk page only (Origin)");
+			return -1;
+		}
+		if (staff_session(&a->d->staff, sc, 1, rq->actor) == LM_OK)
+			return 0;
+		*ret = send_error(
+			c, 401, "signed_out",
+			"the session has ended (idle too long, or signed out): sign in again");
+		return -1;
+	}
+	*ret = send_error(c, 401, "unauthorized", rt->token);
+	return -1;
+}
 
 /* Does url match the route's path?  On a match *arg, *arglen is the part
  * that "*" or the prefix matched (empty when neither). */
@@ -284,8 +390,9 @@ static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url
 			other = rt;
 			continue;
 		}
-		if (rt->token && !authorised(a, c))
-			return send_error(c, 401, "unauthorized", rt->token);
+		MHD_RESULT refused;
+		if (check_auth(a, c, rt, rq, &refused))
+			return refused;
 		int jerr = strcmp(rt->method, "POST") ? LM_OK
 						      : request_json(rq->body, rq->len, &rq->json);
 		if (jerr == LM_ERR_BAD_VALUE)
@@ -298,11 +405,11 @@ static MHD_RESULT route(struct api *a, struct MHD_Connection *c, const char *url
 		if (!rq->arg_buf)
 			return MHD_NO;
 		rq->arg = rq->arg_buf;
+		rq->head = !strcmp(method, "HEAD");
 		return rt->handler(a, c, rq);
 	}
 	if (other)
-		return send_error(c, 405, "method",
-				  strcmp(other->method, "GET") ? "POST only" : "GET only");
+		return send_error(c, 405, "method", "this method is not allowed on this path");
 	return send_error(c, 404, "not_found", "no such path");
 }
 

@@ -34,7 +34,15 @@ struct request {
 	const char *arg;   /* the path segment a route's "*" matched (holder id), or the
 			      rest of the path under a prefix route; "" when none */
 	char *arg_buf;	   /* owns arg */
+	char actor[STAFF_NAME_MAX + 1]; /* who writes: a staff member, or "token" */
+	int head;			/* a HEAD request (answered as its GET) */
 };
+
+/* Overwrite a secret member's string (the PIN, an access code) and the body
+ * it came in, as soon as it was read.  (Copies that libmicrohttpd and
+ * json-c's tokener made and freed are out of our reach; none is logged,
+ * stored or sent anywhere.) */
+void request_wipe(struct request *rq, const char *member);
 
 /* The event streams (api_read.c) wait suspended, not in a thread: at most
  * HTTP_STREAMS_MAX at once (a newer one closes the oldest, which the page's
@@ -72,6 +80,9 @@ typedef MHD_RESULT (*api_handler)(struct api *a, struct MHD_Connection *c, struc
 MHD_RESULT send_text(struct MHD_Connection *c, unsigned status, const char *type, char *text,
 		     size_t len);
 MHD_RESULT send_json(struct MHD_Connection *c, unsigned status, json_object *o);
+/* send_text with one more header (Set-Cookie, Retry-After); header may be NULL. */
+MHD_RESULT send_text_with(struct MHD_Connection *c, unsigned status, const char *type, char *text,
+			  size_t len, const char *header, const char *value);
 /* {"error": {"code", "message"}}: every error answer, for more members too. */
 json_object *error_json(const char *code, const char *message);
 MHD_RESULT send_error(struct MHD_Connection *c, unsigned status, const char *code,
@@ -103,5 +114,10 @@ MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct request *r
 MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_session_get(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_session_post(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_session_delete(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_setup(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_audit(struct api *a, struct MHD_Connection *c, struct request *rq);
 
 #endif

@@ -2,6 +2,8 @@
  * main.c - laufmapped: the reader daemon of a partner office.
  *
  *   laufmapped [-d] [-n] [-c FILE]
+ *   laufmapped [-c FILE] --staff-add NAME [--pin-file FILE] | --staff-remove NAME
+ *              | --staff-list | --setup-link | --audit [--since SECONDS]
  *
  * -c names the configuration (default LMD_CONF_FILE from meson), -n
  * checks it and exits, -d stays in the foreground (logs go to stderr in any
@@ -9,16 +11,19 @@
  * rollback to a lower version; SIGTERM and SIGINT stop it cleanly.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "desk.h"
 #include "laufmappe/lm_err.h"
+#include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
 
@@ -136,18 +141,12 @@ static int read_token(struct desk *d)
 {
 	/* The token lets anyone write to cards: only its owner, and at most the
 	 * daemon's own group (root:_laufmapped 0640, as packaged), may read it. */
-	struct stat st;
-	if (stat(d->cfg.token_file, &st) == 0 &&
-	    ((st.st_mode & 007) || ((st.st_mode & 070) && st.st_gid != getegid()))) {
-		log_msg(LOG_ERR,
-			"token file %s: readable by group or others (mode %04o, group %u): "
-			"make it private (chmod 600, or 640 with the daemon's group)",
-			d->cfg.token_file, (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
-		return LM_ERR_BAD_VALUE;
-	}
+	int err = staff_private(d->cfg.token_file, "token file");
+	if (err)
+		return err;
 	uint8_t *buf;
 	size_t len;
-	int err = lm_file_read(d->cfg.token_file, sizeof(d->token) - 1, &buf, &len);
+	err = lm_file_read(d->cfg.token_file, sizeof(d->token) - 1, &buf, &len);
 	if (err) {
 		log_msg(LOG_ERR, "token file %s: %s", d->cfg.token_file, lm_strerror(err));
 		return err;
@@ -167,21 +166,179 @@ static int read_token(struct desk *d)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: laufmapped [-d] [-n] [-c FILE]\n");
+	fprintf(stderr, "usage: laufmapped [-d] [-n] [-c FILE]\n"
+			"       laufmapped [-c FILE] --staff-add NAME [--pin-file FILE]\n"
+			"       laufmapped [-c FILE] --staff-remove NAME | --staff-list\n"
+			"       laufmapped [-c FILE] --setup-link\n"
+			"       laufmapped [-c FILE] --audit [--since SECONDS]\n");
+}
+
+/* A PIN: the first line of file ("-": standard input), or typed twice at
+ * the terminal without echo.  0 on success. */
+static int read_pin(const char *file, char *pin, size_t cap)
+{
+	int tty = !file && isatty(STDIN_FILENO);
+	FILE *f = !file || !strcmp(file, "-") ? stdin : fopen(file, "r");
+	if (!f) {
+		fprintf(stderr, "laufmapped: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	char again[STAFF_PIN_MAX + 2];
+	struct termios old, quiet;
+	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	int rc = 0;
+	for (int round = 0; round < (tty ? 2 : 1) && !rc; round++) {
+		char *buf = round ? again : pin;
+		if (tty)
+			fprintf(stderr, round ? "\nthe PIN again: " : "PIN (%d to %d characters): ",
+				STAFF_PIN_MIN, STAFF_PIN_MAX);
+		if (!fgets(buf, (int)cap, f))
+			rc = -1;
+		else
+			buf[strcspn(buf, "\r\n")] = 0;
+	}
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+		if (!rc && strcmp(pin, again)) {
+			fprintf(stderr, "laufmapped: the two PINs differ\n");
+			rc = -1;
+		}
+	}
+	lm_protect_wipe(again, sizeof(again));
+	if (f != stdin)
+		fclose(f);
+	if (rc)
+		fprintf(stderr, "laufmapped: no PIN read\n");
+	return rc;
+}
+
+static void print_name(void *ctx, const char *name)
+{
+	(void)ctx;
+	printf("%s\n", name);
+}
+
+static int print_audit(void *ctx, const struct lm_audit *a)
+{
+	(void)ctx;
+	char when[32];
+	time_t t = (time_t)a->time;
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", when, a->staff, a->action, a->reader, a->holder,
+	       a->entry, a->detail);
+	return 0;
+}
+
+/* The admin commands: accounts, the setup link, the write log.  Returns
+ * the exit status. */
+static int admin(const struct config *cfg, int cmd, const char *name, const char *pin_file,
+		 long long since)
+{
+	char store[CONFIG_PATH_MAX], terminals[CONFIG_PATH_MAX], setup[CONFIG_PATH_MAX];
+	staff_paths(cfg, store, terminals, setup, sizeof(store));
+	int err = LM_OK;
+	if (cmd == 'A') {
+		if (!staff_name_ok(name)) {
+			fprintf(stderr,
+				"laufmapped: a name has 1 to %d bytes, no ':', no control "
+				"characters, no space at either end\n",
+				STAFF_NAME_MAX);
+			return 2;
+		}
+		char pin[STAFF_PIN_MAX + 2];
+		if (read_pin(pin_file, pin, sizeof(pin)))
+			return 1;
+		if (strlen(pin) < STAFF_PIN_MIN || strlen(pin) > STAFF_PIN_MAX) {
+			fprintf(stderr, "laufmapped: a PIN has %d to %d characters\n",
+				STAFF_PIN_MIN, STAFF_PIN_MAX);
+			lm_protect_wipe(pin, sizeof(pin));
+			return 2;
+		}
+		err = staff_add(store, name, pin);
+		lm_protect_wipe(pin, sizeof(pin));
+		if (!err)
+			printf("%s: %s may sign in\n", store, name);
+	} else if (cmd == 'R') {
+		err = staff_remove(store, name);
+		if (!err)
+			printf("%s: %s removed (signed out at the next write)\n", store, name);
+	} else if (cmd == 'L') {
+		err = staff_each(store, print_name, NULL);
+	} else if (cmd == 'S') {
+		char secret[STAFF_COOKIE_LEN + 1];
+		err = staff_setup_new(setup, secret);
+		if (!err)
+			printf("http://%s:%u/setup?s=%s\n",
+			       strcmp(cfg->listen_addr, "0.0.0.0") ? cfg->listen_addr : "127.0.0.1",
+			       cfg->listen_port, secret);
+		if (!err)
+			fprintf(stderr,
+				"laufmapped: open this link once, in the terminal's browser, "
+				"within %d minutes\n",
+				STAFF_SETUP_TTL / 60);
+	} else if (cmd == 'U') {
+		struct lm_cache *cache;
+		err = lm_cache_open(cfg->database, &cache);
+		if (!err)
+			err = lm_cache_each_audit(cache, since, print_audit, NULL);
+		lm_cache_close(cache);
+	}
+	if (err == LM_ERR_NOT_FOUND && cmd == 'R')
+		fprintf(stderr, "laufmapped: %s: no staff member %s\n", store, name);
+	else if (err)
+		fprintf(stderr, "laufmapped: %s: %s\n",
+			cmd == 'S'   ? setup
+			: cmd == 'U' ? cfg->database
+				     : store,
+			lm_strerror(err));
+	return err ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *conf = LMD_CONF_FILE; /* sysconfdir/laufmapped/laufmapped.conf */
-	int check = 0, opt;
+	int check = 0, opt, cmd = 0;
+	const char *name = NULL, *pin_file = NULL;
+	long long since = 0;
+	static const struct option longs[] = {
+		{"staff-add", required_argument, NULL, 'A'},
+		{"staff-remove", required_argument, NULL, 'R'},
+		{"staff-list", no_argument, NULL, 'L'},
+		{"pin-file", required_argument, NULL, 'P'},
+		{"setup-link", no_argument, NULL, 'S'},
+		{"audit", no_argument, NULL, 'U'},
+		{"since", required_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
 	umask(077); /* the cache, its -wal and -shm, any file made here: ours alone */
-	while ((opt = getopt(argc, argv, "dnc:f:hv")) != -1) {
+	while ((opt = getopt_long(argc, argv, "dnc:f:hv", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'd': break; /* always in the foreground; systemd supervises */
 		case 'n': check = 1; break;
 		case 'c':
 		case 'f': conf = optarg; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'A':
+		case 'R':
+		case 'L':
+		case 'S':
+		case 'U':
+			if (cmd) {
+				usage();
+				return 2;
+			}
+			cmd = opt;
+			name = optarg;
+			break;
+		case 'P': pin_file = optarg; break;
+		case 'T': since = strtoll(optarg, NULL, 10); break;
 		default: usage(); return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -195,6 +352,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err_text);
 		return 1;
 	}
+	if (cmd)
+		return admin(&d.cfg, cmd, name, pin_file, since);
 	pthread_rwlock_init(&d.trust_lock, NULL);
 	pthread_mutex_init(&d.ev_lock, NULL);
 	pthread_cond_init(&d.ev_cond, NULL);
@@ -216,7 +375,8 @@ int main(int argc, char **argv)
 			"untouched",
 			d.cfg.database, lm_strerror(err));
 	}
-	if (load_trust_state(&d, cache) || desk_load_trust(&d) || read_token(&d)) {
+	if (load_trust_state(&d, cache) || desk_load_trust(&d) || read_token(&d) ||
+	    staff_init(&d.staff, &d.cfg)) {
 		lm_cache_close(cache);
 		return 1;
 	}
@@ -262,6 +422,9 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "desk page on http://%s:%u/ (%s, role %s)", d.cfg.listen_addr,
 		d.cfg.listen_port, d.cfg.institution[0] ? d.cfg.institution : "no institution",
 		d.cfg.role);
+	if (!d.staff.nterminals)
+		log_msg(LOG_INFO, "no browser is set up as this terminal yet: `laufmapped "
+				  "--setup-link` prints a one-time link for it");
 
 	time_t last_prune = 0;
 	for (;;) {
@@ -277,6 +440,11 @@ int main(int argc, char **argv)
 			if (cache && lm_cache_prune_entries(cache, before, &n) == LM_OK && n)
 				log_msg(LOG_INFO, "%d cached entries not seen for %u days deleted",
 					n, d.cfg.cache_days);
+			/* The write log names holders: kept no longer than their entries. */
+			n = 0;
+			if (cache && lm_cache_prune_audit(cache, before, &n) == LM_OK && n)
+				log_msg(LOG_INFO, "%d write-log rows past %u days deleted", n,
+					d.cfg.cache_days);
 			last_prune = time(NULL);
 		}
 		struct timespec wait = {60, 0};

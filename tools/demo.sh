@@ -152,11 +152,18 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 echo in >&3
+# A demo staff member, and the one-time link that sets up the browser as
+# this terminal (docs/desk.md, "Staff sign-in"): nothing long to type.
+printf '1234\n' | "$ROOT/build/daemon/laufmapped" -c laufmapped.conf --staff-add demo --pin-file - >/dev/null
+LINK=$("$ROOT/build/daemon/laufmapped" -c laufmapped.conf --setup-link 2>/dev/null)
 
 cat <<MSG
 == the desk is running
-   Open   http://127.0.0.1:$PORT/   (the card is on the reader)
-   Terminal token for "Add an entry":  $(cat token)
+   Open   $LINK
+          (once, within 10 minutes: it sets this browser up as the terminal;
+          afterwards http://127.0.0.1:$PORT/; the card is on the reader)
+   Sign in as "demo" with PIN 1234 to add or delete entries.
+   Scripts write with the token in $PWD/token (Authorization: Bearer).
    Logs in $PWD: laufmapped.log, pcscd.log, card.log
    Enter: take the card off the reader / put it back.   Ctrl-C: stop.
 MSG

@@ -62,6 +62,12 @@ static const char *const migrations[LM_CACHE_SCHEMA] = {
 	 "ALTER TABLE entries5 RENAME TO entries;"
 	 "CREATE INDEX entries_holder ON entries (holder, first_seen);"
 	 "CREATE INDEX entries_last_seen ON entries (last_seen);"),
+	/* 5 -> 6: the office's write log: who (a staff member, or "token" for
+	 * a script) did which write, to which holder and entry. */
+	("CREATE TABLE audit (time INTEGER NOT NULL, staff TEXT NOT NULL, action TEXT NOT NULL,"
+	 " reader TEXT NOT NULL, holder TEXT NOT NULL, entry TEXT NOT NULL,"
+	 " detail TEXT NOT NULL);"
+	 "CREATE INDEX audit_time ON audit (time);"),
 };
 
 /* The one translation of SQLite codes. */
@@ -481,5 +487,60 @@ int lm_cache_count(struct lm_cache *c, int64_t *entries, int64_t *holders)
 		err = db_err(rc);
 	}
 	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_audit_add(struct lm_cache *c, const struct lm_audit *a)
+{
+	if (!a->staff || !a->action)
+		return LM_ERR_ARG;
+	return run(c,
+		   "INSERT INTO audit (time, staff, action, reader, holder, entry, detail)"
+		   " VALUES (?, ?, ?, ?, ?, ?, ?)",
+		   "itttttt", a->time, a->staff, a->action, a->reader ? a->reader : "",
+		   a->holder ? a->holder : "", a->entry ? a->entry : "",
+		   a->detail ? a->detail : "");
+}
+
+int lm_cache_each_audit(struct lm_cache *c, int64_t since, lm_cache_audit_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int err = db_err(
+		sqlite3_prepare_v2(c->db,
+				   "SELECT time, staff, action, reader, holder, entry, detail"
+				   " FROM audit WHERE time >= ? ORDER BY time, rowid",
+				   -1, &st, NULL));
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, since);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct lm_audit a = {
+			.time = sqlite3_column_int64(st, 0),
+			.staff = (const char *)sqlite3_column_text(st, 1),
+			.action = (const char *)sqlite3_column_text(st, 2),
+			.reader = (const char *)sqlite3_column_text(st, 3),
+			.holder = (const char *)sqlite3_column_text(st, 4),
+			.entry = (const char *)sqlite3_column_text(st, 5),
+			.detail = (const char *)sqlite3_column_text(st, 6),
+		};
+		if (!a.staff || !a.action || !a.reader || !a.holder || !a.entry || !a.detail) {
+			err = LM_ERR_NOMEM; /* the columns are NOT NULL: only memory fails */
+			break;
+		}
+		if ((err = fn(ctx, &a)) != 0)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_prune_audit(struct lm_cache *c, int64_t before, int *deleted)
+{
+	int err = run(c, "DELETE FROM audit WHERE time < ?", "i", before);
+	if (deleted)
+		*deleted = err ? 0 : sqlite3_changes(c->db);
 	return err;
 }

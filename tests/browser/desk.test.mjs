@@ -155,15 +155,34 @@ function daemonConfig({ role, key, port: p, db, readers }) {
   ].join('\n');
 }
 
+// ---------------------------------------------------------------- staff
+// One staff member (laufmapped --staff-add); the accounts, like the terminal
+// browsers, live beside the database in WORK, so every daemon here shares them.
+const STAFF = 'Amira Test';
+const PIN = '4711';
+const admin = (...args) => execFileSync(env.LAUFMAPPED, ['-c', join(WORK, 'laufmapped-city.conf'), ...args],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+async function signIn(pin = PIN) {
+  await page.fill('#s-name', STAFF);
+  await page.fill('#s-pin', pin);
+  await page.click('#s-submit');
+}
+
 // ---------------------------------------------------------------- browser
 let browser;
 let page;
-async function newPage(lang = 'en') {
+// A new page; once this browser is set up as the terminal, signed in (a
+// restarted daemon has forgotten every session).
+async function newPage(lang = 'en', { signedIn = true } = {}) {
   if (page) await page.close();
   page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${base}/?lang=${lang}`);
   await page.waitForSelector('body[data-ready]');
+  if (signedIn && await page.locator('#staff-form').count()) {
+    await signIn();
+    await page.waitForSelector('#s-who');
+  }
 }
 const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const missing = () => page.evaluate(() => [...window.lmMissing]);
@@ -182,6 +201,8 @@ before(async () => {
       '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
   await startDaemon('city');
+  writeFileSync(join(WORK, 'pin.txt'), `${PIN}\n`);
+  admin('--staff-add', STAFF, '--pin-file', join(WORK, 'pin.txt'));
 });
 
 after(async () => {
@@ -191,6 +212,55 @@ after(async () => {
 });
 
 const en = CAT('en');
+
+test('staff: a browser not set up has no sign-in; the setup link works once; a wrong PIN and a signed-out page are refused', async () => {
+  await newPage('en');
+  assert.equal(await page.textContent('#s-not-terminal'), en['staff.not_terminal']);
+  assert.equal(await page.locator('#staff-form').count(), 0);
+  // The link the admin prints (laufmapped --setup-link), opened once.
+  const link = admin('--setup-link').trim();
+  assert.ok(link.startsWith(`${base}/setup?s=`), link);
+  await page.goto(link);
+  await page.waitForSelector('body[data-ready]');
+  assert.equal(page.url(), `${base}/`, 'the secret leaves the address bar');
+  await page.waitForSelector('#staff-form');
+  const cookies = await browser.cookies(base);
+  const terminal = cookies.find((c) => c.name === 'lm_terminal');
+  assert.ok(terminal && terminal.httpOnly && terminal.sameSite === 'Strict' && !terminal.secure, JSON.stringify(cookies));
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the page sees no cookie');
+  // Used once: the second time the page says so.
+  await page.goto(link);
+  await page.waitForSelector('body[data-ready]');
+  assert.equal(await page.textContent('#s-setup'), en['staff.setup_invalid']);
+  await shot('00-setup-used');
+  // A wrong PIN.
+  await signIn('0000');
+  await page.waitForFunction((t) => document.querySelector('#s-result').textContent === t, en['staff.err.wrong']);
+  assert.equal(await page.inputValue('#s-pin'), '', 'the PIN field is emptied');
+  // Signed out, the page cannot write.
+  const before = readFileSync(join(WORK, 'card.mem'));
+  await tap(join(WORK, 'card.mem'));
+  await page.waitForSelector('#append-form', { timeout: 15000 });
+  await page.selectOption('#f-type', 'BER');
+  await page.selectOption('#f-service', 'job_counselling');
+  await page.click('#append-form button[type=submit]');
+  await page.waitForSelector('#append-form .form-result.bad', { timeout: 15000 });
+  assert.equal(await page.textContent('#append-form .form-result'), en['staff.err.signed_out']);
+  await shot('00-signed-out-refused');
+  await removeCard();
+  assert.ok(readFileSync(join(WORK, 'card.mem')).equals(before), 'a signed-out page wrote to the card');
+  // Sign in, out, and in again (for the tests that follow).
+  await signIn();
+  await page.waitForSelector('#s-who');
+  assert.equal(await page.textContent('#s-who'), en['staff.who'].replace('{name}', STAFF));
+  assert.ok(!(await pageKeeps()).includes(PIN), 'the PIN stayed in the page');
+  await shot('00-signed-in');
+  await page.click('#s-signout');
+  await page.waitForSelector('#staff-form');
+  await signIn();
+  await page.waitForSelector('#s-who');
+  assert.deepEqual(await missing(), []);
+});
 
 test('tap: the page shows the holder, the entries with badges and a next step', async () => {
   await newPage('en');
@@ -294,15 +364,9 @@ test('print view: one A4 sheet per language, QR codes decode to entries laufmapp
 test('append from the page writes to the card; the CLI reads it back', async () => {
   await page.waitForSelector('#append-form');
   assert.deepEqual(await page.$$eval('#f-type option', (os) => os.map((o) => o.value)), ['BER', 'MENT']);
-  // A wrong token first: refused, in plain words.
   await page.selectOption('#f-type', 'BER');
   await page.selectOption('#f-service', 'job_counselling');
   await page.fill('#f-next', '2026-12-03');
-  await page.fill('#f-token', 'wrong');
-  await page.click('#append-form button[type=submit]');
-  await page.waitForSelector('.form-result.bad');
-  assert.equal(await page.textContent('.form-result'), en['form.err.unauthorized']);
-  await page.fill('#f-token', TOKEN);
   await page.click('#append-form button[type=submit]');
   await page.waitForSelector('.form-result.ok', { timeout: 15000 });
   assert.equal(await page.textContent('.form-result'), en['form.ok']);
@@ -316,6 +380,11 @@ test('append from the page writes to the card; the CLI reads it back', async () 
   assert.equal(ber.verdict, 'valid');
   assert.equal(ber.fields.service, 'job_counselling');
   assert.equal(ber.fields.next, '2026-12-03');
+  // The office's write log names who wrote it: a line, and a row.
+  assert.match(readFileSync(join(WORK, 'laufmapped-city.log'), 'utf8'), new RegExp(`audit: append by "${STAFF}" on pcsc`));
+  const audit = admin('--audit').trim().split('\n').map((l) => l.split('\t'));
+  assert.ok(audit.some(([, who, action, , holder]) => who === STAFF && action === 'append' && holder === H),
+    `laufmapped --audit: ${JSON.stringify(audit)}`);
 });
 
 test('card removed: the folder disappears from the page', async () => {
@@ -331,7 +400,6 @@ test('the holder asks for an entry to be deleted: the card is written again with
   await page.waitForSelector('#delete-form', { timeout: 15000 });
   const lid = await page.getAttribute('.entry[data-type="LID"]', 'data-id');
   await page.selectOption('#d-entry', lid);
-  await page.fill('#d-token', TOKEN);
   await page.click('#delete-form button[type=submit]');
   assert.equal(await page.textContent('#delete-form .form-result'), en['del.err.confirm'], 'only with the holder\'s consent ticked');
   await page.check('#d-confirm');
@@ -362,7 +430,6 @@ test('a delete cut short: the page offers to restore, and the folder comes back'
   const dtz = await page.getAttribute('.entry[data-type="DTZ"]', 'data-id');
   await page.selectOption('#d-entry', dtz);
   await page.check('#d-confirm');
-  await page.fill('#d-token', TOKEN);
   await page.click('#delete-form button[type=submit]');
   await page.waitForSelector('#restore-btn', { timeout: 15000 });
   await shot('16-delete-cut');
@@ -472,7 +539,6 @@ test('a full card: the page says so in plain words, and the card is unchanged', 
   await page.selectOption('#f-type', 'BER');
   await page.selectOption('#f-service', 'job_counselling');
   await page.fill('#f-next', '2026-12-10');
-  await page.fill('#f-token', TOKEN);
   await page.click('#append-form button[type=submit]');
   await page.waitForSelector('.form-result.bad', { timeout: 15000 });
   assert.equal(await page.textContent('.form-result'), en['form.err.card_full']);
@@ -633,7 +699,6 @@ test('a protected card: the code prompt, a typo, a wrong code, the right code sh
   for (const lang of ['en', 'ar']) {
     const cat = CAT(lang);
     await newPage(lang);
-    await page.evaluate((tok) => sessionStorage.setItem('lm-token', tok), TOKEN);
     await protTap(join(WORK, 'prot.img'));
     await page.waitForSelector('#unlock-form', { timeout: 15000 });
     assert.equal(await page.textContent('#lock-title'), cat['lock.title'], lang);
@@ -645,7 +710,6 @@ test('a protected card: the code prompt, a typo, a wrong code, the right code sh
     await shot(`16-protected-prompt-${lang}`);
     const send = async (code) => {
       await page.fill('#u-code', code);
-      await page.fill('#u-token', TOKEN);
       await page.click('#u-submit');
       await page.waitForFunction(() => !document.querySelector('#u-submit').disabled &&
         !document.querySelector('#u-result').classList.contains('busy'));
@@ -695,7 +759,6 @@ test('a blocked protected card: the page offers the restore onto a new card, fro
     body: JSON.stringify({ error: { code: 'blocked', message: 'blocked' } }),
   }));
   await page.fill('#u-code', CODE);
-  await page.fill('#u-token', TOKEN);
   await page.click('#u-submit');
   await page.waitForSelector('#blocked-banner');
   assert.equal(await page.textContent('#u-result'), en['lock.err.blocked']);

@@ -199,6 +199,50 @@ static void test_read_log_retention(void **state)
 	assert_int_equal(sql_int("SELECT min(time) FROM reads"), 300);
 }
 
+static int audit_row(void *ctx, const struct lm_audit *a)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+	snprintf(out + n, 512 - n, "%lld %s %s %s %s %s [%s];", (long long)a->time, a->staff,
+		 a->action, a->reader, a->holder, a->entry, a->detail);
+	return 0;
+}
+
+/* The office's write log: rows in order, NULL members stored as "", pruned
+ * by time, and present after a migration from an older schema. */
+static void test_audit(void **state)
+{
+	teardown(state);
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	struct lm_audit a = {100, "amira", "append", "pcsc", "a1a2", "ab", NULL};
+	assert_int_equal(lm_cache_audit_add(c, &a), LM_OK);
+	struct lm_audit b = {200, "token", "import", NULL, NULL, NULL, "3 imported"};
+	assert_int_equal(lm_cache_audit_add(c, &b), LM_OK);
+	struct lm_audit none = {300, NULL, "append"};
+	assert_int_equal(lm_cache_audit_add(c, &none), LM_ERR_ARG);
+	char out[512] = "";
+	assert_int_equal(lm_cache_each_audit(c, 0, audit_row, out), LM_OK);
+	assert_string_equal(out,
+			    "100 amira append pcsc a1a2 ab [];200 token import    [3 imported];");
+	out[0] = 0;
+	assert_int_equal(lm_cache_each_audit(c, 150, audit_row, out), LM_OK);
+	assert_string_equal(out, "200 token import    [3 imported];");
+	int n = 0;
+	assert_int_equal(lm_cache_prune_audit(c, 150, &n), LM_OK);
+	assert_int_equal(n, 1);
+	lm_cache_close(c);
+	assert_int_equal(sql_int("SELECT count(*) FROM audit"), 1);
+	/* From the schema before the write log (one step back), the table comes. */
+	sql_exec("DROP TABLE audit;");
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", LM_CACHE_SCHEMA - 1);
+	sql_exec(pragma);
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	lm_cache_close(c);
+	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 1);
+}
+
 /* Entries are kept for a while after they were last seen on a card. */
 static void test_entry_retention(void **state)
 {
@@ -307,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_create_dedup_verdicts),
 		cmocka_unit_test(test_migrate_forward),
 		cmocka_unit_test(test_read_log_retention),
+		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_entry_retention),
 		cmocka_unit_test(test_locked_and_corrupt),
 		cmocka_unit_test(test_new_file_modes),

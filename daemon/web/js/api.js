@@ -18,18 +18,17 @@ export const getReaders = () => getJson('/api/readers');
 export const getCard = (reader) =>
   getJson(reader ? `/api/card?reader=${encodeURIComponent(reader)}` : '/api/card');
 
-// A write with the terminal's token; resolves to {ok, status, body}.  Never
+// A write as the signed-in staff member (the session cookie, sent by the
+// browser with the page's Origin); resolves to {ok, status, body}.  Never
 // throws on an HTTP error: the forms turn every answer into a message.
-async function postJson(path, payload, token) {
+async function postJson(path, payload, method = 'POST') {
   let res;
   try {
     res = await fetch(path, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        Authorization: `Bearer ${token}`,
-      },
-      body: JSON.stringify(payload),
+      method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
     });
   } catch (e) {
     return { ok: false, status: 0, body: { error: { code: 'network', message: String(e) } } };
@@ -38,16 +37,21 @@ async function postJson(path, payload, token) {
   return { ok: res.ok, status: res.status, body };
 }
 
-export const appendEntry = (reader, entry, token) => postJson('/api/card/append', { reader, entry }, token);
+// Staff sessions: who is signed in, sign in with name and PIN, sign out.
+export const getSession = () => getJson('/api/session');
+export const signIn = (name, pin) => postJson('/api/session', { name, pin });
+export const signOut = () => postJson('/api/session', undefined, 'DELETE');
+
+export const appendEntry = (reader, entry) => postJson('/api/card/append', { reader, entry });
 // Open a protected card with the holder's access code (sent once; the
 // daemon keeps only the keys, while the card lies on the reader).
-export const unlockCard = (reader, code, token) =>
-  postJson('/api/card/unlock', reader ? { reader, code } : { code }, token);
+export const unlockCard = (reader, code) =>
+  postJson('/api/card/unlock', reader ? { reader, code } : { code });
 // Delete an entry at the holder's request (the card is rewritten).
-export const deleteEntry = (reader, id, token) => postJson('/api/card/delete', { reader, id }, token);
+export const deleteEntry = (reader, id) => postJson('/api/card/delete', { reader, id });
 // Put the holder's cached folder back onto the card (blank or short).
-export const restoreFolder = (holder, reader, token) =>
-  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`, { reader }, token);
+export const restoreFolder = (holder, reader) =>
+  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`, { reader });
 
 // The QR code (an SVG made by daemon/qr.c) for one entry on a holder's
 // card: its text is "LM1:" holder-hex ":" base64url(entry bytes).

@@ -6,7 +6,8 @@ import { getStatus, getVocab, getReaders, getCard, restoreFolder, listen } from 
 import { loadVocab } from './vocab.js';
 import { h, data, picto, typeName, fmtEntryRef, timeline, holderPanel } from './render.js';
 import { nextSteps } from './rules.js';
-import { buildForm, savedToken } from './form.js';
+import { buildForm } from './form.js';
+import { buildStaff } from './staff.js';
 import { buildDeleteForm } from './remove.js';
 import { buildUnlockForm, blockedRestoreForm } from './unlock.js';
 import { openPrintView, closePrintView } from './print.js';
@@ -137,7 +138,7 @@ function renderNext(card) {
 }
 
 async function restore() {
-  const res = await restoreFolder(state.restoreFor, state.reader, savedToken());
+  const res = await restoreFolder(state.restoreFor, state.reader);
   if (res.ok) {
     state.restoreFor = null;
     await loadCard(state.reader);
@@ -216,12 +217,15 @@ async function switchLang(code) {
   renderAll();
 }
 
+// Resolves when the staff panel knows who is signed in.
 function renderAll() {
   translateTree(document);
+  const staff = buildStaff($('staff'));
   buildForm($('append'), state.status, () => state.reader, async () => {
     await loadCard(state.reader);
   });
   render();
+  return staff;
 }
 
 async function onTap(ev) {
@@ -268,8 +272,9 @@ async function init() {
   await loadRules().catch(() => {});
   await loadVocab(getVocab); // the library's vocabulary, before anything is drawn
   try { state.status = await getStatus(); } catch { state.status = null; }
-  renderAll();
+  await renderAll();
 
+  window.addEventListener('lm-signed-out', () => buildStaff($('staff')));
   listen({ tap: onTap, locked: onTap, removed: onRemoved, error: onError, written: (ev) => loadCard(ev.reader || state.reader) });
 
   // A card may already lie on a reader when the page opens.

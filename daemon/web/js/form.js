@@ -6,6 +6,7 @@ import { t, langName } from './i18n.js';
 import { FIELDS, TYPES, codeOf } from './vocab.js';
 import { h } from './render.js';
 import { appendEntry } from './api.js';
+import { signedOut } from './staff.js';
 
 // Appointment-like entries first: they are what a desk issues most.
 const FIRST = ['BER', 'MENT'];
@@ -18,13 +19,6 @@ export function formTypes(status) {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-// The terminal token is typed in by staff once per browser session; it
-// lives in sessionStorage only, so closing the browser forgets it.
-export const savedToken = () => sessionStorage.getItem('lm-token') || '';
-export const saveToken = (value) => sessionStorage.setItem('lm-token', value);
-export const tokenInput = (id) => h('input', {
-  id, name: 'token', type: 'password', autocomplete: 'off', value: savedToken(),
-});
 // Where a form says how its write went.
 export const resultLine = () => h('p', { class: 'form-result', role: 'status', 'aria-live': 'polite' });
 
@@ -71,6 +65,7 @@ function collect(form, type) {
 // Known answers in plain words; anything else shows the daemon's code.
 function resultMessage(res) {
   if (res.ok) return { ok: true, text: t('form.ok') };
+  if (signedOut(res)) return { ok: false, text: t('staff.err.signed_out') };
   const code = (res.body && res.body.error && res.body.error.code) || '';
   const known = {
     card_full: 'form.err.card_full', card_removed: 'form.err.card_removed',
@@ -95,7 +90,6 @@ export function buildForm(section, status, getReader, onWritten) {
   const fieldsBox = h('div', { class: 'form-fields' });
   const typeSel = h('select', { id: 'f-type', name: 'type' },
     types.map((ty) => h('option', { value: ty }, t(`type.${ty}`))));
-  const token = tokenInput('f-token');
   const result = resultLine();
   const submit = h('button', { type: 'submit', class: 'primary' }, t('form.submit'));
 
@@ -107,17 +101,15 @@ export function buildForm(section, status, getReader, onWritten) {
     h('div', { class: 'form-row' }, h('label', { for: 'f-date' }, t('form.date')),
       h('input', { id: 'f-date', name: 'date', type: 'date', value: today(), required: true })),
     fieldsBox,
-    h('div', { class: 'form-row' }, h('label', { for: 'f-token' }, t('form.token')), token),
     submit, result);
   fillFields();
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    saveToken(token.value);
     submit.disabled = true;
     result.className = 'form-result busy';
     result.textContent = t('form.busy');
-    const res = await appendEntry(getReader(), collect(form, typeSel.value), token.value);
+    const res = await appendEntry(getReader(), collect(form, typeSel.value));
     const msg = resultMessage(res);
     result.className = `form-result ${msg.ok ? 'ok' : 'bad'}`;
     result.textContent = msg.text;

@@ -7,13 +7,14 @@
 import { t } from './i18n.js';
 import { h, typeName, fmtEntryRef } from './render.js';
 import { deleteEntry } from './api.js';
-import { tokenInput, resultLine, saveToken } from './form.js';
+import { resultLine } from './form.js';
+import { signedOut } from './staff.js';
 
 function resultText(res) {
   if (res.ok) return t('del.ok');
   const code = (res.body && res.body.error && res.body.error.code) || '';
   if (res.body && res.body.restore) return t('del.err.cut');
-  if (res.status === 401) return t('form.err.unauthorized');
+  if (signedOut(res)) return t('staff.err.signed_out');
   if (code === 'not_found') return t('del.err.gone');
   if (code.startsWith('db')) return t('del.err.cache');
   if (code === 'no_card' || code === 'card_removed') return t('form.err.card_removed');
@@ -31,13 +32,11 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
     h('option', { value: '' }, t('form.choose')),
     entries.map((e) => h('option', { value: e.id }, e.date ? fmtEntryRef(e) : typeName(e.type))));
   const confirm = h('input', { id: 'd-confirm', type: 'checkbox' });
-  const token = tokenInput('d-token');
   const result = resultLine();
   const submit = h('button', { type: 'submit' }, t('del.submit'));
   const form = h('form', { id: 'delete-form', novalidate: true },
     h('div', { class: 'form-row' }, h('label', { for: 'd-entry' }, t('del.entry')), select),
     h('div', { class: 'form-row check' }, confirm, h('label', { for: 'd-confirm' }, t('del.confirm'))),
-    h('div', { class: 'form-row' }, h('label', { for: 'd-token' }, t('form.token')), token),
     submit, result);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -46,11 +45,10 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
       result.textContent = t('del.err.confirm');
       return;
     }
-    saveToken(token.value);
     submit.disabled = true;
     result.className = 'form-result busy';
     result.textContent = t('form.busy');
-    const res = await deleteEntry(getReader(), select.value, token.value);
+    const res = await deleteEntry(getReader(), select.value);
     submit.disabled = false;
     result.className = `form-result ${res.ok ? 'ok' : 'bad'}`;
     result.textContent = resultText(res);

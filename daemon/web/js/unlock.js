@@ -1,6 +1,6 @@
 // unlock.js - a protected card (format version 2, docs/desk.md): the page
 // asks for the access code printed on the card, sends it once to the
-// daemon (POST /api/card/unlock, with the terminal's token) and forgets it.
+// daemon (POST /api/card/unlock, as the signed-in staff member) and forgets it.
 // The code field is never saved: autocomplete off, not in sessionStorage
 // or localStorage, emptied as soon as it is sent.  A blocked card offers
 // the restore onto a new card, with the holder id from the holder's
@@ -9,12 +9,13 @@
 import { t } from './i18n.js';
 import { h } from './render.js';
 import { unlockCard, restoreFolder } from './api.js';
-import { tokenInput, resultLine, saveToken } from './form.js';
+import { resultLine } from './form.js';
+import { signedOut } from './staff.js';
 
 // What the daemon's answer means for the person at the desk.
 function resultText(res) {
   const code = (res.body && res.body.error && res.body.error.code) || '';
-  if (res.status === 401) return t('form.err.unauthorized');
+  if (signedOut(res)) return t('staff.err.signed_out');
   if (code === 'code_typo') return t('lock.err.typo');
   if (code === 'bad_value') return t('lock.err.format');
   if (code === 'wrong_code') {
@@ -39,11 +40,9 @@ export function blockedRestoreForm(getReader, onRestored) {
   const line = h('input', {
     id: 'u-recovery', name: 'recovery', autocomplete: 'off', spellcheck: 'false', dir: 'ltr',
   });
-  const token = tokenInput('u-r-token');
   const result = resultLine();
   const form = h('form', { id: 'blocked-restore', novalidate: true },
     h('div', { class: 'form-row' }, h('label', { for: 'u-recovery' }, t('lock.recovery')), line),
-    h('div', { class: 'form-row' }, h('label', { for: 'u-r-token' }, t('form.token')), token),
     h('button', { type: 'submit', id: 'u-restore', class: 'primary' }, t('del.restore')), result);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -54,11 +53,10 @@ export function blockedRestoreForm(getReader, onRestored) {
       result.textContent = t('lock.err.recovery');
       return;
     }
-    saveToken(token.value);
-    const res = await restoreFolder(holder, getReader(), token.value);
+    const res = await restoreFolder(holder, getReader());
     if (res.ok) { onRestored(res.body.written); return; }
     result.className = 'form-result bad';
-    result.textContent = res.status === 401 ? t('form.err.unauthorized')
+    result.textContent = signedOut(res) ? t('staff.err.signed_out')
       : t('form.err.other', { code: (res.body && res.body.error && res.body.error.code) || res.status });
   });
   return form;
@@ -76,23 +74,20 @@ export function buildUnlockForm(section, card, getReader, { onOpen, onBlocked })
     spellcheck: 'false', dir: 'ltr', class: 'code-input', placeholder: 'XXXX-XXXX-XXXX',
     maxlength: '20', 'aria-describedby': 'u-hint',
   });
-  const token = tokenInput('u-token');
   const result = resultLine();
   result.id = 'u-result';
   const submit = h('button', { type: 'submit', id: 'u-submit', class: 'primary' }, t('lock.submit'));
   const form = h('form', { id: 'unlock-form', novalidate: true, autocomplete: 'off' },
     h('div', { class: 'form-row' }, h('label', { for: 'u-code' }, t('lock.code')), input),
-    h('div', { class: 'form-row' }, h('label', { for: 'u-token' }, t('form.token')), token),
     submit, result);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const code = input.value;
     input.value = ''; // sent once, then gone from the page
-    saveToken(token.value);
     submit.disabled = true;
     result.className = 'form-result busy';
     result.textContent = t('form.busy');
-    const res = await unlockCard(getReader(), code, token.value);
+    const res = await unlockCard(getReader(), code);
     submit.disabled = false;
     if (res.ok) {
       result.textContent = '';

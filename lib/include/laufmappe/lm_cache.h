@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define LM_CACHE_SCHEMA 5 /* the user_version this build writes */
+#define LM_CACHE_SCHEMA 6 /* the user_version this build writes */
 
 struct lm_cache;
 
@@ -98,6 +98,31 @@ int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
  * version is kept in the trust state file, not here: see lm_trust.h.) */
 int lm_cache_get_meta(struct lm_cache *c, const char *key, int64_t *value);
 int lm_cache_set_meta(struct lm_cache *c, const char *key, int64_t value);
+
+/*
+ * The office's write log (the audit): who did which write.  staff is a
+ * staff member's name, or "token" for a script with the terminal's token;
+ * action is "append", "delete", "restore", "import" or "unlock"; holder and
+ * entry are lowercase hex ("" when the write names none); detail is free
+ * text ("3 entries").  Not the holder's read log (lm_cache_each_read).
+ */
+struct lm_audit {
+	int64_t time;	    /* seconds since the epoch */
+	const char *staff;  /* required */
+	const char *action; /* required */
+	const char *reader; /* the reader's spec, or NULL */
+	const char *holder; /* hex, or NULL */
+	const char *entry;  /* an entry id (hex), or NULL */
+	const char *detail; /* or NULL */
+};
+int lm_cache_audit_add(struct lm_cache *c, const struct lm_audit *a);
+/* Called per row, oldest first (strings valid during the call, never NULL);
+ * a non-zero return stops the walk and is returned. */
+typedef int (*lm_cache_audit_fn)(void *ctx, const struct lm_audit *a);
+/* The rows from since (seconds) on. */
+int lm_cache_each_audit(struct lm_cache *c, int64_t since, lm_cache_audit_fn fn, void *ctx);
+/* Delete rows older than before (seconds); *deleted says how many. */
+int lm_cache_prune_audit(struct lm_cache *c, int64_t before, int *deleted);
 
 /* Counts, for status pages and tests. */
 int lm_cache_count(struct lm_cache *c, int64_t *entries, int64_t *holders);

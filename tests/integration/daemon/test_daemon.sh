@@ -5,7 +5,9 @@
 # over image files (the fake transport) for the cache faults (database
 # locked by another process, a full filesystem), the lost card (export at
 # office A, import at office B, restore onto a new card) and the API's
-# answers to bad requests; a flood of idle connections (flood).
+# answers to bad requests; a flood of idle connections (flood); staff
+# sign-in: accounts, the setup link, sessions, the Origin check and the
+# write log (staff).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
@@ -330,6 +332,10 @@ lostcard)
 	grep -q '"written":2' restore.json && ok || bad "restore: $(cat restore.json)"
 	"$L" verify --trust trust.cose --root root.pem.pub new.img >verify.txt && grep -q "2 of 2" verify.txt && ok ||
 		bad "the new card: $(cat verify.txt)"
+	# The office's write log has the import and the restore, by the token.
+	[ "$(sqlite3 "$RIG_DIR/b.db" "SELECT staff, action, holder, detail FROM audit WHERE action != 'import' OR detail LIKE '2 imported%'")" = \
+		"token|import||2 imported, 0 skipped, 0 rejected
+token|restore|$H|2 entries" ] && ok || bad "the write log of B: $(sqlite3 "$RIG_DIR/b.db" 'SELECT * FROM audit')"
 	;;
 delete)
 	# The holder asks for an entry to be deleted: the card is rewritten
@@ -643,6 +649,8 @@ protected)
 	wait "$u1"
 	[ "$(cat u1.code)" = 200 ] && [ "$(cat u2.code)" = 200 ] && grep -q "\"holder\":\"$H\"" u2.json && ok ||
 		bad "two unlocks at once: $(cat u1.code u1.json u2.code u2.json)"
+	grep -q "audit: unlock by \"token\" on fake:$RIG_DIR/pcard.img, holder ${H:0:8}" p.log && ok ||
+		bad "the audit line of the unlock: $(grep audit p.log)"
 	# Another card (version 1) on the same reader: no keys stay.
 	"$L" image new --holder "$("$L" holder new)" --capacity 888 --out v1.img >/dev/null
 	rm pcard.img; wait_state empty; cp v1.img pcard.img
@@ -657,6 +665,122 @@ protected)
 	stop_daemons
 	# Nothing of it in the database's other files after the daemon closed it either.
 	cat p.db* | grep -qiaF -e "$CODE" -e "$CANON" && bad "the access code is in the database files" || ok
+	;;
+staff)
+	# Staff sign-in (docs/desk.md, "Staff sign-in"): accounts with a PIN in a
+	# private file, the terminal's browser set up by a one-time link, sessions
+	# that end when idle, the Origin check on writes, the write log naming who
+	# wrote; the bearer token still works for scripts.
+	"$L" image new --holder "$H" --capacity 888 --out s.img >/dev/null
+	"$L" image append s.img ik.cose 2>/dev/null
+	EXTRA_CONF="staff_idle = 3s" start_daemon s 18195 "fake:$RIG_DIR/s.img"
+	wait_state card || bad "no tap: $(curl -s "$URL/api/readers")"
+	S() { "$D" -c s.conf "$@"; }
+	printf '2468\n' >pin.txt
+	S --staff-add "Amira K" --pin-file pin.txt >/dev/null && ok || bad "--staff-add"
+	printf '1357\n' | S --staff-add bo --pin-file - >/dev/null && ok || bad "--staff-add, the PIN on stdin"
+	printf '12\n' | S --staff-add cy --pin-file - 2>/dev/null && bad "a 2-character PIN was accepted" || ok
+	S --staff-add "a:b" --pin-file pin.txt 2>/dev/null && bad "a name with ':' was accepted" || ok
+	[ "$(S --staff-list | paste -sd,)" = "Amira K,bo" ] && ok || bad "--staff-list: $(S --staff-list)"
+	# A hand-edited file that ends without a newline keeps its last line.
+	printf '%s' "$(cat staff)" >staff.tmp && cat staff.tmp >staff && rm staff.tmp
+	S --staff-add cy --pin-file pin.txt >/dev/null && [ "$(S --staff-list | paste -sd,)" = "Amira K,bo,cy" ] &&
+		S --staff-remove cy >/dev/null && ok || bad "a file without its last newline: $(S --staff-list)"
+	[ "$(stat -c %a staff)" = 600 ] && ! grep -q 2468 staff && ok || bad "the staff file: $(stat -c %a staff) $(cat staff)"
+	# The staff file is a secret: group- or world-readable, refused.
+	chmod 640 staff && chgrp nogroup staff
+	S -n >n.txt 2>&1 && bad "-n accepted a staff file another group may read" ||
+		{ grep -q "staff file .*readable by group or others" n.txt && ok || bad "-n: $(cat n.txt)"; }
+	chmod 600 staff && chgrp "$(id -g)" staff
+	# The one-time setup link.
+	LINK=$(S --setup-link 2>/dev/null)
+	case $LINK in "$URL/setup?s="*) ok ;; *) bad "--setup-link printed: $LINK" ;; esac
+	[ "$(stat -c %a setup-link)" = 600 ] && ok || bad "setup-link file mode"
+	si() { code -X POST -H "Origin: $URL" "$@" "$URL/api/session"; } # sign in: si -b COOKIES -d BODY
+	[ "$(si -d '{"name":"Amira K","pin":"2468"}')" = 403 ] && grep -q not_terminal resp.json && ok ||
+		bad "sign-in from a browser not set up: $(cat resp.json)"
+	[ "$(curl -s -I -o /dev/null -w '%{http_code}' "$LINK")" = 204 ] && ok || bad "HEAD on the setup link"
+	curl -s -D setup.hdr -o /dev/null "$LINK"
+	TC=$(grep -io 'lm_terminal=[0-9a-f]*' setup.hdr)
+	grep -qi '^HTTP/1.1 303' setup.hdr && grep -qi '^Location: /\s*$' setup.hdr && [ ${#TC} = 76 ] &&
+		grep -i '^Set-Cookie: lm_terminal' setup.hdr | grep -qi 'HttpOnly; SameSite=Strict; Path=/' &&
+		! grep -qi 'Secure' setup.hdr && ok || bad "the setup link: $(cat setup.hdr)"
+	curl -s -D setup2.hdr -o /dev/null "$LINK"
+	grep -qi '^Location: /?setup=invalid' setup2.hdr && ! grep -qi 'Set-Cookie' setup2.hdr && ok ||
+		bad "the setup link worked twice: $(cat setup2.hdr)"
+	# An expired link (its file as --setup-link writes it, ten minutes old).
+	sec=$(printf '%064d' 7)
+	echo "$(printf '%s' "$sec" | sha256sum | cut -d' ' -f1) $(($(date +%s) - 1))" >setup-link
+	chmod 600 setup-link
+	curl -s -D setup3.hdr -o /dev/null "$URL/setup?s=$sec"
+	grep -qi '^Location: /?setup=invalid' setup3.hdr && ! [ -e setup-link ] && ok || bad "an expired link: $(cat setup3.hdr)"
+	# Sign in: the Origin is checked (login CSRF), then the PIN.
+	[ "$(code -X POST -b "$TC" "$URL/api/session" -d '{"name":"Amira K","pin":"2468"}')" = 403 ] && ok ||
+		bad "sign-in without Origin: $(cat resp.json)"
+	[ "$(code -X POST -b "$TC" -H 'Origin: http://evil.example' "$URL/api/session" -d '{"name":"Amira K","pin":"2468"}')" = 403 ] &&
+		ok || bad "sign-in from another site: $(cat resp.json)"
+	[ "$(si -b "$TC" -d '{"name":"Amira K","pin":"1111"}')" = 401 ] && grep -q wrong_pin resp.json && ok ||
+		bad "a wrong PIN: $(cat resp.json)"
+	[ "$(si -b "$TC" -d '{"name":"nobody","pin":"2468"}')" = 401 ] && grep -q wrong_pin resp.json && ok ||
+		bad "an unknown name: $(cat resp.json)"
+	[ "$(si -b "$TC" -D si.hdr -d '{"name":"Amira K","pin":"2468"}')" = 200 ] && grep -q '"staff":"Amira K"' resp.json && ok ||
+		bad "sign-in: $(cat resp.json)"
+	SC=$(grep -io 'lm_session=[0-9a-f]*' si.hdr)
+	grep -i '^Set-Cookie: lm_session' si.hdr | grep -qi 'HttpOnly; SameSite=Strict; Path=/' && ! grep -qi 'Secure' si.hdr &&
+		ok || bad "the session cookie: $(cat si.hdr)"
+	curl -s -b "$SC; $TC" "$URL/api/session" | grep -q '"terminal":true,"staff":"Amira K"' && ok ||
+		bad "GET /api/session: $(curl -s -b "$SC; $TC" "$URL/api/session")"
+	grep -q 2468 s.log && bad "the PIN is in the log" || ok
+	# Writes with the session: only from this origin.
+	[ "$(append_ber -b "$SC")" = 403 ] && grep -q no_origin resp.json && ok || bad "a cookie write without Origin: $(cat resp.json)"
+	form=(-H 'Origin: http://evil.example' -H 'Content-Type: application/x-www-form-urlencoded')
+	[ "$(code -X POST "${form[@]}" -b "$SC" "$URL/api/card/append" -d 'entry=x')" = 403 ] &&
+		grep -q cross_origin resp.json && ok || bad "a cross-site form post with the cookie: $(cat resp.json)"
+	[ "$(code -X POST "${form[@]}" "$URL/api/card/append" -d 'entry=x')" = 403 ] && ok ||
+		bad "a cross-site form post: $(cat resp.json)"
+	[ "$(code -X POST "${form[@]}" -H "Authorization: Bearer $TOKEN" "$URL/api/card/append" -d 'entry=x')" = 403 ] && ok ||
+		bad "another site's page with the token: $(cat resp.json)"
+	[ "$(append_ber -H "Origin: $URL")" = 401 ] && ok || bad "a signed-out page wrote: $(cat resp.json)"
+	[ "$(append_ber -H "Origin: $URL" -b "$SC")" = 200 ] && ok || bad "append as Amira K: $(cat resp.json)"
+	ID=$(grep -o '"id":"[0-9a-f]\{64\}"' resp.json | head -1 | cut -d'"' -f4)
+	[ "$(append_ber -H "Authorization: Bearer $TOKEN")" = 200 ] && ok || bad "append with the token: $(cat resp.json)"
+	[ "$(code -X POST -H "Origin: $URL" -b "$SC" "$URL/api/card/delete" -d "{\"id\":\"$ID\"}")" = 200 ] && ok ||
+		bad "delete as Amira K: $(cat resp.json)"
+	# The write log: a line and a row naming who wrote, for the office's admin.
+	grep -q "audit: append by \"Amira K\" on fake:.*holder ${H:0:8}, entry ${ID:0:12}" s.log && ok || bad "the audit line: $(grep audit s.log)"
+	grep -q 'audit: append by "token"' s.log && grep -q 'audit: delete by "Amira K"' s.log && ok || bad "audit lines: $(grep audit s.log)"
+	[ "$(sqlite3 s.db "SELECT staff, action, holder, entry FROM audit ORDER BY rowid" | paste -sd' ')" = \
+		"Amira K|append|$H|$ID token|append|$H|$ID Amira K|delete|$H|$ID" ] && ok ||
+		bad "the audit table: $(sqlite3 s.db 'SELECT * FROM audit')"
+	S --audit | grep -q "	Amira K	append	fake:$RIG_DIR/s.img	$H	$ID" && ok || bad "--audit: $(S --audit)"
+	[ "$(code -H "Authorization: Bearer $TOKEN" "$URL/api/audit")" = 200 ] && grep -q '"staff":"Amira K","action":"append"' resp.json &&
+		ok || bad "GET /api/audit: $(cat resp.json)"
+	[ "$(code -b "$SC" "$URL/api/audit")" = 401 ] && ok || bad "the write log for a staff session: $(cat resp.json)"
+	# Idle for longer than staff_idle: signed out.
+	sleep 4
+	[ "$(append_ber -H "Origin: $URL" -b "$SC")" = 401 ] && grep -q signed_out resp.json && ok ||
+		bad "a write after the idle time: $(cat resp.json)"
+	curl -s -b "$SC; $TC" "$URL/api/session" | grep -q '"staff":null' && ok || bad "the session after the idle time"
+	# Sign out; a removed member's session ends.
+	si -b "$TC" -D si.hdr -d '{"name":"Amira K","pin":"2468"}' >/dev/null
+	SC=$(grep -io 'lm_session=[0-9a-f]*' si.hdr)
+	[ "$(code -X DELETE -H "Origin: $URL" -b "$SC" "$URL/api/session")" = 200 ] && ok || bad "sign-out: $(cat resp.json)"
+	[ "$(append_ber -H "Origin: $URL" -b "$SC")" = 401 ] && ok || bad "a write after sign-out: $(cat resp.json)"
+	si -b "$TC" -D si.hdr -d '{"name":"bo","pin":"1357"}' >/dev/null
+	SB=$(grep -io 'lm_session=[0-9a-f]*' si.hdr)
+	S --staff-remove bo >/dev/null && ok || bad "--staff-remove"
+	S --staff-remove bo 2>/dev/null && bad "removed twice" || ok
+	[ "$(append_ber -H "Origin: $URL" -b "$SB")" = 401 ] && ok || bad "a removed member wrote: $(cat resp.json)"
+	# Wrong PINs are rate-limited: after five, even the right one waits.
+	for _ in 1 2 3 4 5; do si -b "$TC" -d '{"name":"Amira K","pin":"0000"}' >/dev/null; done
+	[ "$(si -b "$TC" -D si.hdr -d '{"name":"Amira K","pin":"2468"}')" = 429 ] && grep -qi '^Retry-After: [1-9]' si.hdr &&
+		grep -q too_many_tries resp.json && ok || bad "the sixth try: $(cat resp.json)"
+	grep -q 'staff "Amira K": sign-in refused, too many wrong PINs' s.log && ok || bad "the log of the refusal"
+	# Twenty wrong PINs within a minute, for any names: everyone waits.
+	S --staff-add dee --pin-file pin.txt >/dev/null
+	for i in $(seq 13); do si -b "$TC" -d "{\"name\":\"guess$i\",\"pin\":\"0000\"}" >/dev/null; done
+	[ "$(si -b "$TC" -d '{"name":"dee","pin":"2468"}')" = 429 ] && ok || bad "after twenty wrong PINs: $(cat resp.json)"
+	alive "staff sign-in"
 	;;
 esac
 stop_daemons
