@@ -83,7 +83,7 @@ function compactSheet(card, lang) {
   picto(e.type === 'REG' ? 'holder' : `kind-${kindOf(e.type)}`),
   h('div', { class: 'row-main' },
     h('p', { class: 'row-head' }, h('b', {}, typeName(e.type, lang)), ' ',
-      e.date ? data(fmtDate(e.date, lang, 'short')) : null),
+      e.date ? data(fmtDate(e.date, lang)) : null),
     badge(e, lang), warnings(e, card, lang), rowIssuer(e, lang), fieldList(e, lang))));
   // Balanced codes of at most PER_CODE entries, in one row.
   const ok = entries.map((e, i) => ({ e, n: i + 1 })).filter(({ e }) => backedUp(e));
@@ -138,6 +138,7 @@ export async function openPrintView(root, card, onClose) {
   root.replaceChildren(bar, sheets);
   root.hidden = false;
   document.body.classList.add('printing');
+  boxes[0].querySelector('input').focus(); // the screen behind is hidden: focus comes here
   await draw();
 }
 

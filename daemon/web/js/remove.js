@@ -7,7 +7,7 @@
 import { t } from './i18n.js';
 import { h, typeName, fmtEntryRef } from './render.js';
 import { deleteEntry } from './api.js';
-import { tokenInput, resultLine, saveToken } from './form.js';
+import { tokenInput, resultLine, saveToken, showResult } from './form.js';
 
 function resultText(res) {
   if (res.ok) return t('del.ok');
@@ -42,8 +42,7 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!select.value || !confirm.checked) {
-      result.className = 'form-result bad';
-      result.textContent = t('del.err.confirm');
+      showResult(result, false, t('del.err.confirm'));
       return;
     }
     saveToken(token.value);
@@ -52,8 +51,7 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
     result.textContent = t('form.busy');
     const res = await deleteEntry(getReader(), select.value, token.value);
     submit.disabled = false;
-    result.className = `form-result ${res.ok ? 'ok' : 'bad'}`;
-    result.textContent = resultText(res);
+    showResult(result, res.ok, resultText(res));
     if (res.ok) onDone();
     else if (res.body && res.body.restore) onCut(res.body.restore); // cut after the wipe
   });

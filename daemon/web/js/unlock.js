@@ -9,7 +9,7 @@
 import { t } from './i18n.js';
 import { h } from './render.js';
 import { unlockCard, restoreFolder } from './api.js';
-import { tokenInput, resultLine, saveToken } from './form.js';
+import { tokenInput, resultLine, saveToken, showResult } from './form.js';
 
 // What the daemon's answer means for the person at the desk.
 function resultText(res) {
@@ -50,16 +50,14 @@ export function blockedRestoreForm(getReader, onRestored) {
     const holder = holderOfRecovery(line.value);
     line.value = ''; // the recovery line opens the holder's backup: not kept either
     if (!holder) {
-      result.className = 'form-result bad';
-      result.textContent = t('lock.err.recovery');
+      showResult(result, false, t('lock.err.recovery'));
       return;
     }
     saveToken(token.value);
     const res = await restoreFolder(holder, getReader(), token.value);
     if (res.ok) { onRestored(res.body.written); return; }
-    result.className = 'form-result bad';
-    result.textContent = res.status === 401 ? t('form.err.unauthorized')
-      : t('form.err.other', { code: (res.body && res.body.error && res.body.error.code) || res.status });
+    showResult(result, false, res.status === 401 ? t('form.err.unauthorized')
+      : t('form.err.other', { code: (res.body && res.body.error && res.body.error.code) || res.status }));
   });
   return form;
 }
@@ -99,8 +97,7 @@ export function buildUnlockForm(section, card, getReader, { onOpen, onBlocked })
       onOpen(res.body);
       return;
     }
-    result.className = 'form-result bad';
-    result.textContent = resultText(res);
+    showResult(result, false, resultText(res));
     if (res.body && res.body.error && res.body.error.code === 'blocked') onBlocked();
     else input.focus();
   });
