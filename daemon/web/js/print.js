@@ -111,7 +111,7 @@ function sheet(card, lang) {
   const reg = (card.entries || []).find((e) => e.type === 'REG');
   return h('section', { class: 'sheet', lang, dir: isRtl(lang) ? 'rtl' : 'ltr', 'data-lang': lang },
     sheetHead(card, lang),
-    holderPanel(card, lang, reg ? qr(reg) : null),
+    holderPanel(card, lang, reg ? qr(reg) : null, `holder-name-${lang}`),
     timeline((card.entries || []).filter((e) => e.type !== 'REG'), card, lang, qr),
     h('footer', { class: 'sheet-foot' }, t('print.footer', {}, lang)));
 }
