@@ -10,7 +10,7 @@
 // (bench/bench_print.sh): 56 entries stay on one A4 sheet, a full 8 KB
 // card (81) takes two.
 
-import { t, loadCatalog, LANGS, isRtl, fmtDate, currentLang } from './i18n.js';
+import { t, loadCatalog, LANGS, isRtl, fmtDate, currentLang, todayIso } from './i18n.js';
 import { h, data, picto, timeline, holderPanel, typeName, badge, warnings, issuerLine, fieldList } from './render.js';
 import { kindOf } from './vocab.js';
 import { qrUrl } from './api.js';
@@ -23,7 +23,7 @@ const ROW_MM = 190;   // the sheet's inner width for the row of codes
 function sheetHead(card, lang) {
   return h('header', { class: 'sheet-head' },
     h('h1', {}, picto('folder'), t('print.title', {}, lang)),
-    h('p', {}, t('print.printed', {}, lang), ' ', data(fmtDate(new Date().toISOString().slice(0, 10), lang)),
+    h('p', {}, t('print.printed', {}, lang), ' ', data(fmtDate(todayIso(), lang)),
       ' · ', t('holder.id', {}, lang), ' ', data(card.holder || '')));
 }
 
