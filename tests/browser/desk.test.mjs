@@ -180,6 +180,7 @@ const A11Y_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const a11yReport = [];
 let a11yRules = null; // every rule the tags select
 async function a11y(state) {
+  const t0 = Date.now();
   if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
   a11yRules ??= await page.evaluate((tags) => window.axe.getRules(tags).map((r) => r.ruleId).sort(), A11Y_TAGS);
   const r = await page.evaluate((tags) => window.axe.run(document, {
@@ -232,11 +233,11 @@ async function a11y(state) {
   }, gradient.map((n) => n.target[0]));
   assert.deepEqual(low, [], `contrast on a gradient in state "${state}"`);
   const line = {
-    state, passed: r.passes.map((p) => p.id).sort(), inapplicable: r.inapplicable.length,
+    state, ms: Date.now() - t0, passed: r.passes.map((p) => p.id).sort(), inapplicable: r.inapplicable.length,
     incomplete: gradient.length ? [`color-contrast on ${gradient.length} elements over a gradient, checked by the test`] : [],
   };
   a11yReport.push(line);
-  console.log(`a11y ${state}: 0 violations; ${line.passed.length} rules passed: ${line.passed.join(' ')}` +
+  console.log(`a11y ${state} (${line.ms} ms): 0 violations; ${line.passed.length} rules passed: ${line.passed.join(' ')}` +
     `${line.incomplete.length ? `; ${line.incomplete.join(' ')}` : ''}; ${line.inapplicable} not applicable`);
 }
 // A screenshot of a state, and its accessibility check.
@@ -264,7 +265,7 @@ before(async () => {
 after(async () => {
   const rules = [...new Set(a11yReport.flatMap((l) => l.passed))].sort();
   writeFileSync(join(SHOTS, 'a11y-axe.txt'), [
-    `axe-core ${JSON.parse(readFileSync(createRequire(import.meta.url).resolve('axe-core/package.json'), 'utf8')).version}, tags ${A11Y_TAGS.join(' ')}: ${a11yReport.length} states, 0 violations`,
+    `axe-core ${JSON.parse(readFileSync(createRequire(import.meta.url).resolve('axe-core/package.json'), 'utf8')).version}, tags ${A11Y_TAGS.join(' ')}: ${a11yReport.length} states, 0 violations, ${a11yReport.reduce((n, l) => n + l.ms, 0)} ms in all`,
     `rules run in every state (${(a11yRules || []).length}): ${(a11yRules || []).join(' ')}`,
     `rules passed in at least one state (${rules.length}; the others found nothing to check): ${rules.join(' ')}`,
     ...a11yReport.map((l) => `${l.state}: passed ${l.passed.join(' ')}${l.incomplete.length ? `; ${l.incomplete.join(' ')}` : ''}; ${l.inapplicable} not applicable`),
