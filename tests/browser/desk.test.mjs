@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, readdirSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const env = process.env;
@@ -184,8 +185,85 @@ async function newPage(lang = 'en', { signedIn = true } = {}) {
     await page.waitForSelector('#s-who');
   }
 }
-const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const missing = () => page.evaluate(() => [...window.lmMissing]);
+
+// ---------------------------------------------------------------- accessibility
+// axe-core (npm, pinned by package-lock.json) injected into the page through
+// playwright's evaluate (the page's CSP allows no injected script tag), run
+// with the WCAG 2.0 and 2.1 A and AA rules on every state a test reaches:
+// each screenshot (shot) is also an axe run, and a few states without one
+// call a11y directly.  No rule is disabled.  Per state the rules that
+// passed are printed and written to SHOTS/a11y-axe.txt.
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const A11Y_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const a11yReport = [];
+let a11yRules = null; // every rule the tags select
+async function a11y(state) {
+  const t0 = Date.now();
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
+  a11yRules ??= await page.evaluate((tags) => window.axe.getRules(tags).map((r) => r.ruleId).sort(), A11Y_TAGS);
+  const r = await page.evaluate((tags) => window.axe.run(document, {
+    runOnly: { type: 'tag', values: tags }, resultTypes: ['violations', 'incomplete'],
+  }), A11Y_TAGS);
+  const found = r.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.slice(0, 5)
+    .map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`).join('\n')}`);
+  assert.deepEqual(found, [], `axe: WCAG A/AA violations in state "${state}"`);
+  // Pictograms: a text alternative or marked decorative (alt="" and hidden);
+  // status: never colour alone, every badge, banner and result has words.
+  const bare = await page.evaluate(() => [
+    ...[...document.querySelectorAll('img')].filter((i) => !i.hasAttribute('alt') ||
+      (i.alt === '' && i.getAttribute('aria-hidden') !== 'true')).map((i) => `img ${i.src}`),
+    ...[...document.querySelectorAll('.badge, .banner, .form-result.ok, .form-result.bad')]
+      .filter((el) => el.checkVisibility() && !el.textContent.trim()).map((el) => `wordless ${el.className}`),
+  ]);
+  assert.deepEqual(bare, [], `pictograms or status without words in state "${state}"`);
+  // What axe could not decide ("needs review") fails too, but for one case
+  // checked here instead: text over a gradient (the hatched background of
+  // an entry that is not verified, a cue that is not colour), whose contrast
+  // is taken against every colour of the gradient.
+  const reasons = (n) => n.any.concat(n.all, n.none).map((c) => (c.data && c.data.messageKey) || c.id);
+  const gradient = r.incomplete.filter((p) => p.id === 'color-contrast')
+    .flatMap((p) => p.nodes).filter((n) => reasons(n).every((m) => m === 'bgGradient'));
+  const undecided = r.incomplete.flatMap((p) => p.nodes.filter((n) => !gradient.includes(n))
+    .map((n) => `${p.id} [${reasons(n).join(',')}] ${n.target.join(' ')}`));
+  assert.deepEqual(undecided, [], `axe could not decide in state "${state}"`);
+  const low = await page.evaluate((targets) => {
+    const lum = (rgb) => {
+      const [r, g, b] = rgb.map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const rgbs = (text) => [...text.matchAll(/rgba?\(([^)]+)\)/g)].map((m) => m[1].split(',').slice(0, 3).map(Number));
+    const out = [];
+    for (const sel of targets) {
+      const el = document.querySelector(sel);
+      let bg = el;
+      while (bg && getComputedStyle(bg).backgroundImage === 'none') bg = bg.parentElement;
+      const cs = getComputedStyle(el);
+      const large = parseFloat(cs.fontSize) >= 24 || (parseFloat(cs.fontSize) >= 18.66 && Number(cs.fontWeight) >= 700);
+      const fg = lum(rgbs(cs.color)[0]);
+      for (const stop of bg ? rgbs(getComputedStyle(bg).backgroundImage) : []) {
+        const l = lum(stop);
+        const ratio = (Math.max(fg, l) + 0.05) / (Math.min(fg, l) + 0.05);
+        if (ratio < (large ? 3 : 4.5)) out.push(`${sel}: ${ratio.toFixed(2)} on rgb(${stop})`);
+      }
+      if (!bg) out.push(`${sel}: no gradient found`);
+    }
+    return out;
+  }, gradient.map((n) => n.target[0]));
+  assert.deepEqual(low, [], `contrast on a gradient in state "${state}"`);
+  const line = {
+    state, ms: Date.now() - t0, passed: r.passes.map((p) => p.id).sort(), inapplicable: r.inapplicable.length,
+    incomplete: gradient.length ? [`color-contrast on ${gradient.length} elements over a gradient, checked by the test`] : [],
+  };
+  a11yReport.push(line);
+  console.log(`a11y ${state} (${line.ms} ms): 0 violations; ${line.passed.length} rules passed: ${line.passed.join(' ')}` +
+    `${line.incomplete.length ? `; ${line.incomplete.join(' ')}` : ''}; ${line.inapplicable} not applicable`);
+}
+// A screenshot of a state, and its accessibility check.
+async function shot(name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await a11y(name);
+}
 
 before(async () => {
   makeFolder();
@@ -206,6 +284,14 @@ before(async () => {
 });
 
 after(async () => {
+  const rules = [...new Set(a11yReport.flatMap((l) => l.passed))].sort();
+  writeFileSync(join(SHOTS, 'a11y-axe.txt'), [
+    `axe-core ${JSON.parse(readFileSync(createRequire(import.meta.url).resolve('axe-core/package.json'), 'utf8')).version}, tags ${A11Y_TAGS.join(' ')}: ${a11yReport.length} states, 0 violations, ${a11yReport.reduce((n, l) => n + l.ms, 0)} ms in all`,
+    `rules run in every state (${(a11yRules || []).length}): ${(a11yRules || []).join(' ')}`,
+    `rules passed in at least one state (${rules.length}; the others found nothing to check): ${rules.join(' ')}`,
+    ...a11yReport.map((l) => `${l.state}: passed ${l.passed.join(' ')}${l.incomplete.length ? `; ${l.incomplete.join(' ')}` : ''}; ${l.inapplicable} not applicable`),
+    '',
+  ].join('\n'));
   if (browser) await browser.close();
   await removeCard();
   await stopDaemon();
@@ -402,6 +488,7 @@ test('the holder asks for an entry to be deleted: the card is written again with
   await page.selectOption('#d-entry', lid);
   await page.click('#delete-form button[type=submit]');
   assert.equal(await page.textContent('#delete-form .form-result'), en['del.err.confirm'], 'only with the holder\'s consent ticked');
+  await a11y('15a-delete-refused');
   await page.check('#d-confirm');
   await page.click('#delete-form button[type=submit]');
   await page.waitForFunction((t) => document.getElementById('banners').textContent.includes(t), en['del.ok'], { timeout: 15000 });
@@ -546,6 +633,242 @@ test('a full card: the page says so in plain words, and the card is unchanged', 
   await removeCard();
   assert.ok(readFileSync(mem).equals(before), 'a refused append leaves the card as it was');
 });
+
+// ---------------------------------------------------------------- keyboard, live regions, motion, zoom, dates
+// Each on its own copy of the card, so the tests above keep their folder.
+const copyCard = (name) => { const mem = join(WORK, name); writeFileSync(mem, readFileSync(join(WORK, 'card.mem'))); return mem; };
+// The focused element: its id (or tag), whether a focus ring of at least
+// 2 px is drawn (the page's :focus-visible; the browser's own is 1 px), and
+// where it sits.
+const focused = () => page.evaluate(() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return { id: 'body' };
+  const cs = getComputedStyle(el);
+  const r = el.getBoundingClientRect();
+  return {
+    id: el.id || el.tagName.toLowerCase(),
+    ring: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2,
+    top: r.top + window.scrollY,
+    inPrint: !!el.closest('#print-view'),
+  };
+});
+// Press KEY and return what has the focus then; every stop must show it.
+async function press(key) {
+  await page.keyboard.press(key);
+  const f = await focused();
+  if (f.id !== 'body') assert.ok(f.ring, `no visible focus on #${f.id} after ${key}`);
+  return f;
+}
+const liveText = (id) => page.textContent(`#${id}`);
+const waitLive = (id, want) => page.waitForFunction(([i, w]) => document.getElementById(i).textContent.includes(w),
+  [id, want], { timeout: 15000 });
+
+// A failure leaves no card behind for the tests after it (and with
+// DESK_TESTS these run without the tests above: a page of their own).
+const cleanly = (fn) => async () => {
+  if (!page) await newPage('en');
+  try { await fn(); } finally { if (card) await removeCard(); }
+};
+
+test('keyboard only: a folder is read and an entry appended without the mouse; focus visible, in order, never trapped; live regions say the tap, the write and the removal', cleanly(async () => {
+  const mem = copyCard('kb.mem');
+  // A clean start: focus at the top.
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload();
+  await page.waitForSelector('body[data-ready]');
+  await tap(mem);
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  // The tap is announced (polite): whose card and how it checked.
+  await waitLive('live-status', 'Amina Yousef');
+  assert.equal(await liveText('live-status'), en['live.tap'].replace('{name}', 'Amina Yousef')
+    .replace('{n}', String(await page.locator('.entry').count() + 1))
+    .replace('{bad}', String(await page.locator('.entry:not([data-verdict="valid"])').count())));
+
+  // Tab order: the language, the append form, the delete form, print; then
+  // out of the page and round again (no trap).
+  const order = [];
+  let f = await press('Tab');
+  for (let i = 0; i < 30 && f.id !== 'print-btn'; i++) { order.push(f); f = await press('Tab'); }
+  order.push(f);
+  assert.deepEqual(order.map((o) => o.id), ['lang', 's-signout', 'f-type', 'f-date', 'f-service', 'f-next', 'button',
+    'd-entry', 'd-confirm', 'button', 'print-btn']);
+  for (let i = 2; i < order.length; i++) assert.ok(order[i].top >= order[i - 1].top - 1, `focus goes up from #${order[i - 1].id} to #${order[i].id}`);
+  for (let i = 0; i < 3 && f.id !== 'lang'; i++) f = await press('Tab');
+  assert.equal(f.id, 'lang', 'Tab leaves the page after print and comes back to the top');
+  for (let i = 0; i < 3 && f.id !== 'print-btn'; i++) f = await press('Shift+Tab');
+  assert.equal(f.id, 'print-btn', 'Shift+Tab goes round the other way');
+  for (const id of ['button', 'd-confirm', 'd-entry', 'button', 'f-next', 'f-service', 'f-date', 'f-type']) {
+    f = await press('Shift+Tab');
+    assert.equal(f.id, id, 'Shift+Tab walks back in order');
+  }
+
+  // The kind of entry with the arrow keys: the fields follow it.
+  await press('ArrowDown');
+  assert.equal(await page.inputValue('#f-type'), 'MENT');
+  await page.waitForSelector('#f-programme');
+  await press('ArrowUp');
+  assert.equal(await page.inputValue('#f-type'), 'BER');
+  await page.waitForSelector('#f-service');
+  // The date as the page's language writes it (English: DD/MM/YYYY), the
+  // service with the arrow keys, a date that does not exist first.
+  f = await press('Tab');
+  assert.equal(f.id, 'f-date');
+  f = await press('Tab');
+  assert.equal(f.id, 'f-service');
+  for (let i = 0; i < 3; i++) await press('ArrowDown');
+  assert.equal(await page.inputValue('#f-service'), 'job_counselling');
+  f = await press('Tab');
+  assert.equal(f.id, 'f-next');
+  await page.keyboard.type('31/02/2026');
+  await press('Enter');
+  await page.waitForSelector('#append-form .form-result.bad', { timeout: 15000 });
+  // A refused write is announced at once (assertive), the focus on the field.
+  await waitLive('live-alert', en['form.err.date'].replace('{pattern}', en['date.placeholder']));
+  f = await page.evaluate(() => document.activeElement.id);
+  assert.equal(f, 'f-next', 'the refused date has the focus');
+  for (let i = 0; i < '31/02/2026'.length; i++) await page.keyboard.press('Backspace');
+  await page.keyboard.type('10/12/2026');
+  await press('Enter');
+  await page.waitForSelector('#append-form .form-result.ok', { timeout: 15000 });
+  await waitLive('live-status', en['form.ok']);
+  await page.waitForSelector('.entry[data-type="BER"][data-verdict="valid"]', { timeout: 10000 });
+
+  // The print view by keyboard: focus moves into it, Space ticks a
+  // language, Escape closes it and gives the focus back to its button.
+  f = await press('Tab');
+  for (let i = 0; i < 10 && f.id !== 'print-btn'; i++) f = await press('Tab');
+  assert.equal(f.id, 'print-btn');
+  f = await press('Enter');
+  await page.waitForSelector('.sheet[data-lang="en"]');
+  assert.ok(f.inPrint, 'the print view has the focus');
+  await press('Space');
+  await page.waitForSelector('.sheet[data-lang="de"]');
+  f = await press('Escape');
+  assert.ok(await page.locator('#print-view').isHidden());
+  assert.equal(f.id, 'print-btn', 'Escape closes the print view and focus returns to its button');
+  await a11y('20-keyboard-appended');
+
+  // The card taken away: announced, politely.
+  await removeCard();
+  await waitLive('live-status', en['notice.removed']);
+  writeFileSync(join(WORK, 'kb.img'), imageOf(mem));
+  const v = verifyJson('kb.img');
+  const bers = v.entries.filter((e) => e.type === 'BER');
+  assert.ok(bers.some((e) => e.verdict === 'valid' && e.fields.next === '2026-12-10' && e.fields.service === 'job_counselling'),
+    'the entry typed by keyboard is on the card, its date in ISO');
+}));
+
+test('reduced motion: nothing moves; at 200 % zoom (640 css px of 1280) nothing scrolls sideways', cleanly(async () => {
+  // Every element's running animations and transitions, as computed.
+  const motion = () => page.evaluate(() => [...document.querySelectorAll('*')].flatMap((el) => {
+    const cs = getComputedStyle(el);
+    const out = [];
+    if (cs.animationName !== 'none') out.push(`${el.tagName.toLowerCase()}.${el.className} animation ${cs.animationName}`);
+    if (cs.transitionDuration.split(',').some((d) => parseFloat(d) > 0)) out.push(`${el.tagName.toLowerCase()}.${el.className} transition ${cs.transitionDuration}`);
+    return out;
+  }).concat(document.getAnimations().map((a) => `running ${a.animationName || a.transitionProperty}`)));
+  // Without the wish the tap pictogram does move (so the check sees motion).
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+  assert.ok((await motion()).some((m) => m.includes('lm-tap')), 'the tap pictogram moves by default');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  assert.deepEqual(await motion(), [], 'motion despite prefers-reduced-motion');
+
+  // 1280 px at 200 %: a 640 css px wide window.
+  const mem = copyCard('zoom.mem');
+  await page.setViewportSize({ width: 640, height: 900 });
+  const sideways = async (state) => {
+    const [sw, cw] = await page.evaluate(() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]);
+    assert.ok(sw <= cw, `${state}: ${sw} px wide in ${cw} px`);
+  };
+  try {
+    await sideways('waiting');
+    await tap(mem);
+    await page.waitForSelector('#holder-name', { timeout: 15000 });
+    assert.deepEqual(await motion(), [], 'motion in the folder');
+    await sideways('folder');
+    await page.selectOption('#lang', 'ar');
+    await page.waitForFunction(() => document.documentElement.dir === 'rtl');
+    await sideways('folder, Arabic');
+    await page.selectOption('#lang', 'en');
+    await page.waitForFunction(() => document.documentElement.dir === 'ltr');
+    await page.fill('#f-next', '31/02/2027');
+    await page.click('#append-form button[type=submit]');
+    await page.waitForSelector('#append-form .form-result.bad', { timeout: 15000 });
+    await sideways('append refused');
+    await page.fill('#f-next', '');
+    await page.click('#print-btn');
+    await page.waitForSelector('.sheet[data-lang="en"]');
+    await sideways('print view');
+    await page.screenshot({ path: join(SHOTS, '21-zoom-200-print.png'), fullPage: true });
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: join(SHOTS, '21-zoom-200.png'), fullPage: true });
+    await a11y('21-zoom-200');
+    await removeCard();
+    await sideways('removed');
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.emulateMedia({ reducedMotion: null });
+  }
+}));
+
+test('dates in the page\'s language: German TT.MM.JJJJ shown, typed and sent as ISO; Arabic and Dari digits as their catalogs say', cleanly(async () => {
+  const de = CAT('de');
+  const mem = copyCard('dates.mem');
+  await page.selectOption('#lang', 'de');
+  await page.waitForFunction(() => document.documentElement.lang === 'de');
+  await tap(mem);
+  await page.waitForSelector('.entry[data-type="IK"]', { timeout: 15000 });
+  // Shown: the IK entry of 2026-11-20.
+  assert.equal(await page.textContent('.entry[data-type="IK"] time'), '20.11.2026');
+  assert.equal(await page.getAttribute('.entry[data-type="IK"] time', 'datetime'), '2026-11-20');
+  // The form: a text field that says its format, today in German, no <input type=date>.
+  assert.equal(await page.locator('input[type=date]').count(), 0);
+  assert.match(await page.textContent('label[for=f-date]'), /\(TT\.MM\.JJJJ\)/);
+  assert.equal(await page.getAttribute('#f-next', 'placeholder'), 'TT.MM.JJJJ');
+  assert.match(await page.inputValue('#f-date'), /^\d{2}\.\d{2}\.\d{4}$/);
+  await page.selectOption('#f-service', 'job_counselling');
+  // Not a date: refused in words before anything is sent.
+  await page.fill('#f-next', '31.02.2027');
+  await page.click('#append-form button[type=submit]');
+  await page.waitForSelector('#append-form .form-result.bad');
+  assert.equal(await page.textContent('#append-form .form-result'), de['form.err.date'].replace('{pattern}', 'TT.MM.JJJJ'));
+  assert.equal(await page.getAttribute('#f-next', 'aria-invalid'), 'true');
+  await a11y('22-german-date-refused');
+  await page.fill('#f-next', '04.12.2026');
+  await page.fill('#f-date', '30.11.2026');
+  const sent = page.waitForRequest('**/api/card/append');
+  await page.click('#append-form button[type=submit]');
+  const body = (await sent).postDataJSON();
+  assert.equal(body.entry.date, '2026-11-30', 'the API gets ISO');
+  assert.equal(body.entry.fields.next, '2026-12-04', 'the API gets ISO');
+  await page.waitForSelector('#append-form .form-result.ok', { timeout: 15000 });
+  // The card already holds a BER entry (the append test's): this one is the one due on 04.12.
+  const ber = page.locator('.entry[data-type="BER"]', { hasText: '04.12.2026' });
+  await ber.waitFor({ timeout: 10000 });
+  assert.equal(await ber.locator('time').textContent(), '30.11.2026');
+  assert.match(await page.textContent('#reads-list li:first-child time'), /^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$/);
+  await shot('22-german-dates');
+  // Arabic and Dari: the digits their catalogs name (date.digits).
+  const glyphs = (nu) => [...Array(10).keys()].map((i) => new Intl.NumberFormat(`en-u-nu-${nu}`).format(i));
+  for (const lang of ['ar', 'fa']) {
+    const cat = CAT(lang);
+    const g = glyphs(cat['date.digits']);
+    const want = cat['date.pattern'].replace('YYYY', '2026').replace('MM', '11').replace('DD', '20')
+      .replace(/[0-9]/g, (d) => g[d]).replace(/[^\p{Nd}]/gu, (sep) => `${sep}\u200f`);
+    await page.selectOption('#lang', lang);
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    assert.equal(await page.textContent('.entry[data-type="IK"] time'), want, lang);
+    if (cat['date.digits'] !== 'latn') assert.ok(!/[0-9]/.test(want), `${lang}: no Latin digits in ${want}`);
+    assert.equal(await page.getAttribute('#f-next', 'placeholder'), cat['date.placeholder'], lang);
+    // Typed in the language's own digits, sent as ISO.
+    await page.fill('#f-next', want);
+    assert.equal(await page.evaluate(async (l) => (await import('/static/js/i18n.js')).parseDate(document.getElementById('f-next').value, l), lang), '2026-11-20');
+    await shot(`22-dates-${lang}`);
+  }
+  await page.selectOption('#lang', 'en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await removeCard();
+}));
 
 test('a role that may not write sees no form and cannot append', async () => {
   await stopDaemon();
@@ -762,6 +1085,7 @@ test('a blocked protected card: the page offers the restore onto a new card, fro
   await page.click('#u-submit');
   await page.waitForSelector('#blocked-banner');
   assert.equal(await page.textContent('#u-result'), en['lock.err.blocked']);
+  await a11y('19a-protected-blocked');
   await page.unroute('**/api/card/unlock');
   // The holder's new card: blank.
   await protRemove();
@@ -771,6 +1095,7 @@ test('a blocked protected card: the page offers the restore onto a new card, fro
   await page.fill('#u-recovery', 'not a recovery line');
   await page.click('#u-restore');
   await page.waitForFunction((want) => document.querySelector('#blocked-banner .form-result').textContent === want, en['lock.err.recovery']);
+  await a11y('19b-protected-recovery-refused');
   await page.fill('#u-recovery', RECOVERY);
   await page.click('#u-restore');
   await page.waitForSelector('#holder-name', { timeout: 15000 });

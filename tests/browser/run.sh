@@ -24,10 +24,14 @@ for v in LAUFMAPPE LAUFMAPPED LM_VCARD; do
 done
 
 # npm needs the network, which the rig's namespace does not have: install
-# (pinned by package-lock.json) before entering it, and only when missing.
-if [ ! -d "$here/node_modules/playwright-core" ]; then
-	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) || skip "npm ci failed"
-fi
+# (pinned by package-lock.json: playwright-core, axe-core) before entering
+# it, and only when one is missing.
+for dep in playwright-core axe-core; do
+	if [ ! -d "$here/node_modules/$dep" ]; then
+		(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) || skip "npm ci failed"
+		break
+	fi
+done
 
 . "$here/../integration/pcsc/rig.sh"
 rig_enter "$@"

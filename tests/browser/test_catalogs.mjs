@@ -79,7 +79,26 @@ for (const lang of langs) {
     for (const ph of want) if (cat[k] && !cat[k].includes(ph)) fail(`${lang}: ${k} lacks ${ph}`);
   }
 }
-// 4. The command line's messages (context "cli.*", looked up by gettext in
+// 4. Dates (js/i18n.js): each language names its pattern of DD, MM and YYYY,
+// a placeholder with the same separators in the same places, and digits
+// that are a numbering system the browser's ICU knows.
+for (const lang of langs) {
+  const cat = JSON.parse(readFileSync(join(web, 'i18n', `${lang}.json`), 'utf8'));
+  const pattern = cat['date.pattern'] || '';
+  const tokens = (pattern.match(/YYYY|MM|DD/g) || []).sort();
+  if (tokens.join() !== 'DD,MM,YYYY') fail(`${lang}: date.pattern "${pattern}" needs DD, MM and YYYY once each`);
+  const seps = (s) => s.split(/[^./\- ]+/).filter(Boolean).join('|');
+  const ph = cat['date.placeholder'] || '';
+  if (ph.split(/[./\- ]/).filter(Boolean).length !== 3 || seps(ph) !== seps(pattern.replace(/YYYY|MM|DD/g, 'x'))) {
+    fail(`${lang}: date.placeholder "${ph}" does not follow date.pattern "${pattern}"`);
+  }
+  const nu = cat['date.digits'];
+  let known = false;
+  try { known = new Intl.NumberFormat(`en-u-nu-${nu}`).resolvedOptions().numberingSystem === nu; } catch { /* */ }
+  if (!known) fail(`${lang}: date.digits "${nu}" is not a numbering system`);
+}
+
+// 5. The command line's messages (context "cli.*", looked up by gettext in
 // tools/laufmappe.c): each one in the template is translated everywhere,
 // with the English source unchanged.
 const { parsePo } = await import(join(root, 'po', 'po2json.mjs'));

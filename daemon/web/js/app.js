@@ -11,6 +11,7 @@ import { buildStaff } from './staff.js';
 import { buildDeleteForm } from './remove.js';
 import { buildUnlockForm, blockedRestoreForm } from './unlock.js';
 import { openPrintView, closePrintView } from './print.js';
+import { announce } from './live.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,7 +32,18 @@ async function loadRules() {
   if (res.ok) state.rules = await res.json();
 }
 
-async function loadCard(reader) {
+// What a tap says aloud: whose card, how many entries, how many failed.
+function announceCard(card) {
+  if (card.protected && card.locked) { announce(t('lock.title')); return; }
+  if (!card.holder) return;
+  const entries = card.entries || [];
+  const reg = entries.find((e) => e.type === 'REG');
+  const name = (reg && reg.fields && reg.fields.name) || t('holder.no_name');
+  announce(t('live.tap', { name, n: entries.length, bad: entries.filter((e) => e.verdict !== 'valid').length }));
+}
+
+// tapped: a new card (announced), not a reload after a write.
+async function loadCard(reader, tapped = false) {
   try {
     const card = await getCard(reader);
     state.card = card;
@@ -43,6 +55,7 @@ async function loadCard(reader) {
     // It comes with the card, from the tap's own transaction (null: cache down).
     state.reads = card.holder ? card.reads ?? null : null;
     if (card.holder) state.blocked = false; // a readable card: the restore is done
+    if (tapped) announceCard(card);
   } catch (e) {
     state.card = null;
     state.notice = { key: errorKey(e.code), vars: { code: e.code }, kind: 'bad' };
@@ -82,6 +95,8 @@ function renderTerminal() {
   return banners;
 }
 
+let lastNotice = null; // the notice last said aloud
+
 function renderBanners() {
   const list = renderTerminal() || [];
   const c = state.card;
@@ -113,6 +128,10 @@ function renderBanners() {
         render();
       })));
   }
+  if (state.notice && state.notice !== lastNotice) {
+    announce(t(state.notice.key, state.notice.vars || {}), state.notice.kind === 'bad');
+  }
+  lastNotice = state.notice;
   if (state.notice) {
     list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),
       t(state.notice.key, state.notice.vars || {})));
@@ -235,7 +254,7 @@ async function onTap(ev) {
   // (SIGHUP) or gone out of date since it was opened.
   try { state.status = await getStatus(); } catch { /* keep the last one */ }
   await loadVocab(getVocab); // when the page opened before the daemon answered
-  loadCard(ev.reader);
+  loadCard(ev.reader, true);
 }
 
 function onRemoved(ev) {
@@ -265,9 +284,13 @@ async function init() {
   select.value = currentLang();
   select.addEventListener('change', () => switchLang(select.value));
 
+  // The print view takes the screen's place: focus goes into it, and back
+  // to the button when it closes (its button or Escape).
+  const closePrint = () => { closePrintView($('print-view')); $('print-btn').focus(); };
   $('print-btn').addEventListener('click', () => {
-    if (state.card) openPrintView($('print-view'), state.card, () => closePrintView($('print-view')));
+    if (state.card) openPrintView($('print-view'), state.card, closePrint);
   });
+  $('print-view').addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closePrint(); });
 
   await loadRules().catch(() => {});
   await loadVocab(getVocab); // the library's vocabulary, before anything is drawn
@@ -281,7 +304,7 @@ async function init() {
   try {
     const readers = await getReaders();
     const withCard = readers.find((r) => r.state === 'card' || r.state === 'locked');
-    if (withCard) await loadCard(withCard.name);
+    if (withCard) await loadCard(withCard.name, true);
   } catch { /* the daemon may still be starting; the tap event will come */ }
   document.body.dataset.ready = '1'; // tests wait for this
 }

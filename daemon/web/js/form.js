@@ -2,11 +2,12 @@
 // terminal's key (the daemon signs; the page only says what to sign).
 // The inputs are generated from vocab.js, so they use entry.c's names.
 
-import { t, langName } from './i18n.js';
+import { t, langName, fmtDate, parseDate, todayIso } from './i18n.js';
 import { FIELDS, TYPES, codeOf } from './vocab.js';
 import { h } from './render.js';
 import { appendEntry } from './api.js';
 import { signedOut } from './staff.js';
+import { announce } from './live.js';
 
 // Appointment-like entries first: they are what a desk issues most.
 const FIRST = ['BER', 'MENT'];
@@ -17,10 +18,32 @@ export function formTypes(status) {
   return [...FIRST.filter((ty) => allowed.includes(ty)), ...allowed.filter((ty) => !FIRST.includes(ty))];
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
+// Where a form says how its write went (on screen; live.js says it aloud).
+export const resultLine = () => h('p', { class: 'form-result' });
 
-// Where a form says how its write went.
-export const resultLine = () => h('p', { class: 'form-result', role: 'status', 'aria-live': 'polite' });
+// Show a write's answer in its result line and have it announced.
+export function showResult(line, ok, text) {
+  line.className = `form-result ${ok ? 'ok' : 'bad'}`;
+  line.textContent = text;
+  announce(text, !ok);
+}
+
+// Any digit the page's languages write, and the separators a date takes.
+const DATE_RE = '\\s*[0-9\u0660-\u0669\u06f0-\u06f9]{1,4}(?:\u200f?[.\\/\\- ]\u200f?[0-9\u0660-\u0669\u06f0-\u06f9]{1,4}){2}\\s*';
+
+// A date typed in the page's language (date.pattern: TT.MM.JJJJ on the
+// German page), not <input type=date>, which shows the browser's locale
+// (mm/dd/yyyy) whatever the page's language is.  The label says the format;
+// parseDate turns the text into the ISO date the API takes.
+export function dateRow(id, name, label, iso = '') {
+  const fmt = t('date.placeholder');
+  return h('div', { class: 'form-row' },
+    h('label', { for: id }, label, ' ', h('span', { class: 'date-format' }, `(${fmt})`)),
+    h('input', {
+      id, name, type: 'text', inputmode: 'numeric', autocomplete: 'off', spellcheck: 'false',
+      placeholder: fmt, pattern: DATE_RE, 'data-date': '', value: iso ? fmtDate(iso) : '',
+    }));
+}
 
 // CEFR levels and exam names are codes in every language; languages are
 // named by the browser; everything else comes from the catalogs.
@@ -41,7 +64,7 @@ function fieldInput(name) {
       break;
     case 'uint': input = h('input', { id, name, type: 'number', min: 0, max: def.max, inputmode: 'numeric' }); break;
     case 'bool': input = h('input', { id, name, type: 'checkbox' }); break;
-    case 'date': input = h('input', { id, name, type: 'date' }); break;
+    case 'date': return dateRow(id, name, t(`field.${name}`));
     case 'text': input = h('input', { id, name, type: 'text', maxlength: def.max }); break;
     default: return null; // bytes (ratings, card keys) are not typed in at a desk
   }
@@ -49,17 +72,30 @@ function fieldInput(name) {
     h('label', { for: id }, t(`field.${name}`)), input);
 }
 
+// The entry the form describes, or {bad: input} for a date not understood.
 function collect(form, type) {
   const fields = {};
+  const dateOf = (el) => {
+    const iso = parseDate(el.value);
+    el.setAttribute('aria-invalid', iso ? 'false' : 'true');
+    return iso;
+  };
   for (const name of TYPES[type]) {
     const el = form.elements.namedItem(name);
     if (!el) continue;
     const def = FIELDS[name];
     if (def.kind === 'bool') { if (el.checked) fields[name] = true; continue; }
-    if (el.value === '') continue; // absent: the format's zero
+    if (el.value.trim() === '') continue; // absent: the format's zero
+    if (def.kind === 'date') {
+      fields[name] = dateOf(el);
+      if (!fields[name]) return { bad: el };
+      continue;
+    }
     fields[name] = def.kind === 'uint' ? Number(el.value) : el.value;
   }
-  return { type, date: form.elements.namedItem('date').value, fields };
+  const date = form.elements.namedItem('date');
+  if (!dateOf(date)) return { bad: date };
+  return { entry: { type, date: parseDate(date.value), fields } };
 }
 
 // Known answers in plain words; anything else shows the daemon's code.
@@ -98,21 +134,25 @@ export function buildForm(section, status, getReader, onWritten) {
 
   const form = h('form', { id: 'append-form', novalidate: true },
     h('div', { class: 'form-row' }, h('label', { for: 'f-type' }, t('form.type')), typeSel),
-    h('div', { class: 'form-row' }, h('label', { for: 'f-date' }, t('form.date')),
-      h('input', { id: 'f-date', name: 'date', type: 'date', value: today(), required: true })),
+    dateRow('f-date', 'date', t('form.date'), todayIso()),
     fieldsBox,
     submit, result);
   fillFields();
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    const { entry, bad } = collect(form, typeSel.value);
+    if (bad) {
+      showResult(result, false, t('form.err.date', { pattern: t('date.placeholder') }));
+      bad.focus();
+      return;
+    }
     submit.disabled = true;
     result.className = 'form-result busy';
     result.textContent = t('form.busy');
-    const res = await appendEntry(getReader(), collect(form, typeSel.value));
+    const res = await appendEntry(getReader(), entry);
     const msg = resultMessage(res);
-    result.className = `form-result ${msg.ok ? 'ok' : 'bad'}`;
-    result.textContent = msg.text;
+    showResult(result, msg.ok, msg.text);
     submit.disabled = false;
     if (msg.ok) onWritten(res.body.entry);
   });

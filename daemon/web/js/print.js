@@ -10,7 +10,7 @@
 // (bench/bench_print.sh): 56 entries stay on one A4 sheet, a full 8 KB
 // card (81) takes two.
 
-import { t, loadCatalog, LANGS, isRtl, fmtDate, currentLang } from './i18n.js';
+import { t, loadCatalog, LANGS, isRtl, fmtDate, currentLang, todayIso } from './i18n.js';
 import { h, data, picto, timeline, holderPanel, typeName, badge, warnings, issuerLine, fieldList } from './render.js';
 import { kindOf } from './vocab.js';
 import { qrUrl } from './api.js';
@@ -23,7 +23,7 @@ const ROW_MM = 190;   // the sheet's inner width for the row of codes
 function sheetHead(card, lang) {
   return h('header', { class: 'sheet-head' },
     h('h1', {}, picto('folder'), t('print.title', {}, lang)),
-    h('p', {}, t('print.printed', {}, lang), ' ', data(fmtDate(new Date().toISOString().slice(0, 10), lang)),
+    h('p', {}, t('print.printed', {}, lang), ' ', data(fmtDate(todayIso(), lang)),
       ' · ', t('holder.id', {}, lang), ' ', data(card.holder || '')));
 }
 
@@ -83,7 +83,7 @@ function compactSheet(card, lang) {
   picto(e.type === 'REG' ? 'holder' : `kind-${kindOf(e.type)}`),
   h('div', { class: 'row-main' },
     h('p', { class: 'row-head' }, h('b', {}, typeName(e.type, lang)), ' ',
-      e.date ? data(fmtDate(e.date, lang, 'short')) : null),
+      e.date ? data(fmtDate(e.date, lang)) : null),
     badge(e, lang), warnings(e, card, lang), rowIssuer(e, lang), fieldList(e, lang))));
   // Balanced codes of at most PER_CODE entries, in one row.
   const ok = entries.map((e, i) => ({ e, n: i + 1 })).filter(({ e }) => backedUp(e));
@@ -111,7 +111,7 @@ function sheet(card, lang) {
   const reg = (card.entries || []).find((e) => e.type === 'REG');
   return h('section', { class: 'sheet', lang, dir: isRtl(lang) ? 'rtl' : 'ltr', 'data-lang': lang },
     sheetHead(card, lang),
-    holderPanel(card, lang, reg ? qr(reg) : null),
+    holderPanel(card, lang, reg ? qr(reg) : null, `holder-name-${lang}`),
     timeline((card.entries || []).filter((e) => e.type !== 'REG'), card, lang, qr),
     h('footer', { class: 'sheet-foot' }, t('print.footer', {}, lang)));
 }
@@ -138,6 +138,7 @@ export async function openPrintView(root, card, onClose) {
   root.replaceChildren(bar, sheets);
   root.hidden = false;
   document.body.classList.add('printing');
+  boxes[0].querySelector('input').focus(); // the screen behind is hidden: focus comes here
   await draw();
 }
 

@@ -7,7 +7,7 @@
 import { t } from './i18n.js';
 import { h, typeName, fmtEntryRef } from './render.js';
 import { deleteEntry } from './api.js';
-import { resultLine } from './form.js';
+import { resultLine, showResult } from './form.js';
 import { signedOut } from './staff.js';
 
 function resultText(res) {
@@ -41,8 +41,7 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!select.value || !confirm.checked) {
-      result.className = 'form-result bad';
-      result.textContent = t('del.err.confirm');
+      showResult(result, false, t('del.err.confirm'));
       return;
     }
     submit.disabled = true;
@@ -50,8 +49,7 @@ export function buildDeleteForm(section, card, getReader, { onDone, onCut }) {
     result.textContent = t('form.busy');
     const res = await deleteEntry(getReader(), select.value);
     submit.disabled = false;
-    result.className = `form-result ${res.ok ? 'ok' : 'bad'}`;
-    result.textContent = resultText(res);
+    showResult(result, res.ok, resultText(res));
     if (res.ok) onDone();
     else if (res.body && res.body.restore) onCut(res.body.restore); // cut after the wipe
   });

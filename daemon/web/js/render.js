@@ -159,7 +159,9 @@ export function timeline(entries, card, lang, extra = () => null) {
 }
 
 // The holder panel, from the REG entry (name, birth year, evidence level).
-export function holderPanel(card, lang, extra = null) {
+// nameId: the id of its heading, which names the panel; each print sheet
+// passes its own, as ids must be unique in the page.
+export function holderPanel(card, lang, extra = null, nameId = 'holder-name') {
   const reg = (card.entries || []).find((e) => e.type === 'REG');
   const f = (reg && reg.fields) || {};
   const rows = h('dl', { class: 'fields holder-fields' });
@@ -167,10 +169,10 @@ export function holderPanel(card, lang, extra = null) {
   row('holder.id', data(shortId(card.holder)));
   if (f.birth_year) row('holder.birth_year', data(String(f.birth_year)));
   if (f.evidence) row('holder.evidence', t(`enum.evidence.${f.evidence}`, {}, lang));
-  const panel = h('section', { class: `holder ${reg && reg.verdict === 'valid' ? 'is-valid' : 'is-invalid'}`, 'aria-labelledby': 'holder-name' },
+  const panel = h('section', { class: `holder ${reg && reg.verdict === 'valid' ? 'is-valid' : 'is-invalid'}`, 'aria-labelledby': nameId },
     picto('holder'),
     h('div', { class: 'holder-main' },
-      h('h2', { id: 'holder-name' }, f.name ? data(f.name) : t('holder.no_name', {}, lang)),
+      h('h2', { id: nameId }, f.name ? data(f.name) : t('holder.no_name', {}, lang)),
       rows,
       reg ? badge(reg, lang) : h('p', { class: 'warn' }, picto('warn'), t('holder.no_reg', {}, lang)),
       reg ? warnings(reg, card, lang) : null,

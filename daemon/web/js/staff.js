@@ -6,6 +6,7 @@
 import { t } from './i18n.js';
 import { h } from './render.js';
 import { getSession, signIn, signOut } from './api.js';
+import { announce } from './live.js';
 
 let session = null; // GET /api/session, or null before the first answer
 
@@ -40,7 +41,8 @@ function renderStaff(section) {
   const pin = h('input', {
     id: 's-pin', name: 'pin', type: 'password', autocomplete: 'off', inputmode: 'numeric', dir: 'ltr',
   });
-  const result = h('p', { class: 'form-result', id: 's-result', role: 'status', 'aria-live': 'polite' });
+  // On screen; live.js says it aloud (no form inside a live region).
+  const result = h('p', { class: 'form-result', id: 's-result' });
   const submit = h('button', { type: 'submit', id: 's-submit', class: 'primary' }, t('staff.submit'));
   const form = h('form', { id: 'staff-form', novalidate: true, autocomplete: 'off' },
     h('div', { class: 'form-row' }, h('label', { for: 's-name' }, t('staff.name')), name),
@@ -61,6 +63,7 @@ function renderStaff(section) {
       : code === 'wrong_pin' ? t('staff.err.wrong')
         : code === 'not_terminal' ? t('staff.not_terminal')
           : t('form.err.other', { code: code || res.status });
+    announce(result.textContent, true);
     pin.focus();
   });
   section.append(h('h2', {}, t('staff.title')), form);

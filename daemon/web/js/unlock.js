@@ -9,7 +9,7 @@
 import { t } from './i18n.js';
 import { h } from './render.js';
 import { unlockCard, restoreFolder } from './api.js';
-import { resultLine } from './form.js';
+import { resultLine, showResult } from './form.js';
 import { signedOut } from './staff.js';
 
 // What the daemon's answer means for the person at the desk.
@@ -49,15 +49,13 @@ export function blockedRestoreForm(getReader, onRestored) {
     const holder = holderOfRecovery(line.value);
     line.value = ''; // the recovery line opens the holder's backup: not kept either
     if (!holder) {
-      result.className = 'form-result bad';
-      result.textContent = t('lock.err.recovery');
+      showResult(result, false, t('lock.err.recovery'));
       return;
     }
     const res = await restoreFolder(holder, getReader());
     if (res.ok) { onRestored(res.body.written); return; }
-    result.className = 'form-result bad';
-    result.textContent = signedOut(res) ? t('staff.err.signed_out')
-      : t('form.err.other', { code: (res.body && res.body.error && res.body.error.code) || res.status });
+    showResult(result, false, signedOut(res) ? t('staff.err.signed_out')
+      : t('form.err.other', { code: (res.body && res.body.error && res.body.error.code) || res.status }));
   });
   return form;
 }
@@ -94,8 +92,7 @@ export function buildUnlockForm(section, card, getReader, { onOpen, onBlocked })
       onOpen(res.body);
       return;
     }
-    result.className = 'form-result bad';
-    result.textContent = resultText(res);
+    showResult(result, false, resultText(res));
     if (res.body && res.body.error && res.body.error.code === 'blocked') onBlocked();
     else input.focus();
   });
