@@ -355,9 +355,9 @@ static int conninfo_policy(const char *conninfo, char sslmode[16])
 	if (!mode)
 		mode = getenv("PGSSLMODE");
 	sslmode[0] = 0;
-	/* hostaddr, when given, is where libpq connects; host then only names
-	 * the server for its certificate */
-	if (!mode && !all_local(hostaddr ? hostaddr : host))
+	/* both must be local: a host name with a loopback hostaddr (a tunnel,
+	 * say) still names a server elsewhere, whose certificate is checked */
+	if (!mode && !(all_local(hostaddr) && all_local(host)))
 		strcpy(sslmode, "verify-full");
 	PQconninfoFree(opts);
 	return LM_OK;

@@ -199,6 +199,32 @@ echo go >&3
 exec 3>&-
 wait "$rpid" && ok || bad "reconnect: $(cat reconnect.txt)"
 
+# --- TLS: a vault named by a host that is not local gets verify-full ----
+# (vault.test resolves nowhere: hostaddr takes the connection to 127.0.0.1,
+# the name is what the certificate must carry)
+ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+openssl req -x509 $ec -days 2 -subj /CN=lm-test-ca -keyout ca.key -out ca.pem 2>/dev/null
+openssl req -x509 $ec -days 2 -subj /CN=lm-other-ca -keyout other.key -out other.pem 2>/dev/null
+openssl req $ec -subj /CN=vault.test -keyout server.key -out server.csr 2>/dev/null
+printf 'subjectAltName=DNS:vault.test\n' >san.ext
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+	-extfile san.ext -out server.pem 2>/dev/null
+cp server.pem server.key "$PG_RIG_DIR/a/"
+chmod 600 "$PG_RIG_DIR/a/server.key"
+[ "$(id -u)" = 0 ] && chown nobody:nogroup "$PG_RIG_DIR/a/server.pem" "$PG_RIG_DIR/a/server.key"
+pg_rig_stop a
+pg_rig_restart a -c ssl=on -c ssl_cert_file="$PG_RIG_DIR/a/server.pem" \
+	-c ssl_key_file="$PG_RIG_DIR/a/server.key"
+tls="host=vault.test hostaddr=127.0.0.1 port=$(pg_rig_port a) dbname=vault user=office_a"
+VA="$tls sslrootcert=$PWD/other.pem"
+[ "$("$CHECK" push 40)" = vault_down ] && ok || bad "a certificate from another CA was accepted"
+VA="$tls sslrootcert=$PWD/ca.pem"
+[ "$("$CHECK" push 41)" = ok ] && ok || bad "TLS with the right CA"
+VA="$tls sslmode=require" # (no root file: libpq encrypts but does not verify)
+[ "$("$CHECK" push 42)" = ok ] && ok || bad "the conninfo's own sslmode"
+VA="host=127.0.0.1 port=$(pg_rig_port a) dbname=vault user=office_a sslrootcert=$PWD/other.pem"
+[ "$("$CHECK" push 43)" = ok ] && ok || bad "loopback needs no certificate"
+
 # --- failover: two servers, libpq's multi-host conninfo ----------------
 pg_rig_start b
 expect 0 "$L" vault init "$(pg_rig_conninfo b)" --retention-days 30
