@@ -24,4 +24,9 @@ chmod 600 "$pw"
 rc=$?
 echo "vault tables after the run: $(pg_rig_psql bench -tAc "SELECT count(*) || ' records, ' ||
 	pg_size_pretty(pg_total_relation_size('lm_vault.records')) || ' with indexes' FROM lm_vault.records")"
+# the tables for 10,000 holders x 40 entries, in a database of their own
+PG_RIG_DB=postgres pg_rig_psql bench -qc "CREATE DATABASE sizes"
+"$L" vault init "host=$PG_RIG_DIR/bench port=$(pg_rig_port bench) dbname=sizes user=lm_admin" >/dev/null 2>&1 || exit 1
+echo "vault tables for 10,000 holders x 40 entries (bench/vault_sizes.sql):"
+PG_RIG_DB=sizes pg_rig_psql bench -q -f bench/vault_sizes.sql || rc=1
 exit $rc
