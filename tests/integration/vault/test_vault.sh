@@ -151,6 +151,26 @@ pg_rig_psql a -qc "UPDATE lm_vault.tombstones SET time = now() - interval '31 da
 out=$("$CHECK" expire)
 [ "$out" = "1 ok" ] && ok || bad "expire of the tombstone: $out"
 
+# --- schema versions, and a slow vault -----------------------------------
+VA0=$VA
+pg_rig_psql a -qc "UPDATE lm_vault.meta SET value = 2 WHERE key = 'schema'"
+[ "$("$CHECK" push 50)" = vault_schema ] && ok || bad "a newer schema is refused at connect"
+expect 3 "$L" vault init "$admin"
+grep -q "schema" err.txt && ok || bad "init on a newer schema: $(cat err.txt)"
+pg_rig_psql a -qc "UPDATE lm_vault.meta SET value = 1 WHERE key = 'schema'"
+VA="host=127.0.0.1 port=$(pg_rig_port a) dbname=postgres user=office_a"
+[ "$("$CHECK" push 50)" = vault_schema ] && ok || bad "a database without the vault"
+VA=$VA0
+# the records table locked by someone else for 8 s: a push (3 s timeout)
+# gives up as DOWN instead of waiting (without statement_timeout it would
+# wait and succeed)
+pg_rig_psql a -qc "BEGIN; LOCK TABLE lm_vault.records; SELECT pg_sleep(8); COMMIT" >/dev/null &
+lpid=$!
+sleep 1
+[ "$("$CHECK" push 51)" = vault_down ] && ok || bad "a push on a locked table did not time out"
+wait "$lpid"
+[ "$("$CHECK" push 51)" = ok ] && ok || bad "the push after the lock"
+
 # --- laufmappe trust publish --------------------------------------------
 PG_RIG_DB=postgres pg_rig_psql a -qc "CREATE DATABASE trustdb"
 tadmin="host=$PG_RIG_DIR/a port=$(pg_rig_port a) dbname=trustdb user=lm_admin"
