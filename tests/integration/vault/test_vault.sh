@@ -120,6 +120,14 @@ refused city "SELECT lm_vault.expire()"
 	bad "fetch(NULL) lists nothing"
 [ "$(psql_as office_a "SELECT count(*) FROM lm_vault.tombstones_since('', 0) WHERE tag IS NOT NULL")" = 0 ] &&
 	ok || bad "tombstones_since with no tags lists nothing"
+# NULLs answer NULL (STRICT), they reach no check or lock
+[ "$(psql_as office_a "SELECT lm_vault.push(NULL, NULL, NULL) IS NULL")" = t ] &&
+	[ "$(psql_as office_a "SELECT lm_vault.tombstone(NULL, NULL) IS NULL")" = t ] &&
+	[ "$(psql_as office_a "SELECT count(*) FROM lm_vault.tombstones_since(NULL, 0)")" = 0 ] && ok ||
+	bad "NULL arguments"
+# a record no seal makes is refused by the function itself
+out=$(psql_as office_a "SELECT lm_vault.push('\\x$tag', '\\x$tag', '\\x00')" 2>&1) &&
+	bad "a 1-byte record was stored" || { grep -q "not a vault record" <<<"$out" && ok || bad "$out"; }
 # exactly these functions, and no table privilege at all (from the catalog)
 privs=$(pg_rig_psql a -tA -c "SELECT string_agg(p.proname, ',' ORDER BY p.proname)
 	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
