@@ -73,6 +73,8 @@ grep -q "ok: retention kept the fresh records" check.txt && ok || bad "roundtrip
 # (a holder of its own: the race's 400 tombstones stay out of the counts below)
 HOLDER=0badc0de0badc0de0badc0de0badc0de run_check tombrace
 grep tombrace: check.txt
+HOLDER=0badc0de0badc0de0badc0de0badc0df run_check pushrace
+grep pushrace: check.txt
 
 # --- the roles, tried as SQL -------------------------------------------
 # psql_as ROLE SQL: run one statement over TCP with the role's password
