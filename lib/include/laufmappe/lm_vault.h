@@ -94,7 +94,8 @@ int lm_vault_unseal(const struct lm_vault_key *key, const uint8_t tag[LM_VAULT_T
 		    const uint8_t ref[LM_VAULT_REF_LEN], const uint8_t *sealed, size_t len,
 		    uint8_t *entry, size_t cap, size_t *entry_len);
 
-/* ---- The client (LM_HAVE_VAULT) ------------------------------------------- */
+/* ---- The client (LM_HAVE_VAULT; without libpq every call below says
+ * LM_ERR_UNSUPPORTED: lib/vault/none.c) ------------------------------------ */
 
 struct lm_vault;
 
@@ -107,14 +108,18 @@ struct lm_vault;
  * statement_timeout of the same, so a slow vault never holds a caller
  * longer.  Checks the schema version (LM_ERR_VAULT_SCHEMA).
  * LM_ERR_VAULT_DOWN when it cannot connect; LM_ERR_VAULT_DENIED when the
- * server refuses the login.
+ * server refuses the login; LM_ERR_ARG for a conninfo libpq does not parse.
+ * A host (or hostaddr) that is not a socket, localhost or a loopback
+ * address gets sslmode=verify-full unless conninfo names an sslmode.
  */
 int lm_vault_connect(const char *conninfo, const char *password_file, int timeout_s,
 		     struct lm_vault **out);
 void lm_vault_close(struct lm_vault *v);
 
 /* Store a sealed record, or refresh its last-push time if (tag, ref) is
- * there.  A record with a tombstone under (tag, ref) is not stored again. */
+ * there (the first sealed form stays).  A record with a tombstone under
+ * (tag, ref) is not stored again, and that is no error.  LM_ERR_ARG for
+ * a length no seal makes. */
 int lm_vault_push(struct lm_vault *v, const uint8_t tag[LM_VAULT_TAG_LEN],
 		  const uint8_t ref[LM_VAULT_REF_LEN], const uint8_t *sealed, size_t len);
 
@@ -159,6 +164,23 @@ int lm_vault_trust_latest(struct lm_vault *v, uint32_t above, uint8_t **trust, s
  * migrations; running it again is harmless.
  */
 int lm_vault_init(const char *conninfo, const char *password_file, int retention_days);
+
+/*
+ * Forget what retention says to forget (records not pushed again for
+ * retention_days, tombstones as old); any office may call it, a daemon
+ * does on its sync schedule.  *removed (may be NULL) gets the rows gone.
+ */
+int lm_vault_expire(struct lm_vault *v, int64_t *removed);
+
+/*
+ * The city's admin adds a login role NAME (or sets its password again) as
+ * a member of lm_vault_office, or of lm_vault_city when city is non-zero,
+ * through conninfo (a superuser's connection, as for lm_vault_init).  The
+ * password is the first line of login_password_file (0600 or stricter);
+ * the server receives only its SCRAM-SHA-256 verifier.
+ */
+int lm_vault_add_login(const char *conninfo, const char *password_file, const char *name, int city,
+		       const char *login_password_file);
 
 #ifdef __cplusplus
 }
