@@ -103,5 +103,6 @@ MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct request *r
 MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_protect(struct api *a, struct MHD_Connection *c, struct request *rq);
 
 #endif

@@ -78,6 +78,8 @@ static void set_locked(struct desk_reader *r, const struct lm_protect_header *h)
 {
 	r->protected_card = 1;
 	r->prot = *h;
+	if (r->tries_left < 0)
+		r->tries_left = r->info.tries_left; /* what the applet says; NTAGs do not */
 	json_object *view = json_object_new_object();
 	add_read_facts(view, r, time(NULL));
 	json_object_object_add(view, "locked", json_object_new_boolean(1));

@@ -658,6 +658,108 @@ protected)
 	# Nothing of it in the database's other files after the daemon closed it either.
 	cat p.db* | grep -qiaF -e "$CODE" -e "$CANON" && bad "the access code is in the database files" || ok
 	;;
+protect)
+	# Protecting a version 1 card at the desk (POST /api/card/protect), the
+	# holder present: the answer carries the new code and recovery line
+	# once; the office cache keeps every entry first; cut at every APDU of
+	# the rewrite, the card ends as the old one, or (after the restore
+	# route with the code and recovery line of the cut answer) as the
+	# protected card with every entry, never less.
+	rig_start_pcscd
+	"$L" issue --key city.pem --holder "$H" --type MENT --set programme="Paten Krefeld" --out ment.cose
+	rig_start_card --memory card.mem --as applet --capacity 2048
+	rig_wait_card present
+	{ "$L" card format --holder "$H" && "$L" card append ik.cose && "$L" card append ment.cose; } >/dev/null 2>&1 ||
+		bad "card setup"
+	rig_stop_card
+	cp card.mem card.orig
+	ids_on_card() { curl -s "$URL/api/card" | grep -o '"id":"[0-9a-f]\{64\}"' | cut -d'"' -f4 | sort | paste -sd' '; }
+	field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$@"; }
+	auth=(-H "Authorization: Bearer $TOKEN")
+	prot_req() { code -X POST "${auth[@]}" "$URL/api/card/protect" -d '{}'; }
+	is_protected() { curl -s "$URL/api/card" | grep -q '"protected":true'; }
+	start_daemon a 18197 pcsc
+	before=$(grep -c "^lm-vcard: -> [0-9A-F]" card.log)
+	rig_start_card --memory card.mem --as applet --verbose
+	wait_state card && [ "$(entries)" = 2 ] && ok || bad "tap: $(curl -s "$URL/api/card" | head -c 300)"
+	tap_apdus=$(($(grep -c "^lm-vcard: -> [0-9A-F]" card.log) - before))
+	all=$(ids_on_card)
+	[ "$(code -X POST "$URL/api/card/protect" -d '{}')" = 401 ] && ok || bad "protect without the token"
+	rig_stop_card
+	wait_state empty
+	k=0 done_at= cuts=0
+	: >codes.txt
+	while [ "$k" -lt 120 ] && [ -z "$done_at" ]; do
+		cp card.orig card.mem
+		rig_start_card --memory card.mem --as applet --pull-after-apdus $((tap_apdus + k))
+		wait_state card || bad "cut $k: no tap"
+		rc=$(prot_req)
+		if [ "$rc" = 200 ]; then
+			done_at=$k
+			cp resp.json done.json
+		else
+			cuts=$((cuts + 1))
+			CODE=$(field resp.json code) REC=$(field resp.json recovery)
+			[ -n "$CODE" ] && echo "$CODE $REC" >>codes.txt
+			rig_stop_card # pulled by now, or taken away here
+			wait_state empty
+			rig_start_card --memory card.mem --as applet
+			wait_state '\(card\|locked\|error\)' || bad "cut $k: no tap after it" # blank: an error
+			if grep -q '"restore"' resp.json; then
+				[ -n "$CODE" ] && [ -n "$REC" ] || bad "cut $k: a restore hint without the code: $(cat resp.json)"
+				r=$(code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" \
+					-d "{\"code\":\"$CODE\",\"recovery\":\"$REC\"}")
+				[ "$r" = 200 ] && [ "$(ids_on_card)" = "$all" ] && is_protected && ok ||
+					bad "cut after $k APDUs of the protect ($rc), restored ($r $(cat resp.json)): [$(ids_on_card)]"
+			else
+				[ "$(ids_on_card)" = "$all" ] && ! is_protected && ok ||
+					bad "cut after $k APDUs of the protect ($rc, untouched): [$(ids_on_card)] $(curl -s "$URL/api/card" | head -c 200)"
+			fi
+		fi
+		rig_stop_card
+		wait_state empty
+		k=$((k + 1))
+	done
+	echo "protect: cut at each of $done_at APDUs ($cuts cuts), then done"
+	[ -n "$done_at" ] && [ "$done_at" -gt 5 ] && ok || bad "the protect never completed ($k tries)"
+	CODE=$(field done.json code) REC=$(field done.json recovery)
+	[ "$(field done.json kept)" = 2 ] && [[ $CODE =~ ^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$ ]] &&
+		[[ $REC =~ ^LMR1:$H:[A-Za-z0-9_-]{22}$ ]] && ok || bad "the protect's answer: $(cat done.json)"
+	echo "$CODE $REC" >>codes.txt
+	# Done: open at the desk while the card stays, locked once it comes back.
+	rig_start_card --memory card.mem --as applet
+	wait_state locked && ok || bad "the protected card is not locked: $(curl -s "$URL/api/readers")"
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
+		[ "$(ids_on_card)" = "$all" ] && is_protected && ok || bad "unlock after the protect: $(cat resp.json)"
+	[ "$(prot_req)" = 409 ] && grep -q '"code":"protected"' resp.json && ! grep -q '"recovery"' resp.json && ok ||
+		bad "protect a protected card: $(cat resp.json)"
+	# The recovery line must be the holder's: another holder's line is refused.
+	[ "$(code -X POST "${auth[@]}" "$URL/api/holders/$("$L" holder new)/restore" \
+		-d "{\"code\":\"$CODE\",\"recovery\":\"$REC\"}")" = 400 ] && grep -q '"code":"holder"' resp.json && ok ||
+		bad "a recovery line of another holder: $(cat resp.json)"
+	# No code and no recovery line in the log or the database (every one
+	# the answers carried, the cut ones too).
+	sqlite3 a.db .dump >dump.sql
+	while read -r c rec; do
+		canon=$(echo "$c" | tr -d -)
+		secret=${rec##*:}
+		for f in a.log dump.sql; do
+			grep -qiF -e "$c" -e "$canon" -e "$secret" "$f" && bad "a code or recovery secret is in $f"
+		done
+	done <codes.txt
+	[ "$(wc -l <codes.txt)" -gt 1 ] && ok || bad "no code collected: $(cat codes.txt)"
+	stop_daemons
+	while read -r c rec; do
+		cat a.db* | grep -qiaF -e "$c" -e "$(echo "$c" | tr -d -)" -e "${rec##*:}" &&
+			bad "a code or recovery secret is in the database files"
+	done <codes.txt
+	printf '%s\n' "$CODE" >code.txt
+	"$L" card read --trust trust.cose --root root.pem.pub --access-code-file code.txt >read.txt 2>&1 &&
+		grep -q "2 of 2" read.txt && ok || bad "the CLI reads the protected card: $(cat read.txt)"
+	"$L" card read </dev/null >nocode.txt 2>&1
+	grep -q "applet card, protected (format version 2), 5 tries left" nocode.txt && ! grep -q "$H" nocode.txt && ok ||
+		bad "the CLI without the code: $(cat nocode.txt)"
+	;;
 esac
 stop_daemons
 echo "$pass passed, $fail failed"
