@@ -760,6 +760,120 @@ protect)
 	grep -q "applet card, protected (format version 2), 5 tries left" nocode.txt && ! grep -q "$H" nocode.txt && ok ||
 		bad "the CLI without the code: $(cat nocode.txt)"
 	;;
+protected-nfc)
+	# A protected NTAG216 at the desk through a real libnfc reader path:
+	# laufmapped's nfc reader (libnfc's pn532_uart driver) against the PN532
+	# simulator.  A version 1 card is protected at the desk, taken away and
+	# tapped again: locked; a wrong code, 403 (the key check: nothing goes to
+	# the tag); the right code: the folder (PWD_AUTH on the air); an append;
+	# taken away, back: locked again.  The simulator's frame log of that
+	# whole desk read holds no 8 bytes of any entry, of the holder id
+	# (binary, or as hex text) or of a text field; the same search finds
+	# them in the log of the version 1 card read before (the control).
+	[ -n "${LM_PN532SIM:-}" ] || { echo "SKIP: lm-pn532sim not built"; exit 77; }
+	export LIBNFC_AUTO_SCAN=false LIBNFC_INTRUSIVE_SCAN=false XDG_CONFIG_HOME=$RIG_DIR HOME=$RIG_DIR
+	unset LIBNFC_LOG_LEVEL LIBNFC_DEVICE
+	"$L" issue --key city.pem --holder "$H" --type MENT --set programme="Paten Krefeld" --out ment.cose
+	"$L" image new --holder "$H" --capacity 888 --out other.img --protect --kdf-iterations 16384 >other.txt 2>/dev/null
+	WRONG=$(sed -n 's/^access code: //p' other.txt)
+	"$LM_PN532SIM" --tag ntag216 --memory tag.bin --log frames.log >sim.out 2>sim.err &
+	SIM=$!
+	DPIDS+=("$SIM")
+	for _ in $(seq 100); do [ -s sim.out ] && break; sleep 0.05; done
+	NFC=pn532_uart:$(head -n 1 sim.out)
+	{ "$L" card format --holder "$H" --nfc "$NFC" && "$L" card append ik.cose --nfc "$NFC" &&
+		"$L" card append ment.cose --nfc "$NFC"; } >/dev/null 2>&1 || bad "card setup through libnfc"
+	start_daemon n 18198 "nfc:$NFC"
+	wait_state card && [ "$(entries)" = 2 ] && ok || bad "tap through libnfc: $(curl -s "$URL/api/card" | head -c 300)"
+	auth=(-H "Authorization: Bearer $TOKEN")
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/protect" -d '{}')" = 200 ] && ok || bad "protect through libnfc: $(cat resp.json)"
+	CODE=$(python3 -c 'import json; print(json.load(open("resp.json"))["code"])')
+	[ "$(entries)" = 2 ] && curl -s "$URL/api/card" | grep -q '"protected":true' && ok ||
+		bad "the protected NTAG open at the desk: $(curl -s "$URL/api/card" | head -c 300)"
+	kill -USR1 "$SIM" # the card leaves the field
+	wait_state empty && ok || bad "removal not seen"
+	cp frames.log frames-v1.log
+	: >frames.log # the simulator appends (O_APPEND): the desk read's frames from here
+	kill -USR2 "$SIM" # the desk read: tap, code, read, append
+	wait_state locked && ok || bad "no locked state: $(curl -s "$URL/api/readers")"
+	curl -s "$URL/api/card" >card.json
+	grep -q '"kind":"ntag216"' card.json && ! grep -qi "$H" card.json && ok || bad "the locked tag: $(cat card.json)"
+	unlock() { code -X POST "${auth[@]}" "$URL/api/card/unlock" "$@"; }
+	[ "$(unlock -d "{\"code\":\"$WRONG\"}")" = 403 ] && grep -q '"code":"wrong_code"' resp.json &&
+		grep -q '"tries_left":null' resp.json && ok || bad "a wrong code: $(cat resp.json)"
+	grep -q '<- D4 40 01 1B' frames.log && bad "a wrong code reached the tag" || ok
+	[ "$(unlock -d "{\"code\":\"$CODE\"}")" = 200 ] && grep -q "\"holder\":\"$H\"" resp.json &&
+		[ "$(grep -o '"verdict":"valid"' resp.json | wc -l)" = 2 ] && ok || bad "the right code: $(cat resp.json)"
+	grep -q '<- D4 40 01 1B' frames.log && ok || bad "no PWD_AUTH on the air"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && [ "$(entries)" = 3 ] && ok || bad "append through libnfc: $(cat resp.json)"
+	kill -USR1 "$SIM"
+	wait_state empty && ok || bad "removal not seen"
+	kill -USR2 "$SIM" # back: the keys went with the card
+	wait_state locked && ok || bad "not locked after the card came back: $(curl -s "$URL/api/readers")"
+	[ "$(append_ber "${auth[@]}")" = 409 ] && ok || bad "append after the card came back: $(cat resp.json)"
+	kill -USR1 "$SIM"
+	wait_state empty
+	kill "${DPIDS[1]}" && wait "${DPIDS[1]}" # the daemon; the simulator stays
+	cp frames.log frames-desk.log
+	# What the desk read sent and got, searched for plaintext.
+	needles=($(sqlite3 n.db "SELECT hex(bytes) FROM entries") "$H" "$(printf %s "$H" | xxd -p | tr -d '\n')"
+		"$(printf %s "Paten Krefeld" | xxd -p)")
+	[ "${#needles[@]}" = 6 ] && ok || bad "the cache's entries: ${#needles[@]} needles"
+	python3 "$HERE/plain_search.py" frames-desk.log "${needles[@]}" >leak.txt 2>&1 && ok ||
+		bad "plaintext in the frame log of the protected desk read: $(cat leak.txt)"
+	python3 "$HERE/plain_search.py" frames-v1.log "${needles[@]:0:2}" "$H" >control.txt 2>&1 &&
+		bad "the control: the version 1 read's log shows no entry: $(cat control.txt)" || ok
+	[ "$(grep -c '^pn532sim <-' frames-desk.log)" -gt 20 ] && ok || bad "the frame log is short: $(wc -l <frames-desk.log)"
+	printf '%s\n' "$CODE" >code.txt
+	kill -USR2 "$SIM"
+	# The tag itself: the CLI reads it with the code.
+	"$L" card read --trust trust.cose --root root.pem.pub --access-code-file code.txt --nfc "$NFC" >read.txt 2>&1 &&
+		grep -q "3 of 3" read.txt && ok || bad "the CLI reads the tag: $(cat read.txt)"
+	grep -qiF -e "$CODE" -e "$(echo "$CODE" | tr -d -)" n.log && bad "the access code is in the daemon log" || ok
+	;;
+protected-pcsc)
+	# A protected applet card at the desk through pcscd + vpcd: laufmapped's
+	# pcsc reader; locked with the card's tries; a wrong code 403 with the
+	# tries (the key check: no VERIFY sent, no try spent); the right code
+	# (VERIFY on the card), the folder; an append; the card taken away and back:
+	# locked again, no VERIFY sent by the desk, the append refused.
+	rig_start_pcscd
+	rig_start_card --memory card.mem --as applet --capacity 2048 --verbose
+	rig_wait_card present
+	"$L" card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' fmt.txt)
+	printf '%s\n' "$CODE" >code.txt
+	"$L" card append --access-code-file code.txt ik.cose 2>/dev/null || bad "card setup: $(cat fmt.txt)"
+	"$L" image new --holder "$H" --capacity 888 --out other.img --protect --kdf-iterations 16384 >other.txt 2>/dev/null
+	WRONG=$(sed -n 's/^access code: //p' other.txt)
+	verifies() { grep -c '^lm-vcard: <- 00 20 00 81 10' card.log; }
+	auth=(-H "Authorization: Bearer $TOKEN")
+	unlock() { code -X POST "${auth[@]}" "$URL/api/card/unlock" "$@"; }
+	start_daemon a 18199 pcsc
+	wait_state locked && ok || bad "no locked state: $(curl -s "$URL/api/readers")"
+	curl -s "$URL/api/card" >card.json
+	grep -q '"kind":"applet"' card.json && grep -q '"tries_left":5' card.json && ! grep -qi "$H" card.json && ok ||
+		bad "the locked applet: $(cat card.json)"
+	v0=$(verifies)
+	[ "$(unlock -d "{\"code\":\"$WRONG\"}")" = 403 ] && grep -q '"code":"wrong_code"' resp.json &&
+		grep -q '"tries_left":5' resp.json && [ "$(verifies)" = "$v0" ] && ok || bad "a wrong code: $(cat resp.json)"
+	[ "$(unlock -d "{\"code\":\"$CODE\"}")" = 200 ] && grep -q "\"holder\":\"$H\"" resp.json &&
+		grep -q '"verdict":"valid"' resp.json && [ "$(verifies)" -gt "$v0" ] && ok ||
+		bad "the right code: $(cat resp.json) ($(verifies) VERIFY)"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && [ "$(entries)" = 2 ] && ok || bad "append through pcscd: $(cat resp.json)"
+	rig_stop_card
+	wait_state empty && ok || bad "removal not seen"
+	v1=$(verifies)
+	rig_start_card --memory card.mem --as applet --verbose
+	wait_state locked && ok || bad "not locked after the card came back: $(curl -s "$URL/api/readers")"
+	! curl -s "$URL/api/card" | grep -qi "$H" && [ "$(append_ber "${auth[@]}")" = 409 ] && ok ||
+		bad "the keys outlived the card: $(cat resp.json)"
+	[ "$(verifies)" = "$v1" ] && ok || bad "the desk sent VERIFY to the card that came back"
+	stop_daemons
+	grep -qiF -e "$CODE" -e "$(echo "$CODE" | tr -d -)" a.log && bad "the access code is in the daemon log" || ok
+	"$L" card read --trust trust.cose --root root.pem.pub --access-code-file code.txt >read.txt 2>&1 &&
+		grep -q "2 of 2" read.txt && ok || bad "the CLI reads the card: $(cat read.txt)"
+	;;
 esac
 stop_daemons
 echo "$pass passed, $fail failed"
