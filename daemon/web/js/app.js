@@ -9,6 +9,7 @@ import { nextSteps } from './rules.js';
 import { buildForm, savedToken } from './form.js';
 import { buildDeleteForm } from './remove.js';
 import { buildUnlockForm, blockedRestoreForm } from './unlock.js';
+import { buildProtectForm, secretsBox } from './protect.js';
 import { openPrintView, closePrintView } from './print.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +22,11 @@ const state = {
   reads: null,    // this office's read log of the shown holder, or null
   restoreFor: null, // a holder whose card's rewrite was cut short
   blocked: false, // a protected card refused every code: offer the restore
+  // The access code and recovery line this desk made a moment ago for the
+  // holder on the reader ({holder, code, recovery}): in this variable only,
+  // never in any browser storage; gone when the card leaves (unless a cut
+  // protect still needs them for its restore) or another holder's comes.
+  secrets: null,
   notice: null,   // {key, vars, kind} a banner about the last event
 };
 
@@ -42,6 +48,8 @@ async function loadCard(reader) {
     // It comes with the card, from the tap's own transaction (null: cache down).
     state.reads = card.holder ? card.reads ?? null : null;
     if (card.holder) state.blocked = false; // a readable card: the restore is done
+    if (state.secrets && (card.holder || card.locked) && card.holder !== state.secrets.holder &&
+        !state.restoreFor) state.secrets = null; // another holder's card
   } catch (e) {
     state.card = null;
     state.notice = { key: errorKey(e.code), vars: { code: e.code }, kind: 'bad' };
@@ -97,7 +105,7 @@ function renderBanners() {
   if (state.restoreFor) {
     // A delete cut short: the office cache holds every entry that stays.
     list.push(h('div', { class: 'banner bad', id: 'restore-banner' }, picto('bad'),
-      h('p', {}, t('del.err.cut')),
+      h('p', {}, t(state.secrets && state.secrets.holder === state.restoreFor ? 'prot.err.cut' : 'del.err.cut')),
       h('button', { type: 'button', id: 'restore-btn', class: 'primary', onclick: restore }, t('del.restore'))));
   }
   if (state.blocked) {
@@ -111,6 +119,11 @@ function renderBanners() {
         state.notice = { key: 'del.restored', vars: { n: written }, kind: 'info', sticky: true };
         render();
       })));
+  }
+  if (state.secrets) {
+    const c2 = state.card;
+    const shown = c2 && c2.holder === state.secrets.holder;
+    list.push(secretsBox(state.secrets, shown ? printView : null));
   }
   if (state.notice) {
     list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),
@@ -137,7 +150,10 @@ function renderNext(card) {
 }
 
 async function restore() {
-  const res = await restoreFolder(state.restoreFor, state.reader, savedToken());
+  // A protect cut short: the folder goes back on protected, with the code
+  // and recovery line that protect made (the card may hold them already).
+  const s = state.secrets && state.secrets.holder === state.restoreFor ? state.secrets : null;
+  const res = await restoreFolder(state.restoreFor, state.reader, savedToken(), s);
   if (res.ok) {
     state.restoreFor = null;
     await loadCard(state.reader);
@@ -185,6 +201,19 @@ function render() {
     },
     onCut: (holder) => { state.restoreFor = holder; render(); },
   });
+  buildProtectForm($('protect'), waiting ? null : card, () => state.reader, {
+    onDone: async (secrets, kept) => {
+      state.secrets = secrets;
+      await loadCard(state.reader);
+      state.notice = { key: 'prot.done', vars: { n: kept ?? 0 }, kind: 'info', sticky: true };
+      render();
+    },
+    onCut: (secrets, holder) => {
+      if (secrets) state.secrets = secrets;
+      state.restoreFor = holder;
+      render();
+    },
+  });
   if (waiting) {
     // Privacy: without the card nothing of the folder stays in the page.
     for (const id of ['holder-slot', 'read-line', 'next-list', 'timeline-slot', 'reads-list', 'reads-note']) {
@@ -209,6 +238,12 @@ function render() {
   $('timeline-slot').replaceChildren(entries.length
     ? timeline(entries, card, currentLang())
     : h('p', { class: 'empty' }, t('entries.none')));
+}
+
+// The holder's paper copy; with the code and recovery line when this desk
+// has just made them for this holder.
+function printView() {
+  if (state.card) openPrintView($('print-view'), state.card, () => closePrintView($('print-view')), state.secrets);
 }
 
 async function switchLang(code) {
@@ -239,6 +274,7 @@ function onRemoved(ev) {
   // Privacy: the folder is shown only while its holder is at the desk.
   closePrintView($('print-view'));
   state.card = null;
+  if (!state.restoreFor) state.secrets = null; // the code leaves with the card
   // A read cut short keeps its message: the holder has to tap again.
   if (!state.notice || state.notice.key !== 'error.card_removed') {
     state.notice = { key: 'notice.removed', kind: 'info' };
@@ -261,9 +297,7 @@ async function init() {
   select.value = currentLang();
   select.addEventListener('change', () => switchLang(select.value));
 
-  $('print-btn').addEventListener('click', () => {
-    if (state.card) openPrintView($('print-view'), state.card, () => closePrintView($('print-view')));
-  });
+  $('print-btn').addEventListener('click', printView);
 
   await loadRules().catch(() => {});
   await loadVocab(getVocab); // the library's vocabulary, before anything is drawn
