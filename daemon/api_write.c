@@ -314,8 +314,9 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 		return send_error(c, 400, "missing_field",
 				  "a protected restore needs both the code and the recovery line");
 	case LM_ERR_CODE_TYPO:
-		return send_error(c, 400, "code_typo",
-				  "the access code has a typo (its check character does not match)");
+		return send_error(
+			c, 400, "code_typo",
+			"the access code has a typo (its check character does not match)");
 	case LM_ERR_HOLDER:
 		return send_error(c, 400, "holder", "the recovery line is another holder's");
 	default:

@@ -222,7 +222,8 @@ static const struct route {
 	{"POST", "/api/card/append", 0, "this write needs the terminal's token", api_append},
 	{"POST", "/api/import", 0, "import needs the terminal's token", api_import},
 	{"POST", "/api/card/delete", 0, "deleting needs the terminal's token", api_delete},
-	{"POST", "/api/card/protect", 0, "protecting a card needs the terminal's token", api_protect},
+	{"POST", "/api/card/protect", 0, "protecting a card needs the terminal's token",
+	 api_protect},
 	{"POST", "/api/holders/*/restore", 0, "restore needs the terminal's token", api_restore},
 };
 
