@@ -408,6 +408,41 @@ static int keep_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint
 	return err;
 }
 
+/* Deleting and protecting rewrite the card: without a working office cache
+ * a rewrite cut short could not be put right, so neither starts. */
+static MHD_RESULT cache_needed(struct MHD_Connection *c, int err, const char *what)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg),
+		 "%s needs the office cache: a rewrite cut short must be restorable", what);
+	return send_error(c, 503, lm_errname(err), msg);
+}
+
+/* After a rewrite touched the card: the page shows what is there now. */
+static void rewrite_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache,
+			    const char *what)
+{
+	int rerr = reader_refresh(d, r, cache);
+	if (rerr)
+		log_msg(LOG_WARN, "%s: read after the %s failed: %s", r->spec, what,
+			lm_strerror(rerr));
+	desk_reader_event(d, "written", r->spec);
+}
+
+/* The answer to a rewrite cut short after its wipe: what happened, and the
+ * holder whose folder the restore route puts back (the cache holds it). */
+static json_object *rewrite_cut_json(int err, const char *holder_hex, unsigned *status)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg),
+		 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
+		 lm_strerror(err), holder_hex);
+	json_object *o = error_json(lm_errname(err), msg);
+	json_object_object_add(o, "restore", json_object_new_string(holder_hex));
+	*status = err == LM_ERR_CARD_REMOVED ? 503 : 500;
+	return o;
+}
+
 MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	struct desk *d = a->d;
@@ -425,9 +460,7 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	struct lm_cache *cache;
 	int err = lm_cache_open(d->cfg.database, &cache);
 	if (err)
-		return send_error(c, 503, lm_errname(err),
-				  "deleting needs the office cache: a rewrite cut short must be "
-				  "restorable");
+		return cache_needed(c, err, "deleting");
 	struct lm_rewrite_result res = {0};
 	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0, 1};
 	pthread_mutex_lock(&r->lock);
@@ -445,13 +478,8 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 		lm_cache_rollback(cache);
 	char hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
-	if (res.touched) {
-		int rerr = reader_refresh(d, r, cache); /* the page shows what is there now */
-		if (rerr)
-			log_msg(LOG_WARN, "%s: read after the delete failed: %s", r->spec,
-				lm_strerror(rerr));
-		desk_reader_event(d, "written", r->spec);
-	}
+	if (res.touched)
+		rewrite_refresh(d, r, cache, "delete");
 	pthread_mutex_unlock(&r->lock);
 	lm_cache_close(cache);
 	char idh[65];
@@ -462,13 +490,9 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 		log_msg(LOG_WARN, "%s: deleting entry %.12s... failed: %s", r->spec, idh,
 			lm_strerror(err));
 		/* Cut short after the wipe: the cache holds every entry that stays. */
-		char msg[256];
-		snprintf(msg, sizeof(msg),
-			 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
-			 lm_strerror(err), hh);
-		json_object *o = error_json(lm_errname(err), msg);
-		json_object_object_add(o, "restore", json_object_new_string(hh));
-		return send_json(c, err == LM_ERR_CARD_REMOVED ? 503 : 500, o);
+		unsigned status;
+		json_object *o = rewrite_cut_json(err, hh, &status);
+		return send_json(c, status, o);
 	}
 	if (err)
 		return send_lm_error(c, err);
@@ -654,9 +678,7 @@ MHD_RESULT api_protect(struct api *a, struct MHD_Connection *c, struct request *
 	struct lm_cache *cache;
 	int err = lm_cache_open(d->cfg.database, &cache);
 	if (err)
-		return send_error(c, 503, lm_errname(err),
-				  "protecting needs the office cache: a rewrite cut short must be "
-				  "restorable");
+		return cache_needed(c, err, "protecting");
 	char code[LM_CODE_TEXT_LEN + 1] = "", canon[LM_CODE_LEN + 1] = "";
 	char line[LM_RECOVERY_TEXT_LEN + 1] = "";
 	uint8_t recovery[LM_RECOVERY_LEN];
@@ -694,11 +716,7 @@ MHD_RESULT api_protect(struct api *a, struct MHD_Connection *c, struct request *
 				lm_strerror(rerr));
 		desk_reader_event(d, "written", r->spec);
 	} else if (res.touched) {
-		int rerr = reader_refresh(d, r, cache); /* the page shows what is there now */
-		if (rerr)
-			log_msg(LOG_WARN, "%s: read after the protect failed: %s", r->spec,
-				lm_strerror(rerr));
-		desk_reader_event(d, "written", r->spec);
+		rewrite_refresh(d, r, cache, "protect");
 	}
 	pthread_mutex_unlock(&r->lock);
 	lm_cache_close(cache);
@@ -712,16 +730,11 @@ MHD_RESULT api_protect(struct api *a, struct MHD_Connection *c, struct request *
 	} else if (err && res.touched) {
 		log_msg(LOG_WARN, "%s: protecting the card failed: %s", r->spec, lm_strerror(err));
 		/* Cut short after the wipe: the cache holds every entry; the
-		 * code and the recovery line may already be the card's. */
-		char hh[2 * LM_HOLDER_LEN + 1], msg[256];
+		 * code and the recovery line (below) may already be the card's,
+		 * and the restore needs them. */
+		char hh[2 * LM_HOLDER_LEN + 1];
 		lm_hex_encode(res.holder, LM_HOLDER_LEN, hh);
-		snprintf(msg, sizeof(msg),
-			 "%s: put the card back and restore it with this code and recovery line "
-			 "(POST /api/holders/%s/restore)",
-			 lm_strerror(err), hh);
-		o = error_json(lm_errname(err), msg);
-		json_object_object_add(o, "restore", json_object_new_string(hh));
-		status = err == LM_ERR_CARD_REMOVED ? 503 : 500;
+		o = rewrite_cut_json(err, hh, &status);
 	} else if (err) {
 		lm_protect_wipe(code, sizeof(code));
 		return send_lm_error(c, err);
