@@ -5,7 +5,11 @@
 # over image files (the fake transport) for the cache faults (database
 # locked by another process, a full filesystem), the lost card (export at
 # office A, import at office B, restore onto a new card) and the API's
-# answers to bad requests; a flood of idle connections (flood).
+# answers to bad requests; a flood of idle connections (flood); protected
+# cards: on image files (protected), protected at the desk with a cut at
+# every APDU (protect), through libnfc and the PN532 simulator
+# (protected-nfc, its frame log searched for plaintext) and through pcscd
+# with the applet (protected-pcsc).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
