@@ -741,6 +741,12 @@ protect)
 	[ "$(code -X POST "${auth[@]}" "$URL/api/holders/$("$L" holder new)/restore" \
 		-d "{\"code\":\"$CODE\",\"recovery\":\"$REC\"}")" = 400 ] && grep -q '"code":"holder"' resp.json && ok ||
 		bad "a recovery line of another holder: $(cat resp.json)"
+	rest() { code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" -d "$1"; }
+	typo=${CODE:0:13}$([ "${CODE: -1}" = 7 ] && echo 8 || echo 7)
+	[ "$(rest "{\"code\":\"$CODE\"}")" = 400 ] && grep -q '"code":"missing_field"' resp.json &&
+		[ "$(rest "{\"code\":\"$typo\",\"recovery\":\"$REC\"}")" = 400 ] && grep -q '"code":"code_typo"' resp.json &&
+		[ "$(rest "{\"code\":\"$CODE\",\"recovery\":\"LMR1:$H:short\"}")" = 400 ] && grep -q '"code":"bad_value"' resp.json &&
+		ok || bad "a protected restore's bad requests: $(cat resp.json)"
 	# No code and no recovery line in the log or the database (every one
 	# the answers carried, the cut ones too).
 	sqlite3 a.db .dump >dump.sql
