@@ -201,6 +201,56 @@ MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct request *r
 	return send_json(c, 200, o);
 }
 
+/*
+ * The access code's (and a recovery line's) text in the request: the body
+ * as it came and the strings json-c made of it are overwritten as soon as
+ * they are parsed.  (Copies that libmicrohttpd and json-c's tokener made
+ * and freed are out of our reach; none of them is logged, stored or sent
+ * anywhere.)
+ */
+static void wipe_code_text(struct request *rq)
+{
+	static const char *const secret[] = {"code", "recovery"};
+	for (size_t i = 0; rq->json && json_object_is_type(rq->json, json_type_object) && i < 2;
+	     i++) {
+		json_object *jc = json_object_object_get(rq->json, secret[i]);
+		if (jc && json_object_is_type(jc, json_type_string)) {
+			char *s = (char *)json_object_get_string(jc);
+			lm_protect_wipe(s, strlen(s));
+		}
+	}
+	if (rq->body)
+		lm_protect_wipe(rq->body, rq->len);
+}
+
+/*
+ * Open the protected card that this desk just wrote with code (a protect
+ * or a protected restore): identify, derive its keys from the new public
+ * header (one PBKDF2 run), keep them with the reader as an unlock does, and
+ * read it as a tap, so the page shows the folder while the holder is here.
+ * Caller holds r->lock.
+ */
+static int reader_open_code(struct desk *d, struct desk_reader *r, const char *canon,
+			    struct lm_cache *cache)
+{
+	reader_forget_keys(r);
+	int err = lm_transport_identify(r->t, &r->info);
+	if (!err && r->info.protection == LM_PROT_NONE)
+		err = LM_ERR_VERSION;
+	if (!err)
+		err = lm_protect_derive(canon, r->info.header.salt, r->info.header.iterations,
+					&r->keys);
+	if (!err) {
+		r->have_keys = 1;
+		r->protected_card = 1;
+		r->prot = r->info.header;
+		err = reader_refresh(d, r, cache);
+	}
+	if (err)
+		reader_forget_keys(r);
+	return err;
+}
+
 /* The holder's cached entries that verify now, copied for a restore (the
  * bytes one after another; no more than the largest image can hold). */
 struct folder_copy {
@@ -230,24 +280,63 @@ static int copy_valid(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint
 /* Write a holder's cached folder onto a card (lm_transport_restore): a
  * blank one (a new card for a lost one, or a rewrite cut short in its wipe)
  * is formatted for the holder first; one that is the holder's already gets
- * the verified entries it lacks.  Another holder's card is refused. */
+ * the verified entries it lacks.  Another holder's card is refused.  With
+ * the holder's access code and recovery line ({"code", "recovery"}: a
+ * protect cut short, docs/api.md) the folder goes on as a protected card
+ * (lm_transport_restore_protected), and the desk opens it with the code. */
 MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	const char *hex = rq->arg;
-	uint8_t holder[LM_HOLDER_LEN];
-	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
-		return send_error(c, 400, "bad_value", "a holder id is 32 hex digits");
+	uint8_t holder[LM_HOLDER_LEN], rholder[LM_HOLDER_LEN], secret[LM_RECOVERY_LEN];
+	char canon[LM_CODE_LEN + 1] = "";
 	json_object *body = json_object_get(rq->json);
+	int isobj = body && json_object_is_type(body, json_type_object);
+	json_object *jc = isobj ? json_object_object_get(body, "code") : NULL,
+		    *jr = isobj ? json_object_object_get(body, "recovery") : NULL;
+	int prot = jc || jr, err = LM_OK;
+	if (prot && (!jc || !jr))
+		err = LM_ERR_MISSING_FIELD;
+	if (!err && prot)
+		err = lm_code_parse(json_object_get_string(jc), canon);
+	if (!err && prot &&
+	    lm_protect_recovery_parse(json_object_get_string(jr), rholder, secret) != LM_OK)
+		err = LM_ERR_MALFORMED;
 	struct desk_reader *r = body_reader(a->d, body);
+	wipe_code_text(rq);
 	json_object_put(body);
+	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
+		err = LM_ERR_ARG;
+	else if (!err && prot && memcmp(rholder, holder, LM_HOLDER_LEN))
+		err = LM_ERR_HOLDER;
+	if (err || !r) {
+		lm_protect_wipe(canon, sizeof(canon));
+		lm_protect_wipe(secret, sizeof(secret));
+	}
+	switch (err) {
+	case LM_OK: break;
+	case LM_ERR_ARG: return send_error(c, 400, "bad_value", "a holder id is 32 hex digits");
+	case LM_ERR_MISSING_FIELD:
+		return send_error(c, 400, "missing_field",
+				  "a protected restore needs both the code and the recovery line");
+	case LM_ERR_CODE_TYPO:
+		return send_error(
+			c, 400, "code_typo",
+			"the access code has a typo (its check character does not match)");
+	case LM_ERR_HOLDER:
+		return send_error(c, 400, "holder", "the recovery line is another holder's");
+	default:
+		return send_error(c, 400, "bad_value",
+				  "give the access code (XXXX-XXXX-XXXX) and the recovery line "
+				  "(LMR1:HOLDER:SECRET)");
+	}
 	if (!r)
 		return send_error(c, 404, "no_reader", "no such reader");
-	struct lm_cache *cache;
-	int err = lm_cache_open(a->d->cfg.database, &cache);
-	if (err)
-		return send_lm_error(c, err);
-	struct folder_copy *f = calloc(1, sizeof(*f));
-	err = f ? LM_OK : LM_ERR_NOMEM;
+	struct lm_cache *cache = NULL;
+	if ((err = lm_cache_open(a->d->cfg.database, &cache)) != LM_OK)
+		cache = NULL;
+	struct folder_copy *f = err ? NULL : calloc(1, sizeof(*f));
+	if (!err && !f)
+		err = LM_ERR_NOMEM;
 	if (f) {
 		f->d = a->d;
 		f->cache = cache;
@@ -259,11 +348,18 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 		err = LM_ERR_NO_CARD;
 	if (!err)
 		err = lm_transport_identify(r->t, &r->info);
-	if (!err || err == LM_ERR_NOT_FORMATTED)
+	if ((!err || err == LM_ERR_NOT_FORMATTED) && prot)
+		err = lm_transport_restore_protected(r->t, &r->info, holder, canon, secret, f->list,
+						     f->n, &written);
+	else if (!err || err == LM_ERR_NOT_FORMATTED)
 		err = lm_transport_restore(r->t, &r->info, holder, f->list, f->n, &written);
-	if (err != LM_ERR_HOLDER && err != LM_ERR_NO_CARD && r->t)
+	if (!err && prot)
+		err = reader_open_code(a->d, r, canon, cache); /* the page shows the folder */
+	else if (err != LM_ERR_HOLDER && err != LM_ERR_NO_CARD && r->t && f)
 		reader_refresh(a->d, r, cache); /* the page shows what is there now */
 	pthread_mutex_unlock(&r->lock);
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(secret, sizeof(secret));
 	free(f);
 	if (!err) {
 		char detail[32];
@@ -273,7 +369,8 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 	lm_cache_close(cache);
 	if (err)
 		return send_lm_error(c, err);
-	log_msg(LOG_INFO, "%s: %zu entries restored for holder %.8s...", r->spec, written, hex);
+	log_msg(LOG_INFO, "%s: %zu entries restored for holder %.8s...%s", r->spec, written, hex,
+		prot ? " (protected)" : "");
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "written", json_object_new_int((int)written));
 	return send_json(c, 200, o);
@@ -288,9 +385,10 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
  */
 struct delete_ctx {
 	struct lm_cache *cache;
-	const struct lm_rewrite_result *res;
+	const struct lm_rewrite_result *res; /* res->id: the entry to forget */
 	int64_t now;
 	int in_tx;
+	int forget; /* 0 for a protect: every entry stays */
 };
 
 static int keep_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *e, size_t len)
@@ -299,7 +397,7 @@ static int keep_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint
 	if (!e) {
 		/* Every staying entry is in the transaction: forget the deleted
 		 * one and make it durable; the wipe follows. */
-		int err = lm_cache_delete_entry(k->cache, holder, k->res->id);
+		int err = k->forget ? lm_cache_delete_entry(k->cache, holder, k->res->id) : LM_OK;
 		if (err == LM_ERR_NOT_FOUND)
 			err = LM_OK; /* never cached here: nothing to forget */
 		if (!err)
@@ -320,6 +418,41 @@ static int keep_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint
 	return err;
 }
 
+/* Deleting and protecting rewrite the card: without a working office cache
+ * a rewrite cut short could not be put right, so neither starts. */
+static MHD_RESULT cache_needed(struct MHD_Connection *c, int err, const char *what)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg),
+		 "%s needs the office cache: a rewrite cut short must be restorable", what);
+	return send_error(c, 503, lm_errname(err), msg);
+}
+
+/* After a rewrite touched the card: the page shows what is there now. */
+static void rewrite_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache,
+			    const char *what)
+{
+	int rerr = reader_refresh(d, r, cache);
+	if (rerr)
+		log_msg(LOG_WARN, "%s: read after the %s failed: %s", r->spec, what,
+			lm_strerror(rerr));
+	desk_reader_event(d, "written", r->spec);
+}
+
+/* The answer to a rewrite cut short after its wipe: what happened, and the
+ * holder whose folder the restore route puts back (the cache holds it). */
+static json_object *rewrite_cut_json(int err, const char *holder_hex, unsigned *status)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg),
+		 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
+		 lm_strerror(err), holder_hex);
+	json_object *o = error_json(lm_errname(err), msg);
+	json_object_object_add(o, "restore", json_object_new_string(holder_hex));
+	*status = err == LM_ERR_CARD_REMOVED ? 503 : 500;
+	return o;
+}
+
 MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	struct desk *d = a->d;
@@ -337,11 +470,9 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	struct lm_cache *cache;
 	int err = lm_cache_open(d->cfg.database, &cache);
 	if (err)
-		return send_error(c, 503, lm_errname(err),
-				  "deleting needs the office cache: a rewrite cut short must be "
-				  "restorable");
+		return cache_needed(c, err, "deleting");
 	struct lm_rewrite_result res = {0};
-	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0};
+	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0, 1};
 	pthread_mutex_lock(&r->lock);
 	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder)
 		err = r->state == DESK_READER_LOCKED ? LM_ERR_VERSION : LM_ERR_NO_CARD;
@@ -359,15 +490,10 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	uint8_t holder[LM_HOLDER_LEN];
 	memcpy(holder, r->holder, LM_HOLDER_LEN);
 	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
-	if (res.touched)
+	if (res.touched) {
 		desk_audit(d, cache, rq->actor, "delete", r->spec, holder, id,
 			   err ? "cut short: restore" : NULL);
-	if (res.touched) {
-		int rerr = reader_refresh(d, r, cache); /* the page shows what is there now */
-		if (rerr)
-			log_msg(LOG_WARN, "%s: read after the delete failed: %s", r->spec,
-				lm_strerror(rerr));
-		desk_reader_event(d, "written", r->spec);
+		rewrite_refresh(d, r, cache, "delete");
 	}
 	pthread_mutex_unlock(&r->lock);
 	lm_cache_close(cache);
@@ -379,13 +505,9 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 		log_msg(LOG_WARN, "%s: deleting entry %.12s... failed: %s", r->spec, idh,
 			lm_strerror(err));
 		/* Cut short after the wipe: the cache holds every entry that stays. */
-		char msg[256];
-		snprintf(msg, sizeof(msg),
-			 "%s: put the card back and restore it (POST /api/holders/%s/restore)",
-			 lm_strerror(err), hh);
-		json_object *o = error_json(lm_errname(err), msg);
-		json_object_object_add(o, "restore", json_object_new_string(hh));
-		return send_json(c, err == LM_ERR_CARD_REMOVED ? 503 : 500, o);
+		unsigned status;
+		json_object *o = rewrite_cut_json(err, hh, &status);
+		return send_json(c, status, o);
 	}
 	if (err)
 		return send_lm_error(c, err);
@@ -549,4 +671,105 @@ MHD_RESULT api_unlock(struct api *a, struct MHD_Connection *c, struct request *r
 		return send_lm_error(c, err);
 	}
 	return send_json(c, 200, view);
+}
+
+/*
+ * POST /api/card/protect {"reader"?}: rewrite the version 1 card on the
+ * reader as a protected one (format version 2) with the holder present
+ * (lm_transport_protect).  A new access code and recovery secret are made
+ * here; before the card is touched the office cache stores every entry (as
+ * for a delete, in one transaction), so that a rewrite cut short is put
+ * right by the restore route with the code and the recovery line, which
+ * the answer carries, once: 200 {"code", "recovery", "kept"}, or cut short
+ * after the wipe {"error", "restore": HOLDER, "code", "recovery"}.  Neither
+ * is logged, cached or kept here; the reader keeps only the keys, as after
+ * an unlock, while the card lies on it.
+ */
+MHD_RESULT api_protect(struct api *a, struct MHD_Connection *c, struct request *rq)
+{
+	struct desk *d = a->d;
+	json_object *body = json_object_get(rq->json);
+	struct desk_reader *r = body_reader(d, body);
+	json_object_put(body);
+	if (!r)
+		return send_error(c, 404, "no_reader", "no such reader");
+	struct lm_cache *cache;
+	int err = lm_cache_open(d->cfg.database, &cache);
+	if (err)
+		return cache_needed(c, err, "protecting");
+	char code[LM_CODE_TEXT_LEN + 1] = "", canon[LM_CODE_LEN + 1] = "";
+	char line[LM_RECOVERY_TEXT_LEN + 1] = "";
+	uint8_t recovery[LM_RECOVERY_LEN];
+	uint32_t iterations = 0;
+	/* The slow part first, without the reader's lock. */
+	err = lm_code_generate(code);
+	if (!err)
+		err = lm_code_parse(code, canon);
+	if (!err)
+		err = lm_random(recovery, sizeof(recovery));
+	if (!err)
+		err = lm_protect_calibrate(100, &iterations);
+	struct lm_rewrite_result res = {0};
+	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0, 0};
+	pthread_mutex_lock(&r->lock);
+	if (!err && (!r->t || r->state != DESK_READER_CARD || !r->have_holder))
+		err = r->state == DESK_READER_LOCKED ? LM_ERR_VERSION : LM_ERR_NO_CARD;
+	else if (!err && r->protected_card)
+		err = LM_ERR_VERSION; /* protected already */
+	if (!err)
+		err = lm_transport_identify(r->t, &r->info);
+	if (!err && !(err = lm_cache_begin(cache)))
+		k.in_tx = 1;
+	if (!err)
+		err = lm_transport_protect(r->t, &r->info, canon, recovery, iterations, keep_entry,
+					   &k, &res);
+	if (k.in_tx)
+		lm_cache_rollback(cache);
+	if (res.touched || !err)
+		lm_protect_recovery_text(res.holder, recovery, line);
+	if (!err) {
+		int rerr = reader_open_code(d, r, canon, cache);
+		if (rerr)
+			log_msg(LOG_WARN, "%s: protected, but the new read failed: %s", r->spec,
+				lm_strerror(rerr));
+		desk_reader_event(d, "written", r->spec);
+	} else if (res.touched) {
+		rewrite_refresh(d, r, cache, "protect");
+	}
+	if (res.touched || !err)
+		desk_audit(d, cache, rq->actor, "protect", r->spec, res.holder, NULL,
+			   err ? "cut short: restore" : NULL);
+	pthread_mutex_unlock(&r->lock);
+	lm_cache_close(cache);
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(recovery, sizeof(recovery));
+	json_object *o = NULL;
+	unsigned status = 200;
+	if (err == LM_ERR_VERSION) {
+		status = 409;
+		o = error_json("protected", "the card is protected already: nothing was written");
+	} else if (err && res.touched) {
+		log_msg(LOG_WARN, "%s: protecting the card failed: %s", r->spec, lm_strerror(err));
+		/* Cut short after the wipe: the cache holds every entry; the
+		 * code and the recovery line (below) may already be the card's,
+		 * and the restore needs them. */
+		char hh[2 * LM_HOLDER_LEN + 1];
+		lm_hex_encode(res.holder, LM_HOLDER_LEN, hh);
+		o = rewrite_cut_json(err, hh, &status);
+	} else if (err) {
+		lm_protect_wipe(code, sizeof(code));
+		return send_lm_error(c, err);
+	} else {
+		log_msg(LOG_INFO, "%s: card protected at the holder's request; %zu entries kept",
+			r->spec, res.kept);
+		o = json_object_new_object();
+		json_object_object_add(o, "kept", json_object_new_int((int)res.kept));
+	}
+	if (line[0]) {
+		json_object_object_add(o, "code", json_object_new_string(code));
+		json_object_object_add(o, "recovery", json_object_new_string(line));
+	}
+	lm_protect_wipe(code, sizeof(code));
+	lm_protect_wipe(line, sizeof(line));
+	return send_json(c, status, o);
 }

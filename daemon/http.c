@@ -270,6 +270,8 @@ static const struct route {
 	{"POST", "/api/import", 0, AUTH_WRITE, "import needs a signed-in staff member", api_import},
 	{"POST", "/api/card/delete", 0, AUTH_WRITE, "deleting needs a signed-in staff member",
 	 api_delete},
+	{"POST", "/api/card/protect", 0, AUTH_WRITE,
+	 "protecting a card needs a signed-in staff member", api_protect},
 	{"POST", "/api/holders/*/restore", 0, AUTH_WRITE, "restore needs a signed-in staff member",
 	 api_restore},
 };

@@ -119,5 +119,6 @@ MHD_RESULT api_session_post(struct api *a, struct MHD_Connection *c, struct requ
 MHD_RESULT api_session_delete(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_setup(struct api *a, struct MHD_Connection *c, struct request *rq);
 MHD_RESULT api_audit(struct api *a, struct MHD_Connection *c, struct request *rq);
+MHD_RESULT api_protect(struct api *a, struct MHD_Connection *c, struct request *rq);
 
 #endif

@@ -78,6 +78,8 @@ static void set_locked(struct desk_reader *r, const struct lm_protect_header *h)
 {
 	r->protected_card = 1;
 	r->prot = *h;
+	if (r->tries_left < 0)
+		r->tries_left = r->info.tries_left; /* what the applet says; NTAGs do not */
 	json_object *view = json_object_new_object();
 	add_read_facts(view, r, time(NULL));
 	json_object_object_add(view, "locked", json_object_new_boolean(1));
@@ -157,6 +159,7 @@ void reader_tap_event(struct desk *d, struct desk_reader *r, double ms)
 	if (r->state == DESK_READER_LOCKED) {
 		json_object_object_add(o, "kind",
 				       json_object_new_string(lm_card_kind_name(r->info.kind)));
+		json_object_object_add(o, "ms", json_object_new_double(ms)); /* identify + header */
 		desk_event(d, "locked", o);
 		json_object_put(o);
 		log_msg(LOG_INFO, "%s: a protected card, waiting for its access code", r->spec);

@@ -1107,3 +1107,125 @@ test('a blocked protected card: the page offers the restore onto a new card, fro
   assert.equal(v.entries.filter((e) => e.verdict === 'valid').length, 4);
   await protRemove();
 });
+
+// ---------------------------------------------------------------- protect at the desk
+// A version 1 card protected at the desk with the holder present (POST
+// /api/card/protect), on the same image-file reader and the same page (one
+// page: a fresh page per step against a restarted daemon once hung): the
+// code and recovery line are shown once and go onto the print view, in
+// English and in Arabic; they are in no browser storage, and gone from the
+// page when the card leaves; a protect cut short (the daemon's answer
+// played by the test) is restored for real with them.
+const storageOf = () => page.evaluate(async () => JSON.stringify({
+  local: { ...localStorage }, session: { ...sessionStorage }, cookies: document.cookie,
+  idb: indexedDB.databases ? await indexedDB.databases() : [],
+}));
+test('protect a card at the desk: the code and recovery line once, on the print view (English and Arabic), kept nowhere', async () => {
+  cli('image', 'new', '--holder', H, '--capacity', String(CAPACITY), '--out', 'v1ok.img');
+  for (const f of ['reg.cose', 'ik.cose', 'dtz.cose', 'lid.cose']) cli('image', 'append', 'v1ok.img', f);
+  await newPage('en');
+  const made = [];
+  for (const lang of ['en', 'ar']) {
+    const cat = CAT(lang);
+    if (lang !== 'en') {
+      await page.selectOption('#lang', lang);
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    }
+    await protTap(join(WORK, 'v1ok.img'));
+    await page.waitForSelector('#protect-form', { timeout: 15000 });
+    assert.equal(await page.textContent('#protect h2'), cat['prot.title'], lang);
+    assert.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
+    // The holder's consent first.
+    await page.click('#p-submit');
+    assert.equal(await page.textContent('#p-result'), cat['prot.err.confirm'], lang);
+    await page.check('#p-confirm');
+    await page.click('#p-submit');
+    await page.waitForSelector('#secrets-box', { timeout: 20000 });
+    const code = (await page.textContent('#secret-code')).trim();
+    const recovery = (await page.textContent('#secret-recovery')).trim();
+    assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    assert.match(recovery, new RegExp(`^LMR1:${H}:[A-Za-z0-9_-]{22}$`));
+    assert.equal(await page.getAttribute('#secret-code', 'dir'), 'ltr', 'the code reads left to right');
+    assert.equal((await page.textContent('#secrets-box .once')).trim(), cat['prot.once'], lang);
+    made.push({ code, recovery });
+    // The card is protected now, with every entry, and open at the desk.
+    await page.waitForSelector('#holder-name');
+    assert.equal(await page.textContent('#holder-name'), 'Amina Yousef');
+    assert.ok(await page.locator('#protect').isHidden(), 'no protect form on a protected card');
+    writeFileSync(join(WORK, 'code-desk.txt'), `${code}\n`);
+    const v = JSON.parse(cli('verify', '--json', '--trust', 'trust.cose', '--root', 'root.pem.pub',
+      '--access-code-file', 'code-desk.txt', PROT()));
+    assert.equal(v.entries.filter((e) => e.verdict === 'valid').length, 4, lang);
+    assert.ok(!readFileSync(PROT(), 'latin1').includes('Amina'), 'plaintext on the protected card');
+    // The holder's copy: the code and recovery line on every sheet.
+    await page.click('#secrets-print');
+    await page.waitForSelector(`.sheet[data-lang="${lang}"] .sheet-secrets`);
+    if (lang === 'en') {
+      await page.check('.lang-choice input[value="ar"]');
+      await page.waitForSelector('.sheet[data-lang="ar"] .sheet-secrets');
+    }
+    for (const l of lang === 'en' ? ['en', 'ar'] : ['ar']) {
+      const sheet = page.locator(`.sheet[data-lang="${l}"]`);
+      assert.equal(await sheet.getAttribute('dir'), l === 'ar' ? 'rtl' : 'ltr');
+      assert.equal(await sheet.locator('.sheet-secrets h2').textContent(), CAT(l)['print.secret_title']);
+      assert.equal((await sheet.locator('.sheet-secrets .code-text').textContent()).trim(), code);
+      assert.equal((await sheet.locator('.sheet-secrets .recovery-text').textContent()).trim(), recovery);
+    }
+    await page.waitForFunction(() => [...document.querySelectorAll('.sheet img')].every((i) => i.complete && i.naturalWidth > 0));
+    assert.deepEqual(await missing(), [], lang);
+    await shot(`20-protect-print-${lang}`);
+    await page.emulateMedia({ media: 'print' });
+    await page.pdf({ path: join(SHOTS, `protect-print-${lang}.pdf`), format: 'A4', printBackground: true });
+    await page.emulateMedia({ media: 'screen' });
+    const pdf = readFileSync(join(SHOTS, `protect-print-${lang}.pdf`), 'latin1');
+    assert.equal(pdf.match(/\/Type\s*\/Page[^s]/g).length, lang === 'en' ? 2 : 1, 'one A4 page per language');
+    await page.click('#print-close');
+    const kept = await storageOf();
+    for (const s of [code, code.replace(/-/g, ''), recovery.split(':')[2]]) {
+      assert.ok(!kept.includes(s), `${s} is in the browser's storage (${lang})`);
+    }
+    await shot(`21-protect-done-${lang}`);
+    // The card leaves: the code and recovery line leave the page with it.
+    await protRemove();
+    await page.waitForSelector('#waiting:not([hidden])');
+    const all = await pageKeeps();
+    assert.ok(!all.includes(code) && !all.includes(recovery), `the code outlived the card (${lang})`);
+    assert.equal(await page.locator('#secrets-box').count(), 0);
+  }
+  // A protect cut short after the wipe (the answer played to the page, with
+  // the code and recovery line a real protect sent): the page keeps them
+  // for the restore banner, and the restore puts the folder on protected.
+  await page.selectOption('#lang', 'en');
+  await page.waitForFunction(() => document.documentElement.dir === 'ltr');
+  await protTap(join(WORK, 'v1ok.img'));
+  await page.waitForSelector('#protect-form', { timeout: 15000 });
+  await page.route('**/api/card/protect', (route) => route.fulfill({
+    status: 503, contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'card_removed', message: 'cut' }, restore: H, code: CODE, recovery: RECOVERY }),
+  }));
+  await page.check('#p-confirm');
+  await page.click('#p-submit');
+  await page.waitForSelector('#restore-banner');
+  assert.equal(await page.textContent('#restore-banner p'), en['prot.err.cut']);
+  assert.equal((await page.textContent('#secret-code')).trim(), CODE);
+  await page.unroute('**/api/card/protect');
+  await page.click('#restore-btn');
+  await page.waitForFunction(() => !document.querySelector('#restore-banner'), null, { timeout: 20000 });
+  await page.waitForSelector('#holder-name');
+  const v = JSON.parse(cli('verify', '--json', '--trust', 'trust.cose', '--root', 'root.pem.pub',
+    '--access-code-file', 'code.txt', PROT()));
+  assert.equal(v.entries.filter((e) => e.verdict === 'valid').length, 4, 'the restore with the code');
+  await shot('22-protect-cut-restored');
+  await protRemove();
+  // Nothing of any code or recovery secret in the daemon's log or the database.
+  const log = readFileSync(join(WORK, 'laufmapped-city.log'), 'utf8');
+  const dump = execFileSync('sqlite3', [join(WORK, 'cache-prot.db'), '.dump'], { encoding: 'utf8' });
+  const files = readdirSync(WORK).filter((n) => n.startsWith('cache-prot.db')).map((f) => readFileSync(join(WORK, f), 'latin1'));
+  for (const { code, recovery } of made) {
+    for (const s of [code, code.replace(/-/g, ''), recovery.split(':')[2]]) {
+      for (const [what, text] of [['log', log], ['dump', dump], ...files.map((f, i) => [`db file ${i}`, f])]) {
+        assert.ok(!text.toUpperCase().includes(s.toUpperCase()), `${s} is in the ${what}`);
+      }
+    }
+  }
+});

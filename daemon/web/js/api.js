@@ -49,9 +49,14 @@ export const unlockCard = (reader, code) =>
   postJson('/api/card/unlock', reader ? { reader, code } : { code });
 // Delete an entry at the holder's request (the card is rewritten).
 export const deleteEntry = (reader, id) => postJson('/api/card/delete', { reader, id });
-// Put the holder's cached folder back onto the card (blank or short).
-export const restoreFolder = (holder, reader) =>
-  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`, { reader });
+// Put the holder's cached folder back onto the card (blank or short); with
+// secrets ({code, recovery}: a protect cut short) as a protected card.
+export const restoreFolder = (holder, reader, secrets) =>
+  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`,
+    secrets ? { reader, code: secrets.code, recovery: secrets.recovery } : { reader });
+// Protect the open version 1 card (the holder present): the answer carries
+// the new access code and recovery line, once.
+export const protectCard = (reader) => postJson('/api/card/protect', reader ? { reader } : {});
 
 // The QR code (an SVG made by daemon/qr.c) for one entry on a holder's
 // card: its text is "LM1:" holder-hex ":" base64url(entry bytes).

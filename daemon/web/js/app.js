@@ -10,6 +10,7 @@ import { buildForm } from './form.js';
 import { buildStaff } from './staff.js';
 import { buildDeleteForm } from './remove.js';
 import { buildUnlockForm, blockedRestoreForm } from './unlock.js';
+import { buildProtectForm, secretsBox } from './protect.js';
 import { openPrintView, closePrintView } from './print.js';
 import { announce } from './live.js';
 
@@ -23,6 +24,11 @@ const state = {
   reads: null,    // this office's read log of the shown holder, or null
   restoreFor: null, // a holder whose card's rewrite was cut short
   blocked: false, // a protected card refused every code: offer the restore
+  // The access code and recovery line this desk made a moment ago for the
+  // holder on the reader ({holder, code, recovery}): in this variable only,
+  // never in any browser storage; gone when the card leaves (unless a cut
+  // protect still needs them for its restore) or another holder's comes.
+  secrets: null,
   notice: null,   // {key, vars, kind} a banner about the last event
 };
 
@@ -56,6 +62,8 @@ async function loadCard(reader, tapped = false) {
     state.reads = card.holder ? card.reads ?? null : null;
     if (card.holder) state.blocked = false; // a readable card: the restore is done
     if (tapped) announceCard(card);
+    if (state.secrets && (card.holder || card.locked) && card.holder !== state.secrets.holder &&
+        !state.restoreFor) state.secrets = null; // another holder's card
   } catch (e) {
     state.card = null;
     state.notice = { key: errorKey(e.code), vars: { code: e.code }, kind: 'bad' };
@@ -113,7 +121,7 @@ function renderBanners() {
   if (state.restoreFor) {
     // A delete cut short: the office cache holds every entry that stays.
     list.push(h('div', { class: 'banner bad', id: 'restore-banner' }, picto('bad'),
-      h('p', {}, t('del.err.cut')),
+      h('p', {}, t(state.secrets && state.secrets.holder === state.restoreFor ? 'prot.err.cut' : 'del.err.cut')),
       h('button', { type: 'button', id: 'restore-btn', class: 'primary', onclick: restore }, t('del.restore'))));
   }
   if (state.blocked) {
@@ -132,6 +140,11 @@ function renderBanners() {
     announce(t(state.notice.key, state.notice.vars || {}), state.notice.kind === 'bad');
   }
   lastNotice = state.notice;
+  if (state.secrets) {
+    const c2 = state.card;
+    const shown = c2 && c2.holder === state.secrets.holder;
+    list.push(secretsBox(state.secrets, shown ? printView : null));
+  }
   if (state.notice) {
     list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),
       t(state.notice.key, state.notice.vars || {})));
@@ -157,7 +170,10 @@ function renderNext(card) {
 }
 
 async function restore() {
-  const res = await restoreFolder(state.restoreFor, state.reader);
+  // A protect cut short: the folder goes back on protected, with the code
+  // and recovery line that protect made (the card may hold them already).
+  const s = state.secrets && state.secrets.holder === state.restoreFor ? state.secrets : null;
+  const res = await restoreFolder(state.restoreFor, state.reader, s);
   if (res.ok) {
     state.restoreFor = null;
     await loadCard(state.reader);
@@ -205,6 +221,19 @@ function render() {
     },
     onCut: (holder) => { state.restoreFor = holder; render(); },
   });
+  buildProtectForm($('protect'), waiting ? null : card, () => state.reader, {
+    onDone: async (secrets, kept) => {
+      state.secrets = secrets;
+      await loadCard(state.reader);
+      state.notice = { key: 'prot.done', vars: { n: kept ?? 0 }, kind: 'info', sticky: true };
+      render();
+    },
+    onCut: (secrets, holder) => {
+      if (secrets) state.secrets = secrets;
+      state.restoreFor = holder;
+      render();
+    },
+  });
   if (waiting) {
     // Privacy: without the card nothing of the folder stays in the page.
     for (const id of ['holder-slot', 'read-line', 'next-list', 'timeline-slot', 'reads-list', 'reads-note']) {
@@ -229,6 +258,15 @@ function render() {
   $('timeline-slot').replaceChildren(entries.length
     ? timeline(entries, card, currentLang())
     : h('p', { class: 'empty' }, t('entries.none')));
+}
+
+// The holder's paper copy; with the code and recovery line when this desk
+// has just made them for this holder.
+// The print view takes the screen's place: focus goes into it, and back
+// to the button when it closes (its button or Escape).
+const closePrint = () => { closePrintView($('print-view')); $('print-btn').focus(); };
+function printView() {
+  if (state.card) openPrintView($('print-view'), state.card, closePrint, state.secrets);
 }
 
 async function switchLang(code) {
@@ -262,6 +300,7 @@ function onRemoved(ev) {
   // Privacy: the folder is shown only while its holder is at the desk.
   closePrintView($('print-view'));
   state.card = null;
+  if (!state.restoreFor) state.secrets = null; // the code leaves with the card
   // A read cut short keeps its message: the holder has to tap again.
   if (!state.notice || state.notice.key !== 'error.card_removed') {
     state.notice = { key: 'notice.removed', kind: 'info' };
@@ -284,12 +323,7 @@ async function init() {
   select.value = currentLang();
   select.addEventListener('change', () => switchLang(select.value));
 
-  // The print view takes the screen's place: focus goes into it, and back
-  // to the button when it closes (its button or Escape).
-  const closePrint = () => { closePrintView($('print-view')); $('print-btn').focus(); };
-  $('print-btn').addEventListener('click', () => {
-    if (state.card) openPrintView($('print-view'), state.card, closePrint);
-  });
+  $('print-btn').addEventListener('click', printView);
   $('print-view').addEventListener('keydown', (ev) => { if (ev.key === 'Escape') closePrint(); });
 
   await loadRules().catch(() => {});

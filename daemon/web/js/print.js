@@ -14,17 +14,21 @@ import { t, loadCatalog, LANGS, isRtl, fmtDate, currentLang, todayIso } from './
 import { h, data, picto, timeline, holderPanel, typeName, badge, warnings, issuerLine, fieldList } from './render.js';
 import { kindOf } from './vocab.js';
 import { qrUrl } from './api.js';
+import { secretsSheet } from './protect.js';
 
 const FULL_MAX = 8;   // up to this many entries: a card and a code each
 const DENSE_FROM = 41; // from this many: smaller type, so that more fit a sheet
 const PER_CODE = 20;  // about 2,800 characters: a version 40 code at level L
 const ROW_MM = 190;   // the sheet's inner width for the row of codes
 
-function sheetHead(card, lang) {
-  return h('header', { class: 'sheet-head' },
+// The head of a sheet; with secrets (the access code and recovery line the
+// desk made a moment ago for this holder) the holder's own copy of them.
+function sheetHead(card, lang, secrets) {
+  return [h('header', { class: 'sheet-head' },
     h('h1', {}, picto('folder'), t('print.title', {}, lang)),
     h('p', {}, t('print.printed', {}, lang), ' ', data(fmtDate(todayIso(), lang)),
-      ' · ', t('holder.id', {}, lang), ' ', data(card.holder || '')));
+      ' · ', t('holder.id', {}, lang), ' ', data(card.holder || ''))),
+  secrets ? secretsSheet(secrets, lang) : null];
 }
 
 // Only verified entries go into codes: the paper backup is for restoring,
@@ -74,7 +78,7 @@ function rowIssuer(e, lang) {
   return h('p', { class: 'issuer' }, '· ', data(e.issuer.name));
 }
 
-function compactSheet(card, lang) {
+function compactSheet(card, lang, secrets) {
   const entries = card.entries || []; // card order: line numbers follow the card
   const rows = entries.map((e, i) => h('li', {
     class: `row ${e.verdict === 'valid' ? 'is-valid' : 'is-invalid'}`, 'data-type': e.type, 'data-n': i + 1,
@@ -95,14 +99,14 @@ function compactSheet(card, lang) {
   const grid = h('div', { class: 'qr-grid' }, parts.map((part) => codeFigure(card, part, lang, count)));
   const dense = entries.length >= DENSE_FROM ? ' dense' : '';
   return h('section', { class: `sheet compact${dense}`, lang, dir: isRtl(lang) ? 'rtl' : 'ltr', 'data-lang': lang },
-    sheetHead(card, lang),
+    sheetHead(card, lang, secrets),
     h('ol', { class: 'rows' }, rows),
     grid,
     h('footer', { class: 'sheet-foot' }, t('print.footer_many', {}, lang)));
 }
 
-function sheet(card, lang) {
-  if ((card.entries || []).length > FULL_MAX) return compactSheet(card, lang);
+function sheet(card, lang, secrets) {
+  if ((card.entries || []).length > FULL_MAX) return compactSheet(card, lang, secrets);
   const qr = (e) => (backedUp(e)
     ? h('figure', { class: 'qr' },
       h('img', { src: qrUrl(card.holder, e.id), alt: t('print.qr_alt', {}, lang), width: 120, height: 120 }),
@@ -110,14 +114,17 @@ function sheet(card, lang) {
     : null);
   const reg = (card.entries || []).find((e) => e.type === 'REG');
   return h('section', { class: 'sheet', lang, dir: isRtl(lang) ? 'rtl' : 'ltr', 'data-lang': lang },
-    sheetHead(card, lang),
+    sheetHead(card, lang, secrets),
     holderPanel(card, lang, reg ? qr(reg) : null, `holder-name-${lang}`),
     timeline((card.entries || []).filter((e) => e.type !== 'REG'), card, lang, qr),
     h('footer', { class: 'sheet-foot' }, t('print.footer', {}, lang)));
 }
 
 // Show the print preview for the chosen languages (default: the page's).
-export async function openPrintView(root, card, onClose) {
+// secrets ({holder, code, recovery}, or null): printed on every sheet when
+// they are this card's holder's (kept in the page's memory only, app.js).
+export async function openPrintView(root, card, onClose, secrets = null) {
+  const mine = secrets && card.holder && secrets.holder === card.holder ? secrets : null;
   const chosen = new Set([currentLang()]);
   const boxes = LANGS.map((l) => h('label', { class: 'lang-choice', lang: l.code },
     h('input', {
@@ -133,7 +140,7 @@ export async function openPrintView(root, card, onClose) {
   async function draw() {
     const langs = LANGS.map((l) => l.code).filter((c) => chosen.has(c));
     await Promise.all(langs.map(loadCatalog));
-    sheets.replaceChildren(...langs.map((c) => sheet(card, c)));
+    sheets.replaceChildren(...langs.map((c) => sheet(card, c, mine)));
   }
   root.replaceChildren(bar, sheets);
   root.hidden = false;

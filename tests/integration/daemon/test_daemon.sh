@@ -7,7 +7,11 @@
 # office A, import at office B, restore onto a new card) and the API's
 # answers to bad requests; a flood of idle connections (flood); staff
 # sign-in: accounts, the setup link, sessions, the Origin check and the
-# write log (staff).
+# write log (staff); protected
+# cards: on image files (protected), protected at the desk with a cut at
+# every APDU (protect), through libnfc and the PN532 simulator
+# (protected-nfc, its frame log searched for plaintext) and through pcscd
+# with the applet (protected-pcsc).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
@@ -781,6 +785,228 @@ staff)
 	for i in $(seq 13); do si -b "$TC" -d "{\"name\":\"guess$i\",\"pin\":\"0000\"}" >/dev/null; done
 	[ "$(si -b "$TC" -d '{"name":"dee","pin":"2468"}')" = 429 ] && ok || bad "after twenty wrong PINs: $(cat resp.json)"
 	alive "staff sign-in"
+	;;
+protect)
+	# Protecting a version 1 card at the desk (POST /api/card/protect), the
+	# holder present: the answer carries the new code and recovery line
+	# once; the office cache keeps every entry first; cut at every APDU of
+	# the rewrite, the card ends as the old one, or (after the restore
+	# route with the code and recovery line of the cut answer) as the
+	# protected card with every entry, never less.
+	rig_start_pcscd
+	"$L" issue --key city.pem --holder "$H" --type MENT --set programme="Paten Krefeld" --out ment.cose
+	rig_start_card --memory card.mem --as applet --capacity 2048
+	rig_wait_card present
+	{ "$L" card format --holder "$H" && "$L" card append ik.cose && "$L" card append ment.cose; } >/dev/null 2>&1 ||
+		bad "card setup"
+	rig_stop_card
+	cp card.mem card.orig
+	ids_on_card() { curl -s "$URL/api/card" | grep -o '"id":"[0-9a-f]\{64\}"' | cut -d'"' -f4 | sort | paste -sd' '; }
+	field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$@"; }
+	auth=(-H "Authorization: Bearer $TOKEN")
+	prot_req() { code -X POST "${auth[@]}" "$URL/api/card/protect" -d '{}'; }
+	is_protected() { curl -s "$URL/api/card" | grep -q '"protected":true'; }
+	start_daemon a 18197 pcsc
+	before=$(grep -c "^lm-vcard: -> [0-9A-F]" card.log)
+	rig_start_card --memory card.mem --as applet --verbose
+	wait_state card && [ "$(entries)" = 2 ] && ok || bad "tap: $(curl -s "$URL/api/card" | head -c 300)"
+	tap_apdus=$(($(grep -c "^lm-vcard: -> [0-9A-F]" card.log) - before))
+	all=$(ids_on_card)
+	[ "$(code -X POST "$URL/api/card/protect" -d '{}')" = 401 ] && ok || bad "protect without the token"
+	rig_stop_card
+	wait_state empty
+	k=0 done_at= cuts=0
+	: >codes.txt
+	while [ "$k" -lt 120 ] && [ -z "$done_at" ]; do
+		cp card.orig card.mem
+		rig_start_card --memory card.mem --as applet --pull-after-apdus $((tap_apdus + k))
+		wait_state card || bad "cut $k: no tap"
+		rc=$(prot_req)
+		if [ "$rc" = 200 ]; then
+			done_at=$k
+			cp resp.json done.json
+		else
+			cuts=$((cuts + 1))
+			CODE=$(field resp.json code) REC=$(field resp.json recovery)
+			[ -n "$CODE" ] && echo "$CODE $REC" >>codes.txt
+			rig_stop_card # pulled by now, or taken away here
+			wait_state empty
+			rig_start_card --memory card.mem --as applet
+			wait_state '\(card\|locked\|error\)' || bad "cut $k: no tap after it" # blank: an error
+			if grep -q '"restore"' resp.json; then
+				[ -n "$CODE" ] && [ -n "$REC" ] || bad "cut $k: a restore hint without the code: $(cat resp.json)"
+				r=$(code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" \
+					-d "{\"code\":\"$CODE\",\"recovery\":\"$REC\"}")
+				[ "$r" = 200 ] && [ "$(ids_on_card)" = "$all" ] && is_protected && ok ||
+					bad "cut after $k APDUs of the protect ($rc), restored ($r $(cat resp.json)): [$(ids_on_card)]"
+			else
+				[ "$(ids_on_card)" = "$all" ] && ! is_protected && ok ||
+					bad "cut after $k APDUs of the protect ($rc, untouched): [$(ids_on_card)] $(curl -s "$URL/api/card" | head -c 200)"
+			fi
+		fi
+		rig_stop_card
+		wait_state empty
+		k=$((k + 1))
+	done
+	echo "protect: cut at each of $done_at APDUs ($cuts cuts), then done"
+	[ -n "$done_at" ] && [ "$done_at" -gt 5 ] && ok || bad "the protect never completed ($k tries)"
+	CODE=$(field done.json code) REC=$(field done.json recovery)
+	[ "$(field done.json kept)" = 2 ] && [[ $CODE =~ ^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$ ]] &&
+		[[ $REC =~ ^LMR1:$H:[A-Za-z0-9_-]{22}$ ]] && ok || bad "the protect's answer: $(cat done.json)"
+	echo "$CODE $REC" >>codes.txt
+	# Done: open at the desk while the card stays, locked once it comes back.
+	rig_start_card --memory card.mem --as applet
+	wait_state locked && ok || bad "the protected card is not locked: $(curl -s "$URL/api/readers")"
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
+		[ "$(ids_on_card)" = "$all" ] && is_protected && ok || bad "unlock after the protect: $(cat resp.json)"
+	[ "$(prot_req)" = 409 ] && grep -q '"code":"protected"' resp.json && ! grep -q '"recovery"' resp.json && ok ||
+		bad "protect a protected card: $(cat resp.json)"
+	# The recovery line must be the holder's: another holder's line is refused.
+	[ "$(code -X POST "${auth[@]}" "$URL/api/holders/$("$L" holder new)/restore" \
+		-d "{\"code\":\"$CODE\",\"recovery\":\"$REC\"}")" = 400 ] && grep -q '"code":"holder"' resp.json && ok ||
+		bad "a recovery line of another holder: $(cat resp.json)"
+	rest() { code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" -d "$1"; }
+	typo=${CODE:0:13}$([ "${CODE: -1}" = 7 ] && echo 8 || echo 7)
+	[ "$(rest "{\"code\":\"$CODE\"}")" = 400 ] && grep -q '"code":"missing_field"' resp.json &&
+		[ "$(rest "{\"code\":\"$typo\",\"recovery\":\"$REC\"}")" = 400 ] && grep -q '"code":"code_typo"' resp.json &&
+		[ "$(rest "{\"code\":\"$CODE\",\"recovery\":\"LMR1:$H:short\"}")" = 400 ] && grep -q '"code":"bad_value"' resp.json &&
+		ok || bad "a protected restore's bad requests: $(cat resp.json)"
+	# No code and no recovery line in the log or the database (every one
+	# the answers carried, the cut ones too).
+	sqlite3 a.db .dump >dump.sql
+	while read -r c rec; do
+		canon=$(echo "$c" | tr -d -)
+		secret=${rec##*:}
+		for f in a.log dump.sql; do
+			grep -qiF -e "$c" -e "$canon" -e "$secret" "$f" && bad "a code or recovery secret is in $f"
+		done
+	done <codes.txt
+	[ "$(wc -l <codes.txt)" -gt 1 ] && ok || bad "no code collected: $(cat codes.txt)"
+	stop_daemons
+	while read -r c rec; do
+		cat a.db* | grep -qiaF -e "$c" -e "$(echo "$c" | tr -d -)" -e "${rec##*:}" &&
+			bad "a code or recovery secret is in the database files"
+	done <codes.txt
+	printf '%s\n' "$CODE" >code.txt
+	"$L" card read --trust trust.cose --root root.pem.pub --access-code-file code.txt >read.txt 2>&1 &&
+		grep -q "2 of 2" read.txt && ok || bad "the CLI reads the protected card: $(cat read.txt)"
+	"$L" card read </dev/null >nocode.txt 2>&1
+	grep -q "applet card, protected (format version 2), 5 tries left" nocode.txt && ! grep -q "$H" nocode.txt && ok ||
+		bad "the CLI without the code: $(cat nocode.txt)"
+	;;
+protected-nfc)
+	# A protected NTAG216 at the desk through a real libnfc reader path:
+	# laufmapped's nfc reader (libnfc's pn532_uart driver) against the PN532
+	# simulator.  A version 1 card is protected at the desk, taken away and
+	# tapped again: locked; a wrong code, 403 (the key check: nothing goes to
+	# the tag); the right code: the folder (PWD_AUTH on the air); an append;
+	# taken away, back: locked again.  The simulator's frame log of that
+	# whole desk read holds no 8 bytes of any entry, of the holder id
+	# (binary, or as hex text) or of a text field; the same search finds
+	# them in the log of the version 1 card read before (the control).
+	[ -n "${LM_PN532SIM:-}" ] || { echo "SKIP: lm-pn532sim not built"; exit 77; }
+	export LIBNFC_AUTO_SCAN=false LIBNFC_INTRUSIVE_SCAN=false XDG_CONFIG_HOME=$RIG_DIR HOME=$RIG_DIR
+	unset LIBNFC_LOG_LEVEL LIBNFC_DEVICE
+	"$L" issue --key city.pem --holder "$H" --type MENT --set programme="Paten Krefeld" --out ment.cose
+	"$L" image new --holder "$H" --capacity 888 --out other.img --protect --kdf-iterations 16384 >other.txt 2>/dev/null
+	WRONG=$(sed -n 's/^access code: //p' other.txt)
+	"$LM_PN532SIM" --tag ntag216 --memory tag.bin --log frames.log >sim.out 2>sim.err &
+	SIM=$!
+	DPIDS+=("$SIM")
+	for _ in $(seq 100); do [ -s sim.out ] && break; sleep 0.05; done
+	NFC=pn532_uart:$(head -n 1 sim.out)
+	{ "$L" card format --holder "$H" --nfc "$NFC" && "$L" card append ik.cose --nfc "$NFC" &&
+		"$L" card append ment.cose --nfc "$NFC"; } >/dev/null 2>&1 || bad "card setup through libnfc"
+	start_daemon n 18198 "nfc:$NFC"
+	wait_state card && [ "$(entries)" = 2 ] && ok || bad "tap through libnfc: $(curl -s "$URL/api/card" | head -c 300)"
+	auth=(-H "Authorization: Bearer $TOKEN")
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/protect" -d '{}')" = 200 ] && ok || bad "protect through libnfc: $(cat resp.json)"
+	CODE=$(python3 -c 'import json; print(json.load(open("resp.json"))["code"])')
+	[ "$(entries)" = 2 ] && curl -s "$URL/api/card" | grep -q '"protected":true' && ok ||
+		bad "the protected NTAG open at the desk: $(curl -s "$URL/api/card" | head -c 300)"
+	kill -USR1 "$SIM" # the card leaves the field
+	wait_state empty && ok || bad "removal not seen"
+	cp frames.log frames-v1.log
+	: >frames.log # the simulator appends (O_APPEND): the desk read's frames from here
+	kill -USR2 "$SIM" # the desk read: tap, code, read, append
+	wait_state locked && ok || bad "no locked state: $(curl -s "$URL/api/readers")"
+	curl -s "$URL/api/card" >card.json
+	grep -q '"kind":"ntag216"' card.json && ! grep -qi "$H" card.json && ok || bad "the locked tag: $(cat card.json)"
+	unlock() { code -X POST "${auth[@]}" "$URL/api/card/unlock" "$@"; }
+	[ "$(unlock -d "{\"code\":\"$WRONG\"}")" = 403 ] && grep -q '"code":"wrong_code"' resp.json &&
+		grep -q '"tries_left":null' resp.json && ok || bad "a wrong code: $(cat resp.json)"
+	grep -q '<- D4 40 01 1B' frames.log && bad "a wrong code reached the tag" || ok
+	[ "$(unlock -d "{\"code\":\"$CODE\"}")" = 200 ] && grep -q "\"holder\":\"$H\"" resp.json &&
+		[ "$(grep -o '"verdict":"valid"' resp.json | wc -l)" = 2 ] && ok || bad "the right code: $(cat resp.json)"
+	grep -q '<- D4 40 01 1B' frames.log && ok || bad "no PWD_AUTH on the air"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && [ "$(entries)" = 3 ] && ok || bad "append through libnfc: $(cat resp.json)"
+	kill -USR1 "$SIM"
+	wait_state empty && ok || bad "removal not seen"
+	kill -USR2 "$SIM" # back: the keys went with the card
+	wait_state locked && ok || bad "not locked after the card came back: $(curl -s "$URL/api/readers")"
+	[ "$(append_ber "${auth[@]}")" = 409 ] && ok || bad "append after the card came back: $(cat resp.json)"
+	kill -USR1 "$SIM"
+	wait_state empty
+	kill "${DPIDS[1]}" && wait "${DPIDS[1]}" # the daemon; the simulator stays
+	cp frames.log frames-desk.log
+	# What the desk read sent and got, searched for plaintext.
+	needles=($(sqlite3 n.db "SELECT hex(bytes) FROM entries") "$H" "$(printf %s "$H" | xxd -p | tr -d '\n')"
+		"$(printf %s "Paten Krefeld" | xxd -p)")
+	[ "${#needles[@]}" = 6 ] && ok || bad "the cache's entries: ${#needles[@]} needles"
+	python3 "$HERE/plain_search.py" frames-desk.log "${needles[@]}" >leak.txt 2>&1 && ok ||
+		bad "plaintext in the frame log of the protected desk read: $(cat leak.txt)"
+	python3 "$HERE/plain_search.py" frames-v1.log "${needles[@]:0:2}" "$H" >control.txt 2>&1 &&
+		bad "the control: the version 1 read's log shows no entry: $(cat control.txt)" || ok
+	[ "$(grep -c '^pn532sim <-' frames-desk.log)" -gt 20 ] && ok || bad "the frame log is short: $(wc -l <frames-desk.log)"
+	printf '%s\n' "$CODE" >code.txt
+	kill -USR2 "$SIM"
+	# The tag itself: the CLI reads it with the code.
+	"$L" card read --trust trust.cose --root root.pem.pub --access-code-file code.txt --nfc "$NFC" >read.txt 2>&1 &&
+		grep -q "3 of 3" read.txt && ok || bad "the CLI reads the tag: $(cat read.txt)"
+	grep -qiF -e "$CODE" -e "$(echo "$CODE" | tr -d -)" n.log && bad "the access code is in the daemon log" || ok
+	;;
+protected-pcsc)
+	# A protected applet card at the desk through pcscd + vpcd: laufmapped's
+	# pcsc reader; locked with the card's tries; a wrong code 403 with the
+	# tries (the key check: no VERIFY sent, no try spent); the right code
+	# (VERIFY on the card), the folder; an append; the card taken away and back:
+	# locked again, no VERIFY sent by the desk, the append refused.
+	rig_start_pcscd
+	rig_start_card --memory card.mem --as applet --capacity 2048 --verbose
+	rig_wait_card present
+	"$L" card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' fmt.txt)
+	printf '%s\n' "$CODE" >code.txt
+	"$L" card append --access-code-file code.txt ik.cose 2>/dev/null || bad "card setup: $(cat fmt.txt)"
+	"$L" image new --holder "$H" --capacity 888 --out other.img --protect --kdf-iterations 16384 >other.txt 2>/dev/null
+	WRONG=$(sed -n 's/^access code: //p' other.txt)
+	verifies() { grep -c '^lm-vcard: <- 00 20 00 81 10' card.log; }
+	auth=(-H "Authorization: Bearer $TOKEN")
+	unlock() { code -X POST "${auth[@]}" "$URL/api/card/unlock" "$@"; }
+	start_daemon a 18199 pcsc
+	wait_state locked && ok || bad "no locked state: $(curl -s "$URL/api/readers")"
+	curl -s "$URL/api/card" >card.json
+	grep -q '"kind":"applet"' card.json && grep -q '"tries_left":5' card.json && ! grep -qi "$H" card.json && ok ||
+		bad "the locked applet: $(cat card.json)"
+	v0=$(verifies)
+	[ "$(unlock -d "{\"code\":\"$WRONG\"}")" = 403 ] && grep -q '"code":"wrong_code"' resp.json &&
+		grep -q '"tries_left":5' resp.json && [ "$(verifies)" = "$v0" ] && ok || bad "a wrong code: $(cat resp.json)"
+	[ "$(unlock -d "{\"code\":\"$CODE\"}")" = 200 ] && grep -q "\"holder\":\"$H\"" resp.json &&
+		grep -q '"verdict":"valid"' resp.json && [ "$(verifies)" -gt "$v0" ] && ok ||
+		bad "the right code: $(cat resp.json) ($(verifies) VERIFY)"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && [ "$(entries)" = 2 ] && ok || bad "append through pcscd: $(cat resp.json)"
+	rig_stop_card
+	wait_state empty && ok || bad "removal not seen"
+	v1=$(verifies)
+	rig_start_card --memory card.mem --as applet --verbose
+	wait_state locked && ok || bad "not locked after the card came back: $(curl -s "$URL/api/readers")"
+	! curl -s "$URL/api/card" | grep -qi "$H" && [ "$(append_ber "${auth[@]}")" = 409 ] && ok ||
+		bad "the keys outlived the card: $(cat resp.json)"
+	[ "$(verifies)" = "$v1" ] && ok || bad "the desk sent VERIFY to the card that came back"
+	stop_daemons
+	grep -qiF -e "$CODE" -e "$(echo "$CODE" | tr -d -)" a.log && bad "the access code is in the daemon log" || ok
+	"$L" card read --trust trust.cose --root root.pem.pub --access-code-file code.txt >read.txt 2>&1 &&
+		grep -q "2 of 2" read.txt && ok || bad "the CLI reads the card: $(cat read.txt)"
 	;;
 esac
 stop_daemons
