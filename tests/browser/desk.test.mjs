@@ -667,6 +667,15 @@ const waitLive = (id, want) => page.waitForFunction(([i, w]) => document.getElem
 // DESK_TESTS these run without the tests above: a page of their own).
 const cleanly = (fn) => async () => {
   if (!page) await newPage('en');
+  // Alone (DESK_TESTS), this browser may not be the terminal yet: set it up.
+  if (!(await page.locator('#s-who').count())) {
+    if (!(await page.locator('#staff-form').count())) {
+      await page.goto(admin('--setup-link').trim());
+      await page.waitForSelector('#staff-form');
+    }
+    await signIn();
+    await page.waitForSelector('#s-who');
+  }
   try { await fn(); } finally { if (card) await removeCard(); }
 };
 
@@ -684,20 +693,20 @@ test('keyboard only: a folder is read and an entry appended without the mouse; f
     .replace('{n}', String(await page.locator('.entry').count() + 1))
     .replace('{bad}', String(await page.locator('.entry:not([data-verdict="valid"])').count())));
 
-  // Tab order: the language, the append form, the delete form, print; then
+  // Tab order: the language, sign-out, the append, delete and protect forms, print; then
   // out of the page and round again (no trap).
   const order = [];
   let f = await press('Tab');
   for (let i = 0; i < 30 && f.id !== 'print-btn'; i++) { order.push(f); f = await press('Tab'); }
   order.push(f);
   assert.deepEqual(order.map((o) => o.id), ['lang', 's-signout', 'f-type', 'f-date', 'f-service', 'f-next', 'button',
-    'd-entry', 'd-confirm', 'button', 'print-btn']);
+    'd-entry', 'd-confirm', 'button', 'p-confirm', 'p-submit', 'print-btn']);
   for (let i = 2; i < order.length; i++) assert.ok(order[i].top >= order[i - 1].top - 1, `focus goes up from #${order[i - 1].id} to #${order[i].id}`);
   for (let i = 0; i < 3 && f.id !== 'lang'; i++) f = await press('Tab');
   assert.equal(f.id, 'lang', 'Tab leaves the page after print and comes back to the top');
   for (let i = 0; i < 3 && f.id !== 'print-btn'; i++) f = await press('Shift+Tab');
   assert.equal(f.id, 'print-btn', 'Shift+Tab goes round the other way');
-  for (const id of ['button', 'd-confirm', 'd-entry', 'button', 'f-next', 'f-service', 'f-date', 'f-type']) {
+  for (const id of ['p-submit', 'p-confirm', 'button', 'd-confirm', 'd-entry', 'button', 'f-next', 'f-service', 'f-date', 'f-type']) {
     f = await press('Shift+Tab');
     assert.equal(f.id, id, 'Shift+Tab walks back in order');
   }
