@@ -73,13 +73,23 @@ int cardcmd_applet_capacity(cardcmd_apdu_fn fn, void *ctx, size_t *capacity)
 	return err;
 }
 
-int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len)
+int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len,
+			size_t max)
 {
+	if (!max)
+		max = CARDCMD_CHUNK;
 	while (len > 0) {
-		size_t n = len < CARDCMD_CHUNK ? len : CARDCMD_CHUNK;
-		uint8_t apdu[5] = {LM_CLA_ISO, LM_INS_READ_BINARY, (uint8_t)(off >> 8),
+		size_t n = len < max ? len : max;
+		/* Short Le up to CARDCMD_CHUNK; beyond it extended (00 LeH LeL):
+		 * one exchange with the reader instead of one per 240 bytes. */
+		uint8_t apdu[7] = {LM_CLA_ISO, LM_INS_READ_BINARY, (uint8_t)(off >> 8),
 				   (uint8_t)off, (uint8_t)n};
-		int err = apdu_ok(fn, ctx, apdu, sizeof(apdu), buf, n, (long)n);
+		size_t alen = 5;
+		if (n > CARDCMD_CHUNK) {
+			apdu[4] = 0, apdu[5] = (uint8_t)(n >> 8), apdu[6] = (uint8_t)n;
+			alen = 7;
+		}
+		int err = apdu_ok(fn, ctx, apdu, alen, buf, n, (long)n);
 		if (err)
 			return err;
 		off += n, buf += n, len -= n;
@@ -378,8 +388,15 @@ int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
 		return LM_ERR_NO_CARD;
 	if (off > c->capacity || len > c->capacity - off)
 		return LM_ERR_ARG;
-	if (c->kind == LM_KIND_APPLET)
-		return cardcmd_applet_read(c->apdu, c->ctx, off, buf, len);
+	if (c->kind == LM_KIND_APPLET) {
+		int err = cardcmd_applet_read(c->apdu, c->ctx, off, buf, len, c->read_max);
+		if (err == LM_ERR_TRANSPORT && c->read_max > CARDCMD_CHUNK) {
+			/* A reader that does not carry extended APDUs: short ones from now on. */
+			c->read_max = CARDCMD_CHUNK;
+			err = cardcmd_applet_read(c->apdu, c->ctx, off, buf, len, c->read_max);
+		}
+		return err;
+	}
 	if (c->old_layout)
 		return LM_ERR_VERSION;
 	if (c->raw)

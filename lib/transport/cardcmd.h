@@ -16,6 +16,9 @@
 #include "lm_proto.h"
 
 #define CARDCMD_CHUNK 240 /* bytes per READ BINARY / UPDATE */
+/* The most an extended READ BINARY asks for (a backend that carries
+ * extended APDUs: read_max in struct cardcmd_card). */
+#define CARDCMD_EXT_READ 4096
 
 /*
  * The NTAG layout (docs/nfc.md), all inside the NDEF data area the
@@ -63,6 +66,9 @@ struct cardcmd_card {
 				 * until a wipe succeeds */
 	int unlocked;		/* the card took our keys in this session (VERIFY, PWD_AUTH,
 				 * or the protected format): a reset loses it */
+	size_t read_max;	/* applet: bytes one READ BINARY may ask for; above
+				 * CARDCMD_CHUNK an extended APDU (a reader that carries
+				 * them, chained on the air by ISO-DEP); 0: CARDCMD_CHUNK */
 };
 
 /*
@@ -111,7 +117,10 @@ int cardcmd_sw_err(uint16_t sw);
 int cardcmd_applet_select(cardcmd_apdu_fn fn, void *ctx);
 /* GET DATA capacity (after SELECT). */
 int cardcmd_applet_capacity(cardcmd_apdu_fn fn, void *ctx, size_t *capacity);
-int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len);
+/* READ BINARY in pieces of at most max bytes (0: CARDCMD_CHUNK); above
+ * CARDCMD_CHUNK with extended Le. */
+int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len,
+			size_t max);
 /* Every write staged (UPDATE), then one COMMIT; ABORT after a refusal. */
 int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n);
 int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx);

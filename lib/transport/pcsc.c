@@ -98,6 +98,9 @@ static int pcsc_open(struct lm_transport *t, const char *where)
 	}
 	p->have_ctx = 1;
 	p->cc.apdu = apdu_cb;
+	/* pcsc-lite carries extended APDUs (up to 64 KB) when the reader
+	 * does; cardcmd_read falls back to short ones once if it does not. */
+	p->cc.read_max = CARDCMD_EXT_READ;
 	p->cc.ctx = p;
 	t->priv = p;
 	return LM_OK;
@@ -172,7 +175,7 @@ static int pcsc_wait(struct lm_transport *t, int timeout_ms)
 static int xfer_once(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
 		     uint16_t *sw)
 {
-	uint8_t buf[APDU_MAX + 2];
+	uint8_t buf[CARDCMD_EXT_READ + 2];
 	DWORD blen = sizeof(buf);
 	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
 	LONG rv = SCardTransmit(p->card, pci, apdu, (DWORD)len, NULL, buf, &blen);

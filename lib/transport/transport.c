@@ -247,35 +247,67 @@ static int read_protected(struct lm_transport *t, const struct lm_card_info *inf
 	return err;
 }
 
-static int read_image_rec(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
-			  size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN])
+/* Read image bytes [from, to) into img, in pieces handed to opts->piece. */
+static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t to,
+		       const struct lm_read_opts *opts)
+{
+	if (!opts || !opts->piece)
+		return from < to ? t->ops->read(t, from, img + from, to - from) : LM_OK;
+	while (from < to) {
+		size_t n = to - from < LM_TRANSPORT_PIECE ? to - from : LM_TRANSPORT_PIECE;
+		int err = t->ops->read(t, from, img + from, n);
+		if (err)
+			return err;
+		from += n;
+		opts->piece(opts->ctx, img, from);
+	}
+	return LM_OK;
+}
+
+static int read_image_opts(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			   size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN],
+			   const struct lm_read_opts *opts)
 {
 	*len = 0;
 	int err = t->ops->read(t, 0, img, LM_CARD_HEADER_LEN);
 	if (err)
 		return err;
-	if (lm_protect_is_v2(img, LM_CARD_HEADER_LEN))
-		return read_protected(t, info, img, len, card, recovery);
+	if (lm_protect_is_v2(img, LM_CARD_HEADER_LEN)) {
+		err = read_protected(t, info, img, len, card, recovery);
+		if (!err && opts && opts->piece)
+			opts->piece(opts->ctx, img, *len);
+		return err;
+	}
 	size_t need;
 	err = lm_card_header_need(img, LM_CARD_HEADER_LEN, &need);
 	if (err)
 		return err;
 	if (need > info->capacity)
 		return LM_ERR_MALFORMED;
-	if (need > LM_CARD_HEADER_LEN) {
-		err = t->ops->read(t, LM_CARD_HEADER_LEN, img + LM_CARD_HEADER_LEN,
-				   need - LM_CARD_HEADER_LEN);
-		if (err)
-			return err;
-	}
+	err = read_pieces(t, img, LM_CARD_HEADER_LEN, need, opts);
+	if (err)
+		return err;
 	*len = need;
 	return lm_card_parse(img, need, info->capacity, card);
+}
+
+static int read_image_rec(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			  size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN])
+{
+	return read_image_opts(t, info, img, len, card, recovery, NULL);
 }
 
 int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
 			    size_t *len, struct lm_card *card)
 {
 	return read_image_rec(t, info, img, len, card, NULL);
+}
+
+int lm_transport_read_image_ex(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t *img, size_t *len, struct lm_card *card,
+			       const struct lm_read_opts *opts)
+{
+	return read_image_opts(t, info, img, len, card, NULL, opts);
 }
 
 /*

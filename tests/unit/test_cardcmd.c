@@ -257,6 +257,7 @@ struct rec {
 	uint8_t pwd[4], pack[2]; /* the NTAG's password and PACK */
 	int fails, authlim;	 /* failed PWD_AUTHs; the limit (NAK 4 from then on) */
 	uint16_t verify_sw;	 /* the applet's answer to VERIFY with data */
+	int no_ext;		 /* a reader without extended APDUs */
 };
 
 static void rec_log(struct rec *r, const uint8_t *tx, size_t len)
@@ -317,6 +318,12 @@ static int rec_apdu(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, s
 		*rlen = 5;
 	} else if (apdu[1] == LM_INS_VERIFY) {
 		*sw = r->verify_sw;
+	} else if (apdu[1] == LM_INS_READ_BINARY) {
+		if (len == 7 && r->no_ext)
+			return LM_ERR_TRANSPORT;
+		size_t le = len == 7 ? (size_t)apdu[5] << 8 | apdu[6] : apdu[4];
+		memset(resp, 0xAB, le);
+		*rlen = le;
 	}
 	return LM_OK;
 }
@@ -440,6 +447,35 @@ static void test_ntag_protect_part3(void **state)
 	assert_memory_equal(r.cmd[r.n - 4], auth0, 9);
 	assert_int_equal(r.cmd[0][3], 0x85); /* PWD first */
 	assert_int_equal(r.cmd[1][3], 0x86); /* then PACK */
+}
+
+/*
+ * A reader that carries extended APDUs reads the applet's log in one
+ * READ BINARY (one exchange with the reader, chained on the air); one that
+ * does not is asked once, then in short APDUs for good.
+ */
+static void test_applet_read_extended(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct cardcmd_card c = {.apdu = rec_apdu, .ctx = &r, .kind = LM_KIND_APPLET,
+				 .capacity = 8192, .read_max = CARDCMD_EXT_READ};
+	static uint8_t buf[8192];
+	assert_int_equal(cardcmd_read(&c, 24, buf, 1500), LM_OK);
+	static const uint8_t ext[7] = {0x00, 0xB0, 0x00, 0x18, 0x00, 0x05, 0xDC};
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.len[0], 7);
+	assert_memory_equal(r.cmd[0], ext, 7);
+	assert_int_equal(buf[1499], 0xAB);
+	r.n = 0, r.no_ext = 1;
+	assert_int_equal(cardcmd_read(&c, 24, buf, 1500), LM_OK);
+	assert_int_equal(r.n, 1 + 7); /* the refused one, then 6 x 240 + 60 */
+	assert_int_equal(r.len[1], 5);
+	assert_int_equal(r.cmd[1][4], 240);
+	assert_int_equal(c.read_max, CARDCMD_CHUNK);
+	r.n = 0;
+	assert_int_equal(cardcmd_read(&c, 24, buf, 480), LM_OK);
+	assert_int_equal(r.n, 2);
 }
 
 static void test_applet_protect(void **state)
@@ -674,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_old_layout_recognised),
 		cmocka_unit_test(test_ntag_protect_native),
 		cmocka_unit_test(test_ntag_protect_part3),
+		cmocka_unit_test(test_applet_read_extended),
 		cmocka_unit_test(test_applet_protect),
 		cmocka_unit_test(test_ntag_protected_on_model),
 		cmocka_unit_test(test_ntag_protect_cut_on_model),

@@ -152,6 +152,29 @@ int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *i
 			    size_t *len, struct lm_card *card);
 
 /*
+ * How lm_transport_read_image_ex reads.  piece (may be NULL) is called as
+ * the image arrives, in the reading thread: img[0..have) holds the header
+ * and the first have - 24 log bytes (a version 1 image; a protected one is
+ * handed over once, decrypted, when whole), so a caller can verify the
+ * entries that are complete while the rest is still on the air.  The bytes
+ * it was given stay in img unchanged until the call returns.
+ */
+typedef void (*lm_transport_piece_fn)(void *ctx, const uint8_t *img, size_t have);
+#define LM_TRANSPORT_PIECE                                                                         \
+	1024 /* log bytes per piece: one extended READ BINARY, or                                  \
+	      * a few short APDUs or FAST_READs */
+
+struct lm_read_opts {
+	lm_transport_piece_fn piece;
+	void *ctx;
+};
+
+/* lm_transport_read_image with options (opts may be NULL). */
+int lm_transport_read_image_ex(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t *img, size_t *len, struct lm_card *card,
+			       const struct lm_read_opts *opts);
+
+/*
  * Append one signed entry (card form): read, plan, write (commit last),
  * then read back and compare.  LM_ERR_CARD_FULL (nothing written) when it
  * does not fit; LM_ERR_READBACK if the card does not read back as planned.

@@ -93,6 +93,11 @@ pcsc)
 	start_daemon a 18181 pcsc
 	wait_state card && ok || bad "no tap: $(curl -s "$URL/api/readers")"
 	[ "$(entries)" = 1 ] && ok || bad "the API's folder: $(curl -s "$URL/api/card")"
+	# Verified by the pool's workers (one per core), the fresh verdict stored
+	# with the tap (verify_threads, vpool.c).
+	grep -q "verification worker" a.log && ok || bad "no verification workers: $(head -5 a.log)"
+	[ "$(sqlite3 a.db "SELECT count(*) FROM verdicts")" = 1 ] && ok ||
+		bad "the pool's verdict was not stored: $(sqlite3 a.db "SELECT count(*) FROM verdicts")"
 	[ "$(append_ber)" = 401 ] && ok || bad "append without the token: $(cat resp.json)"
 	[ "$(append_ber -H "Authorization: Bearer wrong-token-xxxxxxxx")" = 401 ] && ok || bad "wrong token"
 	[ "$(append_ber -H "Authorization: Bearer $TOKEN")" = 200 ] && ok || bad "append: $(cat resp.json)"
