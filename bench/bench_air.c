@@ -6,7 +6,7 @@
  *   bench_air applet KBPS BYTES      SELECT, then one READ BINARY of BYTES
  *                                    (extended Le, chained at FSD 256)
  *   bench_air apdu KBPS CMD RESP     one APDU of CMD bytes answered by RESP
- *   bench_air ntag KBPS BYTES BAUD   FAST_READs of at most 64 pages (what
+ *   bench_air ntag KBPS BYTES BAUD   FAST_READs of at most 60 pages (what
  *                                    one PN532 frame carries) through a
  *                                    PN532: radio + UART frames at BAUD 8N1
  *
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 		size_t bytes = (size_t)atol(argv[3]);
 		double baud = atof(argv[4]);
 		for (size_t done = 0; done < bytes;) {
-			size_t n = bytes - done < 256 ? bytes - done : 256;
+			size_t n = bytes - done < 240 ? bytes - done : 240;
 			/* FAST_READ 3A a b + CRC_A; the pages + CRC_A back. */
 			ns += (double)(lm_air_frame_ns(d, 5) + lm_air_frame_ns(d, n + 2) +
 				       lm_air_turn_ns());

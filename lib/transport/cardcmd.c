@@ -259,6 +259,7 @@ int cardcmd_identify_applet(struct cardcmd_card *c)
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->have_head = 0;
 	c->unlocked = 0;
 	int err = cardcmd_applet_select(c->apdu, c->ctx);
 	if (!err)
@@ -296,6 +297,7 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
 	uint16_t sw;
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->have_head = 0;
 	c->unlocked = 0;
 	int err = c->apdu(c->ctx, get_uid, sizeof(get_uid), uid, &ulen, &sw);
 	if (!err)
@@ -319,10 +321,21 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
 	return LM_OK;
 }
 
+/* Pages 4-11 of an identified tag: its layout and, in ours, the header. */
+static void ntag_take_user(struct cardcmd_card *c, enum lm_card_kind kind,
+			   const uint8_t user[CARDCMD_NTAG_PREFIX + CARDCMD_HEAD])
+{
+	memcpy(c->head, user + CARDCMD_NTAG_PREFIX, CARDCMD_HEAD);
+	c->old_layout = cardcmd_ntag_layout(user) != LM_OK;
+	c->have_head = !c->old_layout;
+	c->kind = kind;
+}
+
 int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, size_t len)
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->have_head = 0;
 	c->unlocked = 0;
 	/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte (lm_proto.h). */
 	if (len < LM_NTAG_VERSION_LEN || ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
@@ -331,15 +344,39 @@ int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, si
 	int err = cardcmd_ntag_type(0, ver[LM_NTAG_VERSION_SIZE_BYTE], &kind, &c->capacity);
 	if (err)
 		return err;
-	/* READ gives pages 4-7: pages 4 and 5 tell the layout. */
-	uint8_t cmd[2] = {LM_NTAG_CMD_READ, LM_NTAG_USER_PAGE}, user[16 + 2];
+	/* One FAST_READ of pages 4-11: pages 4 and 5 tell the layout, 6-11 are
+	 * the image's 24-byte header, public on a protected tag too (AUTH0 is
+	 * page 12): kept, the header is not asked for again in this session. */
+	uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, LM_NTAG_USER_PAGE,
+			  LM_NTAG_USER_PAGE + (CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) / 4 - 1},
+		user[CARDCMD_NTAG_PREFIX + CARDCMD_HEAD + 2];
 	int n = c->raw(c->ctx, cmd, sizeof(cmd), user, sizeof(user));
 	if (n < 0)
 		return n;
-	if (n < 16) /* one byte back is a NAK */
+	if (n != CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) /* one byte back is a NAK */
 		return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
-	c->old_layout = cardcmd_ntag_layout(user) != LM_OK;
-	c->kind = kind;
+	ntag_take_user(c, kind, user);
+	return LM_OK;
+}
+
+int cardcmd_identify_ntag_cc(struct cardcmd_card *c)
+{
+	c->kind = LM_KIND_NONE;
+	c->old_layout = 0;
+	c->have_head = 0;
+	c->unlocked = 0;
+	uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, LM_NTAG_CC_PAGE,
+			  LM_NTAG_USER_PAGE + (CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) / 4 - 1},
+		rx[LM_NTAG_PAGE_SIZE + CARDCMD_NTAG_PREFIX + CARDCMD_HEAD + 2];
+	int n = c->raw(c->ctx, cmd, sizeof(cmd), rx, sizeof(rx));
+	if (n < 0)
+		return n;
+	enum lm_card_kind kind;
+	/* A tag without FAST_READ (NAK), another CC: not known this way. */
+	if (n != LM_NTAG_PAGE_SIZE + CARDCMD_NTAG_PREFIX + CARDCMD_HEAD ||
+	    rx[0] != LM_NTAG_CC_MAGIC || cardcmd_ntag_type(rx[2], 0, &kind, &c->capacity) != LM_OK)
+		return LM_ERR_UNKNOWN_CARD;
+	ntag_take_user(c, kind, rx + LM_NTAG_PAGE_SIZE);
 	return LM_OK;
 }
 
@@ -388,12 +425,24 @@ int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
 		return LM_ERR_NO_CARD;
 	if (off > c->capacity || len > c->capacity - off)
 		return LM_ERR_ARG;
+	if (c->have_head && off < CARDCMD_HEAD) {
+		/* The header as identify or an earlier read had it. */
+		size_t n = CARDCMD_HEAD - off < len ? CARDCMD_HEAD - off : len;
+		memcpy(buf, c->head + off, n);
+		off += n, buf += n, len -= n;
+		if (!len)
+			return LM_OK;
+	}
 	if (c->kind == LM_KIND_APPLET) {
 		int err = cardcmd_applet_read(c->apdu, c->ctx, off, buf, len, c->read_max);
 		if (err == LM_ERR_TRANSPORT && c->read_max > CARDCMD_CHUNK) {
 			/* A reader that does not carry extended APDUs: short ones from now on. */
 			c->read_max = CARDCMD_CHUNK;
 			err = cardcmd_applet_read(c->apdu, c->ctx, off, buf, len, c->read_max);
+		}
+		if (!err && off == 0 && len >= CARDCMD_HEAD) {
+			memcpy(c->head, buf, CARDCMD_HEAD);
+			c->have_head = 1;
 		}
 		return err;
 	}
@@ -416,6 +465,7 @@ int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
 
 int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t n)
 {
+	c->have_head = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	for (size_t i = 0; i < n; i++)
@@ -429,6 +479,7 @@ int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t 
 
 int cardcmd_wipe(struct cardcmd_card *c)
 {
+	c->have_head = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	if (c->kind == LM_KIND_APPLET)
@@ -683,6 +734,7 @@ static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn)
 int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *w, size_t n,
 			    const struct lm_protect_keys *k)
 {
+	c->have_head = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	for (size_t i = 0; i < n; i++)

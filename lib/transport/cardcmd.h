@@ -19,6 +19,7 @@
 /* The most an extended READ BINARY asks for (a backend that carries
  * extended APDUs: read_max in struct cardcmd_card). */
 #define CARDCMD_EXT_READ 4096
+#define CARDCMD_HEAD	 24 /* the image header's bytes (lm_card.h) kept per session */
 
 /*
  * The NTAG layout (docs/nfc.md), all inside the NDEF data area the
@@ -66,9 +67,12 @@ struct cardcmd_card {
 				 * until a wipe succeeds */
 	int unlocked;		/* the card took our keys in this session (VERIFY, PWD_AUTH,
 				 * or the protected format): a reset loses it */
-	size_t read_max;	/* applet: bytes one READ BINARY may ask for; above
-				 * CARDCMD_CHUNK an extended APDU (a reader that carries
-				 * them, chained on the air by ISO-DEP); 0: CARDCMD_CHUNK */
+	uint8_t head[CARDCMD_HEAD]; /* the image's header, as identify (NTAG) or the
+				     * first read (applet) saw it in this session */
+	int have_head;		    /* head holds it; cleared by identify and every write */
+	size_t read_max;	    /* applet: bytes one READ BINARY may ask for; above
+				     * CARDCMD_CHUNK an extended APDU (a reader that carries
+				     * them, chained on the air by ISO-DEP); 0: CARDCMD_CHUNK */
 };
 
 /*
@@ -93,6 +97,14 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info);
  * LM_ERR_UNKNOWN_CARD for anything else.
  */
 int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, size_t len);
+/*
+ * An NTAG natively by one FAST_READ of pages 3-11: the capability
+ * container names the model (cardcmd_ntag_type, as part 3 does), pages 4-5
+ * the layout, 6-11 the header (kept in head).  LM_ERR_UNKNOWN_CARD when
+ * the tag NAKs (no FAST_READ: not an NTAG21x) or its CC is not one of
+ * ours: identify it by GET_VERSION then.
+ */
+int cardcmd_identify_ntag_cc(struct cardcmd_card *c);
 
 /*
  * Image bytes [off, off+len) of an identified card; LM_ERR_ARG beyond its

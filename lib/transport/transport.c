@@ -253,8 +253,9 @@ static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t
 {
 	if (!opts || !opts->piece)
 		return from < to ? t->ops->read(t, from, img + from, to - from) : LM_OK;
+	size_t piece = t->ops->piece ? t->ops->piece : LM_TRANSPORT_PIECE;
 	while (from < to) {
-		size_t n = to - from < LM_TRANSPORT_PIECE ? to - from : LM_TRANSPORT_PIECE;
+		size_t n = to - from < piece ? to - from : piece;
 		int err = t->ops->read(t, from, img + from, n);
 		if (err)
 			return err;

@@ -581,6 +581,56 @@ static const struct lm_transport_ops tag_ops = {
 	.write_protected = tc_write_protected,
 };
 
+/* The model behind a counter of the commands it got. */
+struct counted {
+	struct model m;
+	int n;
+	uint8_t last[3];
+};
+
+static int counted_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap)
+{
+	struct counted *k = ctx;
+	k->n++;
+	memcpy(k->last, tx, txlen < 3 ? txlen : 3);
+	return tag_raw(&k->m, tx, txlen, rx, cap);
+}
+
+/*
+ * libnfc's identify: one FAST_READ of pages 3-11 names the tag by its CC and
+ * brings the header, which later reads take from memory until a write; a
+ * CC that is not one of ours is not known this way (GET_VERSION then).
+ */
+static void test_ntag_identify_cc_on_model(void **state)
+{
+	(void)state;
+	static struct counted k;
+	memset(&k, 0, sizeof(k));
+	lm_ntag_init(&k.m.tag, LM_NTAG216, uid);
+	struct cardcmd_card c = {.raw = counted_raw, .ctx = &k};
+	assert_int_equal(cardcmd_identify_ntag_cc(&c), LM_OK);
+	assert_int_equal(c.kind, LM_KIND_NTAG216);
+	assert_int_equal(c.capacity, 860);
+	assert_int_equal(k.n, 1);
+	static const uint8_t fast_read[3] = {LM_NTAG_CMD_FAST_READ, 3, 11};
+	assert_memory_equal(k.last, fast_read, 3);
+	uint8_t img[LM_CARD_HEADER_LEN], hdr[LM_CARD_HEADER_LEN];
+	lm_card_format(img, holder);
+	struct lm_card_write w[2] = {{4, img + 4, 20}, {0, img, 4}};
+	assert_int_equal(cardcmd_write(&c, w, 2), LM_OK);
+	assert_int_equal(cardcmd_identify_ntag_cc(&c), LM_OK);
+	k.n = 0;
+	assert_int_equal(cardcmd_read(&c, 0, hdr, sizeof(hdr)), LM_OK);
+	assert_int_equal(k.n, 0); /* from identify's FAST_READ */
+	assert_memory_equal(hdr, img, sizeof(hdr));
+	assert_int_equal(cardcmd_write(&c, w + 1, 1), LM_OK);
+	k.n = 0;
+	assert_int_equal(cardcmd_read(&c, 0, hdr, sizeof(hdr)), LM_OK);
+	assert_int_equal(k.n, 1); /* a write forgets it */
+	k.m.tag.mem[LM_NTAG_CC_PAGE * 4 + 2] = 0x7F; /* a CC of no NTAG we know */
+	assert_int_equal(cardcmd_identify_ntag_cc(&c), LM_ERR_UNKNOWN_CARD);
+}
+
 static void test_ntag_protected_on_model(void **state)
 {
 	(void)state;
@@ -712,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_ntag_protect_part3),
 		cmocka_unit_test(test_applet_read_extended),
 		cmocka_unit_test(test_applet_protect),
+		cmocka_unit_test(test_ntag_identify_cc_on_model),
 		cmocka_unit_test(test_ntag_protected_on_model),
 		cmocka_unit_test(test_ntag_protect_cut_on_model),
 	};

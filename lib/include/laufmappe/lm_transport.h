@@ -86,6 +86,12 @@ struct lm_transport_ops {
 	 * paces itself between calls.
 	 */
 	int blocks;
+	/*
+	 * Log bytes per piece of lm_transport_read_image_ex (0: the default,
+	 * LM_TRANSPORT_PIECE): what one read brings at once, so that a caller
+	 * verifies behind it (libnfc: one FAST_READ of 60 pages).
+	 */
+	size_t piece;
 	/* Open the backend; where = reader name / connection string / file, or NULL for the first.
 	 */
 	int (*open)(struct lm_transport *t, const char *where);
