@@ -45,7 +45,7 @@ rig_stop_card
 run_taps() {
 	local name=$1 count=$2 extra=$3
 	shift 3
-	rm -f "$name".db*
+	[ -n "${KEEP_DB:-}" ] || rm -f "$name".db*
 	cat >"$name.conf" <<CONF
 readers = pcsc
 root_key = $RIG_DIR/root.pem.pub
@@ -64,7 +64,7 @@ CONF
 	curl -sN http://127.0.0.1:18300/api/events >"$name.events" &
 	local cpid=$! i
 	for i in $(seq "$count"); do
-		rig_start_card --memory card.mem --as applet "$@"
+		rig_start_card --memory "${MEMFILE:-card.mem}" --as applet "$@"
 		rig_wait_card present
 		for _ in $(seq 100); do [ "$(grep -c '^event: tap' "$name.events")" -ge "$i" ] && break; sleep 0.1; done
 		rig_stop_card
@@ -73,7 +73,8 @@ CONF
 	kill $cpid 2>/dev/null
 	kill $dpid && wait $dpid
 	dpid=
-	grep '^data: .*"ms"' "$name.events" | sed 's/.*"ms":\([0-9.]*\),"read_ms":\([0-9.]*\),"after_read_ms":\([0-9.]*\).*/\1 \2 \3/'
+	grep '^data: .*"ms"' "$name.events" |
+		sed 's/.*"ms":\([0-9.]*\),"read_ms":\([0-9.]*\),"after_read_ms":\([0-9.]*\),"delta":\([a-z]*\),"log_read":\([0-9]*\).*/\1 \2 \3 \4 \5/'
 }
 echo "token-for-the-benchmark-0123" >token && chmod 600 token
 cold1=$(run_taps one 1 "verify_threads = 1" | head -1)
@@ -92,6 +93,34 @@ for rate in 106 424; do
 		"air floor $floor ms (SELECT + one chained READ BINARY of the committed bytes, bench_air);" \
 		"ratio $(awk -v t="$t" -v f="$floor" 'BEGIN { split(t, x, " "); printf "%.2f", x[1] / f }')"
 done
+# A known card (the office read it before) that got one new entry elsewhere:
+# a delta read (docs/transport.md), at 106 kbit/s.  Bytes over the air:
+# lm-vcard's count of APDU bytes both ways (its --verbose summary).
+rig_start_card --memory known.mem --as applet --capacity 8192
+rig_wait_card present
+"$L" card format --holder "$H" >/dev/null 2>&1
+for ((i = 0; i < n - 1; i++)); do
+	"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + i)) \
+		--date 2026-11-24 --out e.cose && "$L" card append e.cose 2>/dev/null
+done
+rig_stop_card
+MEMFILE=known.mem run_taps known 1 "verify_threads = 2" --timing 106 >/dev/null
+rig_start_card --memory known.mem --as applet
+rig_wait_card present
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=699 \
+	--date 2026-11-24 --out new.cose && "$L" card append new.cose 2>/dev/null
+rig_stop_card
+: >"$RIG_DIR/card.log"
+t=$(KEEP_DB=1 MEMFILE=known.mem run_taps known 1 "verify_threads = 2" --timing 106 --verbose | head -1)
+air=$(grep -o 'connection closed: .*' "$RIG_DIR/card.log" | tail -1)
+read -r tms _ _ tdelta tlog <<<"$t"
+floor=$(awk -v a="$("$build/bench/bench_air" apdu 106 5 26)" -v b="$("$build/bench/bench_air" apdu 106 5 $((tlog + 2)))" \
+	-v c="$("$build/bench/bench_air" apdu 106 5 38)" 'BEGIN { printf "%.2f", a + b + c }')
+echo "repeat tap of a known full card with one new entry ($tlog log bytes) at 106 kbit/s: delta $tdelta, $tms ms end to end;" \
+	"over the air: ${air#connection closed: };" \
+	"floor (READ of the 24-byte header, READ of the $tlog new bytes, one GET DATA of 36): $floor ms;" \
+	"ratio $(awk -v a="$tms" -v f="$floor" 'BEGIN { printf "%.2f", a / f }');" \
+	"bytes allowed: header + 2 x entry = $((24 + 2 * tlog))"
 used=$((24 + n * 100))
 "$D" -d -c two.conf 2>two.log &
 dpid=$!

@@ -63,6 +63,8 @@ struct desk_reader {
 	int tries_left;	      /* the card's try counter after the last wrong code; -1: unknown */
 	double read_ms;	      /* the last refresh: identify and read, until the last byte */
 	double after_read_ms; /* ... and from there to the view (verify, cache) */
+	int delta;	      /* the last refresh was a delta read */
+	size_t log_read;      /* log bytes it took from the card */
 };
 
 struct desk_event {

@@ -153,6 +153,8 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	struct lm_card card;
 	struct tap_feed feed = {.d = d, .max = r->info.capacity / 32 + 1};
 	struct lm_read_opts opts = {.piece = feed_piece, .ctx = &feed};
+	struct lm_card_known known;
+	uint8_t *known_log = NULL;
 	if (!err && !img)
 		err = LM_ERR_NOMEM;
 	if (!err && r->have_keys) {
@@ -164,6 +166,14 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		if (!err)
 			err = lm_protect_read_image(r->t, &r->info, &r->keys, img, &len, &card);
 	} else if (!err) {
+		/* The office's memory of this holder's card (the header comes from
+		 * identify's read): only what the card got since is read. */
+		uint8_t hdr[LM_CARD_HEADER_LEN];
+		if (cache && lm_transport_read(r->t, 0, hdr, sizeof(hdr)) == LM_OK &&
+		    !lm_protect_is_v2(hdr, sizeof(hdr)) && (known_log = malloc(r->info.capacity)) &&
+		    lm_cache_get_card_log(cache, hdr + 8, known_log, r->info.capacity, &known) ==
+			    LM_OK)
+			opts.known = &known;
 		err = lm_transport_read_image_ex(r->t, &r->info, img, &len, &card, &opts);
 		struct lm_protect_header h;
 		/* A protected card: LM_ERR_LOCKED from the transports (a session
@@ -172,21 +182,30 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		    (err = lm_protect_read_header(r->t, &h)) == LM_OK) {
 			set_locked(r, &h);
 			vpool_tap_free(feed.tap);
+			free(known_log);
 			free(img);
 			return LM_OK;
 		}
 	}
+	free(known_log);
 	if (err) {
 		vpool_tap_free(feed.tap);
 		free(img);
 		return err;
 	}
 	r->read_ms = ms_since(&t0);
+	r->delta = opts.delta;
+	r->log_read = opts.log_read;
 	feed_entries(&feed, &card); /* the rest, and a protected card's all */
 	time_t now = time(NULL);
 	int cerr;
 	json_object *view = desk_tap_view(d, cache, r, &card, (int64_t)now, &cerr, feed.tap);
 	vpool_tap_free(feed.tap);
+	/* Remember the card as read, with its digest, for the next tap here. */
+	if (cache && opts.have_digest && !r->have_keys &&
+	    lm_cache_put_card_log(cache, card.holder, card.log, card.committed, opts.digest,
+				  (int64_t)now) != LM_OK)
+		log_msg(LOG_WARN, "%s: the cache could not remember this card", r->spec);
 	r->after_read_ms = ms_since(&t0) - r->read_ms;
 	add_read_facts(view, r, now);
 	json_object_object_add(view, "used", json_object_new_int64((int64_t)len));
@@ -231,6 +250,10 @@ void reader_tap_event(struct desk *d, struct desk_reader *r, double ms)
 	 * (the rest of the verification, the cache, the view). */
 	json_object_object_add(o, "read_ms", json_object_new_double(r->read_ms));
 	json_object_object_add(o, "after_read_ms", json_object_new_double(r->after_read_ms));
+	/* A delta read: the office's copy of the card's log up to what it read
+	 * last, only the rest from the card (log_read bytes). */
+	json_object_object_add(o, "delta", json_object_new_boolean(r->delta));
+	json_object_object_add(o, "log_read", json_object_new_int64((int64_t)r->log_read));
 	desk_event(d, "tap", o);
 	json_object_put(o);
 	log_msg(LOG_INFO, "%s: card of holder %.8s... read", r->spec, hh);

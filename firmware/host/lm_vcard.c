@@ -68,6 +68,10 @@ struct vcard {
 	long tear_after;          /* NVM writes before the torn one, -1 never */
 	long pull_after;          /* APDUs to answer before pulling, -1 never */
 	unsigned air_d;           /* --timing: the bit rate's divisor D, 0 = no delay */
+	unsigned long conn_apdus; /* APDUs of this connection (verbose summary) */
+	unsigned long bytes_in;   /* APDU bytes of this connection */
+	unsigned long bytes_out;
+	uint64_t air_total;       /* --timing: air time of this connection, ns */
 	unsigned long apdus;      /* APDUs answered */
 	struct lm_nvm_file mem;   /* applet NVM: the memory file */
 	struct lm_applet applet;  /* applet state */
@@ -598,8 +602,14 @@ static int serve(struct vcard *v, int fd, const sigset_t *waitmask, uint8_t *in,
 			       v->mem.writes + 1);
 			exit(EXIT_TORN); /* no answer: the card lost power */
 		}
-		if (v->air_d)
-			sleep_ns(air_ns(v, in, len, rlen));
+		v->conn_apdus++;
+		v->bytes_in += len;
+		v->bytes_out += rlen;
+		if (v->air_d) {
+			uint64_t ns = air_ns(v, in, len, rlen);
+			v->air_total += ns;
+			sleep_ns(ns);
+		}
 		log_frame(v, "->", out + 2, rlen);
 		if (send_frame(fd, out, rlen) != 0)
 			return -1;
@@ -788,8 +798,14 @@ int main(int argc, char **argv)
 			break;
 		if (v.verbose)
 			logmsg("connected to vpcd on port %d", v.port);
+		v.conn_apdus = 0;
+		v.bytes_in = v.bytes_out = 0;
+		v.air_total = 0;
 		rc = serve(&v, fd, &waitmask, in, out);
 		close(fd);
+		if (v.verbose)
+			logmsg("connection closed: %lu APDUs, %lu bytes in, %lu out, air %.2f ms", v.conn_apdus,
+			       v.bytes_in, v.bytes_out, (double)v.air_total / 1e6);
 		card_power(&v, 0);
 		if (rc == EXIT_PULLED || g_pull) {
 			logmsg("card pulled away");

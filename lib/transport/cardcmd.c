@@ -97,6 +97,29 @@ int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf,
 	return LM_OK;
 }
 
+int cardcmd_applet_digest(struct cardcmd_card *c, uint16_t *covered, uint8_t digest[32])
+{
+	static const uint8_t apdu[5] = {LM_CLA_ISO, LM_INS_GET_DATA, LM_TAG_DIGEST >> 8,
+					LM_TAG_DIGEST & 0xff, LM_DIGEST_ANSWER_LEN};
+	uint8_t r[LM_DIGEST_ANSWER_LEN];
+	size_t rlen = sizeof(r);
+	uint16_t sw;
+	if (c->kind != LM_KIND_APPLET)
+		return LM_ERR_UNSUPPORTED;
+	int err = c->apdu(c->ctx, apdu, sizeof(apdu), r, &rlen, &sw);
+	if (!err && sw == LM_SW_NO_TAG)
+		return LM_ERR_UNSUPPORTED; /* an applet from before the digest */
+	if (!err)
+		err = cardcmd_sw_err(sw);
+	if (!err && rlen != sizeof(r))
+		err = LM_ERR_TRANSPORT;
+	if (!err) {
+		*covered = (uint16_t)(r[0] << 8 | r[1]);
+		memcpy(digest, r + 4, 32);
+	}
+	return err;
+}
+
 /* The staged writes, then (ref not NULL) CHANGE REFERENCE DATA staged too, then one COMMIT. */
 static int applet_write_ref(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n,
 			    const uint8_t *ref);

@@ -133,6 +133,12 @@ int cardcmd_applet_capacity(cardcmd_apdu_fn fn, void *ctx, size_t *capacity);
  * CARDCMD_CHUNK with extended Le. */
 int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len,
 			size_t max);
+/*
+ * GET DATA 0004: the committed log length the applet's log digest covers
+ * and the digest (docs/applet.md "Log digest"); LM_ERR_UNSUPPORTED for
+ * any other card and an applet from before it (6A 88).
+ */
+int cardcmd_applet_digest(struct cardcmd_card *c, uint16_t *covered, uint8_t digest[32]);
 /* Every write staged (UPDATE), then one COMMIT; ABORT after a refusal. */
 int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n);
 int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx);

@@ -226,6 +226,12 @@ static int nfc_write(struct lm_transport *t, const struct lm_card_write *w, size
 	return p->have_target ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
 }
 
+static int nfc_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
+{
+	struct lnfc *p = t->priv;
+	return p->have_target ? cardcmd_applet_digest(&p->cc, covered, digest) : LM_ERR_NO_CARD;
+}
+
 static int nfc_status(struct lm_transport *t, int *tries_left)
 {
 	struct lnfc *p = t->priv;
@@ -301,6 +307,7 @@ const struct lm_transport_ops lm_transport_nfc_ops = {
 	.disconnect = nfc_disconnect,
 	.close = nfc_close_tr,
 	.status = nfc_status,
+	.digest = nfc_digest,
 	.unlock = nfc_unlock,
 	.write_protected = nfc_write_protected,
 };

@@ -276,6 +276,12 @@ static int pcsc_write(struct lm_transport *t, const struct lm_card_write *w, siz
 	return p->have_card ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
 }
 
+static int pcsc_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
+{
+	struct pcsc *p = t->priv;
+	return p->have_card ? cardcmd_applet_digest(&p->cc, covered, digest) : LM_ERR_NO_CARD;
+}
+
 static int pcsc_status(struct lm_transport *t, int *tries_left)
 {
 	struct pcsc *p = t->priv;
@@ -352,6 +358,7 @@ const struct lm_transport_ops lm_transport_pcsc_ops = {
 	.disconnect = pcsc_disconnect,
 	.close = pcsc_close,
 	.status = pcsc_status,
+	.digest = pcsc_digest,
 	.unlock = pcsc_unlock,
 	.write_protected = pcsc_write_protected,
 };

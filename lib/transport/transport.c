@@ -10,6 +10,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_key.h"
 #include "laufmappe/lm_protect.h"
+#include "lm_bytes.h"
 
 static void session_end(struct lm_transport *t);
 
@@ -249,8 +250,10 @@ static int read_protected(struct lm_transport *t, const struct lm_card_info *inf
 
 /* Read image bytes [from, to) into img, in pieces handed to opts->piece. */
 static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t to,
-		       const struct lm_read_opts *opts)
+		       struct lm_read_opts *opts)
 {
+	if (opts)
+		opts->log_read += to - from;
 	if (!opts || !opts->piece)
 		return from < to ? t->ops->read(t, from, img + from, to - from) : LM_OK;
 	size_t piece = t->ops->piece ? t->ops->piece : LM_TRANSPORT_PIECE;
@@ -265,11 +268,47 @@ static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t
 	return LM_OK;
 }
 
+/*
+ * A delta read (docs/transport.md "Delta reads of a known card"): the
+ * card's log from known->committed on, into img after the known prefix;
+ * LM_OK only when the digest chained from the known one over each new
+ * entry (with its padding) is the card's.  Nothing is handed to the piece
+ * callback here: on a mismatch the caller reads the whole log over it.
+ */
+static int read_delta(struct lm_transport *t, uint8_t *img, size_t need, struct lm_read_opts *o)
+{
+	const struct lm_card_known *k = o->known;
+	size_t from = LM_CARD_HEADER_LEN + k->committed;
+	if (memcmp(img + 8, k->holder, LM_HOLDER_LEN) || from > need ||
+	    k->committed % LM_CARD_ALIGN)
+		return LM_ERR_NOT_FOUND;
+	memcpy(img + LM_CARD_HEADER_LEN, k->log, k->committed);
+	lm_transport_piece_fn piece = o->piece;
+	o->piece = NULL;
+	int err = read_pieces(t, img, from, need, o);
+	o->piece = piece;
+	if (err)
+		return err;
+	struct lm_card part = {.log = img + LM_CARD_HEADER_LEN,
+			       .committed = (uint16_t)(need - LM_CARD_HEADER_LEN)};
+	uint8_t d[32];
+	memcpy(d, k->digest, sizeof(d));
+	size_t off = k->committed, elen;
+	const uint8_t *e;
+	while (off < part.committed && (err = lm_card_next(&part, &off, &e, &elen)) == LM_OK)
+		err = lm_card_chain(d, e, lm_card_padded(elen), d);
+	if (err)
+		return err == 1 ? LM_OK : LM_ERR_NOT_FOUND; /* a framing error: read it whole */
+	return memcmp(d, o->digest, sizeof(d)) ? LM_ERR_NOT_FOUND : LM_OK;
+}
+
 static int read_image_opts(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
 			   size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN],
-			   const struct lm_read_opts *opts)
+			   struct lm_read_opts *opts)
 {
 	*len = 0;
+	if (opts)
+		opts->delta = opts->have_digest = 0, opts->log_read = 0;
 	int err = t->ops->read(t, 0, img, LM_CARD_HEADER_LEN);
 	if (err)
 		return err;
@@ -285,7 +324,23 @@ static int read_image_opts(struct lm_transport *t, const struct lm_card_info *in
 		return err;
 	if (need > info->capacity)
 		return LM_ERR_MALFORMED;
-	err = read_pieces(t, img, LM_CARD_HEADER_LEN, need, opts);
+	uint16_t covered;
+	/* The card's digest, when it keeps one for exactly this log: a delta
+	 * read now, and the office's memory of the card for the next tap. */
+	if (opts && t->ops->digest && t->ops->digest(t, &covered, opts->digest) == LM_OK)
+		opts->have_digest = covered == need - LM_CARD_HEADER_LEN;
+	err = LM_ERR_NOT_FOUND;
+	if (opts && opts->known && opts->have_digest)
+		err = read_delta(t, img, need, opts);
+	if (err == LM_OK) {
+		opts->delta = 1;
+		if (opts->piece)
+			opts->piece(opts->ctx, img, need);
+	} else if (err == LM_ERR_NOT_FOUND) {
+		if (opts)
+			opts->log_read = 0;
+		err = read_pieces(t, img, LM_CARD_HEADER_LEN, need, opts);
+	}
 	if (err)
 		return err;
 	*len = need;
@@ -306,7 +361,7 @@ int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *i
 
 int lm_transport_read_image_ex(struct lm_transport *t, const struct lm_card_info *info,
 			       uint8_t *img, size_t *len, struct lm_card *card,
-			       const struct lm_read_opts *opts)
+			       struct lm_read_opts *opts)
 {
 	return read_image_opts(t, info, img, len, card, NULL, opts);
 }

@@ -128,6 +128,12 @@ struct lm_transport_ops {
 	 * then AUTH0 last).
 	 */
 	int (*status)(struct lm_transport *t, int *tries_left);
+	/*
+	 * The card's log digest (our applet's GET DATA 0004) after identify:
+	 * the committed length it covers and the digest; LM_ERR_UNSUPPORTED
+	 * for a card that keeps none (NULL: no card on this backend does).
+	 */
+	int (*digest)(struct lm_transport *t, uint16_t *covered, uint8_t digest[32]);
 	int (*unlock)(struct lm_transport *t, const struct lm_protect_keys *k, int *tries_left);
 	int (*write_protected)(struct lm_transport *t, const struct lm_card_write *w, size_t n,
 			       const struct lm_protect_keys *k);
@@ -173,12 +179,27 @@ typedef void (*lm_transport_piece_fn)(void *ctx, const uint8_t *img, size_t have
 struct lm_read_opts {
 	lm_transport_piece_fn piece;
 	void *ctx;
+	/*
+	 * A delta read (docs/transport.md "Delta reads of a known card"):
+	 * what the office holds of this card, or NULL.  When the card is a
+	 * version 1 image of this holder whose log digest (ops->digest)
+	 * covers its committed length, holds at least known->committed
+	 * bytes, and the digest chained from known->digest over each entry
+	 * past them is the card's, only those bytes are read and the rest
+	 * comes from known->log; in every other case the card is read whole.
+	 */
+	const struct lm_card_known *known;
+	/* Out: */
+	int delta;	 /* 1: the known prefix was taken, only the rest read */
+	int have_digest; /* digest is the card's for the committed log read */
+	uint8_t digest[32];
+	size_t log_read; /* log bytes that came from the card */
 };
 
 /* lm_transport_read_image with options (opts may be NULL). */
 int lm_transport_read_image_ex(struct lm_transport *t, const struct lm_card_info *info,
 			       uint8_t *img, size_t *len, struct lm_card *card,
-			       const struct lm_read_opts *opts);
+			       struct lm_read_opts *opts);
 
 /*
  * Append one signed entry (card form): read, plan, write (commit last),
