@@ -669,11 +669,16 @@ static uint16_t cmd_get_data(struct lm_applet *a, const struct apdu *c, uint8_t 
 	} else if (tag == LM_TAG_CAPACITY) {
 		put_u32(out, a->capacity);
 	} else if (tag == LM_TAG_DIGEST) {
-		/* The digest tells of the committed log as GET DATA free does. */
+		/* What a desk asks a card it may know in one exchange: capacity,
+		 * header, digest.  It tells of the committed log as GET DATA free
+		 * does. */
 		sw = need_verified(a, 0);
 		if (sw != LM_SW_OK)
 			return sw;
-		if (nvm_read(a, LM_APPLET_DIGEST_OFFSET, out, LM_APPLET_DIGEST_SIZE) != 0)
+		put_u32(out, a->capacity);
+		if (nvm_read(a, LM_APPLET_JOURNAL_SIZE, out + 4, LM_IMAGE_HEADER_SIZE) != 0 ||
+		    nvm_read(a, LM_APPLET_DIGEST_OFFSET, out + 4 + LM_IMAGE_HEADER_SIZE,
+			     LM_APPLET_DIGEST_SIZE) != 0)
 			return LM_SW_MEMORY;
 	} else {
 		sw = need_verified(a, 0);

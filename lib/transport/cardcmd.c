@@ -97,25 +97,48 @@ int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf,
 	return LM_OK;
 }
 
-int cardcmd_applet_digest(struct cardcmd_card *c, uint16_t *covered, uint8_t digest[32])
+/*
+ * GET DATA 0004 (docs/applet.md "Log digest"): capacity, header and log
+ * digest in one answer, kept for the session.  LM_ERR_UNSUPPORTED from an
+ * applet before it (6A 88); LM_ERR_LOCKED from a protected card before
+ * VERIFY.
+ */
+static int applet_state(struct cardcmd_card *c)
 {
 	static const uint8_t apdu[5] = {LM_CLA_ISO, LM_INS_GET_DATA, LM_TAG_DIGEST >> 8,
 					LM_TAG_DIGEST & 0xff, LM_DIGEST_ANSWER_LEN};
 	uint8_t r[LM_DIGEST_ANSWER_LEN];
 	size_t rlen = sizeof(r);
 	uint16_t sw;
-	if (c->kind != LM_KIND_APPLET)
-		return LM_ERR_UNSUPPORTED;
 	int err = c->apdu(c->ctx, apdu, sizeof(apdu), r, &rlen, &sw);
-	if (!err && sw == LM_SW_NO_TAG)
-		return LM_ERR_UNSUPPORTED; /* an applet from before the digest */
+	if (!err && sw == LM_SW_NO_TAG) {
+		c->have_digest = -1; /* not asked again in this session */
+		return LM_ERR_UNSUPPORTED;
+	}
 	if (!err)
 		err = cardcmd_sw_err(sw);
 	if (!err && rlen != sizeof(r))
 		err = LM_ERR_TRANSPORT;
+	if (err)
+		return err;
+	c->capacity = (size_t)r[0] << 24 | (size_t)r[1] << 16 | (size_t)r[2] << 8 | r[3];
+	memcpy(c->head, r + 4, CARDCMD_HEAD);
+	c->covered = (uint16_t)(r[4 + CARDCMD_HEAD] << 8 | r[5 + CARDCMD_HEAD]);
+	memcpy(c->digest, r + 8 + CARDCMD_HEAD, sizeof(c->digest));
+	c->have_head = c->have_digest = 1;
+	return LM_OK;
+}
+
+int cardcmd_applet_digest(struct cardcmd_card *c, uint16_t *covered, uint8_t digest[32])
+{
+	if (c->kind != LM_KIND_APPLET)
+		return LM_ERR_UNSUPPORTED;
+	if (c->have_digest < 0)
+		return LM_ERR_UNSUPPORTED;
+	int err = c->have_digest ? LM_OK : applet_state(c);
 	if (!err) {
-		*covered = (uint16_t)(r[0] << 8 | r[1]);
-		memcpy(digest, r + 4, 32);
+		*covered = c->covered;
+		memcpy(digest, c->digest, 32);
 	}
 	return err;
 }
@@ -282,10 +305,12 @@ int cardcmd_identify_applet(struct cardcmd_card *c)
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
-	c->have_head = 0;
+	c->have_head = c->have_digest = 0;
 	c->unlocked = 0;
 	int err = cardcmd_applet_select(c->apdu, c->ctx);
-	if (!err)
+	/* One GET DATA for capacity, header and log digest; an applet before
+	 * it, or a protected card before VERIFY: GET DATA capacity. */
+	if (!err && applet_state(c) != LM_OK)
 		err = cardcmd_applet_capacity(c->apdu, c->ctx, &c->capacity);
 	if (!err)
 		c->kind = LM_KIND_APPLET;
@@ -320,7 +345,7 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
 	uint16_t sw;
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
-	c->have_head = 0;
+	c->have_head = c->have_digest = 0;
 	c->unlocked = 0;
 	int err = c->apdu(c->ctx, get_uid, sizeof(get_uid), uid, &ulen, &sw);
 	if (!err)
@@ -358,7 +383,7 @@ int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, si
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
-	c->have_head = 0;
+	c->have_head = c->have_digest = 0;
 	c->unlocked = 0;
 	/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte (lm_proto.h). */
 	if (len < LM_NTAG_VERSION_LEN || ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
@@ -386,7 +411,7 @@ int cardcmd_identify_ntag_cc(struct cardcmd_card *c)
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
-	c->have_head = 0;
+	c->have_head = c->have_digest = 0;
 	c->unlocked = 0;
 	uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, LM_NTAG_CC_PAGE,
 			  LM_NTAG_USER_PAGE + (CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) / 4 - 1},
@@ -488,7 +513,7 @@ int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
 
 int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t n)
 {
-	c->have_head = 0; /* the header may change */
+	c->have_head = c->have_digest = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	for (size_t i = 0; i < n; i++)
@@ -502,7 +527,7 @@ int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t 
 
 int cardcmd_wipe(struct cardcmd_card *c)
 {
-	c->have_head = 0; /* the header may change */
+	c->have_head = c->have_digest = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	if (c->kind == LM_KIND_APPLET)
@@ -757,7 +782,7 @@ static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn)
 int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *w, size_t n,
 			    const struct lm_protect_keys *k)
 {
-	c->have_head = 0; /* the header may change */
+	c->have_head = c->have_digest = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	for (size_t i = 0; i < n; i++)

@@ -70,6 +70,9 @@ struct cardcmd_card {
 	uint8_t head[CARDCMD_HEAD]; /* the image's header, as identify (NTAG) or the
 				     * first read (applet) saw it in this session */
 	int have_head;		    /* head holds it; cleared by identify and every write */
+	uint16_t covered;	    /* the applet's log digest (GET DATA 0004) as identify */
+	uint8_t digest[32];	    /* got it, and whether it is still this session's */
+	int have_digest;	    /* 1 yes, 0 not yet, -1 the applet has none (6A 88) */
 	size_t read_max;	    /* applet: bytes one READ BINARY may ask for; above
 				     * CARDCMD_CHUNK an extended APDU (a reader that carries
 				     * them, chained on the air by ISO-DEP); 0: CARDCMD_CHUNK */
@@ -82,7 +85,8 @@ struct cardcmd_card {
  */
 int cardcmd_split_sw(const uint8_t *rx, size_t n, uint8_t *resp, size_t *rlen, uint16_t *sw);
 
-/* Our applet: SELECT by AID, then GET DATA capacity; kind APPLET. */
+/* Our applet: SELECT by AID, then GET DATA 0004 (capacity, header and log
+ * digest, kept), or GET DATA capacity where that is refused; kind APPLET. */
 int cardcmd_identify_applet(struct cardcmd_card *c);
 /*
  * An NTAG behind a PC/SC part-3 reader: GET UID (FF CA) into info->uid, the

@@ -210,7 +210,7 @@ static int xfer(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, 
 	if (err)
 		return err;
 	p->proto = proto;
-	p->cc.have_head = 0; /* whoever reset the card may have written it */
+	p->cc.have_head = p->cc.have_digest = 0; /* whoever reset the card may have written it */
 	if (p->cc.unlocked) {
 		/* The reset ended the unlocked session (the applet forgets VERIFY,
 		 * an NTAG its PWD_AUTH): retrying would only meet "unlock first";

@@ -130,7 +130,11 @@ static int identify_protection(struct lm_transport *t, struct lm_card_info *info
 	if (lm_protect_is_v2(pub, sizeof(pub)) &&
 	    lm_protect_public_parse(pub, sizeof(pub), &info->header) == LM_OK)
 		info->protection = LM_PROT_LOCKED;
-	if (!t->ops->status)
+	size_t need;
+	/* A version 1 image: no code guards it (a card that kept a reference
+	 * anyway refuses the log read: LM_ERR_LOCKED), so the status is not
+	 * asked, one APDU less on every tap. */
+	if (!t->ops->status || lm_card_header_need(pub, sizeof(pub), &need) == LM_OK)
 		return LM_OK;
 	int tries;
 	err = t->ops->status(t, &tries);

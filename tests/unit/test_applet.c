@@ -757,7 +757,8 @@ static unsigned long tear_all(tear_setup setup, const char *op, int retear)
 }
 
 /*
- * GET DATA 0004, the committed log's digest: 36 zero bytes on a blank card;
+ * GET DATA 0004, the card's state: capacity, the header, and the committed
+ * log's digest block: length and digest zero on a blank card;
  * a commit that grows the log from a to b bytes makes the chain
  * SHA-256(chain || log[a..b)), starting from 32 zero bytes (values from
  * Python's hashlib); WIPE zeroes it; a block out of step with the commit
@@ -766,30 +767,33 @@ static unsigned long tear_all(tear_setup setup, const char *op, int retear)
 #define D1 "E5B6C80942C70BBAB81871B896F7DEBBB761C6DC91E6054CC7C91AE8408815A9"
 #define D2 "4474BD0FCF7ACED4E59C653A776FBF7DB95D47D5FD34D47AE4AC221E04F34F43"
 #define ZERO32 "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO24 "000000000000000000000000000000000000000000000000"
+#define CAP_HEX "00000400" /* the capacity, then the header, then the digest block */
+#define HDR(commit) "4C4D0100" #commit "000102030405060708090A0B0C0D0E0F"
 static void test_log_digest(void **state)
 {
 	struct fx *f = fresh();
 
 	(void)state;
 	step(f, SELECT, "9000");
-	step(f, "00CA000400", "00000000" ZERO32 " 9000");
-	step(f, "00CA000423", "6700"); /* Le below 36 */
+	step(f, "00CA000400", CAP_HEX ZERO24 "00000000" ZERO32 " 9000");
+	step(f, "00CA00043F", "6700"); /* Le below 64 */
 	setup_old(f);		       /* 8 bytes in the format's commit, then 4 */
-	step(f, "00CA000400", "000C0000" D2 " 9000");
+	step(f, "00CA000400", CAP_HEX HDR(000CFFF3) "000C0000" D2 " 9000");
 	step(f, "80DE0000", "9000");
-	step(f, "00CA000400", "00000000" ZERO32 " 9000");
+	step(f, "00CA000400", CAP_HEX ZERO24 "00000000" ZERO32 " 9000");
 	f = fresh();
 	step(f, SELECT, "9000");
 	step(f, "80D6000018" HEADER, "9000");
 	step(f, "80D6001808 1122334455667788", "9000");
 	step(f, "80D6000404 0008FFF7", "9000");
 	step(f, "80DA0000", "9000");
-	step(f, "00CA000400", "00080000" D1 " 9000");
+	step(f, "00CA000400", CAP_HEX HDR(0008FFF7) "00080000" D1 " 9000");
 	f->mem[S] = 0x77; /* out of step */
 	step(f, "80D6002004 99AABBCC", "9000");
 	step(f, "80D6000404 000CFFF3", "9000");
 	step(f, "80DA0000", "9000");
-	step(f, "00CA000400", "000C0000"
+	step(f, "00CA000400", CAP_HEX HDR(000CFFF3) "000C0000"
 			      "29AB695FB30BC631C213302D0F2B4F18C95B3EBC739E35323DDB2CB3E8EFCEB1"
 			      " 9000");
 }
