@@ -113,13 +113,13 @@ rig_stop_card
 : >"$RIG_DIR/card.log"
 t=$(KEEP_DB=1 MEMFILE=known.mem run_taps known 1 "verify_threads = 2" --timing 106 --verbose | head -1)
 air=$(grep -o 'connection closed: .*' "$RIG_DIR/card.log" | tail -1)
-read -r tms _ _ tdelta tlog <<<"$t"
+read -r tms tread tafter tdelta tlog <<<"$t"
 floor=$(awk -v a="$("$build/bench/bench_air" apdu 106 5 26)" -v b="$("$build/bench/bench_air" apdu 106 5 $((tlog + 2)))" \
 	-v c="$("$build/bench/bench_air" apdu 106 5 38)" 'BEGIN { printf "%.2f", a + b + c }')
-echo "repeat tap of a known full card with one new entry ($tlog log bytes) at 106 kbit/s: delta $tdelta, $tms ms end to end;" \
+echo "repeat tap of a known full card with one new entry ($tlog log bytes) at 106 kbit/s: delta $tdelta, $tms ms end to end (read $tread, after the last byte $tafter: the view of every entry, the cache);" \
 	"over the air: ${air#connection closed: };" \
 	"floor (READ of the 24-byte header, READ of the $tlog new bytes, one GET DATA of 36): $floor ms;" \
-	"ratio $(awk -v a="$tms" -v f="$floor" 'BEGIN { printf "%.2f", a / f }');" \
+	"ratio $(awk -v a="$tms" -v f="$floor" 'BEGIN { printf "%.2f", a / f }') (read only: $(awk -v a="$tread" -v f="$floor" 'BEGIN { printf "%.2f", a / f }'));" \
 	"bytes allowed: header + 2 x entry = $((24 + 2 * tlog))"
 used=$((24 + n * 100))
 "$D" -d -c two.conf 2>two.log &

@@ -263,6 +263,10 @@ static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t
 	size_t piece = t->ops->piece ? t->ops->piece : LM_TRANSPORT_PIECE;
 	while (from < to) {
 		size_t n = to - from < piece ? to - from : piece;
+		/* The last piece small: what is verified after the last byte
+		 * is what it holds (one exchange more at most). */
+		if (n == to - from && n > LM_TRANSPORT_TAIL && piece > LM_TRANSPORT_TAIL)
+			n -= LM_TRANSPORT_TAIL;
 		int err = t->ops->read(t, from, img + from, n);
 		if (err)
 			return err;

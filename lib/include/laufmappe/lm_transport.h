@@ -172,6 +172,7 @@ int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *i
  * it was given stay in img unchanged until the call returns.
  */
 typedef void (*lm_transport_piece_fn)(void *ctx, const uint8_t *img, size_t have);
+#define LM_TRANSPORT_TAIL 240 /* log bytes of the last piece, at most */
 #define LM_TRANSPORT_PIECE                                                                         \
 	1024 /* log bytes per piece: one extended READ BINARY, or                                  \
 	      * a few short APDUs or FAST_READs */
