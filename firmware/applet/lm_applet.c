@@ -442,6 +442,10 @@ static int stage_digest(struct lm_applet *a)
 	if (read_layout(a, &old) != 0 || read_layout_staged(a, &now) != 0 ||
 	    nvm_read(a, LM_APPLET_DIGEST_OFFSET, was, sizeof(was)) != 0)
 		return -1;
+	/* An unformatted image written with any commit word may claim more
+	 * than the card holds: no chain for it (the block stays zero). */
+	if (now.version && now.committed > a->capacity - now.log)
+		now.version = 0;
 	memcpy(blk, was, sizeof(blk));
 	if (!now.version || !old.version || old.version != now.version ||
 	    get_u16(was) != old.committed || now.committed < old.committed)

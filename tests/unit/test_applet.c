@@ -796,6 +796,15 @@ static void test_log_digest(void **state)
 	step(f, "00CA000400", CAP_HEX HDR(000CFFF3) "000C0000"
 			      "29AB695FB30BC631C213302D0F2B4F18C95B3EBC739E35323DDB2CB3E8EFCEB1"
 			      " 9000");
+	/* A blank card given a header whose commit word claims more than the
+	 * card holds (any write is allowed on an unformatted image): no chain,
+	 * and nothing read beyond the NVM (found by fuzz_applet). */
+	f = fresh();
+	step(f, SELECT, "9000");
+	step(f, "80D6000018 4C4D0100 FFFC0003 000102030405060708090A0B0C0D0E0F", "9000");
+	step(f, "80DA0000", "9000");
+	step(f, "00CA000400", CAP_HEX HDR(FFFC0003) "00000000" ZERO32 " 9000");
+	assert_int_equal(f->ram.bad, 0);
 }
 
 static void test_tear_commit(void **state)
