@@ -23,7 +23,12 @@ H=$("$L" holder new)
 "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=700 --date 2026-11-24 --out ik.cose
 "$L" image new --holder "$H" --capacity 8192 --out full.img >/dev/null
 while "$L" image append full.img ik.cose 2>/dev/null; do :; done
-"$build/bench/bench_verify" full.img trust.cose root.pem.pub cache.db 1000000 100000
+# LM_BENCH_QUICK=1 skips the 1,000,000-entry cache (a minute of building).
+if [ -n "${LM_BENCH_QUICK:-}" ]; then
+	"$build/bench/bench_verify" full.img trust.cose root.pem.pub
+else
+	"$build/bench/bench_verify" full.img trust.cose root.pem.pub cache.db 1000000 100000
+fi
 
 rig_start_card --memory card.mem --as applet --capacity 8192
 rig_wait_card present
@@ -33,36 +38,92 @@ n=0
 while "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
 	--date 2026-11-24 --out e.cose && "$L" card append e.cose 2>/dev/null; do n=$((n + 1)); done
 echo "token-for-the-benchmark-0123" >token && chmod 600 token
-cat >d.conf <<CONF
+rig_stop_card
+# run_taps NAME TAPS DAEMON_CONF_LINE [lm-vcard options]: a daemon with a fresh
+# cache taps the card TAPS times; prints the tap events' "ms" (identify, read,
+# verify, store), "read_ms" (until the last byte) and "after_read_ms", one tap a line.
+run_taps() {
+	local name=$1 count=$2 extra=$3
+	shift 3
+	[ -n "${KEEP_DB:-}" ] || rm -f "$name".db*
+	cat >"$name.conf" <<CONF
 readers = pcsc
 root_key = $RIG_DIR/root.pem.pub
 trust_list = $RIG_DIR/trust.cose
+trust_state = $RIG_DIR/$name.state
 role = city
-database = $RIG_DIR/d.db
+database = $RIG_DIR/$name.db
 listen = 127.0.0.1:18300
 token_file = $RIG_DIR/token
 web_root = $src/daemon/web
+$extra
 CONF
-rig_stop_card
-"$D" -d -c d.conf 2>d.log &
-dpid=$!
-sleep 0.5
-curl -sN http://127.0.0.1:18300/api/events >events.txt &
-cpid=$!
-for i in 1 2 3 4 5 6; do
-	rig_start_card --memory card.mem --as applet
-	rig_wait_card present
-	for _ in $(seq 50); do [ "$(grep -c '^event: tap' events.txt)" -ge "$i" ] && break; sleep 0.1; done
-	rig_stop_card
-	sleep 0.3
+	"$D" -d -c "$name.conf" 2>"$name.log" &
+	dpid=$!
+	for _ in $(seq 50); do curl -sf http://127.0.0.1:18300/api/status >/dev/null && break; sleep 0.1; done
+	curl -sN http://127.0.0.1:18300/api/events >"$name.events" &
+	local cpid=$! i
+	for i in $(seq "$count"); do
+		rig_start_card --memory "${MEMFILE:-card.mem}" --as applet "$@"
+		rig_wait_card present
+		for _ in $(seq 100); do [ "$(grep -c '^event: tap' "$name.events")" -ge "$i" ] && break; sleep 0.1; done
+		rig_stop_card
+		sleep 0.3
+	done
+	kill $cpid 2>/dev/null
+	kill $dpid && wait $dpid
+	dpid=
+	grep '^data: .*"ms"' "$name.events" |
+		sed 's/.*"ms":\([0-9.]*\),"read_ms":\([0-9.]*\),"after_read_ms":\([0-9.]*\),"delta":\([a-z]*\),"log_read":\([0-9]*\).*/\1 \2 \3 \4 \5/'
+}
+echo "token-for-the-benchmark-0123" >token && chmod 600 token
+cold1=$(run_taps one 1 "verify_threads = 1" | head -1)
+cold2=$(run_taps two 6 "verify_threads = 2")
+first2=$(echo "$cold2" | head -1)
+warm=$(echo "$cold2" | tail -n +2 | awk '{s+=$1} END {printf "%.1f", s/NR}')
+echo "daemon cold tap of a full card ($n entries), verifying on 1 core: $(echo "$cold1" | awk '{printf "%.1f ms (read %.1f ms, after the last byte %.1f ms)", $1, $2, $3}')"
+echo "daemon cold tap, on 2 cores (verify_threads = 2): $(echo "$first2" | awk '{printf "%.1f ms (read %.1f ms, after the last byte %.1f ms)", $1, $2, $3}')"
+echo "daemon cold verify 2 cores vs 1 (tap less the read): $(awk -v a="$cold1" -v b="$first2" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2fx", (x[1] - x[2] + 0.0) / (y[1] - y[2]) }')" \
+	"(with the pool the verification overlaps the read; the tap's 'after the last byte' is what it adds)"
+echo "daemon warm tap (verdicts cached): $warm ms average of 5"
+for rate in 106 424; do
+	t=$(run_taps "r$rate" 1 "" --timing $rate | head -1)
+	floor=$("$build/bench/bench_air" applet $rate $((24 + n * 100)))
+	echo "daemon cold tap at $rate kbit/s (lm-vcard --timing): $(echo "$t" | awk '{printf "%.1f ms (read %.1f, after the last byte %.1f)", $1, $2, $3}');" \
+		"air floor $floor ms (SELECT + one chained READ BINARY of the committed bytes, bench_air);" \
+		"ratio $(awk -v t="$t" -v f="$floor" 'BEGIN { split(t, x, " "); printf "%.2f", x[1] / f }')"
 done
-kill $cpid 2>/dev/null
-taps=$(grep -o '"ms":[0-9.]*' events.txt | cut -d: -f2)
-cold=$(echo "$taps" | head -1 | awk '{printf "%.1f", $1}')
-warm=$(echo "$taps" | tail -n +2 | awk '{s+=$1} END {printf "%.1f", s/NR}')
-echo "daemon tap of a full card ($n entries): cold $cold ms;" \
-	"warm (verdicts cached) $warm ms average of $(( $(echo "$taps" | wc -l) - 1 ))"
+# A known card (the office read it before) that got one new entry elsewhere:
+# a delta read (docs/transport.md), at 106 kbit/s.  Bytes over the air:
+# lm-vcard's count of APDU bytes both ways (its --verbose summary).
+rig_start_card --memory known.mem --as applet --capacity 8192
+rig_wait_card present
+"$L" card format --holder "$H" >/dev/null 2>&1
+for ((i = 0; i < n - 1; i++)); do
+	"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + i)) \
+		--date 2026-11-24 --out e.cose && "$L" card append e.cose 2>/dev/null
+done
+rig_stop_card
+MEMFILE=known.mem run_taps known 1 "verify_threads = 2" --timing 106 >/dev/null
+rig_start_card --memory known.mem --as applet
+rig_wait_card present
+"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=699 \
+	--date 2026-11-24 --out new.cose && "$L" card append new.cose 2>/dev/null
+rig_stop_card
+: >"$RIG_DIR/card.log"
+t=$(KEEP_DB=1 MEMFILE=known.mem run_taps known 1 "verify_threads = 2" --timing 106 --verbose | head -1)
+air=$(grep -o 'connection closed: .*' "$RIG_DIR/card.log" | tail -1)
+read -r tms tread tafter tdelta tlog <<<"$t"
+floor=$(awk -v a="$("$build/bench/bench_air" apdu 106 5 26)" -v b="$("$build/bench/bench_air" apdu 106 5 $((tlog + 2)))" \
+	-v c="$("$build/bench/bench_air" apdu 106 5 38)" 'BEGIN { printf "%.2f", a + b + c }')
+echo "repeat tap of a known full card with one new entry ($tlog log bytes) at 106 kbit/s: delta $tdelta, $tms ms end to end (read $tread, after the last byte $tafter: the view of every entry, the cache);" \
+	"over the air: ${air#connection closed: };" \
+	"floor (READ of the 24-byte header, READ of the $tlog new bytes, one GET DATA of 36): $floor ms;" \
+	"ratio $(awk -v a="$tms" -v f="$floor" 'BEGIN { printf "%.2f", a / f }') (read only: $(awk -v a="$tread" -v f="$floor" 'BEGIN { printf "%.2f", a / f }'));" \
+	"bytes allowed: header + 2 x entry = $((24 + 2 * tlog))"
 used=$((24 + n * 100))
+"$D" -d -c two.conf 2>two.log &
+dpid=$!
 rig_start_card --memory card.mem --as applet
 rig_wait_card present
 apdus=(-s "00:A4:04:00:0A:F0:4C:41:55:46:4D:41:50:50:45")

@@ -49,4 +49,20 @@ echo "opensc-tool, the same $napdu APDUs (raw read):          $((raw / 1000)).$(
 echo "ratio ours / raw: $(awk -v a="$ours" -v b="$raw" 'BEGIN { printf "%.2f", a / b }')"
 echo "transport floor: $(awk -v a="$raw" -v b="$napdu" 'BEGIN { printf "%.0f", a / b }') us per APDU (process start included)"
 rig_stop_card
+
+# The same card on a modelled field (lm-vcard --timing, firmware/include/lm_air.h):
+# what a desk feels.  Floor: SELECT and one READ BINARY of the committed bytes
+# as one chained extended APDU, by the same model (bench_air).
+for rate in 106 424; do
+	rig_start_card --memory card.mem --as applet --timing $rate
+	rig_wait_card present
+	t0=$(now)
+	for _ in 1 2 3; do "$L" card read --trust trust.cose --root root.pem.pub >/dev/null 2>&1; done
+	ours=$(( ($(now) - t0) / 3 / 1000 ))
+	floor=$("$build/bench/bench_air" applet $rate $used)
+	echo "$rate kbit/s: card read --trust of $used bytes: $((ours / 1000)).$(( (ours % 1000) / 100 )) ms;" \
+		"air floor $floor ms; ratio $(awk -v a="$ours" -v f="$floor" 'BEGIN { printf "%.2f", a / 1000 / f }')" \
+		"(process start, identify and verify included)"
+	rig_stop_card
+done
 echo "firmware (Cortex-M4, -Os): $(bash "$src/firmware/size.sh" 2>/dev/null | tail -1)"

@@ -123,6 +123,8 @@ static int set_key(struct config *c, const char *k, char *v)
 		return copy(c->web_root, sizeof(c->web_root), v);
 	if (!strcmp(k, "poll_ms") || !strcmp(k, "nfc_poll_ms"))
 		return number(v, 60000, &c->poll_ms) || c->poll_ms < 10 ? -1 : 0;
+	if (!strcmp(k, "verify_threads"))
+		return number(v, 64, &c->verify_threads);
 	if (!strcmp(k, "trust_grace_days"))
 		return number(v, 365, &c->trust_grace_days);
 	if (!strcmp(k, "max_connections"))

@@ -29,7 +29,8 @@ struct config {
 	unsigned read_log_days; /* retention of the read log */
 	unsigned cache_days;	/* retention of cached entries after they were last seen */
 	char web_root[CONFIG_PATH_MAX];
-	unsigned poll_ms; /* card-removal and libnfc poll interval */
+	unsigned poll_ms;	 /* card-removal and libnfc poll interval */
+	unsigned verify_threads; /* verification workers; 0: one per core */
 	unsigned trust_grace_days;
 	/* Further names this daemon answers to in the Host header ("desk-3" or
 	 * "desk-3.stadt.example:8730", comma-separated), beside its listen

@@ -26,6 +26,8 @@
 
 #define DESK_EVENTS 64
 
+struct vpool;
+
 enum desk_reader_state {
 	DESK_READER_EMPTY,   /* no card (or not yet looked) */
 	DESK_READER_READING, /* a tap is being read */
@@ -59,7 +61,11 @@ struct desk_reader {
 	struct lm_protect_header prot;
 	int have_keys;
 	struct lm_protect_keys keys;
-	int tries_left; /* the card's try counter after the last wrong code; -1: unknown */
+	int tries_left;	      /* the card's try counter after the last wrong code; -1: unknown */
+	double read_ms;	      /* the last refresh: identify and read, until the last byte */
+	double after_read_ms; /* ... and from there to the view (verify, cache) */
+	int delta;	      /* the last refresh was a delta read */
+	size_t log_read;      /* log bytes it took from the card */
 };
 
 struct desk_event {
@@ -85,7 +91,8 @@ struct desk {
 	pthread_mutex_t ev_lock;
 	pthread_cond_t ev_cond;
 	struct desk_event events[DESK_EVENTS];
-	uint64_t ev_seq; /* sequence number of the newest event */
+	uint64_t ev_seq;    /* sequence number of the newest event */
+	struct vpool *pool; /* verification behind the radio (vpool.h); NULL: in line */
 	volatile sig_atomic_t stop;
 };
 
@@ -147,8 +154,21 @@ int desk_trust_state(const struct desk *d);
  * back, all in one transaction; the view is built from the same results.
  * A cache failure leaves the view whole: *cache_err says why (0: stored).
  */
+struct vpool_tap;
 json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct desk_reader *r,
-			   const struct lm_card *card, int64_t now, int *cache_err);
+			   const struct lm_card *card, int64_t now, int *cache_err,
+			   struct vpool_tap *tap);
+/* tap (may be NULL): the pool's results for the card's entries in order
+ * (vpool.h), taken instead of checking in line. */
+
+/*
+ * A pool worker's half of desk_verify, on an entry lm_trust_prepare'd into
+ * out: the verdict from the cache (lookup may be NULL) or the check, under
+ * the trust read lock; *under = the list used, *fresh = 1 when checked now.
+ * Stores nothing.
+ */
+void desk_check_lookup(struct desk *d, struct lm_cache *lookup, const uint8_t holder[LM_HOLDER_LEN],
+		       struct desk_check *out, const struct lm_trust **under, int *fresh);
 
 /* A copy of a card or folder view filtered for this terminal's role. */
 json_object *desk_role_view(const struct desk *d, json_object *view);

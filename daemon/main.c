@@ -26,6 +26,7 @@
 #include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
+#include "vpool.h"
 
 /*
  * Load the configured trust list.  It is accepted only if the root key
@@ -415,6 +416,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err_text);
 		return 1;
 	}
+	if (vpool_start(&d, d.cfg.verify_threads, &d.pool) != LM_OK)
+		log_msg(LOG_WARN, "no verification workers: entries are checked in line");
+	else
+		log_msg(LOG_INFO, "%u verification worker%s", vpool_threads(d.pool),
+			vpool_threads(d.pool) == 1 ? "" : "s");
 	if (readers_start(&d)) {
 		log_msg(LOG_ERR, "could not start the reader threads");
 		return 1;
@@ -465,6 +471,7 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&d.ev_lock);
 	readers_stop(&d);
 	api_stop(http);
+	vpool_stop(d.pool);
 	lm_cache_close(cache);
 	lm_key_free(d.signing_key);
 	lm_trust_free(d.trust);

@@ -17,6 +17,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
+#include "vpool.h"
 
 static void sleep_ms(unsigned ms)
 {
@@ -94,12 +95,68 @@ static void set_locked(struct desk_reader *r, const struct lm_protect_header *h)
 	set_state(r, DESK_READER_LOCKED, 0);
 }
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * Verification behind the radio: as the card's bytes arrive, every entry
+ * that is complete goes to the pool (vpool.h), so that little is left to
+ * check when the last byte is in.
+ */
+struct tap_feed {
+	struct desk *d;
+	struct vpool_tap *tap;
+	size_t off; /* log offset of the next entry to submit */
+	size_t max; /* jobs a tap may hold */
+	int failed; /* no tap (memory): everything is checked in line */
+};
+
+/* Submit the complete entries of card's log from f->off on. */
+static void feed_entries(struct tap_feed *f, const struct lm_card *card)
+{
+	if (!f->d->pool || f->failed)
+		return;
+	if (!f->tap && !(f->tap = vpool_tap_new(f->d->pool, card->holder, f->max))) {
+		f->failed = 1;
+		return;
+	}
+	const uint8_t *e;
+	size_t len;
+	/* A framing error here may be an entry not yet whole: the final walk
+	 * (desk_tap_view) tells the real ones. */
+	while (lm_card_next(card, &f->off, &e, &len) == LM_OK)
+		if (vpool_submit(f->tap, e, len) != LM_OK)
+			break;
+}
+
+static void feed_piece(void *ctx, const uint8_t *img, size_t have)
+{
+	size_t need;
+	if (lm_protect_is_v2(img, have) || lm_card_header_need(img, have, &need) != LM_OK)
+		return; /* a protected image: its entries go once it is decrypted whole */
+	struct lm_card part = {.log = img + LM_CARD_HEADER_LEN};
+	memcpy(part.holder, img + 8, LM_HOLDER_LEN);
+	part.committed = (uint16_t)(((have < need ? have : need) - LM_CARD_HEADER_LEN) &
+				    ~(size_t)(LM_CARD_ALIGN - 1));
+	feed_entries(ctx, &part);
+}
+
 int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 {
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int err = lm_transport_identify(r->t, &r->info);
 	uint8_t *img = err ? NULL : malloc(r->info.capacity);
 	size_t len = 0;
 	struct lm_card card;
+	struct tap_feed feed = {.d = d, .max = r->info.capacity / 32 + 1};
+	struct lm_read_opts opts = {.piece = feed_piece, .ctx = &feed};
+	struct lm_card_known known;
+	uint8_t *known_log = NULL;
 	if (!err && !img)
 		err = LM_ERR_NOMEM;
 	if (!err && r->have_keys) {
@@ -111,24 +168,47 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		if (!err)
 			err = lm_protect_read_image(r->t, &r->info, &r->keys, img, &len, &card);
 	} else if (!err) {
-		err = lm_transport_read_image(r->t, &r->info, img, &len, &card);
+		/* The office's memory of this holder's card (the header comes from
+		 * identify's read): only what the card got since is read. */
+		uint8_t hdr[LM_CARD_HEADER_LEN];
+		if (cache && lm_transport_read(r->t, 0, hdr, sizeof(hdr)) == LM_OK &&
+		    !lm_protect_is_v2(hdr, sizeof(hdr)) && (known_log = malloc(r->info.capacity)) &&
+		    lm_cache_get_card_log(cache, hdr + 8, known_log, r->info.capacity, &known) ==
+			    LM_OK)
+			opts.known = &known;
+		err = lm_transport_read_image_ex(r->t, &r->info, img, &len, &card, &opts);
 		struct lm_protect_header h;
 		/* A protected card: LM_ERR_LOCKED from the transports (a session
 		 * not unlocked), LM_ERR_VERSION where a backend reads it raw. */
 		if ((err == LM_ERR_VERSION || err == LM_ERR_LOCKED) &&
 		    (err = lm_protect_read_header(r->t, &h)) == LM_OK) {
 			set_locked(r, &h);
+			vpool_tap_free(feed.tap);
+			free(known_log);
 			free(img);
 			return LM_OK;
 		}
 	}
+	free(known_log);
 	if (err) {
+		vpool_tap_free(feed.tap);
 		free(img);
 		return err;
 	}
+	r->read_ms = ms_since(&t0);
+	r->delta = opts.delta;
+	r->log_read = opts.log_read;
+	feed_entries(&feed, &card); /* the rest, and a protected card's all */
 	time_t now = time(NULL);
 	int cerr;
-	json_object *view = desk_tap_view(d, cache, r, &card, (int64_t)now, &cerr);
+	json_object *view = desk_tap_view(d, cache, r, &card, (int64_t)now, &cerr, feed.tap);
+	vpool_tap_free(feed.tap);
+	/* Remember the card as read, with its digest, for the next tap here. */
+	if (cache && opts.have_digest && !r->have_keys &&
+	    lm_cache_put_card_log(cache, card.holder, card.log, card.committed, opts.digest,
+				  (int64_t)now) != LM_OK)
+		log_msg(LOG_WARN, "%s: the cache could not remember this card", r->spec);
+	r->after_read_ms = ms_since(&t0) - r->read_ms;
 	add_read_facts(view, r, now);
 	json_object_object_add(view, "used", json_object_new_int64((int64_t)len));
 	if (cerr) {
@@ -169,6 +249,14 @@ void reader_tap_event(struct desk *d, struct desk_reader *r, double ms)
 	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
 	json_object_object_add(o, "holder", json_object_new_string(hh));
 	json_object_object_add(o, "ms", json_object_new_double(ms)); /* read + verify + store */
+	/* ms split: identify and read until the last byte; what came after it
+	 * (the rest of the verification, the cache, the view). */
+	json_object_object_add(o, "read_ms", json_object_new_double(r->read_ms));
+	json_object_object_add(o, "after_read_ms", json_object_new_double(r->after_read_ms));
+	/* A delta read: the office's copy of the card's log up to what it read
+	 * last, only the rest from the card (log_read bytes). */
+	json_object_object_add(o, "delta", json_object_new_boolean(r->delta));
+	json_object_object_add(o, "log_read", json_object_new_int64((int64_t)r->log_read));
 	desk_event(d, "tap", o);
 	json_object_put(o);
 	log_msg(LOG_INFO, "%s: card of holder %.8s... read", r->spec, hh);

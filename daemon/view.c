@@ -13,6 +13,7 @@
 #include "laufmappe/lm_json.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
+#include "vpool.h"
 
 #define T(x)	  (1u << LM_TYPE_##x)
 #define ALL_TYPES 0x3ffffeu
@@ -81,36 +82,58 @@ int desk_trust_state(const struct desk *d)
  * The verdict cache answers one exact question (design.md 11): this entry
  * (its id), checked for this holder, under this trust list (its hash).  A
  * failure to compute is an error: logged, shown as "could not be checked",
- * never stored.
+ * never stored.  Caller holds the trust read lock; *fresh tells a verdict
+ * computed now (to be stored) from one the cache gave.
  */
-static int verify_prepared(struct desk *d, struct lm_cache *cache,
-			   const uint8_t holder[LM_HOLDER_LEN], int64_t first_seen,
-			   struct desk_check *out)
+static void lookup_locked(struct desk *d, struct lm_cache *cache,
+			  const uint8_t holder[LM_HOLDER_LEN], struct desk_check *out, int *fresh)
 {
 	struct lm_verify_result *res = &out->res;
-	out->demoted = out->after_revocation = 0;
-	if (out->err || res->verdict == LM_MALFORMED)
-		return out->err;
-	pthread_rwlock_rdlock(&d->trust_lock);
 	const struct lm_trust *t = d->trust;
 	int verdict, inst;
+	*fresh = 0;
+	if (out->err || res->verdict == LM_MALFORMED)
+		return;
 	if (cache &&
 	    lm_cache_get_verdict(cache, res->id, holder, t->hash, &verdict, &inst) == LM_OK &&
 	    inst < (int)t->n && verdict >= LM_VALID && verdict <= LM_MALFORMED) {
 		/* Checked before: same entry, same holder, same trust list. */
 		res->verdict = (enum lm_verdict)verdict;
 		res->issuer = inst >= 0 ? &t->inst[inst] : NULL;
-	} else {
-		out->err = lm_trust_check(t, holder, res);
-		int idx = res->issuer ? (int)(res->issuer - t->inst) : -1;
-		if (out->err)
-			log_msg(LOG_ERR, "an entry could not be checked: %s (nothing cached)",
-				lm_strerror(out->err));
-		else if (cache && lm_cache_put_verdict(cache, res->id, holder, t->hash,
-						       (int)res->verdict, idx) != LM_OK)
-			log_msg(LOG_WARN, "could not store a verdict in the cache");
+		return;
 	}
-	if (!out->err && res->verdict == LM_VALID) {
+	out->err = lm_trust_check(t, holder, res);
+	*fresh = 1;
+	if (out->err)
+		log_msg(LOG_ERR, "an entry could not be checked: %s (nothing cached)",
+			lm_strerror(out->err));
+}
+
+void desk_check_lookup(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
+		       struct desk_check *out, const struct lm_trust **under, int *fresh)
+{
+	pthread_rwlock_rdlock(&d->trust_lock);
+	*under = d->trust;
+	lookup_locked(d, cache, holder, out, fresh);
+	pthread_rwlock_unlock(&d->trust_lock);
+}
+
+/* Store a fresh verdict, then what the trust list's age and revocations
+ * make of a valid one.  Caller holds the trust read lock. */
+static void finish_locked(struct desk *d, struct lm_cache *cache,
+			  const uint8_t holder[LM_HOLDER_LEN], int64_t first_seen,
+			  struct desk_check *out, int fresh)
+{
+	struct lm_verify_result *res = &out->res;
+	const struct lm_trust *t = d->trust;
+	out->demoted = out->after_revocation = 0;
+	if (out->err || res->verdict == LM_MALFORMED)
+		return;
+	int idx = res->issuer ? (int)(res->issuer - t->inst) : -1;
+	if (fresh && cache &&
+	    lm_cache_put_verdict(cache, res->id, holder, t->hash, (int)res->verdict, idx) != LM_OK)
+		log_msg(LOG_WARN, "could not store a verdict in the cache");
+	if (res->verdict == LM_VALID) {
 		/* Past the trust list's grace period nothing counts as verified. */
 		out->demoted = desk_trust_state(d) == 2;
 		if (out->demoted)
@@ -121,8 +144,38 @@ static int verify_prepared(struct desk *d, struct lm_cache *cache,
 		out->after_revocation =
 			!out->demoted && revoked && first_seen > 0 && first_seen / 86400 >= revoked;
 	}
+}
+
+static int verify_prepared(struct desk *d, struct lm_cache *cache,
+			   const uint8_t holder[LM_HOLDER_LEN], int64_t first_seen,
+			   struct desk_check *out)
+{
+	int fresh;
+	pthread_rwlock_rdlock(&d->trust_lock);
+	lookup_locked(d, cache, holder, out, &fresh);
+	finish_locked(d, cache, holder, first_seen, out, fresh);
 	pthread_rwlock_unlock(&d->trust_lock);
 	return out->err;
+}
+
+/*
+ * A worker's result for this entry (vpool.h), finished here: stored with
+ * the tap's transaction, or checked again in line when the trust list was
+ * replaced since the worker looked (its issuer pointers are gone).
+ */
+static void take_result(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
+			int64_t first_seen, const struct vpool_job *j, struct desk_check *out)
+{
+	pthread_rwlock_rdlock(&d->trust_lock);
+	int fresh = j->fresh;
+	if (j->trust == d->trust)
+		*out = j->chk;
+	else { /* prepared again: the old result may point into the old list */
+		out->err = lm_trust_prepare(j->bytes, j->len, &out->res);
+		lookup_locked(d, cache, holder, out, &fresh);
+	}
+	finish_locked(d, cache, holder, first_seen, out, fresh);
+	pthread_rwlock_unlock(&d->trust_lock);
 }
 
 int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
@@ -196,7 +249,8 @@ static int cache_step(struct lm_cache **cache, int *cerr, int err)
 }
 
 json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct desk_reader *r,
-			   const struct lm_card *card, int64_t now, int *cache_err)
+			   const struct lm_card *card, int64_t now, int *cache_err,
+			   struct vpool_tap *tap)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	char hh[2 * LM_HOLDER_LEN + 1];
@@ -206,21 +260,35 @@ json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct 
 	if (cerr)
 		cache = NULL;
 	struct desk_check *chk = malloc(sizeof(*chk));
-	size_t off = 0, elen;
+	size_t off = 0, elen, i = 0;
 	const uint8_t *e;
 	int err = chk ? 1 : LM_ERR_NOMEM;
-	/* One walk of the log: each entry hashed and decoded once, stored,
-	 * verified (or its verdict found), and shown. */
+	/* One walk of the log: each entry hashed and decoded once (by a pool
+	 * worker while the card was read, or here), stored, verified (or its
+	 * verdict found), and shown. */
 	while (chk && (err = lm_card_next(card, &off, &e, &elen)) == LM_OK) {
 		int64_t first_seen = 0;
 		struct lm_verify_result *res = &chk->res;
-		chk->err = lm_trust_prepare(e, elen, res);
+		const struct vpool_job *j = NULL;
+		if (tap && i < vpool_submitted(tap)) {
+			j = vpool_result(tap, i);
+			if (j->bytes != e || j->len != elen)
+				j = NULL; /* not this entry: check it in line */
+		}
+		i++;
+		if (j)
+			*chk = j->chk;
+		else
+			chk->err = lm_trust_prepare(e, elen, res);
 		if (!chk->err && cache && res->verdict != LM_MALFORMED)
 			cache_step(&cache, &cerr,
 				   lm_cache_put_entry(cache, card->holder, res->id, e, elen,
 						      res->entry.type, res->entry.v[LM_F_DATE].num,
 						      now, &first_seen));
-		verify_prepared(d, cache, card->holder, first_seen, chk);
+		if (j)
+			take_result(d, cache, card->holder, first_seen, j, chk);
+		else
+			verify_prepared(d, cache, card->holder, first_seen, chk);
 		json_object_array_add(arr, desk_check_json(chk));
 	}
 	free(chk);

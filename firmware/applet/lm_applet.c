@@ -42,7 +42,9 @@ const uint8_t lm_applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
 #define J_STATE 0u
 #define J_LENGTH 4u
 #define J_RECORDS 8u
-#define J_RECORDS_MAX (LM_APPLET_REF_OFFSET - J_RECORDS)
+#define J_RECORDS_MAX (LM_APPLET_DIGEST_OFFSET - J_RECORDS)
+/* Journal bytes every transaction keeps free for its digest record. */
+#define J_DIGEST_RESERVE (REC_HEADER + LM_APPLET_DIGEST_SIZE)
 #define J_COMMITTED 0xA5u
 #define J_IDLE 0x00u
 
@@ -51,6 +53,7 @@ const uint8_t lm_applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
 #define REC_ZERO 0x02u
 #define REC_IMAGE 0x00u /* record byte 1: the offset is in the image */
 #define REC_REF 0x01u   /* ... in the reference block */
+#define REC_DIGEST 0x02u /* ... in the log digest block */
 
 #define R_MARK 0u
 #define R_TRIES 1u
@@ -171,6 +174,9 @@ static int walk_records(struct lm_applet *a, uint32_t used, int apply)
 		if (buf[1] == REC_REF) {
 			base = LM_APPLET_REF_OFFSET;
 			limit = LM_APPLET_REF_SIZE;
+		} else if (buf[1] == REC_DIGEST) {
+			base = LM_APPLET_DIGEST_OFFSET;
+			limit = LM_APPLET_DIGEST_SIZE;
 		} else if (buf[1] != REC_IMAGE) {
 			return -2;
 		}
@@ -230,33 +236,135 @@ static int recover(struct lm_applet *a)
 	return 0;
 }
 
-/*
- * Commit the open transaction (a->staged record bytes, at least one record):
- * length first, then the state byte (the commit point), apply, then idle.
- * A transaction that set a new reference leaves the session verified (the
- * host just proved it knows the value).  Returns 0 or -1 (NVM failure;
- * recovery finishes or forgets the commit).
- */
-static int commit_staged(struct lm_applet *a)
-{
-	uint8_t len[4];
-	uint32_t used = a->staged;
-	uint8_t sets_ref = a->staged_ref;
+/* --- the log digest (GET DATA 0004) ------------------------------------ */
 
-	put_u16(len, used);
-	put_u16(len + 2, (uint16_t)~used);
-	if (nvm_write(a, J_LENGTH, len, sizeof(len)) != 0 || set_state(a, J_COMMITTED) != 0)
-		return -1;
-	drop_tx(a);
-	if (walk_records(a, used, 1) != 0) {
-		nvm_failed(a); /* a malformed journal of our own making: let recovery decide */
-		return -1;
+/* SHA-256 (FIPS 180-4), streaming, small: the 64 round constants, a 16-word
+ * rolling schedule, no tables beyond them. */
+struct sha256 {
+	uint32_t h[8];
+	uint8_t buf[64];
+	uint32_t len; /* bytes hashed (a card holds far less than 512 MB) */
+};
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
+	0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
+	0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
+	0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau, 0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u,
+	0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u, 0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu,
+	0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u, 0xa2bfe8a1u, 0xa81a664bu,
+	0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u, 0x19a4c116u,
+	0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+	0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u,
+	0xc67178f2u};
+
+static uint32_t ror(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32u - n));
+}
+
+static void sha_block(struct sha256 *c, const uint8_t *p)
+{
+	uint32_t w[16], v[8], t1, t2, s0, s1;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	memcpy(v, c->h, sizeof(v));
+	for (i = 0; i < 64; i++) {
+		if (i >= 16) {
+			s0 = ror(w[(i + 1) & 15], 7) ^ ror(w[(i + 1) & 15], 18) ^ (w[(i + 1) & 15] >> 3);
+			s1 = ror(w[(i + 14) & 15], 17) ^ ror(w[(i + 14) & 15], 19) ^
+			     (w[(i + 14) & 15] >> 10);
+			w[i & 15] += s0 + s1 + w[(i + 9) & 15];
+		}
+		t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
+		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i & 15];
+		t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
+		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(v + 1, v, 7 * sizeof(v[0]));
+		v[4] += t1;
+		v[0] = t1 + t2;
 	}
-	if (set_state(a, J_IDLE) != 0)
+	for (i = 0; i < 8; i++)
+		c->h[i] += v[i];
+}
+
+static void sha_init(struct sha256 *c)
+{
+	static const uint32_t iv[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+				       0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+	memcpy(c->h, iv, sizeof(iv));
+	c->len = 0;
+}
+
+static void sha_update(struct sha256 *c, const uint8_t *p, uint32_t n)
+{
+	while (n-- > 0) {
+		c->buf[c->len++ % 64u] = *p++;
+		if (c->len % 64u == 0)
+			sha_block(c, c->buf);
+	}
+}
+
+static void sha_final(struct sha256 *c, uint8_t out[32])
+{
+	uint32_t bits = c->len * 8u, i, fill = c->len % 64u;
+	uint8_t tail[8] = {0, 0, 0, 0, (uint8_t)(bits >> 24), (uint8_t)(bits >> 16),
+			   (uint8_t)(bits >> 8), (uint8_t)bits};
+
+	c->buf[fill++] = 0x80;
+	if (fill > 56) {
+		memset(c->buf + fill, 0, 64 - fill);
+		sha_block(c, c->buf);
+		fill = 0;
+	}
+	memset(c->buf + fill, 0, 56 - fill);
+	memcpy(c->buf + 56, tail, 8);
+	sha_block(c, c->buf);
+	for (i = 0; i < 8; i++)
+		put_u32(out + 4 * i, c->h[i]);
+}
+
+/*
+ * Image bytes [off, off+n) as they will be once the open transaction lands:
+ * the committed image with the staged records laid over it, in order.
+ * Returns 0 or -1 (NVM failure).
+ */
+static int staged_read(struct lm_applet *a, uint32_t off, uint8_t *buf, uint32_t n)
+{
+	uint8_t h[REC_HEADER];
+	uint32_t pos = 0;
+
+	if (nvm_read(a, LM_APPLET_JOURNAL_SIZE + off, buf, n) != 0)
 		return -1;
-	if (sets_ref)
-		a->verified = 1;
+	while (pos + REC_HEADER <= a->staged) {
+		uint32_t roff, rlen, from, to;
+
+		if (nvm_read(a, J_RECORDS + pos, h, REC_HEADER) != 0)
+			return -1;
+		roff = get_u16(h + 2);
+		rlen = get_u16(h + 4);
+		from = roff > off ? roff : off;
+		to = roff + rlen < off + n ? roff + rlen : off + n;
+		if (h[1] == REC_IMAGE && from < to) {
+			if (h[0] == REC_ZERO)
+				memset(buf + (from - off), 0, to - from);
+			else if (nvm_read(a, J_RECORDS + pos + REC_HEADER + (from - roff),
+					  buf + (from - off), to - from) != 0)
+				return -1;
+		}
+		pos += REC_HEADER + (h[0] == REC_WRITE ? rlen : 0u);
+	}
 	return 0;
+}
+
+/* Image bytes, committed (staged = 0) or as the open transaction will leave them. */
+static int image_read(struct lm_applet *a, int staged, uint32_t off, uint8_t *buf, uint32_t n)
+{
+	return staged ? staged_read(a, off, buf, n)
+		      : nvm_read(a, LM_APPLET_JOURNAL_SIZE + off, buf, n);
 }
 
 /* The committed image's shape, from its header (read_layout). */
@@ -271,9 +379,10 @@ struct layout {
  * Read the image header: a version 1 image has its commit word at 4 and its
  * log at 24, a version 2 image (which needs capacity >= 60) at 24 and 60.
  * Formatted means magic, a known version and the commit word's complement.
+ * With staged, the image as the open transaction will leave it.
  * Returns 0 or -1 (NVM failure).
  */
-static int read_layout(struct lm_applet *a, struct layout *l)
+static int layout_of(struct lm_applet *a, int staged, struct layout *l)
 {
 	uint8_t h[8];
 	uint32_t committed, v2;
@@ -282,13 +391,13 @@ static int read_layout(struct lm_applet *a, struct layout *l)
 	l->commit = LM_IMAGE_COMMIT_OFFSET;
 	l->log = LM_IMAGE_HEADER_SIZE;
 	l->committed = 0;
-	if (nvm_read(a, LM_APPLET_JOURNAL_SIZE, h, sizeof(h)) != 0)
+	if (image_read(a, staged, 0, h, sizeof(h)) != 0)
 		return -1;
 	v2 = h[2] == LM_IMAGE_FORMAT_VERSION_2 && a->capacity >= LM_IMAGE_V2_HEADER_SIZE;
 	if (h[0] != LM_IMAGE_MAGIC0 || h[1] != LM_IMAGE_MAGIC1 ||
 	    (h[2] != LM_IMAGE_FORMAT_VERSION && !v2))
 		return 0;
-	if (v2 && nvm_read(a, LM_APPLET_JOURNAL_SIZE + LM_IMAGE_V2_COMMIT_OFFSET, h + 4, 4) != 0)
+	if (v2 && image_read(a, staged, LM_IMAGE_V2_COMMIT_OFFSET, h + 4, 4) != 0)
 		return -1;
 	committed = get_u16(h + 4);
 	if ((uint16_t)~committed != get_u16(h + 6))
@@ -299,6 +408,100 @@ static int read_layout(struct lm_applet *a, struct layout *l)
 		l->commit = LM_IMAGE_V2_COMMIT_OFFSET;
 		l->log = LM_IMAGE_V2_HEADER_SIZE;
 	}
+	return 0;
+}
+
+static int read_layout(struct lm_applet *a, struct layout *l)
+{
+	return layout_of(a, 0, l);
+}
+
+static int read_layout_staged(struct lm_applet *a, struct layout *l)
+{
+	return layout_of(a, 1, l);
+}
+
+/*
+ * The open transaction's digest record: the log digest block as it must be
+ * when the transaction has landed, staged with it, so the block and the
+ * commit word change together or not at all (the journal's atomicity).
+ * The chain: zero at format (32 zero bytes, length 0); a commit that grows
+ * the committed log from a to b bytes makes it SHA-256(chain || log[a..b));
+ * an unformatted image has the zero block.  A block that does not cover
+ * the old committed length (a card from before this block existed) starts
+ * the chain afresh over the whole log.  Returns 0 or -1 (NVM failure).
+ */
+static int stage_digest(struct lm_applet *a)
+{
+	uint8_t blk[LM_APPLET_DIGEST_SIZE], was[LM_APPLET_DIGEST_SIZE], chunk[CHUNK];
+	uint8_t rec[REC_HEADER] = {REC_WRITE, REC_DIGEST, 0, 0, 0, LM_APPLET_DIGEST_SIZE};
+	struct layout old, now;
+	struct sha256 c;
+	uint32_t from = 0, pos, n;
+
+	if (read_layout(a, &old) != 0 || read_layout_staged(a, &now) != 0 ||
+	    nvm_read(a, LM_APPLET_DIGEST_OFFSET, was, sizeof(was)) != 0)
+		return -1;
+	/* An unformatted image written with any commit word may claim more
+	 * than the card holds: no chain for it (the block stays zero). */
+	if (now.version && now.committed > a->capacity - now.log)
+		now.version = 0;
+	memcpy(blk, was, sizeof(blk));
+	if (!now.version || !old.version || old.version != now.version ||
+	    get_u16(was) != old.committed || now.committed < old.committed)
+		memset(blk, 0, sizeof(blk));
+	else
+		from = old.committed;
+	if (now.version && now.committed > from) {
+		sha_init(&c);
+		sha_update(&c, blk + 4, 32);
+		for (pos = from; pos < now.committed; pos += n) {
+			n = now.committed - pos < CHUNK ? now.committed - pos : CHUNK;
+			if (staged_read(a, now.log + pos, chunk, n) != 0)
+				return -1;
+			sha_update(&c, chunk, n);
+		}
+		sha_final(&c, blk + 4);
+	}
+	put_u16(blk, now.version ? now.committed : 0);
+	if (memcmp(blk, was, sizeof(blk)) == 0)
+		return 0; /* nothing new: no record */
+	if (nvm_write(a, J_RECORDS + a->staged, rec, REC_HEADER) != 0 ||
+	    nvm_write(a, J_RECORDS + a->staged + REC_HEADER, blk, sizeof(blk)) != 0)
+		return -1;
+	a->staged += J_DIGEST_RESERVE;
+	return 0;
+}
+
+/*
+ * Commit the open transaction (a->staged record bytes, at least one record):
+ * length first, then the state byte (the commit point), apply, then idle.
+ * A transaction that set a new reference leaves the session verified (the
+ * host just proved it knows the value).  Returns 0 or -1 (NVM failure;
+ * recovery finishes or forgets the commit).
+ */
+static int commit_staged(struct lm_applet *a)
+{
+	uint8_t len[4];
+	uint32_t used = a->staged;
+	uint8_t sets_ref = a->staged_ref;
+
+	if (stage_digest(a) != 0)
+		return -1;
+	used = a->staged;
+	put_u16(len, used);
+	put_u16(len + 2, (uint16_t)~used);
+	if (nvm_write(a, J_LENGTH, len, sizeof(len)) != 0 || set_state(a, J_COMMITTED) != 0)
+		return -1;
+	drop_tx(a);
+	if (walk_records(a, used, 1) != 0) {
+		nvm_failed(a); /* a malformed journal of our own making: let recovery decide */
+		return -1;
+	}
+	if (set_state(a, J_IDLE) != 0)
+		return -1;
+	if (sets_ref)
+		a->verified = 1;
 	return 0;
 }
 
@@ -457,6 +660,8 @@ static uint16_t cmd_get_data(struct lm_applet *a, const struct apdu *c, uint8_t 
 		return LM_SW_WRONG_LENGTH;
 	if (tag == LM_TAG_VERSION)
 		n = 3;
+	else if (tag == LM_TAG_DIGEST)
+		n = LM_DIGEST_ANSWER_LEN;
 	else if (tag != LM_TAG_CAPACITY && tag != LM_TAG_FREE)
 		return LM_SW_NO_TAG;
 	if ((c->le != 0 && c->le < n) || cap < n)
@@ -467,6 +672,18 @@ static uint16_t cmd_get_data(struct lm_applet *a, const struct apdu *c, uint8_t 
 		out[2] = LM_APPLET_FORMAT_MAX;
 	} else if (tag == LM_TAG_CAPACITY) {
 		put_u32(out, a->capacity);
+	} else if (tag == LM_TAG_DIGEST) {
+		/* What a desk asks a card it may know in one exchange: capacity,
+		 * header, digest.  It tells of the committed log as GET DATA free
+		 * does. */
+		sw = need_verified(a, 0);
+		if (sw != LM_SW_OK)
+			return sw;
+		put_u32(out, a->capacity);
+		if (nvm_read(a, LM_APPLET_JOURNAL_SIZE, out + 4, LM_IMAGE_HEADER_SIZE) != 0 ||
+		    nvm_read(a, LM_APPLET_DIGEST_OFFSET, out + 4 + LM_IMAGE_HEADER_SIZE,
+			     LM_APPLET_DIGEST_SIZE) != 0)
+			return LM_SW_MEMORY;
 	} else {
 		sw = need_verified(a, 0);
 		if (sw != LM_SW_OK)
@@ -514,7 +731,7 @@ static uint16_t cmd_update(struct lm_applet *a, const struct apdu *c)
 		if (newlen > a->capacity - l.log)
 			return LM_SW_FULL;
 	}
-	if (REC_HEADER + len > J_RECORDS_MAX - a->staged)
+	if (REC_HEADER + len > J_RECORDS_MAX - J_DIGEST_RESERVE - a->staged)
 		return LM_SW_FULL;
 	rec[0] = REC_WRITE;
 	rec[1] = REC_IMAGE;
@@ -681,7 +898,7 @@ static uint16_t cmd_change_ref(struct lm_applet *a, const struct apdu *c)
 		return LM_SW_MEMORY;
 	if (l.version == LM_IMAGE_FORMAT_VERSION)
 		return LM_SW_APPEND_ONLY;
-	if (sizeof(rec) > J_RECORDS_MAX - a->staged)
+	if (sizeof(rec) > J_RECORDS_MAX - J_DIGEST_RESERVE - a->staged)
 		return LM_SW_FULL;
 	memset(rec, 0, sizeof(rec));
 	rec[0] = REC_WRITE;

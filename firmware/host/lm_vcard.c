@@ -19,6 +19,11 @@
  * Fault injection: --tear-after-writes N cuts the power during the N+1-th
  * NVM write (exit 4), --pull-after-apdus N and SIGUSR1 pull the card away
  * (exit 3).  SIGTERM and SIGINT exit 0.  See docs/applet.md.
+ *
+ * --timing KBPS (106, 212, 424, 848) delays each answer by the air time
+ * the exchange would take on a type A field (lm_air.h): the applet's
+ * APDUs over ISO-DEP with chaining at FSC = FSD = 256, an NTAG's part-3
+ * pseudo-APDUs as the tag commands a reader sends for them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lm_air.h"
 #include "lm_applet.h"
 #include "lm_nvm_file.h"
 #include "lm_ntag.h"
@@ -61,6 +67,11 @@ struct vcard {
 	uint32_t capacity;        /* image bytes for a new applet memory file */
 	long tear_after;          /* NVM writes before the torn one, -1 never */
 	long pull_after;          /* APDUs to answer before pulling, -1 never */
+	unsigned air_d;           /* --timing: the bit rate's divisor D, 0 = no delay */
+	unsigned long conn_apdus; /* APDUs of this connection (verbose summary) */
+	unsigned long bytes_in;   /* APDU bytes of this connection */
+	unsigned long bytes_out;
+	uint64_t air_total;       /* --timing: air time of this connection, ns */
 	unsigned long apdus;      /* APDUs answered */
 	struct lm_nvm_file mem;   /* applet NVM: the memory file */
 	struct lm_applet applet;  /* applet state */
@@ -513,6 +524,43 @@ static void card_power(struct vcard *v, int on)
 }
 
 /*
+ * The air time of one exchange (--timing).  The applet: the APDU and its
+ * answer over ISO-DEP.  An NTAG behind a part-3 reader: the reader turns
+ * READ BINARY into one READ (2 bytes + CRC_A, 16 + CRC_A back), UPDATE
+ * BINARY into one WRITE (6 + CRC_A, a 4-bit ACK) plus the page's
+ * programming time, GET DATA into nothing (the UID is known from
+ * anticollision); the transparent exchange's bytes as they are.
+ */
+static uint64_t air_ns(const struct vcard *v, const uint8_t *in, size_t len, size_t rlen)
+{
+	if (!v->as_ntag)
+		return lm_air_apdu_ns(v->air_d, LM_AIR_FRAME_MAX, len, rlen, NULL);
+	if (len < 2 || rlen < 2)
+		return 0;
+	uint64_t fdt = lm_air_turn_ns();
+	switch (in[1]) {
+	case LM_PCSC3_READ_BINARY:
+		return lm_air_frame_ns(v->air_d, 4) + lm_air_frame_ns(v->air_d, 18) + fdt;
+	case LM_PCSC3_UPDATE_BINARY:
+		return lm_air_frame_ns(v->air_d, 8) + 4100000u + fdt;
+	case LM_PCSC3_SESSION:
+		return len > 5 ? lm_air_frame_ns(v->air_d, len - 5 + 2) +
+					 lm_air_frame_ns(v->air_d, rlen) + fdt
+			       : 0;
+	default: return 0;
+	}
+}
+
+/* Sleep ns nanoseconds (restarted after a signal that does not stop us). */
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_term && !g_pull) {
+	}
+}
+
+/*
  * Serve one connection until vpcd closes it (returns 0), a signal stops us
  * (returns 0; the caller looks at the flags), the APDU budget of --pull-
  * after-apdus is spent (returns EXIT_PULLED) or the socket fails (-1).
@@ -554,6 +602,14 @@ static int serve(struct vcard *v, int fd, const sigset_t *waitmask, uint8_t *in,
 			       v->mem.writes + 1);
 			exit(EXIT_TORN); /* no answer: the card lost power */
 		}
+		v->conn_apdus++;
+		v->bytes_in += len;
+		v->bytes_out += rlen;
+		if (v->air_d) {
+			uint64_t ns = air_ns(v, in, len, rlen);
+			v->air_total += ns;
+			sleep_ns(ns);
+		}
 		log_frame(v, "->", out + 2, rlen);
 		if (send_frame(fd, out, rlen) != 0)
 			return -1;
@@ -583,6 +639,8 @@ static void usage(FILE *f)
 	      "  --tear-after-writes N    cut the power during NVM write N+1 (a prefix of\n"
 	      "                           its bytes lands; an NTAG page not at all); exit 4\n"
 	      "  --pull-after-apdus N     pull the card after answering N APDUs; exit 3\n"
+	      "  --timing KBPS            delay each answer by its air time on a type A\n"
+	      "                           field at 106, 212, 424 or 848 kbit/s (lm_air.h)\n"
 	      "  --verbose                log every frame to stderr\n"
 	      "  --help                   this text\n"
 	      "\n"
@@ -617,13 +675,14 @@ static int parse_args(struct vcard *v, int argc, char **argv)
 		{"tear-after-writes", required_argument, NULL, 't'},
 		{"pull-after-apdus", required_argument, NULL, 'u'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"timing", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	long n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:a:c:p:ot:u:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:a:c:p:ot:u:vT:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			v->memory = optarg;
@@ -664,6 +723,11 @@ static int parse_args(struct vcard *v, int argc, char **argv)
 			break;
 		case 'v':
 			v->verbose = 1;
+			break;
+		case 'T':
+			if (parse_num(optarg, 1, 848, &n) != 0 || !lm_air_divisor((unsigned)n))
+				return -1;
+			v->air_d = lm_air_divisor((unsigned)n);
 			break;
 		case 'h':
 			usage(stdout);
@@ -734,8 +798,14 @@ int main(int argc, char **argv)
 			break;
 		if (v.verbose)
 			logmsg("connected to vpcd on port %d", v.port);
+		v.conn_apdus = 0;
+		v.bytes_in = v.bytes_out = 0;
+		v.air_total = 0;
 		rc = serve(&v, fd, &waitmask, in, out);
 		close(fd);
+		if (v.verbose)
+			logmsg("connection closed: %lu APDUs, %lu bytes in, %lu out, air %.2f ms", v.conn_apdus,
+			       v.bytes_in, v.bytes_out, (double)v.air_total / 1e6);
 		card_power(&v, 0);
 		if (rc == EXIT_PULLED || g_pull) {
 			logmsg("card pulled away");

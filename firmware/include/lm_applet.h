@@ -9,6 +9,7 @@
  *
  * NVM layout (offsets in the NVM):
  *   0 .. LM_APPLET_REF_OFFSET-1     the journal (state byte, header, records)
+ *   LM_APPLET_DIGEST_OFFSET ..      the log digest block (GET DATA 0004)
  *   LM_APPLET_REF_OFFSET ..         the reference block (protected cards:
  *                                   the VERIFY value and the retry counter)
  *   LM_APPLET_JOURNAL_SIZE ..       the card image; its capacity is what is
@@ -62,6 +63,10 @@ extern const uint8_t lm_applet_aid[LM_APPLET_AID_LEN];
 #define LM_APPLET_JOURNAL_SIZE 1024u
 #define LM_APPLET_REF_SIZE 20u
 #define LM_APPLET_REF_OFFSET (LM_APPLET_JOURNAL_SIZE - LM_APPLET_REF_SIZE)
+/* The log digest block (GET DATA 0004), just before the reference block:
+ * committed length it covers (u16 BE), 00 00, the 32-byte chain value. */
+#define LM_APPLET_DIGEST_SIZE 36u
+#define LM_APPLET_DIGEST_OFFSET (LM_APPLET_REF_OFFSET - LM_APPLET_DIGEST_SIZE)
 #define LM_APPLET_MAX_CAPACITY 32768u
 
 /*

@@ -53,6 +53,10 @@
 #define LM_TAG_VERSION 0x0001u  /* major, minor, image format version */
 #define LM_TAG_CAPACITY 0x0002u /* image capacity, u32 BE */
 #define LM_TAG_FREE 0x0003u     /* free log bytes, u32 BE */
+#define LM_TAG_DIGEST 0x0004u   /* the card's state in one answer: capacity u32 BE, the
+				 * image's 24-byte header, the log digest block (length
+				 * u16 BE, 00 00, SHA-256 chain; docs/applet.md "Log digest") */
+#define LM_DIGEST_ANSWER_LEN 64u
 
 /* Status words. */
 #define LM_SW_OK 0x9000u

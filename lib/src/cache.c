@@ -68,6 +68,10 @@ static const char *const migrations[LM_CACHE_SCHEMA] = {
 	 " reader TEXT NOT NULL, holder TEXT NOT NULL, entry TEXT NOT NULL,"
 	 " detail TEXT NOT NULL);"
 	 "CREATE INDEX audit_time ON audit (time);"),
+	/* 6 -> 7: the office's memory of each holder's card for delta reads:
+	 * the committed log last read and the card's digest of it. */
+	("CREATE TABLE card_logs (holder TEXT PRIMARY KEY, committed INTEGER NOT NULL,"
+	 " digest BLOB NOT NULL, log BLOB NOT NULL, seen INTEGER NOT NULL);"),
 };
 
 /* The one translation of SQLite codes. */
@@ -341,6 +345,8 @@ int lm_cache_prune_entries(struct lm_cache *c, int64_t before, int *deleted)
 	if (!err)
 		err = run(c, "DELETE FROM cards WHERE last_seen < ?", "i", before);
 	if (!err)
+		err = run(c, "DELETE FROM card_logs WHERE seen < ?", "i", before);
+	if (!err)
 		err = run(c,
 			  "DELETE FROM holders WHERE holder NOT IN (SELECT holder FROM entries)"
 			  " AND holder NOT IN (SELECT holder FROM reads)"
@@ -446,7 +452,64 @@ int lm_cache_delete_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN
 		return err;
 	if (sqlite3_changes(c->db) == 0)
 		return LM_ERR_NOT_FOUND;
-	return run(c, "DELETE FROM verdicts WHERE id = ? AND holder = ?", "tt", idh, hh);
+	err = run(c, "DELETE FROM verdicts WHERE id = ? AND holder = ?", "tt", idh, hh);
+	/* The remembered card log holds the entry too. */
+	return err ? err : lm_cache_forget_card_log(c, holder);
+}
+
+int lm_cache_put_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+			  const uint8_t *log, uint16_t committed, const uint8_t digest[32],
+			  int64_t now)
+{
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	return run(c,
+		   "INSERT OR REPLACE INTO card_logs (holder, committed, digest, log, seen)"
+		   " VALUES (?, ?, ?, ?, ?)",
+		   "tibbi", hh, (int64_t)committed, digest, 32, log, (int)committed, now);
+}
+
+int lm_cache_get_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], uint8_t *buf,
+			  size_t cap, struct lm_card_known *k)
+{
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(
+		c->db, "SELECT committed, digest, log FROM card_logs WHERE holder = ?", -1, &st,
+		NULL));
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, hh, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(st, 0);
+		size_t blen = (size_t)sqlite3_column_bytes(st, 2);
+		if (n < 0 || n > LM_CARD_MAX || (size_t)n != blen ||
+		    sqlite3_column_bytes(st, 1) != 32) {
+			err = LM_ERR_DB_CORRUPT;
+		} else if (blen > cap) {
+			err = LM_ERR_BUFFER;
+		} else {
+			if (blen)
+				memcpy(buf, sqlite3_column_blob(st, 2), blen);
+			memcpy(k->holder, holder, LM_HOLDER_LEN);
+			memcpy(k->digest, sqlite3_column_blob(st, 1), 32);
+			k->committed = (uint16_t)n;
+			k->log = buf;
+		}
+	} else {
+		err = rc == SQLITE_DONE ? LM_ERR_NOT_FOUND : db_err(rc);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+int lm_cache_forget_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN])
+{
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	return run(c, "DELETE FROM card_logs WHERE holder = ?", "t", hh);
 }
 
 int lm_cache_get_meta(struct lm_cache *c, const char *key, int64_t *value)

@@ -12,6 +12,7 @@
 #include "lm_bytes.h"
 #include "lm_cardplan.h"
 #include "lm_cbor.h"
+#include "lm_crypto.h"
 
 /* Read the commit word; LM_ERR_NOT_FORMATTED if magic or check fails. */
 static int header_committed(const uint8_t *hdr, size_t len, uint16_t *committed)
@@ -200,5 +201,17 @@ int lm_card_apply(uint8_t *img, size_t capacity, const struct lm_card_plan *plan
 			return LM_ERR_ARG;
 	for (size_t i = 0; i < plan->n; i++)
 		memcpy(img + plan->w[i].off, plan->w[i].data, plan->w[i].len);
+	return LM_OK;
+}
+
+int lm_card_chain(const uint8_t in[32], const uint8_t *bytes, size_t len, uint8_t out[32])
+{
+	struct lm_sha256 h;
+	uint8_t prev[32];
+	memcpy(prev, in, sizeof(prev));
+	lm_sha256_start(&h);
+	lm_sha256_update(&h, prev, sizeof(prev));
+	lm_sha256_update(&h, bytes, len);
+	lm_sha256_finish(&h, out);
 	return LM_OK;
 }

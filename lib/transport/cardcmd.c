@@ -73,18 +73,74 @@ int cardcmd_applet_capacity(cardcmd_apdu_fn fn, void *ctx, size_t *capacity)
 	return err;
 }
 
-int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len)
+int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len,
+			size_t max)
 {
+	if (!max)
+		max = CARDCMD_CHUNK;
 	while (len > 0) {
-		size_t n = len < CARDCMD_CHUNK ? len : CARDCMD_CHUNK;
-		uint8_t apdu[5] = {LM_CLA_ISO, LM_INS_READ_BINARY, (uint8_t)(off >> 8),
+		size_t n = len < max ? len : max;
+		/* Short Le up to CARDCMD_CHUNK; beyond it extended (00 LeH LeL):
+		 * one exchange with the reader instead of one per 240 bytes. */
+		uint8_t apdu[7] = {LM_CLA_ISO, LM_INS_READ_BINARY, (uint8_t)(off >> 8),
 				   (uint8_t)off, (uint8_t)n};
-		int err = apdu_ok(fn, ctx, apdu, sizeof(apdu), buf, n, (long)n);
+		size_t alen = 5;
+		if (n > CARDCMD_CHUNK) {
+			apdu[4] = 0, apdu[5] = (uint8_t)(n >> 8), apdu[6] = (uint8_t)n;
+			alen = 7;
+		}
+		int err = apdu_ok(fn, ctx, apdu, alen, buf, n, (long)n);
 		if (err)
 			return err;
 		off += n, buf += n, len -= n;
 	}
 	return LM_OK;
+}
+
+/*
+ * GET DATA 0004 (docs/applet.md "Log digest"): capacity, header and log
+ * digest in one answer, kept for the session.  LM_ERR_UNSUPPORTED from an
+ * applet before it (6A 88); LM_ERR_LOCKED from a protected card before
+ * VERIFY.
+ */
+static int applet_state(struct cardcmd_card *c)
+{
+	static const uint8_t apdu[5] = {LM_CLA_ISO, LM_INS_GET_DATA, LM_TAG_DIGEST >> 8,
+					LM_TAG_DIGEST & 0xff, LM_DIGEST_ANSWER_LEN};
+	uint8_t r[LM_DIGEST_ANSWER_LEN];
+	size_t rlen = sizeof(r);
+	uint16_t sw;
+	int err = c->apdu(c->ctx, apdu, sizeof(apdu), r, &rlen, &sw);
+	if (!err && sw == LM_SW_NO_TAG) {
+		c->have_digest = -1; /* not asked again in this session */
+		return LM_ERR_UNSUPPORTED;
+	}
+	if (!err)
+		err = cardcmd_sw_err(sw);
+	if (!err && rlen != sizeof(r))
+		err = LM_ERR_TRANSPORT;
+	if (err)
+		return err;
+	c->capacity = (size_t)r[0] << 24 | (size_t)r[1] << 16 | (size_t)r[2] << 8 | r[3];
+	memcpy(c->head, r + 4, CARDCMD_HEAD);
+	c->covered = (uint16_t)(r[4 + CARDCMD_HEAD] << 8 | r[5 + CARDCMD_HEAD]);
+	memcpy(c->digest, r + 8 + CARDCMD_HEAD, sizeof(c->digest));
+	c->have_head = c->have_digest = 1;
+	return LM_OK;
+}
+
+int cardcmd_applet_digest(struct cardcmd_card *c, uint16_t *covered, uint8_t digest[32])
+{
+	if (c->kind != LM_KIND_APPLET)
+		return LM_ERR_UNSUPPORTED;
+	if (c->have_digest < 0)
+		return LM_ERR_UNSUPPORTED;
+	int err = c->have_digest ? LM_OK : applet_state(c);
+	if (!err) {
+		*covered = c->covered;
+		memcpy(digest, c->digest, 32);
+	}
+	return err;
 }
 
 /* The staged writes, then (ref not NULL) CHANGE REFERENCE DATA staged too, then one COMMIT. */
@@ -249,9 +305,12 @@ int cardcmd_identify_applet(struct cardcmd_card *c)
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->have_head = c->have_digest = 0;
 	c->unlocked = 0;
 	int err = cardcmd_applet_select(c->apdu, c->ctx);
-	if (!err)
+	/* One GET DATA for capacity, header and log digest; an applet before
+	 * it, or a protected card before VERIFY: GET DATA capacity. */
+	if (!err && applet_state(c) != LM_OK)
 		err = cardcmd_applet_capacity(c->apdu, c->ctx, &c->capacity);
 	if (!err)
 		c->kind = LM_KIND_APPLET;
@@ -286,6 +345,7 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
 	uint16_t sw;
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->have_head = c->have_digest = 0;
 	c->unlocked = 0;
 	int err = c->apdu(c->ctx, get_uid, sizeof(get_uid), uid, &ulen, &sw);
 	if (!err)
@@ -309,10 +369,21 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info)
 	return LM_OK;
 }
 
+/* Pages 4-11 of an identified tag: its layout and, in ours, the header. */
+static void ntag_take_user(struct cardcmd_card *c, enum lm_card_kind kind,
+			   const uint8_t user[CARDCMD_NTAG_PREFIX + CARDCMD_HEAD])
+{
+	memcpy(c->head, user + CARDCMD_NTAG_PREFIX, CARDCMD_HEAD);
+	c->old_layout = cardcmd_ntag_layout(user) != LM_OK;
+	c->have_head = !c->old_layout;
+	c->kind = kind;
+}
+
 int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, size_t len)
 {
 	c->kind = LM_KIND_NONE;
 	c->old_layout = 0;
+	c->have_head = c->have_digest = 0;
 	c->unlocked = 0;
 	/* 00 04 04 02 01 00 SS 03: NXP, NTAG, storage size byte (lm_proto.h). */
 	if (len < LM_NTAG_VERSION_LEN || ver[1] != 0x04 || ver[2] != 0x04 || ver[3] != 0x02)
@@ -321,15 +392,39 @@ int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, si
 	int err = cardcmd_ntag_type(0, ver[LM_NTAG_VERSION_SIZE_BYTE], &kind, &c->capacity);
 	if (err)
 		return err;
-	/* READ gives pages 4-7: pages 4 and 5 tell the layout. */
-	uint8_t cmd[2] = {LM_NTAG_CMD_READ, LM_NTAG_USER_PAGE}, user[16 + 2];
+	/* One FAST_READ of pages 4-11: pages 4 and 5 tell the layout, 6-11 are
+	 * the image's 24-byte header, public on a protected tag too (AUTH0 is
+	 * page 12): kept, the header is not asked for again in this session. */
+	uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, LM_NTAG_USER_PAGE,
+			  LM_NTAG_USER_PAGE + (CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) / 4 - 1},
+		user[CARDCMD_NTAG_PREFIX + CARDCMD_HEAD + 2];
 	int n = c->raw(c->ctx, cmd, sizeof(cmd), user, sizeof(user));
 	if (n < 0)
 		return n;
-	if (n < 16) /* one byte back is a NAK */
+	if (n != CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) /* one byte back is a NAK */
 		return n == 1 ? LM_ERR_WRITE_REFUSED : LM_ERR_TRANSPORT;
-	c->old_layout = cardcmd_ntag_layout(user) != LM_OK;
-	c->kind = kind;
+	ntag_take_user(c, kind, user);
+	return LM_OK;
+}
+
+int cardcmd_identify_ntag_cc(struct cardcmd_card *c)
+{
+	c->kind = LM_KIND_NONE;
+	c->old_layout = 0;
+	c->have_head = c->have_digest = 0;
+	c->unlocked = 0;
+	uint8_t cmd[3] = {LM_NTAG_CMD_FAST_READ, LM_NTAG_CC_PAGE,
+			  LM_NTAG_USER_PAGE + (CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) / 4 - 1},
+		rx[LM_NTAG_PAGE_SIZE + CARDCMD_NTAG_PREFIX + CARDCMD_HEAD + 2];
+	int n = c->raw(c->ctx, cmd, sizeof(cmd), rx, sizeof(rx));
+	if (n < 0)
+		return n;
+	enum lm_card_kind kind;
+	/* A tag without FAST_READ (NAK), another CC: not known this way. */
+	if (n != LM_NTAG_PAGE_SIZE + CARDCMD_NTAG_PREFIX + CARDCMD_HEAD ||
+	    rx[0] != LM_NTAG_CC_MAGIC || cardcmd_ntag_type(rx[2], 0, &kind, &c->capacity) != LM_OK)
+		return LM_ERR_UNKNOWN_CARD;
+	ntag_take_user(c, kind, rx + LM_NTAG_PAGE_SIZE);
 	return LM_OK;
 }
 
@@ -378,8 +473,27 @@ int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
 		return LM_ERR_NO_CARD;
 	if (off > c->capacity || len > c->capacity - off)
 		return LM_ERR_ARG;
-	if (c->kind == LM_KIND_APPLET)
-		return cardcmd_applet_read(c->apdu, c->ctx, off, buf, len);
+	if (c->have_head && off < CARDCMD_HEAD) {
+		/* The header as identify or an earlier read had it. */
+		size_t n = CARDCMD_HEAD - off < len ? CARDCMD_HEAD - off : len;
+		memcpy(buf, c->head + off, n);
+		off += n, buf += n, len -= n;
+		if (!len)
+			return LM_OK;
+	}
+	if (c->kind == LM_KIND_APPLET) {
+		int err = cardcmd_applet_read(c->apdu, c->ctx, off, buf, len, c->read_max);
+		if (err == LM_ERR_TRANSPORT && c->read_max > CARDCMD_CHUNK) {
+			/* A reader that does not carry extended APDUs: short ones from now on. */
+			c->read_max = CARDCMD_CHUNK;
+			err = cardcmd_applet_read(c->apdu, c->ctx, off, buf, len, c->read_max);
+		}
+		if (!err && off == 0 && len >= CARDCMD_HEAD) {
+			memcpy(c->head, buf, CARDCMD_HEAD);
+			c->have_head = 1;
+		}
+		return err;
+	}
 	if (c->old_layout)
 		return LM_ERR_VERSION;
 	if (c->raw)
@@ -399,6 +513,7 @@ int cardcmd_read(struct cardcmd_card *c, size_t off, uint8_t *buf, size_t len)
 
 int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t n)
 {
+	c->have_head = c->have_digest = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	for (size_t i = 0; i < n; i++)
@@ -412,6 +527,7 @@ int cardcmd_write(struct cardcmd_card *c, const struct lm_card_write *w, size_t 
 
 int cardcmd_wipe(struct cardcmd_card *c)
 {
+	c->have_head = c->have_digest = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	if (c->kind == LM_KIND_APPLET)
@@ -666,6 +782,7 @@ static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn)
 int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *w, size_t n,
 			    const struct lm_protect_keys *k)
 {
+	c->have_head = c->have_digest = 0; /* the header may change */
 	if (c->kind == LM_KIND_NONE)
 		return LM_ERR_NO_CARD;
 	for (size_t i = 0; i < n; i++)

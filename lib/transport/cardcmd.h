@@ -16,6 +16,10 @@
 #include "lm_proto.h"
 
 #define CARDCMD_CHUNK 240 /* bytes per READ BINARY / UPDATE */
+/* The most an extended READ BINARY asks for (a backend that carries
+ * extended APDUs: read_max in struct cardcmd_card). */
+#define CARDCMD_EXT_READ 4096
+#define CARDCMD_HEAD	 24 /* the image header's bytes (lm_card.h) kept per session */
 
 /*
  * The NTAG layout (docs/nfc.md), all inside the NDEF data area the
@@ -63,6 +67,15 @@ struct cardcmd_card {
 				 * until a wipe succeeds */
 	int unlocked;		/* the card took our keys in this session (VERIFY, PWD_AUTH,
 				 * or the protected format): a reset loses it */
+	uint8_t head[CARDCMD_HEAD]; /* the image's header, as identify (NTAG) or the
+				     * first read (applet) saw it in this session */
+	int have_head;		    /* head holds it; cleared by identify and every write */
+	uint16_t covered;	    /* the applet's log digest (GET DATA 0004) as identify */
+	uint8_t digest[32];	    /* got it, and whether it is still this session's */
+	int have_digest;	    /* 1 yes, 0 not yet, -1 the applet has none (6A 88) */
+	size_t read_max;	    /* applet: bytes one READ BINARY may ask for; above
+				     * CARDCMD_CHUNK an extended APDU (a reader that carries
+				     * them, chained on the air by ISO-DEP); 0: CARDCMD_CHUNK */
 };
 
 /*
@@ -72,7 +85,8 @@ struct cardcmd_card {
  */
 int cardcmd_split_sw(const uint8_t *rx, size_t n, uint8_t *resp, size_t *rlen, uint16_t *sw);
 
-/* Our applet: SELECT by AID, then GET DATA capacity; kind APPLET. */
+/* Our applet: SELECT by AID, then GET DATA 0004 (capacity, header and log
+ * digest, kept), or GET DATA capacity where that is refused; kind APPLET. */
 int cardcmd_identify_applet(struct cardcmd_card *c);
 /*
  * An NTAG behind a PC/SC part-3 reader: GET UID (FF CA) into info->uid, the
@@ -87,6 +101,14 @@ int cardcmd_identify_part3(struct cardcmd_card *c, struct lm_card_info *info);
  * LM_ERR_UNKNOWN_CARD for anything else.
  */
 int cardcmd_identify_ntag_version(struct cardcmd_card *c, const uint8_t *ver, size_t len);
+/*
+ * An NTAG natively by one FAST_READ of pages 3-11: the capability
+ * container names the model (cardcmd_ntag_type, as part 3 does), pages 4-5
+ * the layout, 6-11 the header (kept in head).  LM_ERR_UNKNOWN_CARD when
+ * the tag NAKs (no FAST_READ: not an NTAG21x) or its CC is not one of
+ * ours: identify it by GET_VERSION then.
+ */
+int cardcmd_identify_ntag_cc(struct cardcmd_card *c);
 
 /*
  * Image bytes [off, off+len) of an identified card; LM_ERR_ARG beyond its
@@ -111,7 +133,16 @@ int cardcmd_sw_err(uint16_t sw);
 int cardcmd_applet_select(cardcmd_apdu_fn fn, void *ctx);
 /* GET DATA capacity (after SELECT). */
 int cardcmd_applet_capacity(cardcmd_apdu_fn fn, void *ctx, size_t *capacity);
-int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len);
+/* READ BINARY in pieces of at most max bytes (0: CARDCMD_CHUNK); above
+ * CARDCMD_CHUNK with extended Le. */
+int cardcmd_applet_read(cardcmd_apdu_fn fn, void *ctx, size_t off, uint8_t *buf, size_t len,
+			size_t max);
+/*
+ * GET DATA 0004: the committed log length the applet's log digest covers
+ * and the digest (docs/applet.md "Log digest"); LM_ERR_UNSUPPORTED for
+ * any other card and an applet from before it (6A 88).
+ */
+int cardcmd_applet_digest(struct cardcmd_card *c, uint16_t *covered, uint8_t digest[32]);
 /* Every write staged (UPDATE), then one COMMIT; ABORT after a refusal. */
 int cardcmd_applet_write(cardcmd_apdu_fn fn, void *ctx, const struct lm_card_write *w, size_t n);
 int cardcmd_applet_wipe(cardcmd_apdu_fn fn, void *ctx);

@@ -190,9 +190,22 @@ static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
 		/* ISO-DEP: our applet by AID, capacity by GET DATA. */
 		err = cardcmd_identify_applet(&p->cc);
 	} else {
-		uint8_t ver[16];
-		int n = ntag_get_version(p, ver, sizeof(ver));
-		err = n < 0 ? n : cardcmd_identify_ntag_version(&p->cc, ver, (size_t)n);
+		/* One FAST_READ of the CC, the TLV prefix and the header names an
+		 * NTAG21x by its CC as PC/SC part 3 does; GET_VERSION (raw, with
+		 * four register frames on the UART around it: about 15 ms on a
+		 * PN532 at 115,200 baud) only for a tag that is not known so.  A
+		 * NAK sends a real tag back to IDLE: selected again first. */
+		err = cardcmd_identify_ntag_cc(&p->cc);
+		if (err == LM_ERR_UNKNOWN_CARD) {
+			nfc_target again;
+			err = nfc_initiator_select_passive_target(p->dev, mod_a, a->abtUid,
+								  a->szUidLen, &again) > 0
+				      ? LM_OK
+				      : LM_ERR_CARD_REMOVED;
+			uint8_t ver[16];
+			int n = err ? err : ntag_get_version(p, ver, sizeof(ver));
+			err = n < 0 ? n : cardcmd_identify_ntag_version(&p->cc, ver, (size_t)n);
+		}
 	}
 	if (err)
 		return err;
@@ -211,6 +224,12 @@ static int nfc_write(struct lm_transport *t, const struct lm_card_write *w, size
 {
 	struct lnfc *p = t->priv;
 	return p->have_target ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
+}
+
+static int nfc_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
+{
+	struct lnfc *p = t->priv;
+	return p->have_target ? cardcmd_applet_digest(&p->cc, covered, digest) : LM_ERR_NO_CARD;
 }
 
 static int nfc_status(struct lm_transport *t, int *tries_left)
@@ -277,6 +296,7 @@ static void nfc_close_tr(struct lm_transport *t)
 const struct lm_transport_ops lm_transport_nfc_ops = {
 	.name = "nfc",
 	.blocks = 0,
+	.piece = 240, /* one FAST_READ: verified while the next one travels */
 	.open = nfc_open_tr,
 	.wait_card = nfc_wait,
 	.identify = nfc_identify,
@@ -287,6 +307,7 @@ const struct lm_transport_ops lm_transport_nfc_ops = {
 	.disconnect = nfc_disconnect,
 	.close = nfc_close_tr,
 	.status = nfc_status,
+	.digest = nfc_digest,
 	.unlock = nfc_unlock,
 	.write_protected = nfc_write_protected,
 };

@@ -98,6 +98,9 @@ static int pcsc_open(struct lm_transport *t, const char *where)
 	}
 	p->have_ctx = 1;
 	p->cc.apdu = apdu_cb;
+	/* pcsc-lite carries extended APDUs (up to 64 KB) when the reader
+	 * does; cardcmd_read falls back to short ones once if it does not. */
+	p->cc.read_max = CARDCMD_EXT_READ;
 	p->cc.ctx = p;
 	t->priv = p;
 	return LM_OK;
@@ -172,7 +175,7 @@ static int pcsc_wait(struct lm_transport *t, int timeout_ms)
 static int xfer_once(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
 		     uint16_t *sw)
 {
-	uint8_t buf[APDU_MAX + 2];
+	uint8_t buf[CARDCMD_EXT_READ + 2];
 	DWORD blen = sizeof(buf);
 	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
 	LONG rv = SCardTransmit(p->card, pci, apdu, (DWORD)len, NULL, buf, &blen);
@@ -207,6 +210,7 @@ static int xfer(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *resp, 
 	if (err)
 		return err;
 	p->proto = proto;
+	p->cc.have_head = p->cc.have_digest = 0; /* whoever reset the card may have written it */
 	if (p->cc.unlocked) {
 		/* The reset ended the unlocked session (the applet forgets VERIFY,
 		 * an NTAG its PWD_AUTH): retrying would only meet "unlock first";
@@ -270,6 +274,12 @@ static int pcsc_write(struct lm_transport *t, const struct lm_card_write *w, siz
 {
 	struct pcsc *p = t->priv;
 	return p->have_card ? cardcmd_write(&p->cc, w, n) : LM_ERR_NO_CARD;
+}
+
+static int pcsc_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
+{
+	struct pcsc *p = t->priv;
+	return p->have_card ? cardcmd_applet_digest(&p->cc, covered, digest) : LM_ERR_NO_CARD;
 }
 
 static int pcsc_status(struct lm_transport *t, int *tries_left)
@@ -348,6 +358,7 @@ const struct lm_transport_ops lm_transport_pcsc_ops = {
 	.disconnect = pcsc_disconnect,
 	.close = pcsc_close,
 	.status = pcsc_status,
+	.digest = pcsc_digest,
 	.unlock = pcsc_unlock,
 	.write_protected = pcsc_write_protected,
 };

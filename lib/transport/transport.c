@@ -10,6 +10,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_key.h"
 #include "laufmappe/lm_protect.h"
+#include "lm_bytes.h"
 
 static void session_end(struct lm_transport *t);
 
@@ -129,7 +130,11 @@ static int identify_protection(struct lm_transport *t, struct lm_card_info *info
 	if (lm_protect_is_v2(pub, sizeof(pub)) &&
 	    lm_protect_public_parse(pub, sizeof(pub), &info->header) == LM_OK)
 		info->protection = LM_PROT_LOCKED;
-	if (!t->ops->status)
+	size_t need;
+	/* A version 1 image: no code guards it (a card that kept a reference
+	 * anyway refuses the log read: LM_ERR_LOCKED), so the status is not
+	 * asked, one APDU less on every tap. */
+	if (!t->ops->status || lm_card_header_need(pub, sizeof(pub), &need) == LM_OK)
 		return LM_OK;
 	int tries;
 	err = t->ops->status(t, &tries);
@@ -247,35 +252,126 @@ static int read_protected(struct lm_transport *t, const struct lm_card_info *inf
 	return err;
 }
 
-static int read_image_rec(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
-			  size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN])
+/* Read image bytes [from, to) into img, in pieces handed to opts->piece. */
+static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t to,
+		       struct lm_read_opts *opts)
+{
+	if (opts)
+		opts->log_read += to - from;
+	if (!opts || !opts->piece)
+		return from < to ? t->ops->read(t, from, img + from, to - from) : LM_OK;
+	size_t piece = t->ops->piece ? t->ops->piece : LM_TRANSPORT_PIECE;
+	while (from < to) {
+		size_t n = to - from < piece ? to - from : piece;
+		/* The last piece small: what is verified after the last byte
+		 * is what it holds (one exchange more at most). */
+		if (n == to - from && n > LM_TRANSPORT_TAIL && piece > LM_TRANSPORT_TAIL)
+			n -= LM_TRANSPORT_TAIL;
+		int err = t->ops->read(t, from, img + from, n);
+		if (err)
+			return err;
+		from += n;
+		opts->piece(opts->ctx, img, from);
+	}
+	return LM_OK;
+}
+
+/*
+ * A delta read (docs/transport.md "Delta reads of a known card"): the
+ * card's log from known->committed on, into img after the known prefix;
+ * LM_OK only when the digest chained from the known one over each new
+ * entry (with its padding) is the card's.  Nothing is handed to the piece
+ * callback here: on a mismatch the caller reads the whole log over it.
+ */
+static int read_delta(struct lm_transport *t, uint8_t *img, size_t need, struct lm_read_opts *o)
+{
+	const struct lm_card_known *k = o->known;
+	size_t from = LM_CARD_HEADER_LEN + k->committed;
+	if (memcmp(img + 8, k->holder, LM_HOLDER_LEN) || from > need ||
+	    k->committed % LM_CARD_ALIGN)
+		return LM_ERR_NOT_FOUND;
+	memcpy(img + LM_CARD_HEADER_LEN, k->log, k->committed);
+	lm_transport_piece_fn piece = o->piece;
+	o->piece = NULL;
+	int err = read_pieces(t, img, from, need, o);
+	o->piece = piece;
+	if (err)
+		return err;
+	struct lm_card part = {.log = img + LM_CARD_HEADER_LEN,
+			       .committed = (uint16_t)(need - LM_CARD_HEADER_LEN)};
+	uint8_t d[32];
+	memcpy(d, k->digest, sizeof(d));
+	size_t off = k->committed, elen;
+	const uint8_t *e;
+	while (off < part.committed && (err = lm_card_next(&part, &off, &e, &elen)) == LM_OK)
+		err = lm_card_chain(d, e, lm_card_padded(elen), d);
+	if (err)
+		return err == 1 ? LM_OK : LM_ERR_NOT_FOUND; /* a framing error: read it whole */
+	return memcmp(d, o->digest, sizeof(d)) ? LM_ERR_NOT_FOUND : LM_OK;
+}
+
+static int read_image_opts(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			   size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN],
+			   struct lm_read_opts *opts)
 {
 	*len = 0;
+	if (opts)
+		opts->delta = opts->have_digest = 0, opts->log_read = 0;
 	int err = t->ops->read(t, 0, img, LM_CARD_HEADER_LEN);
 	if (err)
 		return err;
-	if (lm_protect_is_v2(img, LM_CARD_HEADER_LEN))
-		return read_protected(t, info, img, len, card, recovery);
+	if (lm_protect_is_v2(img, LM_CARD_HEADER_LEN)) {
+		err = read_protected(t, info, img, len, card, recovery);
+		if (!err && opts && opts->piece)
+			opts->piece(opts->ctx, img, *len);
+		return err;
+	}
 	size_t need;
 	err = lm_card_header_need(img, LM_CARD_HEADER_LEN, &need);
 	if (err)
 		return err;
 	if (need > info->capacity)
 		return LM_ERR_MALFORMED;
-	if (need > LM_CARD_HEADER_LEN) {
-		err = t->ops->read(t, LM_CARD_HEADER_LEN, img + LM_CARD_HEADER_LEN,
-				   need - LM_CARD_HEADER_LEN);
-		if (err)
-			return err;
+	uint16_t covered;
+	/* The card's digest, when it keeps one for exactly this log: a delta
+	 * read now, and the office's memory of the card for the next tap. */
+	if (opts && t->ops->digest && t->ops->digest(t, &covered, opts->digest) == LM_OK)
+		opts->have_digest = covered == need - LM_CARD_HEADER_LEN;
+	err = LM_ERR_NOT_FOUND;
+	if (opts && opts->known && opts->have_digest)
+		err = read_delta(t, img, need, opts);
+	if (err == LM_OK) {
+		opts->delta = 1;
+		if (opts->piece)
+			opts->piece(opts->ctx, img, need);
+	} else if (err == LM_ERR_NOT_FOUND) {
+		if (opts)
+			opts->log_read = 0;
+		err = read_pieces(t, img, LM_CARD_HEADER_LEN, need, opts);
 	}
+	if (err)
+		return err;
 	*len = need;
 	return lm_card_parse(img, need, info->capacity, card);
+}
+
+static int read_image_rec(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			  size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN])
+{
+	return read_image_opts(t, info, img, len, card, recovery, NULL);
 }
 
 int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
 			    size_t *len, struct lm_card *card)
 {
 	return read_image_rec(t, info, img, len, card, NULL);
+}
+
+int lm_transport_read_image_ex(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t *img, size_t *len, struct lm_card *card,
+			       struct lm_read_opts *opts)
+{
+	return read_image_opts(t, info, img, len, card, NULL, opts);
 }
 
 /*

@@ -9,7 +9,7 @@
  *   d[0]   the path, (d[0] & 0x7F) % 3:
  *            0  our applet over APDUs (PC/SC, or libnfc ISO-DEP)
  *            1  an NTAG behind a PC/SC part-3 reader (FF CA, FF B0, FF D6)
- *            2  an NTAG through libnfc (GET_VERSION, READ, FAST_READ, WRITE)
+ *            2  an NTAG through libnfc (FAST_READ of the CC, or GET_VERSION; FAST_READ, WRITE)
  *          bit 7: wipe the card at the end of the tap
  *   d[1]   E, then E bytes: the signed entry to append
  *   then the card's answers, one per exchange, in order:
@@ -117,12 +117,13 @@ static void check_apdu(const struct fz *f, const uint8_t *a, size_t len)
 static void check_native(const struct fz *f, const uint8_t *c, size_t len)
 {
 	check(f->path == PATH_NATIVE && len >= 1);
-	if (c[0] == LM_NTAG_CMD_FAST_READ)
+	if (c[0] == LM_NTAG_CMD_FAST_READ && f->cc.kind == LM_KIND_NONE) /* identify: 3|4 .. 11 */
+		check(len == 3 && (c[1] == LM_NTAG_CC_PAGE || c[1] == LM_NTAG_USER_PAGE) &&
+		      c[2] == LM_NTAG_USER_PAGE + (CARDCMD_NTAG_PREFIX + CARDCMD_HEAD) / 4 - 1);
+	else if (c[0] == LM_NTAG_CMD_FAST_READ)
 		check(len == 3 && c[1] >= LM_NTAG_USER_PAGE && c[1] <= c[2] && c[2] < user_end(f));
 	else if (c[0] == LM_NTAG_CMD_WRITE)
 		check(len == 6 && c[1] >= LM_NTAG_USER_PAGE && c[1] < user_end(f));
-	else if (c[0] == LM_NTAG_CMD_READ) /* pages 4-7 for the layout, in identify */
-		check(len == 2 && c[1] == LM_NTAG_USER_PAGE && f->cc.kind == LM_KIND_NONE);
 	else /* GET_VERSION, before identify */
 		check(c[0] == LM_NTAG_CMD_GET_VERSION && len == 1 && f->cc.kind == LM_KIND_NONE);
 }
@@ -160,7 +161,10 @@ static int fz_identify(struct lm_transport *t, struct lm_card_info *info)
 	switch (f->path) {
 	case PATH_APPLET: err = cardcmd_identify_applet(&f->cc); break;
 	case PATH_PART3: err = cardcmd_identify_part3(&f->cc, info); break;
-	default:
+	default: /* as nfc.c: the CC's FAST_READ, else GET_VERSION */
+		err = cardcmd_identify_ntag_cc(&f->cc);
+		if (err != LM_ERR_UNKNOWN_CARD)
+			break;
 		n = fz_raw(f, get_version, sizeof(get_version), ver, sizeof(ver));
 		err = n < 0 ? n : cardcmd_identify_ntag_version(&f->cc, ver, (size_t)n);
 		break;

@@ -180,8 +180,8 @@ static const struct scenario scenarios[] = {
 	  {"00B000000000", "6700"},      /* 6 bytes: no case */
 	  {"00B00000000001AA", "6700"},  /* extended case 3 */
 	  {"00B0000000000101AA", "6700"}, /* extended Lc 1 + 2 bytes */
-	  {"00CA00040000", "6700"},
-	  {"00CA000400", "6A88"},
+	  {"00CA00050000", "6700"},
+	  {"00CA000500", "6A88"},
 	  {"00CA010100", "6A88"},
 	  {"00CA000000", "6A88"},
 	  {"00CA000102", "6700"}, /* Le smaller than the data */
@@ -557,8 +557,9 @@ static void test_read_lengths(void **state)
 }
 
 /*
- * The journal holds 996 record bytes (1024 - 8 - the 20-byte reference
- * block): one record of 6 + 990 fits, 991 not.
+ * The journal holds 960 record bytes (1024 - 8 - the 36-byte log digest
+ * block - the 20-byte reference block), of which every transaction keeps
+ * 42 for its digest record: one record of 6 + 912 fits, 913 not.
  */
 static void test_journal_full(void **state)
 {
@@ -568,13 +569,13 @@ static void test_journal_full(void **state)
 	(void)state;
 	step(f, SELECT, "9000");
 	memset(apdu, 0x5A, sizeof(apdu));
-	unhex("80D60000 0003DF", apdu, 7); /* 991 bytes */
-	assert_int_equal(xfer(f, apdu, 7 + 991), 0x6A84);
-	unhex("80D60000 0003DE", apdu, 7); /* 990 bytes */
-	assert_int_equal(xfer(f, apdu, 7 + 990), 0x9000);
+	unhex("80D60000 000391", apdu, 7); /* 913 bytes */
+	assert_int_equal(xfer(f, apdu, 7 + 913), 0x6A84);
+	unhex("80D60000 000390", apdu, 7); /* 912 bytes */
+	assert_int_equal(xfer(f, apdu, 7 + 912), 0x9000);
 	step(f, "80D6000001 01", "6A84"); /* no room for another record */
 	step(f, "80DA0000", "9000");
-	step(f, "00B003DC04", "5A5A0000 9000"); /* 990 = 0x3DE bytes from 0 */
+	step(f, "00B0038E04", "5A5A0000 9000"); /* 912 = 0x390 bytes from 0 */
 	step(f, "80D6000001 01", "9000"); /* room again after COMMIT */
 	/* a short-Lc chain of 255-byte records */
 	step(f, "80DC0000", "9000");
@@ -583,7 +584,7 @@ static void test_journal_full(void **state)
 	assert_int_equal(xfer(f, apdu, 5 + 255), 0x9000);
 	assert_int_equal(xfer(f, apdu, 5 + 255), 0x9000);
 	assert_int_equal(xfer(f, apdu, 5 + 255), 0x9000);
-	assert_int_equal(xfer(f, apdu, 5 + 255), 0x6A84); /* 3 * 261 + 261 > 996 */
+	assert_int_equal(xfer(f, apdu, 5 + 255), 0x6A84); /* 4 * 261 > 918 */
 	step(f, "80DA0000", "9000");
 	step(f, "00B000FE02", "335A 9000");
 }
@@ -636,7 +637,11 @@ typedef void (*tear_setup)(struct fx *f);
  * image, which lie back to back in the NVM (LM_APPLET_REF_OFFSET ..).
  */
 #define R LM_APPLET_REF_OFFSET
-#define STATE_LEN (LM_APPLET_REF_SIZE + CAP)
+/* What a tear must leave old or new: the log digest block, the reference
+ * block and the image (contiguous in the NVM). */
+#define S LM_APPLET_DIGEST_OFFSET
+#define D_ LM_APPLET_DIGEST_SIZE /* the reference block in a state snapshot */
+#define STATE_LEN (LM_APPLET_DIGEST_SIZE + LM_APPLET_REF_SIZE + CAP)
 
 static uint8_t g_old[STATE_LEN], g_new[STATE_LEN];
 
@@ -672,7 +677,7 @@ static void setup_append(struct fx *f)
 /* Capture the reference block and the image as they are now. */
 static void snap(const struct fx *f, uint8_t *img)
 {
-	memcpy(img, f->mem + R, STATE_LEN);
+	memcpy(img, f->mem + S, STATE_LEN);
 }
 
 /*
@@ -715,9 +720,9 @@ static unsigned long tear_all(tear_setup setup, const char *op, int retear)
 			base = f->ram.writes;
 			assert_int_equal(lm_applet_init(&f->a, &f->ram.nvm), 0);
 			rec_writes = f->ram.writes - base;
-			if (memcmp(f->mem + R, g_old, STATE_LEN) == 0) {
+			if (memcmp(f->mem + S, g_old, STATE_LEN) == 0) {
 				seen_old++;
-			} else if (memcmp(f->mem + R, g_new, STATE_LEN) == 0) {
+			} else if (memcmp(f->mem + S, g_new, STATE_LEN) == 0) {
 				seen_new++;
 			} else {
 				fail_msg("%s: tear at write %lu of %lu, prefix %u: neither old nor new",
@@ -739,7 +744,7 @@ static unsigned long tear_all(tear_setup setup, const char *op, int retear)
 				assert_int_equal(lm_applet_init(&f->a, &f->ram.nvm), -1);
 				lm_nvm_ram_power_on(&f->ram);
 				assert_int_equal(lm_applet_init(&f->a, &f->ram.nvm), 0);
-				if (memcmp(f->mem + R, g_new, STATE_LEN) != 0)
+				if (memcmp(f->mem + S, g_new, STATE_LEN) != 0)
 					fail_msg("%s: tear at write %lu, recovery torn at %lu: not new",
 						 op, k + 1, k2 + 1);
 			}
@@ -749,6 +754,57 @@ static unsigned long tear_all(tear_setup setup, const char *op, int retear)
 	assert_true(seen_old > 0);
 	assert_true(seen_new > 0);
 	return total;
+}
+
+/*
+ * GET DATA 0004, the card's state: capacity, the header, and the committed
+ * log's digest block: length and digest zero on a blank card;
+ * a commit that grows the log from a to b bytes makes the chain
+ * SHA-256(chain || log[a..b)), starting from 32 zero bytes (values from
+ * Python's hashlib); WIPE zeroes it; a block out of step with the commit
+ * word (a card from before the block) starts afresh over the whole log.
+ */
+#define D1 "E5B6C80942C70BBAB81871B896F7DEBBB761C6DC91E6054CC7C91AE8408815A9"
+#define D2 "4474BD0FCF7ACED4E59C653A776FBF7DB95D47D5FD34D47AE4AC221E04F34F43"
+#define ZERO32 "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO24 "000000000000000000000000000000000000000000000000"
+#define CAP_HEX "00000400" /* the capacity, then the header, then the digest block */
+#define HDR(commit) "4C4D0100" #commit "000102030405060708090A0B0C0D0E0F"
+static void test_log_digest(void **state)
+{
+	struct fx *f = fresh();
+
+	(void)state;
+	step(f, SELECT, "9000");
+	step(f, "00CA000400", CAP_HEX ZERO24 "00000000" ZERO32 " 9000");
+	step(f, "00CA00043F", "6700"); /* Le below 64 */
+	setup_old(f);		       /* 8 bytes in the format's commit, then 4 */
+	step(f, "00CA000400", CAP_HEX HDR(000CFFF3) "000C0000" D2 " 9000");
+	step(f, "80DE0000", "9000");
+	step(f, "00CA000400", CAP_HEX ZERO24 "00000000" ZERO32 " 9000");
+	f = fresh();
+	step(f, SELECT, "9000");
+	step(f, "80D6000018" HEADER, "9000");
+	step(f, "80D6001808 1122334455667788", "9000");
+	step(f, "80D6000404 0008FFF7", "9000");
+	step(f, "80DA0000", "9000");
+	step(f, "00CA000400", CAP_HEX HDR(0008FFF7) "00080000" D1 " 9000");
+	f->mem[S] = 0x77; /* out of step */
+	step(f, "80D6002004 99AABBCC", "9000");
+	step(f, "80D6000404 000CFFF3", "9000");
+	step(f, "80DA0000", "9000");
+	step(f, "00CA000400", CAP_HEX HDR(000CFFF3) "000C0000"
+			      "29AB695FB30BC631C213302D0F2B4F18C95B3EBC739E35323DDB2CB3E8EFCEB1"
+			      " 9000");
+	/* A blank card given a header whose commit word claims more than the
+	 * card holds (any write is allowed on an unformatted image): no chain,
+	 * and nothing read beyond the NVM (found by fuzz_applet). */
+	f = fresh();
+	step(f, SELECT, "9000");
+	step(f, "80D6000018 4C4D0100 FFFC0003 000102030405060708090A0B0C0D0E0F", "9000");
+	step(f, "80DA0000", "9000");
+	step(f, "00CA000400", CAP_HEX HDR(FFFC0003) "00000000" ZERO32 " 9000");
+	assert_int_equal(f->ram.bad, 0);
 }
 
 static void test_tear_commit(void **state)
@@ -784,10 +840,10 @@ static void test_tear_update(void **state)
 		step(f, "80D6002404 01020304", "6581");
 		lm_nvm_ram_power_on(&f->ram);
 		assert_int_equal(lm_applet_init(&f->a, &f->ram.nvm), 0);
-		assert_memory_equal(f->mem + R, g_old, STATE_LEN);
+		assert_memory_equal(f->mem + S, g_old, STATE_LEN);
 		step(f, SELECT, "9000");
 		step(f, "80DA0000", "9000");
-		assert_memory_equal(f->mem + R, g_old, STATE_LEN);
+		assert_memory_equal(f->mem + S, g_old, STATE_LEN);
 	}
 }
 
@@ -961,10 +1017,10 @@ static void test_tear_protect(void **state)
 {
 	(void)state;
 	tear_all(setup_protect_staged, COMMIT, 1);
-	assert_int_equal(g_old[0], 0);              /* no reference */
-	assert_int_equal(g_new[0], 0xC3);           /* a reference, */
-	assert_int_equal(g_new[1], LM_REF_TRIES);   /* full tries, */
-	assert_int_equal(g_new[LM_APPLET_REF_SIZE + 2], 2); /* a version 2 image */
+	assert_int_equal(g_old[D_ + 0], 0);         /* no reference */
+	assert_int_equal(g_new[D_ + 0], 0xC3);      /* a reference, */
+	assert_int_equal(g_new[D_ + 1], LM_REF_TRIES); /* full tries, */
+	assert_int_equal(g_new[D_ + LM_APPLET_REF_SIZE + 2], 2); /* a version 2 image */
 }
 
 /*
@@ -979,10 +1035,10 @@ static void test_tear_change_ref(void **state)
 
 	(void)state;
 	total = tear_all(setup_change_staged, COMMIT, 1);
-	assert_int_equal(g_old[0], 0xC3);
-	assert_int_equal(g_new[0], 0xC3);
-	assert_memory_not_equal(g_old + 4, g_new + 4, LM_REF_LEN);
-	assert_memory_equal(g_old + LM_APPLET_REF_SIZE, g_new + LM_APPLET_REF_SIZE, CAP);
+	assert_int_equal(g_old[D_ + 0], 0xC3);
+	assert_int_equal(g_new[D_ + 0], 0xC3);
+	assert_memory_not_equal(g_old + D_ + 4, g_new + D_ + 4, LM_REF_LEN);
+	assert_memory_equal(g_old + D_ + LM_APPLET_REF_SIZE, g_new + D_ + LM_APPLET_REF_SIZE, CAP);
 	/* the staging write itself: the reference stays old */
 	for (k = 0; k < 3; k++) {
 		f = fresh();
@@ -993,7 +1049,7 @@ static void test_tear_change_ref(void **state)
 		step(f, CHANGE_REF REF_NEW, "6581");
 		lm_nvm_ram_power_on(&f->ram);
 		assert_int_equal(lm_applet_init(&f->a, &f->ram.nvm), 0);
-		assert_memory_equal(f->mem + R, g_old, STATE_LEN);
+		assert_memory_equal(f->mem + S, g_old, STATE_LEN);
 		step(f, SELECT, "9000");
 		step(f, COMMIT, "6982");
 		step(f, VERIFY REF_NEW, "63C4");
@@ -1010,7 +1066,7 @@ static void test_tear_change_ref(void **state)
 		assert_int_equal(lm_applet_init(&f->a, &f->ram.nvm), 0);
 		step(f, SELECT, "9000");
 		step(f, STATUS, "63C5");
-		if (memcmp(f->mem + R + 4, g_new + 4, LM_REF_LEN) == 0) {
+		if (memcmp(f->mem + R + 4, g_new + LM_APPLET_DIGEST_SIZE + 4, LM_REF_LEN) == 0) {
 			step(f, VERIFY REF_OK, "63C4");
 			step(f, VERIFY REF_NEW, "9000");
 		} else {
@@ -1028,7 +1084,7 @@ static void test_tear_wipe_protected(void **state)
 
 	(void)state;
 	tear_all(setup_protected, WIPE, 1);
-	assert_int_equal(g_old[0], 0xC3);
+	assert_int_equal(g_old[D_ + 0], 0xC3);
 	for (i = 0; i < STATE_LEN; i++)
 		assert_int_equal(g_new[i], 0);
 }
@@ -1040,6 +1096,7 @@ int main(void)
 		cmocka_unit_test(test_deselect),
 		cmocka_unit_test(test_read_lengths),
 		cmocka_unit_test(test_journal_full),
+		cmocka_unit_test(test_log_digest),
 		cmocka_unit_test(test_nvm_failures),
 		cmocka_unit_test(test_tear_commit),
 		cmocka_unit_test(test_tear_wipe),

@@ -257,6 +257,7 @@ struct rec {
 	uint8_t pwd[4], pack[2]; /* the NTAG's password and PACK */
 	int fails, authlim;	 /* failed PWD_AUTHs; the limit (NAK 4 from then on) */
 	uint16_t verify_sw;	 /* the applet's answer to VERIFY with data */
+	int no_ext;		 /* a reader without extended APDUs */
 };
 
 static void rec_log(struct rec *r, const uint8_t *tx, size_t len)
@@ -317,6 +318,12 @@ static int rec_apdu(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, s
 		*rlen = 5;
 	} else if (apdu[1] == LM_INS_VERIFY) {
 		*sw = r->verify_sw;
+	} else if (apdu[1] == LM_INS_READ_BINARY) {
+		if (len == 7 && r->no_ext)
+			return LM_ERR_TRANSPORT;
+		size_t le = len == 7 ? (size_t)apdu[5] << 8 | apdu[6] : apdu[4];
+		memset(resp, 0xAB, le);
+		*rlen = le;
 	}
 	return LM_OK;
 }
@@ -442,6 +449,35 @@ static void test_ntag_protect_part3(void **state)
 	assert_int_equal(r.cmd[1][3], 0x86); /* then PACK */
 }
 
+/*
+ * A reader that carries extended APDUs reads the applet's log in one
+ * READ BINARY (one exchange with the reader, chained on the air); one that
+ * does not is asked once, then in short APDUs for good.
+ */
+static void test_applet_read_extended(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct cardcmd_card c = {.apdu = rec_apdu, .ctx = &r, .kind = LM_KIND_APPLET,
+				 .capacity = 8192, .read_max = CARDCMD_EXT_READ};
+	static uint8_t buf[8192];
+	assert_int_equal(cardcmd_read(&c, 24, buf, 1500), LM_OK);
+	static const uint8_t ext[7] = {0x00, 0xB0, 0x00, 0x18, 0x00, 0x05, 0xDC};
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.len[0], 7);
+	assert_memory_equal(r.cmd[0], ext, 7);
+	assert_int_equal(buf[1499], 0xAB);
+	r.n = 0, r.no_ext = 1;
+	assert_int_equal(cardcmd_read(&c, 24, buf, 1500), LM_OK);
+	assert_int_equal(r.n, 1 + 7); /* the refused one, then 6 x 240 + 60 */
+	assert_int_equal(r.len[1], 5);
+	assert_int_equal(r.cmd[1][4], 240);
+	assert_int_equal(c.read_max, CARDCMD_CHUNK);
+	r.n = 0;
+	assert_int_equal(cardcmd_read(&c, 24, buf, 480), LM_OK);
+	assert_int_equal(r.n, 2);
+}
+
 static void test_applet_protect(void **state)
 {
 	(void)state;
@@ -544,6 +580,56 @@ static const struct lm_transport_ops tag_ops = {
 	.unlock = tc_unlock,
 	.write_protected = tc_write_protected,
 };
+
+/* The model behind a counter of the commands it got. */
+struct counted {
+	struct model m;
+	int n;
+	uint8_t last[3];
+};
+
+static int counted_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap)
+{
+	struct counted *k = ctx;
+	k->n++;
+	memcpy(k->last, tx, txlen < 3 ? txlen : 3);
+	return tag_raw(&k->m, tx, txlen, rx, cap);
+}
+
+/*
+ * libnfc's identify: one FAST_READ of pages 3-11 names the tag by its CC and
+ * brings the header, which later reads take from memory until a write; a
+ * CC that is not one of ours is not known this way (GET_VERSION then).
+ */
+static void test_ntag_identify_cc_on_model(void **state)
+{
+	(void)state;
+	static struct counted k;
+	memset(&k, 0, sizeof(k));
+	lm_ntag_init(&k.m.tag, LM_NTAG216, uid);
+	struct cardcmd_card c = {.raw = counted_raw, .ctx = &k};
+	assert_int_equal(cardcmd_identify_ntag_cc(&c), LM_OK);
+	assert_int_equal(c.kind, LM_KIND_NTAG216);
+	assert_int_equal(c.capacity, 860);
+	assert_int_equal(k.n, 1);
+	static const uint8_t fast_read[3] = {LM_NTAG_CMD_FAST_READ, 3, 11};
+	assert_memory_equal(k.last, fast_read, 3);
+	uint8_t img[LM_CARD_HEADER_LEN], hdr[LM_CARD_HEADER_LEN];
+	lm_card_format(img, holder);
+	struct lm_card_write w[2] = {{4, img + 4, 20}, {0, img, 4}};
+	assert_int_equal(cardcmd_write(&c, w, 2), LM_OK);
+	assert_int_equal(cardcmd_identify_ntag_cc(&c), LM_OK);
+	k.n = 0;
+	assert_int_equal(cardcmd_read(&c, 0, hdr, sizeof(hdr)), LM_OK);
+	assert_int_equal(k.n, 0); /* from identify's FAST_READ */
+	assert_memory_equal(hdr, img, sizeof(hdr));
+	assert_int_equal(cardcmd_write(&c, w + 1, 1), LM_OK);
+	k.n = 0;
+	assert_int_equal(cardcmd_read(&c, 0, hdr, sizeof(hdr)), LM_OK);
+	assert_int_equal(k.n, 1); /* a write forgets it */
+	k.m.tag.mem[LM_NTAG_CC_PAGE * 4 + 2] = 0x7F; /* a CC of no NTAG we know */
+	assert_int_equal(cardcmd_identify_ntag_cc(&c), LM_ERR_UNKNOWN_CARD);
+}
 
 static void test_ntag_protected_on_model(void **state)
 {
@@ -674,7 +760,9 @@ int main(void)
 		cmocka_unit_test(test_old_layout_recognised),
 		cmocka_unit_test(test_ntag_protect_native),
 		cmocka_unit_test(test_ntag_protect_part3),
+		cmocka_unit_test(test_applet_read_extended),
 		cmocka_unit_test(test_applet_protect),
+		cmocka_unit_test(test_ntag_identify_cc_on_model),
 		cmocka_unit_test(test_ntag_protected_on_model),
 		cmocka_unit_test(test_ntag_protect_cut_on_model),
 	};

@@ -40,6 +40,7 @@ struct options {
     long corrupt_lcs_at;       /* ... with a bad LCS */
     long bad_frame_at;         /* ... garbled (bad start code) */
     int timing;                /* delay target exchanges by their air time */
+    long baud;                 /* with timing: the UART's rate (8N1), 0 = not modelled */
     int verbose;               /* log frames to stderr */
     const char *log;           /* also log frames to this file (appended), or NULL */
     const char *protect;       /* PWD:PACK:AUTH0:ACCESS to set up at start, or NULL */
@@ -122,7 +123,7 @@ static void usage(FILE *out)
             "usage: lm-pn532sim --tag ntag213|ntag215|ntag216|applet|none --memory FILE\n"
             "                   [--uid HEX14] [--remove-after-cmds N] [--tear-after-writes N]\n"
             "                   [--corrupt-checksum-after N] [--corrupt-lcs-after N]\n"
-            "                   [--bad-frame-after N] [--timing] [--verbose] [--log FILE]\n"
+            "                   [--bad-frame-after N] [--timing [--baud N]] [--verbose] [--log FILE]\n"
             "                   [--protect PWD:PACK:AUTH0:ACCESS]\n"
             "Prints the pty slave path on the first line of stdout, then serves until\n"
             "SIGTERM/SIGINT. SIGUSR1 removes the target, SIGUSR2 puts it back.\n");
@@ -175,6 +176,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"corrupt-lcs-after", required_argument, NULL, 'l'},
         {"bad-frame-after", required_argument, NULL, 'b'},
         {"timing", no_argument, NULL, 'T'},
+        {"baud", required_argument, NULL, 'B'},
         {"verbose", no_argument, NULL, 'v'},
         {"log", required_argument, NULL, 'L'},
         {"protect", required_argument, NULL, 'P'},
@@ -187,6 +189,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     memset(o, 0, sizeof(*o));
     o->remove_after_cmds = o->tear_after_writes = -1;
     o->corrupt_dcs_at = o->corrupt_lcs_at = o->bad_frame_at = -1;
+    o->baud = 115200;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         count = NULL;
         switch (ch) {
@@ -205,6 +208,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'l': count = &o->corrupt_lcs_at; break;
         case 'b': count = &o->bad_frame_at; break;
         case 'T': o->timing = 1; break;
+        case 'B': count = &o->baud; break;
         case 'v': o->verbose = 1; break;
         case 'L': o->log = optarg; break;
         case 'P': o->protect = optarg; break;
@@ -449,6 +453,18 @@ static void sleep_ns(uint64_t ns)
     }
 }
 
+/* UART time of n bytes at baud, 8N1: 10 bits a byte. */
+static uint64_t uart_ns(long baud, size_t n)
+{
+    return (uint64_t)n * 10u * 1000000000u / (uint64_t)baud;
+}
+
+/* Bytes of a frame carrying len bytes of TFI and data (extended above 255). */
+static size_t frame_len(size_t len)
+{
+    return len + (len > 255u ? 10u : 7u);
+}
+
 /* ---- serving frames ---------------------------------------------------------- */
 
 /*
@@ -481,17 +497,22 @@ static int serve_frame(struct sim *s, const uint8_t *data, size_t len)
     size_t rlen;
 
     log_hex(s, "<-", data, len);
+    /* The UART (--timing, --baud): the host's frame and the ACK cross it
+     * before the chip acts, the response frame after. */
+    if (s->opt.timing && s->opt.baud > 0)
+        sleep_ns(uart_ns(s->opt.baud, frame_len(len) + sizeof(pn532_ack_frame)));
     if (write_all(s->master, pn532_ack_frame, sizeof(pn532_ack_frame)) != 0)
         return -1;
     rlen = pn532_chip_command(&s->chip, data, len, resp, sizeof(resp));
-    if (s->opt.timing && s->chip.radio_ns > 0u)
-        sleep_ns(s->chip.radio_ns);
     if (rlen == 0u) {
         memcpy(s->last, pn532_error_frame, sizeof(pn532_error_frame));
         s->last_len = sizeof(pn532_error_frame);
     } else {
         s->last_len = pn532_frame_build(s->last, sizeof(s->last), resp, rlen);
     }
+    if (s->opt.timing)
+        sleep_ns(s->chip.radio_ns +
+                 (s->opt.baud > 0 ? uart_ns(s->opt.baud, s->last_len) : 0u));
     s->responses++;
     inject_faults(&s->opt, s->responses, s->last, s->last_len);
     log_hex(s, "->", s->last, s->last_len);

@@ -18,13 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "laufmappe/lm_card.h"
+
 #include "laufmappe/lm_cose.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define LM_CACHE_SCHEMA 6 /* the user_version this build writes */
+#define LM_CACHE_SCHEMA 7 /* the user_version this build writes */
 
 struct lm_cache;
 
@@ -62,6 +64,22 @@ int lm_cache_put_verdict(struct lm_cache *c, const uint8_t id[32],
 /* Remember a card (its kind and anticollision UID, if any) seen with a holder. */
 int lm_cache_put_card(struct lm_cache *c, const char *kind, const uint8_t *uid, size_t uid_len,
 		      const uint8_t holder[LM_HOLDER_LEN], int64_t now);
+
+/*
+ * The office's memory of a card (docs/transport.md "Delta reads of a known
+ * card"): for a holder, the committed log this office read last from the
+ * holder's card and the card's log digest for exactly that log.  One row
+ * per holder (a holder with two cards in turn only costs full reads).
+ * put replaces it; get fills k (k->log = buf, cap bytes) or answers
+ * LM_ERR_NOT_FOUND; forget drops it (the holder's folder changed here: an
+ * entry deleted, a rewrite).  Pruned with the entries (the log holds them).
+ */
+int lm_cache_put_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
+			  const uint8_t *log, uint16_t committed, const uint8_t digest[32],
+			  int64_t now);
+int lm_cache_get_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], uint8_t *buf,
+			  size_t cap, struct lm_card_known *k);
+int lm_cache_forget_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN]);
 
 int lm_cache_log_read(struct lm_cache *c, int64_t time, const char *reader, const char *role,
 		      const uint8_t holder[LM_HOLDER_LEN]);

@@ -118,6 +118,26 @@ struct lm_card_plan {
 int lm_card_plan_append(const struct lm_card *c, const uint8_t *entry, size_t len,
 			struct lm_card_plan *plan);
 
+/*
+ * The applet's log digest (docs/applet.md "Log digest"), one step:
+ * out = SHA-256(in || bytes[0..len)).  A desk chains it over each entry
+ * with its padding, as the applet does over each commit of one entry; in
+ * and out may be the same.  LM_ERR_CRYPTO passes up.
+ */
+int lm_card_chain(const uint8_t in[32], const uint8_t *bytes, size_t len, uint8_t out[32]);
+
+/*
+ * What an office holds of a card it read before (docs/transport.md "Delta
+ * reads of a known card"): the holder, the committed log it read (its
+ * length and bytes) and the card's log digest for exactly that length.
+ */
+struct lm_card_known {
+	uint8_t holder[LM_HOLDER_LEN];
+	uint16_t committed;
+	uint8_t digest[32];
+	const uint8_t *log; /* committed bytes */
+};
+
 /* Apply a plan to an in-memory image (image files, tests). */
 int lm_card_apply(uint8_t *img, size_t capacity, const struct lm_card_plan *plan);
 

@@ -86,6 +86,12 @@ struct lm_transport_ops {
 	 * paces itself between calls.
 	 */
 	int blocks;
+	/*
+	 * Log bytes per piece of lm_transport_read_image_ex (0: the default,
+	 * LM_TRANSPORT_PIECE): what one read brings at once, so that a caller
+	 * verifies behind it (libnfc: one FAST_READ of 60 pages).
+	 */
+	size_t piece;
 	/* Open the backend; where = reader name / connection string / file, or NULL for the first.
 	 */
 	int (*open)(struct lm_transport *t, const char *where);
@@ -122,6 +128,12 @@ struct lm_transport_ops {
 	 * then AUTH0 last).
 	 */
 	int (*status)(struct lm_transport *t, int *tries_left);
+	/*
+	 * The card's log digest (our applet's GET DATA 0004) after identify:
+	 * the committed length it covers and the digest; LM_ERR_UNSUPPORTED
+	 * for a card that keeps none (NULL: no card on this backend does).
+	 */
+	int (*digest)(struct lm_transport *t, uint16_t *covered, uint8_t digest[32]);
 	int (*unlock)(struct lm_transport *t, const struct lm_protect_keys *k, int *tries_left);
 	int (*write_protected)(struct lm_transport *t, const struct lm_card_write *w, size_t n,
 			       const struct lm_protect_keys *k);
@@ -150,6 +162,45 @@ int lm_transport_identify(struct lm_transport *t, struct lm_card_info *info);
  */
 int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
 			    size_t *len, struct lm_card *card);
+
+/*
+ * How lm_transport_read_image_ex reads.  piece (may be NULL) is called as
+ * the image arrives, in the reading thread: img[0..have) holds the header
+ * and the first have - 24 log bytes (a version 1 image; a protected one is
+ * handed over once, decrypted, when whole), so a caller can verify the
+ * entries that are complete while the rest is still on the air.  The bytes
+ * it was given stay in img unchanged until the call returns.
+ */
+typedef void (*lm_transport_piece_fn)(void *ctx, const uint8_t *img, size_t have);
+#define LM_TRANSPORT_TAIL 240 /* log bytes of the last piece, at most */
+#define LM_TRANSPORT_PIECE                                                                         \
+	1024 /* log bytes per piece: one extended READ BINARY, or                                  \
+	      * a few short APDUs or FAST_READs */
+
+struct lm_read_opts {
+	lm_transport_piece_fn piece;
+	void *ctx;
+	/*
+	 * A delta read (docs/transport.md "Delta reads of a known card"):
+	 * what the office holds of this card, or NULL.  When the card is a
+	 * version 1 image of this holder whose log digest (ops->digest)
+	 * covers its committed length, holds at least known->committed
+	 * bytes, and the digest chained from known->digest over each entry
+	 * past them is the card's, only those bytes are read and the rest
+	 * comes from known->log; in every other case the card is read whole.
+	 */
+	const struct lm_card_known *known;
+	/* Out: */
+	int delta;	 /* 1: the known prefix was taken, only the rest read */
+	int have_digest; /* digest is the card's for the committed log read */
+	uint8_t digest[32];
+	size_t log_read; /* log bytes that came from the card */
+};
+
+/* lm_transport_read_image with options (opts may be NULL). */
+int lm_transport_read_image_ex(struct lm_transport *t, const struct lm_card_info *info,
+			       uint8_t *img, size_t *len, struct lm_card *card,
+			       struct lm_read_opts *opts);
 
 /*
  * Append one signed entry (card form): read, plan, write (commit last),

@@ -99,6 +99,11 @@ pcsc)
 	start_daemon a 18181 pcsc
 	wait_state card && ok || bad "no tap: $(curl -s "$URL/api/readers")"
 	[ "$(entries)" = 1 ] && ok || bad "the API's folder: $(curl -s "$URL/api/card")"
+	# Verified by the pool's workers (one per core), the fresh verdict stored
+	# with the tap (verify_threads, vpool.c).
+	grep -q "verification worker" a.log && ok || bad "no verification workers: $(head -5 a.log)"
+	[ "$(sqlite3 a.db "SELECT count(*) FROM verdicts")" = 1 ] && ok ||
+		bad "the pool's verdict was not stored: $(sqlite3 a.db "SELECT count(*) FROM verdicts")"
 	[ "$(append_ber)" = 401 ] && ok || bad "append without the token: $(cat resp.json)"
 	[ "$(append_ber -H "Authorization: Bearer wrong-token-xxxxxxxx")" = 401 ] && ok || bad "wrong token"
 	[ "$(append_ber -H "Authorization: Bearer $TOKEN")" = 200 ] && ok || bad "append: $(cat resp.json)"
@@ -131,9 +136,11 @@ pcsc)
 	wait_state card 20 && ok || bad "no tap after the pcscd restart: $(curl -s "$URL/api/readers")"
 	[ "$(entries_settled)" = "$v" ] && ok || bad "after the pcscd restart"
 	# The card pulled during the daemon's read: an error, then a good tap.
+	# (After SELECT: a card this office knows takes only SELECT and one
+	# GET DATA when nothing is new, docs/transport.md "Delta reads".)
 	rig_stop_card
 	wait_state empty || true
-	rig_start_card --memory card.mem --as applet --pull-after-apdus 3
+	rig_start_card --memory card.mem --as applet --pull-after-apdus 1
 	rig_wait_card_exit
 	alive "card pulled during a read"
 	rig_start_card --memory card.mem --as applet

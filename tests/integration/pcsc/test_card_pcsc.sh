@@ -169,12 +169,15 @@ case ${1:-all} in all | faults)
 	"$L" card format --holder "$H" >/dev/null 2>&1
 	for i in 1 2 3 4 5; do "$L" card append ik.cose 2>/dev/null; done
 	rig_stop_card
-	rig_start_card --memory pull.mem --as applet --pull-after-apdus 4
+	# A read is SELECT, GET DATA 0004 (capacity, header, digest) and one
+	# extended READ BINARY; an append then stages the entry and the commit
+	# word and COMMITs: pulled before the READ, and before the COMMIT.
+	rig_start_card --memory pull.mem --as applet --pull-after-apdus 2
 	rig_wait_card present
 	"$L" card read "${V[@]}" >pull.out 2>&1; rc=$?
 	[ "$rc" -ne 0 ] && grep -q "taken away" pull.out && ok || bad "pull during read: rc=$rc $(cat pull.out)"
 	rig_wait_card_exit
-	rig_start_card --memory pull.mem --as applet --pull-after-apdus 10
+	rig_start_card --memory pull.mem --as applet --pull-after-apdus 5
 	rig_wait_card present
 	"$L" card append ik.cose >pull.out 2>&1; rc=$?
 	[ "$rc" -ne 0 ] && grep -q "taken away" pull.out && ok || bad "pull during append: rc=$rc $(cat pull.out)"
