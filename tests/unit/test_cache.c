@@ -219,7 +219,7 @@ static void test_audit(void **state)
 	assert_int_equal(lm_cache_audit_add(c, &a), LM_OK);
 	struct lm_audit b = {200, "token", "import", NULL, NULL, NULL, "3 imported"};
 	assert_int_equal(lm_cache_audit_add(c, &b), LM_OK);
-	struct lm_audit none = {300, NULL, "append"};
+	struct lm_audit none = {.time = 300, .staff = NULL, .action = "append"};
 	assert_int_equal(lm_cache_audit_add(c, &none), LM_ERR_ARG);
 	char out[512] = "";
 	assert_int_equal(lm_cache_each_audit(c, 0, audit_row, out), LM_OK);
