@@ -39,6 +39,13 @@ struct config {
 	 * is closed after connection_timeout seconds (event streams excepted). */
 	unsigned max_connections;    /* 4096 */
 	unsigned connection_timeout; /* 10 */
+	/* The city's folder vault (docs/vault.md): a libpq conninfo, empty for
+	 * none (then nothing of the vault runs: today's behaviour).  Its
+	 * password only from vault_password_file (0600) or libpq's passfile. */
+	char vault[CONFIG_PATH_MAX];
+	char vault_password_file[CONFIG_PATH_MAX];
+	unsigned vault_sync_s;	  /* tombstones and trust lists polled this often: 300 */
+	unsigned vault_timeout_s; /* connect and statement timeout: 5 */
 };
 
 /*
