@@ -1,6 +1,7 @@
 /*
  * crypto_mbedtls.c - the mbed TLS adapter: keys, ECDSA P-256, SHA-256, and
- * the key derivation and cipher of protected cards (PBKDF2, HKDF, AES-CTR).
+ * the key derivation and cipher of protected cards (PBKDF2, HKDF, AES-CTR),
+ * and the vault's record cipher (AES-256-GCM).
  *
  * This is the only file that includes mbed TLS.  Debian 12 ships 2.28,
  * Debian 13 ships 3.6; the differences (private struct fields, the RNG
@@ -24,6 +25,7 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/gcm.h>
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
@@ -461,6 +463,34 @@ int lm_aes128_ctr_at(const uint8_t key[16], const uint8_t prefix[12], size_t off
 	}
 	mbedtls_platform_zeroize(stream, sizeof(stream));
 	mbedtls_aes_free(&aes); /* zeroizes the round keys */
+	return rc ? LM_ERR_CRYPTO : LM_OK;
+}
+
+int lm_aes256_gcm_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
+		       size_t aadlen, uint8_t *buf, size_t len, uint8_t mac[16])
+{
+	mbedtls_gcm_context gcm;
+	mbedtls_gcm_init(&gcm);
+	int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
+	if (rc == 0)
+		rc = mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, len, nonce, 12, aad,
+					       aadlen, buf, buf, 16, mac);
+	mbedtls_gcm_free(&gcm); /* zeroizes the key schedule */
+	return rc ? LM_ERR_CRYPTO : LM_OK;
+}
+
+int lm_aes256_gcm_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
+		       size_t aadlen, uint8_t *buf, size_t len, const uint8_t mac[16])
+{
+	mbedtls_gcm_context gcm;
+	mbedtls_gcm_init(&gcm);
+	int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
+	if (rc == 0)
+		rc = mbedtls_gcm_auth_decrypt(&gcm, len, nonce, 12, aad, aadlen, mac, 16, buf, buf);
+	mbedtls_gcm_free(&gcm);
+	/* auth_decrypt wipes buf itself when the tag does not match */
+	if (rc == MBEDTLS_ERR_GCM_AUTH_FAILED)
+		return LM_ERR_SEALED;
 	return rc ? LM_ERR_CRYPTO : LM_OK;
 }
 

@@ -43,6 +43,17 @@ int lm_hkdf_sha256(const uint8_t *salt, size_t saltlen, const uint8_t *ikm, size
 int lm_aes128_ctr_at(const uint8_t key[16], const uint8_t prefix[12], size_t off, uint8_t *buf,
 		     size_t len);
 
+/*
+ * AES-256-GCM with a 12-byte nonce and a 16-byte tag, in place over buf
+ * (the vault's records, lib/src/vault_seal.c).  open gives LM_ERR_SEALED
+ * when the tag does not match (buf is then wiped), LM_ERR_CRYPTO when
+ * mbed TLS fails.
+ */
+int lm_aes256_gcm_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
+		       size_t aadlen, uint8_t *buf, size_t len, uint8_t mac[16]);
+int lm_aes256_gcm_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
+		       size_t aadlen, uint8_t *buf, size_t len, const uint8_t mac[16]);
+
 /* Overwrite secrets so the compiler cannot drop it (mbed TLS's zeroize). */
 void lm_wipe(void *p, size_t len);
 
