@@ -67,6 +67,22 @@ struct desk_event {
 	char data[512];
 };
 
+/* The vault thread's view of the vault (vault.c), under lock. */
+struct desk_vault {
+	pthread_t thread;
+	int running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int wake;		/* a tap queued rows: push now */
+	int reachable;		/* the last call to the vault succeeded */
+	int err;		/* else why not (an enum lm_err) */
+	time_t last_contact;	/* the last call that succeeded */
+	time_t last_sync;	/* the last round of tombstones and trust lists */
+	int64_t pushed;		/* rows the vault took since the start */
+	int64_t applied;	/* tombstones applied to this cache since the start */
+	uint32_t trust_version; /* the list the vault offered last, 0: none */
+};
+
 struct desk {
 	struct config cfg;
 	pthread_rwlock_t trust_lock;
@@ -84,6 +100,7 @@ struct desk {
 	pthread_cond_t ev_cond;
 	struct desk_event events[DESK_EVENTS];
 	uint64_t ev_seq; /* sequence number of the newest event */
+	struct desk_vault vault;
 	volatile sig_atomic_t stop;
 };
 
@@ -144,12 +161,22 @@ int desk_trust_state(const struct desk *d);
  * then the card and the read are logged and the holder's read log read
  * back, all in one transaction; the view is built from the same results.
  * A cache failure leaves the view whole: *cache_err says why (0: stored).
+ * recovery: an unlocked protected card's recovery secret, else NULL; with
+ * a vault configured, the holder's entries not yet sealed go into the
+ * outbox in the same transaction (vault_queue_holder).  With a vault, a
+ * role that may not see every type caches only the types it shows.
  */
 json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct desk_reader *r,
-			   const struct lm_card *card, int64_t now, int *cache_err);
+			   const struct lm_card *card, const uint8_t *recovery, int64_t now,
+			   int *cache_err);
 
 /* A copy of a card or folder view filtered for this terminal's role. */
 json_object *desk_role_view(const struct desk *d, json_object *view);
+/* The entry types this terminal's role may see (bit t: type t). */
+uint32_t desk_role_types(const struct desk *d);
+/* Does this terminal's role see every entry type?  Only such a terminal
+ * fetches folders from the vault or restores them. */
+int desk_role_sees_all(const struct desk *d);
 
 /* Reader threads (readers.c). */
 int readers_start(struct desk *d);
@@ -175,5 +202,10 @@ void api_stop(struct MHD_Daemon *m);
 /* Load the trust list named in the config; refuses a rollback and a list
  * swapped at the same version (main.c).  Not under trust_lock. */
 int desk_load_trust(struct desk *d);
+/* Offer a signed trust list from elsewhere (source: for the log; the
+ * vault): checked exactly as desk_load_trust checks the file, and on
+ * acceptance kept beside the trust state (so a restart with the older
+ * configured file still runs it). */
+int desk_offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source);
 
 #endif

@@ -17,6 +17,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_util.h"
 #include "log.h"
+#include "vault.h"
 
 static void sleep_ms(unsigned ms)
 {
@@ -126,7 +127,19 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	}
 	time_t now = time(NULL);
 	int cerr;
-	json_object *view = desk_tap_view(d, cache, r, &card, (int64_t)now, &cerr);
+	/* An unlocked protected card: its recovery secret (in the decrypted
+	 * header, lm_protect.h) keys the folder's copy in the vault for this
+	 * tap only. */
+	uint8_t recovery[LM_RECOVERY_LEN];
+	int sealing = r->have_keys && d->cfg.vault[0] &&
+		      len >= LM_PROTECT_HOLDER_OFF + LM_HOLDER_LEN + LM_RECOVERY_LEN;
+	if (sealing)
+		memcpy(recovery, img + LM_PROTECT_HOLDER_OFF + LM_HOLDER_LEN, LM_RECOVERY_LEN);
+	json_object *view =
+		desk_tap_view(d, cache, r, &card, sealing ? recovery : NULL, (int64_t)now, &cerr);
+	lm_protect_wipe(recovery, sizeof(recovery));
+	if (sealing && !cerr)
+		vault_wake(d);
 	add_read_facts(view, r, now);
 	json_object_object_add(view, "used", json_object_new_int64((int64_t)len));
 	if (cerr) {
