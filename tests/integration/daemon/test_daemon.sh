@@ -559,6 +559,60 @@ flood)
 	[ "$st" != 000 ] && grep -q '"error"' resp.json && ok || bad "a slow answer was lost to connection_timeout: $st $(cat resp.json)"
 	wait "$locker"
 	;;
+novault)
+	# No `vault` line: exactly the daemon without the vault (docs/vault.md).
+	# An unlocked protected card is tapped and written to: nothing is sealed,
+	# nothing queued, no vault in /api/status, no vault thread in the log; a
+	# restricted role still caches every type it reads.  And the vault's
+	# configuration lines are checked: no password in the main file (the
+	# error does not repeat it), a password file others may read is refused.
+	"$L" image new --holder "$H" --capacity 888 --out p.img --protect --kdf-iterations 16384 >new.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' new.txt)
+	printf '%s\n' "$CODE" >code.txt
+	"$L" image append --access-code-file code.txt p.img ik.cose 2>/dev/null || bad "image append (protected)"
+	cp p.img pcard.img
+	start_daemon p 18197 "fake:$RIG_DIR/pcard.img"
+	auth=(-H "Authorization: Bearer $TOKEN")
+	wait_state locked && [ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
+		ok || bad "unlock: $(cat resp.json)"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append: $(cat resp.json)"
+	curl -s "$URL/api/status" >status.json
+	! grep -q '"vault"' status.json && ok || bad "a vault in the status without a vault line: $(cat status.json)"
+	[ "$(sqlite3 p.db 'SELECT count(*) FROM outbox')" = 0 ] &&
+		[ "$(sqlite3 p.db 'SELECT count(*) FROM entries WHERE vault_at > 0')" = 0 ] &&
+		[ "$(sqlite3 p.db 'SELECT count(*) FROM entries')" = 2 ] && ok ||
+		bad "sealed without a vault line: $(sqlite3 p.db 'SELECT count(*), sum(vault_at > 0) FROM entries') outbox $(sqlite3 p.db 'SELECT count(*) FROM outbox')"
+	! grep -qi vault p.log && ok || bad "the vault in the log: $(grep -i vault p.log)"
+	stop_daemons
+	# A restricted role (employer: no IK) caches the IK entry as before.
+	rm -f pcard.img
+	sed -i 's/^role = city/role = employer/' p.conf
+	rm -f p.db p.db-wal p.db-shm
+	"$D" -d -c p.conf >>p2.log 2>&1 &
+	DPIDS+=($!)
+	URL=http://127.0.0.1:18197
+	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && break; sleep 0.1; done
+	"$L" image new --holder "$H" --capacity 888 --out v1.img >/dev/null && "$L" image append v1.img ik.cose 2>/dev/null
+	cp v1.img pcard.img
+	wait_state card && sleep 0.3 && [ "$(sqlite3 p.db 'SELECT count(*) FROM entries')" = 1 ] && ok ||
+		bad "an employer terminal without a vault line no longer caches what it reads"
+	stop_daemons
+	# The configuration: a password in the vault line is refused, unrepeated.
+	cp p.conf v.conf
+	echo "vault = host=127.0.0.1 dbname=vault user=office password=s3cretpw" >>v.conf
+	"$D" -n -c v.conf >v.txt 2>&1 && bad "a password in the vault line was accepted" ||
+		{ grep -q "vault_password_file" v.txt && ! grep -q s3cretpw v.txt && ok || bad "the error: $(cat v.txt)"; }
+	cp p.conf v.conf
+	echo "vault = postgresql://office:s3cretpw@127.0.0.1/vault" >>v.conf
+	"$D" -n -c v.conf >v.txt 2>&1 && bad "a password in the vault URI was accepted" ||
+		{ ! grep -q s3cretpw v.txt && ok || bad "the error: $(cat v.txt)"; }
+	echo s3cretpw >vault.pw
+	chmod 644 vault.pw
+	cp p.conf v.conf
+	printf 'vault = host=127.0.0.1 dbname=vault user=office\nvault_password_file = %s/vault.pw\n' "$RIG_DIR" >>v.conf
+	"$D" -n -c v.conf >v.txt 2>&1 && bad "a password file others may read was accepted" ||
+		{ grep -q "chmod 600" v.txt && ok || bad "the error: $(cat v.txt)"; }
+	;;
 protected)
 	# A protected card (format version 2, docs/format.md 8.11): the tap
 	# shows that it is locked and nothing of the folder; a typo, a wrong
