@@ -312,10 +312,15 @@ static MHD_RESULT restore_recovery(struct api *a, struct MHD_Connection *c, stru
 	pthread_mutex_lock(&r->lock);
 	if (!err && !r->t)
 		err = LM_ERR_NO_CARD;
-	if (!err) {
+	if (!err)
 		err = lm_transport_identify(r->t, &r->info);
-		/* A blank card only: a card that holds a folder is not written over. */
-		err = err == LM_ERR_NOT_FORMATTED ? LM_OK : err ? err : LM_ERR_VERSION;
+	if (!err || err == LM_ERR_NOT_FORMATTED) {
+		/* A blank card only (no magic): a card that holds a folder is not
+		 * written over. */
+		uint8_t magic[2];
+		err = lm_transport_read(r->t, 0, magic, sizeof(magic));
+		if (!err && magic[0] == LM_CARD_MAGIC0 && magic[1] == LM_CARD_MAGIC1)
+			err = LM_ERR_VERSION;
 	}
 	if (!err)
 		err = lm_transport_restore_protected(r->t, &r->info, holder, code, secret, f->list,

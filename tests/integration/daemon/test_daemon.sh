@@ -613,6 +613,62 @@ novault)
 	"$D" -n -c v.conf >v.txt 2>&1 && bad "a password file others may read was accepted" ||
 		{ grep -q "chmod 600" v.txt && ok || bad "the error: $(cat v.txt)"; }
 	;;
+recovery)
+	# A lost protected card restored from the holder's recovery line (no
+	# vault: from this office's cache): onto a blank card only, as a protected
+	# card of the same holder with a new access code, answered once; the
+	# line of another holder, a malformed one, a card that holds a folder
+	# and a terminal whose role does not see every type are refused.
+	"$L" image new --holder "$H" --capacity 888 --out p.img --protect --kdf-iterations 16384 >new.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' new.txt)
+	REC=$(sed -n 's/^recovery: //p' new.txt)
+	printf '%s\n' "$CODE" >code.txt
+	"$L" image append --access-code-file code.txt p.img ik.cose 2>/dev/null || bad "image append (protected)"
+	cp p.img pcard.img
+	start_daemon p 18198 "fake:$RIG_DIR/pcard.img"
+	auth=(-H "Authorization: Bearer $TOKEN")
+	wait_state locked && [ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
+		ok || bad "unlock: $(cat resp.json)"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append: $(cat resp.json)"
+	rm pcard.img
+	wait_state empty
+	head -c 888 /dev/zero >pcard.img
+	sleep 0.5
+	restore() { code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" -d "$1"; }
+	OTHER=$("$L" holder new)
+	[ "$(restore "{\"recovery\":\"LMR1:$OTHER:${REC##*:}\"}")" = 400 ] && ok || bad "another holder's line: $(cat resp.json)"
+	[ "$(restore '{"recovery":"LMR1:nonsense"}')" = 400 ] && ok || bad "a malformed line: $(cat resp.json)"
+	[ "$(restore '{"recovery":7}')" = 400 ] && ok || bad "a number for a line: $(cat resp.json)"
+	[ "$(restore "{\"recovery\":\"$REC\"}")" = 200 ] && grep -q '"written":2' resp.json && ok ||
+		bad "restore from the recovery line: $(cat resp.json)"
+	NEW=$(sed -n 's/.*"access_code":"\([0-9A-Z-]*\)".*/\1/p' resp.json)
+	[ ${#NEW} = 14 ] && [ "$NEW" != "$CODE" ] && grep -q '"vault":"none"' resp.json && ok ||
+		bad "the new access code: $(cat resp.json)"
+	printf '%s\n' "$NEW" >newcode.txt
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file newcode.txt pcard.img >verify.txt 2>&1 &&
+		grep -q "2 of 2" verify.txt && ok || bad "the restored card: $(cat verify.txt)"
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file code.txt pcard.img >/dev/null 2>&1 &&
+		bad "the old code opens the new card" || ok
+	wait_state card && [ "$(entries)" = 2 ] && curl -s "$URL/api/card" | grep -q '"protected":true' && ok ||
+		bad "the restored card at the desk: $(curl -s "$URL/api/card" | head -c 300)"
+	# Again onto the card that now holds the folder: not written over.
+	cp pcard.img before.img
+	[ "$(restore "{\"recovery\":\"$REC\"}")" = 409 ] && grep -q not_blank resp.json && cmp -s before.img pcard.img &&
+		ok || bad "restore onto a card with a folder: $(cat resp.json)"
+	for f in p.log p.db; do
+		grep -qaF -e "$NEW" -e "${REC##*:}" "$f" && bad "the new code or the recovery secret is in $f" || ok
+	done
+	stop_daemons
+	# A terminal whose role does not see every type does not restore.
+	sed -i 's/^role = city/role = association/' p.conf
+	"$D" -d -c p.conf >>p2.log 2>&1 &
+	DPIDS+=($!)
+	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && break; sleep 0.1; done
+	head -c 888 /dev/zero >pcard.img
+	sleep 0.3
+	[ "$(restore "{\"recovery\":\"$REC\"}")" = 403 ] && cmp -s pcard.img <(head -c 888 /dev/zero) && ok ||
+		bad "restore at an association terminal: $(cat resp.json)"
+	;;
 protected)
 	# A protected card (format version 2, docs/format.md 8.11): the tap
 	# shows that it is locked and nothing of the folder; a typo, a wrong
