@@ -651,6 +651,17 @@ recovery)
 		bad "the old code opens the new card" || ok
 	wait_state card && [ "$(entries)" = 2 ] && curl -s "$URL/api/card" | grep -q '"protected":true' && ok ||
 		bad "the restored card at the desk: $(curl -s "$URL/api/card" | head -c 300)"
+	# An entry deleted from the protected card with its (new) access code:
+	# rewritten under a new salt, the same code opens it, the cache forgets.
+	del=$(curl -s "$URL/api/card" | grep -o '"id":"[0-9a-f]\{64\}"' | head -1 | cut -d'"' -f4)
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/delete" -d "{\"id\":\"$del\",\"code\":\"$CODE\"}")" = 403 ] &&
+		ok || bad "delete with the old code: $(cat resp.json)"
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/delete" -d "{\"id\":\"$del\",\"code\":\"$NEW\"}")" = 200 ] &&
+		grep -q '"kept":1' resp.json && ok || bad "delete with the new code: $(cat resp.json)"
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file newcode.txt pcard.img >verify.txt 2>&1 &&
+		grep -q "1 of 1" verify.txt && [ "$(sqlite3 p.db "SELECT count(*) FROM entries WHERE id = '$del'")" = 0 ] &&
+		ok || bad "after the delete: $(cat verify.txt)"
+	wait_state card && [ "$(entries)" = 1 ] && ok || bad "the desk after the delete: $(curl -s "$URL/api/card" | head -c 300)"
 	# Again onto the card that now holds the folder: not written over.
 	cp pcard.img before.img
 	[ "$(restore "{\"recovery\":\"$REC\"}")" = 409 ] && grep -q not_blank resp.json && cmp -s before.img pcard.img &&
