@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Two offices share one folder vault on a real PostgreSQL (docs/vault.md):
+# two laufmapped daemons with separate caches, image-file readers, a
+# throwaway cluster from tests/integration/vault/pg_rig.sh.
+#   folder   a protected card tapped and unlocked at office A is restored at
+#            office B (empty cache) from the recovery line onto a blank card;
+#            every entry verifies; B's later entry does not open at A with
+#            any key A can derive from what it stores; a deletion at B
+#            leaves A's cache within the sync interval.
+#   outage   PostgreSQL stopped, restarted and killed (SIGKILL of the
+#            postmaster) while A pushes: every tap is read and cached, the
+#            outbox drains, the vault holds each entry once (counted).
+#   trust    a list published at the city reaches both daemons; a list with
+#            the running version and other bytes is refused; a restart with
+#            the older configured file runs the vault's list.
+# Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... test_vault_offices.sh CASE
+set -uo pipefail
+[ -n "${LM_TRACE:-}" ] && set -x
+HERE=$(cd "$(dirname "$0")" && pwd)
+L=${LAUFMAPPE:?} D=${LAUFMAPPED:?} WEB=${LM_WEB:?}
+. "$HERE/../vault/pg_rig.sh"
+pg_rig_enter
+cd "$PG_RIG_DIR" || exit 1
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+TOKEN=vault-test-token-0123456789
+echo "$TOKEN" >token
+chmod 600 token
+DPIDS=()
+stop_one() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop_daemons() { for p in "${DPIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; DPIDS=(); }
+trap 'rc=$?; stop_daemons; (exit "$rc"); pg_rig_cleanup' EXIT
+auth=(-H "Authorization: Bearer $TOKEN")
+SYNC=2
+
+"$L" key generate root.pem >/dev/null && "$L" key generate city.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
+"$L" trust create --root root.pem --out trust.cose 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub city.pem.pub --name "Stadt Krefeld" --role city --types REG,BER,MENT 2>/dev/null
+"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name "VHS Krefeld" --role course_provider --types IK 2>/dev/null
+
+# The vault: schema, two offices, the city.
+pg_rig_start v
+admin=$(pg_rig_conninfo v)
+"$L" vault init "$admin" --retention-days 30 >/dev/null 2>&1 || bad "vault init"
+for o in office_a office_b city; do
+	echo "pw-$o-$RANDOM$RANDOM" >$o.pw
+	chmod 600 $o.pw
+done
+"$L" vault add-office "$admin" office_a --login-password-file office_a.pw >/dev/null 2>&1 || bad "add office_a"
+"$L" vault add-office "$admin" office_b --login-password-file office_b.pw >/dev/null 2>&1 || bad "add office_b"
+"$L" vault add-city "$admin" city --login-password-file city.pw >/dev/null 2>&1 || bad "add city"
+records() { pg_rig_psql v -tAc "SELECT count(*) FROM lm_vault.records${1:+ WHERE $1}"; }
+
+# start_daemon NAME PORT [ROLE]: office NAME (a or b) with its reader
+# fake:NAME.img and the vault as office_NAME; sets URL.
+start_daemon() {
+	local name=$1 port=$2
+	cat >"$name.conf" <<EOF
+readers = fake:$PG_RIG_DIR/$name.img
+root_key = $PG_RIG_DIR/root.pem.pub
+trust_list = $PG_RIG_DIR/trust.cose
+institution = Stadt Krefeld
+role = ${3:-city}
+signing_key = $PG_RIG_DIR/city.pem
+database = $PG_RIG_DIR/$name.db
+listen = 127.0.0.1:$port
+token_file = $PG_RIG_DIR/token
+web_root = $WEB
+poll_ms = 100
+vault = $(pg_rig_tcp v office_"$name") connect_timeout=2
+vault_password_file = $PG_RIG_DIR/office_$name.pw
+vault_sync_s = $SYNC
+vault_timeout_s = 2
+EOF
+	"$D" -d -c "$name.conf" >>"$name.log" 2>&1 &
+	DPIDS+=($!)
+	eval "PID_$name=$!"
+	URL=http://127.0.0.1:$port
+	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && return 0; sleep 0.1; done
+	bad "$name did not start: $(tail -3 "$name.log")"
+}
+# at URL STATE [SECONDS]: until the reader reports STATE.
+wait_state() {
+	for _ in $(seq $((${3:-10} * 10))); do
+		curl -s "$1/api/readers" | grep -q "\"state\":\"$2\"" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+code() { curl -s -o resp.json -w '%{http_code}' "$@"; }
+valid() { curl -s "$1/api/card" | grep -o '"verdict":"valid"' | wc -l; }
+status() { curl -s "$1/api/status" | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{
+	const o=JSON.parse(s); const v=o.vault||{}; const p=process.argv[1].split(".");
+	let x=o; for (const k of p) x=x==null?x:x[k]; console.log(x===undefined?"undefined":JSON.stringify(x))})' "$2"; }
+# until_status URL PATH VALUE [SECONDS]
+until_status() {
+	for _ in $(seq $((${4:-15} * 10))); do
+		[ "$(status "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# new_card IMG HOLDER [ENTRY...]: a protected image; CODE and REC set.
+new_card() {
+	local img=$1 h=$2
+	shift 2
+	"$L" image new --holder "$h" --capacity 888 --out "$img" --protect --kdf-iterations 16384 >new.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' new.txt)
+	REC=$(sed -n 's/^recovery: //p' new.txt)
+	printf '%s\n' "$CODE" >code.txt
+	for e in "$@"; do "$L" image append --access-code-file code.txt "$img" "$e" 2>/dev/null || bad "append $e"; done
+}
+# tap URL NAME IMG CODE: the card on office NAME's reader, unlocked.
+tap() {
+	local url=$1 name=$2
+	rm -f "$name.img"
+	wait_state "$url" empty 5
+	cp "$3" "$name.img"
+	wait_state "$url" locked || { bad "no locked card at $name: $(curl -s "$url/api/readers")"; return 1; }
+	[ "$(code -X POST "${auth[@]}" "$url/api/card/unlock" -d "{\"code\":\"$4\"}")" = 200 ] ||
+		{ bad "unlock at $name: $(cat resp.json)"; return 1; }
+}
+
+case ${1:-folder} in
+folder)
+	H=$("$L" holder new)
+	"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=700 --date 2026-11-24 --out ik.cose
+	new_card p.img "$H" ik.cose
+	start_daemon a 18301
+	A=$URL
+	start_daemon b 18302
+	B=$URL
+	until_status "$A" vault.reachable true && until_status "$B" vault.reachable true && ok ||
+		bad "the vault is not reachable: $(curl -s "$A/api/status")"
+	# Office A: the unlocked card is sealed into the outbox with the tap;
+	# a desk write adds one more; the outbox drains into the vault.
+	tap "$A" a p.img "$CODE" && ok
+	[ "$(code -X POST "${auth[@]}" "$A/api/card/append" -d '{"entry":{"type":"BER","date":"2026-11-25","fields":{"service":"job_counselling"}}}')" = 200 ] &&
+		ok || bad "append at A: $(cat resp.json)"
+	until_status "$A" vault.outbox 0 && [ "$(records)" = 2 ] && ok ||
+		bad "A's folder in the vault: $(records) records, status $(curl -s "$A/api/status")"
+	cp a.img lost.img
+	rm a.img
+	# Office B, empty cache: the holder brings only the recovery line.
+	head -c 888 /dev/zero >b.img
+	sleep 0.3
+	[ "$(code -X POST "${auth[@]}" "$B/api/holders/$H/restore" -d "{\"recovery\":\"$REC\"}")" = 200 ] &&
+		grep -q '"written":2' resp.json && grep -q '"from_vault":2' resp.json && grep -q '"vault":"ok"' resp.json &&
+		ok || bad "restore at B: $(cat resp.json)"
+	NEW=$(sed -n 's/.*"access_code":"\([0-9A-Z-]*\)".*/\1/p' resp.json)
+	printf '%s\n' "$NEW" >new.code
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file new.code b.img >verify.txt 2>&1 &&
+		grep -q "2 of 2" verify.txt && ok || bad "the restored card: $(cat verify.txt)"
+	wait_state "$B" card && [ "$(valid "$B")" = 2 ] && ok || bad "B's desk: $(curl -s "$B/api/card" | head -c 300)"
+	# B writes a new entry: A, which cached the holder, cannot open it.
+	[ "$(code -X POST "${auth[@]}" "$B/api/card/append" -d '{"entry":{"type":"MENT","date":"2026-11-27","fields":{"programme":"Paten Krefeld"}}}')" = 200 ] &&
+		ok || bad "append at B: $(cat resp.json)"
+	until_status "$B" vault.outbox 0 && [ "$(records)" = 3 ] && ok || bad "B's entry in the vault: $(records) records"
+	stop_one "$PID_a"
+	sealed=$(pg_rig_psql v -tAc "SELECT encode(tag,'hex')||':'||encode(ref,'hex')||':'||encode(sealed,'hex') FROM lm_vault.records")
+	# Everything A keeps: its cache (with -wal; the outbox is in it) and its log.
+	cat a.db* a.log >a.all
+	python3 "$HERE/vault_no_key.py" "$H" "${REC##*:}" a.all "$sealed" && ok || bad "A could open a record"
+	[ "$(sqlite3 a.db 'SELECT count(*) FROM outbox')" = 0 ] && [ "$(sqlite3 a.db 'SELECT count(*) FROM entries')" = 2 ] &&
+		ok || bad "A's cache and outbox: $(sqlite3 a.db 'SELECT count(*) FROM entries; SELECT count(*) FROM outbox')"
+	# A deletion at B: the entry leaves the vault and, within the sync
+	# interval, A's cache.
+	start_daemon a 18301
+	A=$URL
+	until_status "$A" vault.reachable true || bad "A again: $(curl -s "$A/api/status")"
+	IK_ID=$(sqlite3 a.db "SELECT id FROM entries ORDER BY first_seen, rowid LIMIT 1")
+	[ "$(code -X POST "${auth[@]}" "$B/api/card/delete" -d "{\"id\":\"$IK_ID\",\"code\":\"$NEW\"}")" = 200 ] &&
+		ok || bad "delete at B: $(cat resp.json)"
+	t0=$(date +%s%N)
+	for _ in $(seq 150); do
+		[ "$(sqlite3 a.db "SELECT count(*) FROM entries WHERE id = '$IK_ID'")" = 0 ] && break
+		sleep 0.1
+	done
+	took=$((($(date +%s%N) - t0) / 1000000))
+	[ "$(sqlite3 a.db "SELECT count(*) FROM entries WHERE id = '$IK_ID'")" = 0 ] &&
+		[ "$(sqlite3 a.db 'SELECT count(*) FROM entries')" = 1 ] && ok ||
+		bad "the deletion at B did not reach A's cache in $took ms: $(sqlite3 a.db 'SELECT id FROM entries')"
+	echo "the deletion reached office A after $took ms (vault_sync_s = $SYNC)"
+	[ "$(records)" = 2 ] && [ "$(pg_rig_psql v -tAc 'SELECT count(*) FROM lm_vault.tombstones')" = 1 ] && ok ||
+		bad "the vault after the delete: $(records) records"
+	[ "$(status "$A" vault.tombstones_applied)" = 1 ] && ok || bad "A's status: $(curl -s "$A/api/status")"
+	;;
+*)
+	echo "unknown case $1"
+	exit 2
+	;;
+esac
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
