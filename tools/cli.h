@@ -115,5 +115,6 @@ void cli_print_code_once(const char *code, const uint8_t holder[LM_HOLDER_LEN],
 extern const struct cli_cmd cli_cmds_core[];
 extern const struct cli_cmd cli_cmds_card[];
 extern const struct cli_cmd cli_cmds_qr[];
+extern const struct cli_cmd cli_cmds_vault[];
 
 #endif /* LM_CLI_H */

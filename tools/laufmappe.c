@@ -16,7 +16,8 @@
 #include "laufmappe/lm_util.h"
 
 /* Every command table; the dispatcher and the overview walk them in order. */
-static const struct cli_cmd *const tables[] = {cli_cmds_core, cli_cmds_card, cli_cmds_qr};
+static const struct cli_cmd *const tables[] = {cli_cmds_core, cli_cmds_card, cli_cmds_qr,
+					       cli_cmds_vault};
 
 static const struct cli_cmd *find_cmd(const char *name)
 {

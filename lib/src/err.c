@@ -66,8 +66,10 @@ static const struct err_text texts[] = {
 	{LM_ERR_DB_CORRUPT, "db_corrupt", "the database file is damaged"},
 	{LM_ERR_DB_SCHEMA, "db_schema", "a schema newer than this build"},
 	{LM_ERR_VAULT_DOWN, "vault_down", "the folder vault cannot be reached"},
-	{LM_ERR_VAULT_DENIED, "vault_denied", "the folder vault refused: this office's role may not do that"},
-	{LM_ERR_VAULT_SCHEMA, "vault_schema", "the folder vault's schema is not the one this build speaks"},
+	{LM_ERR_VAULT_DENIED, "vault_denied",
+	 "the folder vault refused: this office's role may not do that"},
+	{LM_ERR_VAULT_SCHEMA, "vault_schema",
+	 "the folder vault's schema is not the one this build speaks"},
 };
 
 const char *lm_strerror(int err)

@@ -50,7 +50,7 @@ enum lm_err {
 	LM_ERR_KEY = -302,	     /* a key could not be parsed or is not P-256 */
 	LM_ERR_RNG = -303,	     /* the random generator failed */
 	LM_ERR_WRONG_CODE = -304,    /* the access code does not open this card */
-	LM_ERR_SEALED = -305,	     /* a vault record does not open with this key (or was altered) */
+	LM_ERR_SEALED = -305, /* a vault record does not open with this key (or was altered) */
 
 	/* -400: transport (readers and cards) */
 	LM_ERR_NO_SERVICE = -400,    /* pcscd is not running / no libnfc */
@@ -78,7 +78,8 @@ enum lm_err {
 	LM_ERR_DB_SCHEMA = -504,  /* a schema newer than this build */
 
 	/* -600: the folder vault (PostgreSQL) */
-	LM_ERR_VAULT_DOWN = -600,   /* the vault cannot be reached (down, slow, refused the connection) */
+	LM_ERR_VAULT_DOWN =
+		-600, /* the vault cannot be reached (down, slow, refused the connection) */
 	LM_ERR_VAULT_DENIED = -601, /* the vault refused: the office's role may not do this */
 	LM_ERR_VAULT_SCHEMA = -602, /* the vault's schema is not the one this build speaks */
 };

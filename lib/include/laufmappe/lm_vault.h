@@ -48,17 +48,17 @@
 extern "C" {
 #endif
 
-#define LM_VAULT_TAG_LEN 16
-#define LM_VAULT_REF_LEN 16
-#define LM_VAULT_KEY_LEN 32
+#define LM_VAULT_TAG_LEN   16
+#define LM_VAULT_REF_LEN   16
+#define LM_VAULT_KEY_LEN   32
 #define LM_VAULT_NONCE_LEN 12
-#define LM_VAULT_MAC_LEN 16
-#define LM_VAULT_PAD 64
+#define LM_VAULT_MAC_LEN   16
+#define LM_VAULT_PAD	   64
 /* The largest entry a record carries: the format's own limit. */
 #define LM_VAULT_ENTRY_MAX LM_ENTRY_MAX
 /* sealed length for an entry of n bytes (n <= LM_VAULT_ENTRY_MAX) */
-#define LM_VAULT_SEALED_LEN(n)                                                              \
-	(LM_VAULT_NONCE_LEN + ((2 + (n) + LM_VAULT_PAD - 1) / LM_VAULT_PAD) * LM_VAULT_PAD + \
+#define LM_VAULT_SEALED_LEN(n)                                                                     \
+	(LM_VAULT_NONCE_LEN + ((2 + (n) + LM_VAULT_PAD - 1) / LM_VAULT_PAD) * LM_VAULT_PAD +       \
 	 LM_VAULT_MAC_LEN)
 #define LM_VAULT_SEALED_MAX LM_VAULT_SEALED_LEN(LM_VAULT_ENTRY_MAX)
 
@@ -122,8 +122,8 @@ int lm_vault_push(struct lm_vault *v, const uint8_t tag[LM_VAULT_TAG_LEN],
  * walk and is returned. */
 typedef int (*lm_vault_record_fn)(void *ctx, const uint8_t ref[LM_VAULT_REF_LEN],
 				  const uint8_t *sealed, size_t len);
-int lm_vault_fetch(struct lm_vault *v, const uint8_t tag[LM_VAULT_TAG_LEN],
-		   lm_vault_record_fn fn, void *ctx);
+int lm_vault_fetch(struct lm_vault *v, const uint8_t tag[LM_VAULT_TAG_LEN], lm_vault_record_fn fn,
+		   void *ctx);
 
 /* Forget the record (tag, ref) and leave a tombstone that other offices
  * find with lm_vault_tombstones.  Idempotent. */
@@ -146,8 +146,7 @@ int lm_vault_tombstones(struct lm_vault *v, const uint8_t (*tags)[LM_VAULT_TAG_L
  * version below its newest (LM_ERR_ROLLBACK, LM_ERR_TRUST_SWAPPED).
  * latest gives the newest list with a version above `above` in a malloc'd
  * buffer (*trust, free() it), or LM_ERR_NOT_FOUND. */
-int lm_vault_trust_publish(struct lm_vault *v, const uint8_t *trust, size_t len,
-			   uint32_t version);
+int lm_vault_trust_publish(struct lm_vault *v, const uint8_t *trust, size_t len, uint32_t version);
 int lm_vault_trust_latest(struct lm_vault *v, uint32_t above, uint8_t **trust, size_t *len,
 			  uint32_t *version);
 
@@ -160,6 +159,23 @@ int lm_vault_trust_latest(struct lm_vault *v, uint32_t above, uint8_t **trust, s
  * migrations; running it again is harmless.
  */
 int lm_vault_init(const char *conninfo, const char *password_file, int retention_days);
+
+/*
+ * Forget what retention says to forget (records not pushed again for
+ * retention_days, tombstones as old); any office may call it, a daemon
+ * does on its sync schedule.  *removed (may be NULL) gets the rows gone.
+ */
+int lm_vault_expire(struct lm_vault *v, int64_t *removed);
+
+/*
+ * The city's admin adds a login role NAME (or sets its password again) as
+ * a member of lm_vault_office, or of lm_vault_city when city is non-zero,
+ * through conninfo (a superuser's connection, as for lm_vault_init).  The
+ * password is the first line of login_password_file (0600 or stricter);
+ * the server receives only its SCRAM-SHA-256 verifier.
+ */
+int lm_vault_add_login(const char *conninfo, const char *password_file, const char *name, int city,
+		       const char *login_password_file);
 
 #ifdef __cplusplus
 }
