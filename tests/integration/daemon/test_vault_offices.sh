@@ -59,7 +59,8 @@ start_daemon() {
 	cat >"$name.conf" <<EOF
 readers = fake:$PG_RIG_DIR/$name.img
 root_key = $PG_RIG_DIR/root.pem.pub
-trust_list = $PG_RIG_DIR/trust.cose
+trust_list = $PG_RIG_DIR/${TRUST_FILE:-trust.cose}
+trust_state = $PG_RIG_DIR/$name.state
 institution = Stadt Krefeld
 role = ${3:-city}
 signing_key = $PG_RIG_DIR/city.pem
@@ -185,6 +186,132 @@ folder)
 	[ "$(records)" = 2 ] && [ "$(pg_rig_psql v -tAc 'SELECT count(*) FROM lm_vault.tombstones')" = 1 ] && ok ||
 		bad "the vault after the delete: $(records) records"
 	[ "$(status "$A" vault.tombstones_applied)" = 1 ] && ok || bad "A's status: $(curl -s "$A/api/status")"
+	;;
+outage)
+	# Holders with protected cards of two entries each.
+	mkcard() {
+		local h
+		h=$("$L" holder new)
+		"$L" issue --key vhs.pem --holder "$h" --type IK --set planned=700 --set attended="$1" --date 2026-11-24 --out "ik$1.cose"
+		"$L" issue --key city.pem --holder "$h" --type BER --set service=other --date 2026-11-26 --out "ber$1.cose"
+		new_card "c$1.img" "$h" "ik$1.cose" "ber$1.cose"
+		cp code.txt "c$1.code"
+	}
+	N=9
+	for i in $(seq $N); do mkcard "$i"; done
+	start_daemon a 18303
+	A=$URL
+	until_status "$A" vault.reachable true || bad "the vault is not reachable"
+	taps_ok=0
+	tap_card() {
+		tap "$A" a "c$1.img" "$(cat "c$1.code")" && wait_state "$A" card && [ "$(valid "$A")" = 2 ] &&
+			taps_ok=$((taps_ok + 1)) || bad "tap $1 ($2): $(curl -s "$A/api/card" | head -c 300)"
+	}
+	tap_card 1 "vault up"
+	until_status "$A" vault.outbox 0 && [ "$(records)" = 2 ] && ok || bad "card 1 not pushed: $(records)"
+	# Stopped: taps go on, the page says so, the outbox waits.
+	pg_rig_stop v
+	tap_card 2 "vault stopped"
+	tap_card 3 "vault stopped"
+	until_status "$A" vault.reachable false && [ "$(status "$A" vault.outbox)" = 4 ] && ok ||
+		bad "the status with the vault stopped: $(curl -s "$A/api/status")"
+	# The daemon killed with rows in its outbox: nothing is lost.
+	stop_one "$PID_a"
+	kill -KILL "$PID_a" 2>/dev/null
+	start_daemon a 18303
+	A=$URL
+	[ "$(status "$A" vault.outbox)" = 4 ] && ok || bad "the outbox after a restart: $(curl -s "$A/api/status")"
+	# Restarted: the outbox drains.
+	pg_rig_restart v
+	until_status "$A" vault.outbox 0 30 && [ "$(records)" = 6 ] && ok ||
+		bad "after the restart: $(records) records, $(curl -s "$A/api/status")"
+	# Killed mid-push: the records table locked by another session, so the
+	# office's pushes wait in the server; then SIGKILL to the postmaster.
+	pg_rig_psql v -c "BEGIN; LOCK TABLE lm_vault.records IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	locker=$!
+	sleep 0.3
+	tap_card 4 "pushes held"
+	tap_card 5 "pushes held"
+	waiting=0
+	for _ in $(seq 50); do
+		waiting=$(pg_rig_psql v -tAc "SELECT count(*) FROM pg_stat_activity WHERE usename = 'office_a' AND wait_event_type = 'Lock'")
+		[ "$waiting" -gt 0 ] && break
+		sleep 0.1
+	done
+	[ "$waiting" -gt 0 ] && ok || bad "no push of office A was waiting in the server"
+	pg_rig_kill v
+	wait "$locker" 2>/dev/null
+	tap_card 6 "vault killed"
+	tap_card 7 "vault killed"
+	pg_rig_restart v
+	tap_card 8 "vault back"
+	until_status "$A" vault.outbox 0 30 || bad "the outbox did not drain: $(curl -s "$A/api/status")"
+	# Stopped once more while the outbox drains, and started again.
+	tap_card 9 "last"
+	pg_rig_stop v
+	pg_rig_restart v
+	until_status "$A" vault.outbox 0 30 || bad "the outbox did not drain at the end: $(curl -s "$A/api/status")"
+	total=$(records)
+	distinct=$(pg_rig_psql v -tAc "SELECT count(DISTINCT (tag, ref)) FROM lm_vault.records")
+	tags=$(pg_rig_psql v -tAc "SELECT count(DISTINCT tag) FROM lm_vault.records")
+	pertag=$(pg_rig_psql v -tAc "SELECT string_agg(DISTINCT n::text, ',') FROM (SELECT count(*) AS n FROM lm_vault.records GROUP BY tag) x")
+	echo "$taps_ok of $N taps read; the vault holds $total records ($distinct distinct) under $tags holders"
+	[ "$taps_ok" = "$N" ] && [ "$total" = $((2 * N)) ] && [ "$distinct" = "$total" ] && [ "$tags" = "$N" ] &&
+		[ "$pertag" = 2 ] && ok || bad "lost or duplicated: $total records, $distinct distinct, $tags holders, per holder $pertag"
+	[ "$(sqlite3 a.db 'SELECT count(*) FROM entries')" = $((2 * N)) ] && ok || bad "A's cache lost a tap"
+	;;
+trust)
+	# A list published at the city reaches both offices.
+	cp trust.cose a.trust
+	cp trust.cose b.trust
+	TRUST_FILE=a.trust start_daemon a 18305
+	A=$URL
+	TRUST_FILE=b.trust start_daemon b 18306
+	B=$URL
+	v0=$(status "$A" trust.version)
+	for k in w x y z; do "$L" key generate "$k.pem" >/dev/null; done
+	cp trust.cose t1.cose
+	"$L" trust add t1.cose --root root.pem --pub x.pem.pub --name "IHK" --role ihk --types ANR 2>/dev/null
+	v1=$((v0 + 1))
+	cp t1.cose t2a.cose
+	cp t1.cose t2b.cose
+	"$L" trust add t2a.cose --root root.pem --pub y.pem.pub --name "HWK" --role hwk --types ANR 2>/dev/null
+	"$L" trust add t2b.cose --root root.pem --pub z.pem.pub --name "HWK" --role hwk --types ANR 2>/dev/null
+	v2=$((v0 + 2))
+	city=$(pg_rig_tcp v city)
+	"$L" trust publish t1.cose --root root.pem.pub --vault "$city" --password-file city.pw >/dev/null 2>&1 || bad "publish $v1"
+	until_status "$A" trust.version "$v1" && until_status "$B" trust.version "$v1" && ok ||
+		bad "the list did not reach both: A $(status "$A" trust.version), B $(status "$B" trust.version)"
+	[ "$(status "$A" vault.trust_version)" = "$v1" ] && [ "$(status "$A" trust.refused)" = null ] && ok ||
+		bad "A's status: $(curl -s "$A/api/status")"
+	# B gets version v2 by hand (t2a); the city publishes another v2 (t2b):
+	# A takes it, B refuses it as a swap and keeps its own.
+	cp t2a.cose b.trust
+	kill -HUP "$PID_b"
+	until_status "$B" trust.version "$v2" || bad "B's SIGHUP: $(status "$B" trust)"
+	hb=$(status "$B" trust.sha256)
+	"$L" trust publish t2b.cose --root root.pem.pub --vault "$city" --password-file city.pw >/dev/null 2>&1 || bad "publish $v2"
+	until_status "$A" trust.version "$v2" && ok || bad "A did not take $v2"
+	until_status "$B" trust.refused.code '"trust_swapped"' && [ "$(status "$B" trust.sha256)" = "$hb" ] &&
+		[ "$(status "$B" trust.version)" = "$v2" ] && ok ||
+		bad "B took a swapped list: $(status "$B" trust)"
+	# The vault offers nothing older than a list that runs: B with v3 by
+	# hand stays on it through several sync rounds.
+	cp t2a.cose t3.cose
+	"$L" trust add t3.cose --root root.pem --pub w.pem.pub --name "IHK 2" --role ihk --types ANR 2>/dev/null
+	cp t3.cose b.trust
+	kill -HUP "$PID_b"
+	until_status "$B" trust.version $((v0 + 3)) || bad "B's SIGHUP to v3"
+	sleep $((2 * SYNC + 1))
+	[ "$(status "$B" trust.version)" = $((v0 + 3)) ] && [ "$(status "$B" trust.refused)" = null ] && ok ||
+		bad "B after the vault's older list: $(status "$B" trust)"
+	# A restarted with its older configured file runs the vault's list.
+	ha=$(status "$A" trust.sha256)
+	stop_one "$PID_a"
+	TRUST_FILE=a.trust start_daemon a 18305
+	A=$URL
+	[ "$(status "$A" trust.version)" = "$v2" ] && [ "$(status "$A" trust.sha256)" = "$ha" ] && ok ||
+		bad "A after a restart: $(status "$A" trust) $(tail -3 a.log)"
 	;;
 *)
 	echo "unknown case $1"
