@@ -714,8 +714,14 @@ test('a blocked protected card: the page offers the restore onto a new card, fro
   assert.equal(await page.textContent('#holder-name'), 'Amina Yousef');
   assert.ok(await page.locator('#blocked-banner').count() === 0);
   assert.ok(!(await pageKeeps()).includes(RECOVERY.split(':')[2]), 'the recovery secret stayed in the page');
+  // The new card is protected under a new access code, shown once.
+  const notice = await page.textContent('#banners');
+  const m = /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/.exec(notice);
+  assert.ok(m && m[0] !== CODE, `the new access code on the page: ${notice}`);
   await shot('19-protected-blocked-restored');
-  const v = verifyJson(PROT());
+  writeFileSync(join(WORK, 'newcode.txt'), `${m[0]}\n`);
+  const v = JSON.parse(cli('verify', '--json', '--trust', 'trust.cose', '--root', 'root.pem.pub',
+    '--access-code-file', 'newcode.txt', PROT()));
   assert.equal(v.entries.filter((e) => e.verdict === 'valid').length, 4);
   await protRemove();
 });

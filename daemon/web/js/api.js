@@ -43,11 +43,17 @@ export const appendEntry = (reader, entry, token) => postJson('/api/card/append'
 // daemon keeps only the keys, while the card lies on the reader).
 export const unlockCard = (reader, code, token) =>
   postJson('/api/card/unlock', reader ? { reader, code } : { code }, token);
-// Delete an entry at the holder's request (the card is rewritten).
-export const deleteEntry = (reader, id, token) => postJson('/api/card/delete', { reader, id }, token);
-// Put the holder's cached folder back onto the card (blank or short).
-export const restoreFolder = (holder, reader, token) =>
-  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`, { reader }, token);
+// Delete an entry at the holder's request (the card is rewritten; a
+// protected card with its access code).
+export const deleteEntry = (reader, id, token, code) =>
+  postJson('/api/card/delete', code ? { reader, id, code } : { reader, id }, token);
+// Put the holder's cached folder back onto the card (blank or short).  With
+// the holder's recovery line: a protected folder, from this office's cache
+// and the city's vault, onto a blank card; the answer carries the new
+// access code, once.
+export const restoreFolder = (holder, reader, token, recovery) =>
+  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`,
+    recovery ? { reader, recovery } : { reader }, token);
 
 // The QR code (an SVG made by daemon/qr.c) for one entry on a holder's
 // card: its text is "LM1:" holder-hex ":" base64url(entry bytes).

@@ -21,6 +21,7 @@ const state = {
   reads: null,    // this office's read log of the shown holder, or null
   restoreFor: null, // a holder whose card's rewrite was cut short
   blocked: false, // a protected card refused every code: offer the restore
+  blank: false,   // a blank card lies on the reader: offer the restore from a recovery line
   notice: null,   // {key, vars, kind} a banner about the last event
 };
 
@@ -74,6 +75,14 @@ function renderTerminal() {
     banners.push(h('p', { class: 'banner bad', id: 'trust-refused' }, picto('bad'),
       t(key, { version: refused.version })));
   }
+  // The city's folder vault (only with a vault line): a tap never waits for
+  // it, but the page says when the outbox cannot drain.
+  if (s.vault && !s.vault.reachable) {
+    banners.push(h('p', { class: 'banner warn', id: 'vault-down' }, picto('warn'),
+      t('banner.vault_down', { n: s.vault.outbox ?? '?', code: s.vault.error || '' })));
+  } else if (s.vault) {
+    el.append(' · ', h('span', { id: 'vault-ok' }, t('vault.ok', { n: s.vault.outbox ?? '?' })));
+  }
   if (s.cache && !s.cache.ok) {
     banners.push(h('p', { class: 'banner bad', id: 'cache-broken' }, picto('bad'),
       t('banner.cache_broken', { code: s.cache.error || '' })));
@@ -105,12 +114,12 @@ function renderBanners() {
     // copy, found by the holder id of the holder's recovery line.
     list.push(h('div', { class: 'banner bad', id: 'blocked-banner' }, picto('bad'),
       h('p', {}, t('lock.err.blocked')),
-      blockedRestoreForm(() => state.reader, async (written) => {
-        state.blocked = false;
-        await loadCard(state.reader);
-        state.notice = { key: 'del.restored', vars: { n: written }, kind: 'info', sticky: true };
-        render();
-      })));
+      blockedRestoreForm(() => state.reader, restoredFromLine)));
+  } else if (state.blank) {
+    // A blank card: a holder who brings the printed copy gets the folder back.
+    list.push(h('div', { class: 'banner info', id: 'blank-banner' }, picto('card'),
+      h('p', {}, t('restore.blank')),
+      blockedRestoreForm(() => state.reader, restoredFromLine)));
   }
   if (state.notice) {
     list.push(h('p', { class: `banner ${state.notice.kind}` }, picto(state.notice.kind === 'bad' ? 'bad' : 'card'),
@@ -134,6 +143,19 @@ function renderNext(card) {
       h('p', { class: 'because' }, t('next.because'), ' ', because.join(' · '),
         ' ', h('span', { class: 'rule-id data' }, `(${s.id}, v${state.rules.version})`))));
   }
+}
+
+// A folder restored from the recovery line: the new card's access code is
+// shown once (for its sticker and the holder's copy), never stored.
+async function restoredFromLine(body) {
+  state.blocked = false;
+  state.blank = false;
+  await loadCard(state.reader);
+  const vars = { n: body.written, v: body.from_vault || 0, code: body.access_code || '' };
+  state.notice = body.access_code
+    ? { key: { unreachable: 'restore.done_no_vault', ok: 'restore.done' }[body.vault] || 'restore.done_local', vars, kind: 'info', sticky: true }
+    : { key: 'del.restored', vars, kind: 'info', sticky: true };
+  render();
 }
 
 async function restore() {
@@ -227,6 +249,7 @@ function renderAll() {
 async function onTap(ev) {
   closePrintView($('print-view'));
   state.notice = null;
+  state.blank = false;
   // The page stays open all day: the trust list may have been reloaded
   // (SIGHUP) or gone out of date since it was opened.
   try { state.status = await getStatus(); } catch { /* keep the last one */ }
@@ -239,6 +262,7 @@ function onRemoved(ev) {
   // Privacy: the folder is shown only while its holder is at the desk.
   closePrintView($('print-view'));
   state.card = null;
+  state.blank = false;
   // A read cut short keeps its message: the holder has to tap again.
   if (!state.notice || state.notice.key !== 'error.card_removed') {
     state.notice = { key: 'notice.removed', kind: 'info' };
@@ -249,6 +273,7 @@ function onRemoved(ev) {
 
 function onError(ev) {
   state.notice = { key: errorKey(ev.code), vars: { code: ev.code }, kind: 'bad' };
+  state.blank = ev.code === 'not_formatted'; // a blank card: the restore form
   render();
 }
 
@@ -269,6 +294,13 @@ async function init() {
   await loadVocab(getVocab); // the library's vocabulary, before anything is drawn
   try { state.status = await getStatus(); } catch { state.status = null; }
   renderAll();
+
+  // The vault's state (and the trust list's) while the page stays open.
+  setInterval(async () => {
+    try { state.status = await getStatus(); } catch { return; }
+    // An open restore form keeps what is being typed into it.
+    if (!state.blank && !state.blocked && !state.restoreFor) renderBanners();
+  }, 30000);
 
   listen({ tap: onTap, locked: onTap, removed: onRemoved, error: onError, written: (ev) => loadCard(ev.reader || state.reader) });
 
