@@ -186,6 +186,25 @@ folder)
 	[ "$(records)" = 2 ] && [ "$(pg_rig_psql v -tAc 'SELECT count(*) FROM lm_vault.tombstones')" = 1 ] && ok ||
 		bad "the vault after the delete: $(records) records"
 	[ "$(status "$A" vault.tombstones_applied)" = 1 ] && ok || bad "A's status: $(curl -s "$A/api/status")"
+	# An employer's terminal (it may not see IK, BER, MENT) with the vault:
+	# the unlocked card's hidden types are not cached, so not pushed, and it
+	# restores nothing (it would fetch the whole folder).
+	stop_one "$PID_a"
+	n0=$(records)
+	rm -f a.db a.db-wal a.db-shm
+	start_daemon a 18301 employer
+	A=$URL
+	until_status "$A" vault.reachable true || bad "the employer's office: $(curl -s "$A/api/status")"
+	tap "$A" a lost.img "$CODE"
+	wait_state "$A" card && sleep 1 && [ "$(sqlite3 a.db 'SELECT count(*) FROM entries')" = 0 ] &&
+		[ "$(sqlite3 a.db 'SELECT count(*) FROM outbox')" = 0 ] && [ "$(records)" = "$n0" ] && ok ||
+		bad "the employer's office kept or pushed what it may not show: $(sqlite3 a.db 'SELECT type FROM entries')"
+	rm -f a.img
+	wait_state "$A" empty
+	head -c 888 /dev/zero >a.img
+	sleep 0.3
+	[ "$(code -X POST "${auth[@]}" "$A/api/holders/$H/restore" -d "{\"recovery\":\"$REC\"}")" = 403 ] &&
+		cmp -s a.img <(head -c 888 /dev/zero) && ok || bad "restore at the employer's office: $(cat resp.json)"
 	;;
 outage)
 	# Holders with protected cards of two entries each.
