@@ -76,19 +76,20 @@ static const char *const step1[] = {
 	" ON CONFLICT DO NOTHING;",
 	/* lengths as lm_vault.h's LM_VAULT_SEALED_LEN makes them */
 	"CREATE FUNCTION lm_vault.check_record(p_tag bytea, p_ref bytea, p_sealed bytea)"
-	" RETURNS void LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $f$"
+	" RETURNS void LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS "
+	"$f$"
 	"BEGIN"
 	" IF length(p_tag) <> 16 OR length(p_ref) <> 16 OR length(p_sealed) < 92"
 	"  OR length(p_sealed) > 1116 OR (length(p_sealed) - 28) % 64 <> 0 THEN"
 	"  RAISE EXCEPTION 'not a vault record' USING ERRCODE = 'LMV03';"
 	" END IF;"
 	"END $f$;",
-	"CREATE FUNCTION lm_vault.lock_ref(p_ref bytea) RETURNS void LANGUAGE sql"
+	"CREATE FUNCTION lm_vault.lock_ref(p_ref bytea) RETURNS void LANGUAGE sql STRICT"
 	" SET search_path = pg_catalog, pg_temp AS"
 	" $f$SELECT pg_advisory_xact_lock(('x' || encode(substr(p_ref, 1, 8), 'hex'))"
 	"::bit(64)::bigint)$f$;",
 	"CREATE FUNCTION lm_vault.push(p_tag bytea, p_ref bytea, p_sealed bytea) RETURNS integer"
-	" LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
+	" LANGUAGE plpgsql STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
 	"BEGIN"
 	" PERFORM lm_vault.check_record(p_tag, p_ref, p_sealed);"
 	" PERFORM lm_vault.lock_ref(p_ref);"
@@ -99,11 +100,11 @@ static const char *const step1[] = {
 	" RETURN 0;"
 	"END $f$;",
 	"CREATE FUNCTION lm_vault.fetch(p_tag bytea) RETURNS TABLE (ref bytea, sealed bytea)"
-	" LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS"
+	" LANGUAGE sql STRICT STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS"
 	" $f$SELECT r.ref, r.sealed FROM lm_vault.records r WHERE r.tag = p_tag"
 	" ORDER BY r.first_push, r.ref$f$;",
 	"CREATE FUNCTION lm_vault.tombstone(p_tag bytea, p_ref bytea) RETURNS void"
-	" LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
+	" LANGUAGE plpgsql STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
 	"BEGIN"
 	" IF length(p_tag) <> 16 OR length(p_ref) <> 16 THEN"
 	"  RAISE EXCEPTION 'not a vault record' USING ERRCODE = 'LMV03';"
@@ -119,7 +120,7 @@ static const char *const step1[] = {
 	/* p_tags: n tags of 16 bytes, end to end; the last row carries the
 	 * cursor (seq = the highest visible, tag and ref NULL) */
 	"CREATE FUNCTION lm_vault.tombstones_since(p_tags bytea, p_since bigint)"
-	" RETURNS TABLE (seq bigint, tag bytea, ref bytea) LANGUAGE plpgsql STABLE"
+	" RETURNS TABLE (seq bigint, tag bytea, ref bytea) LANGUAGE plpgsql STRICT STABLE"
 	" SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
 	"BEGIN"
 	" IF length(p_tags) % 16 <> 0 OR length(p_tags) > 16 * 100000 THEN"
@@ -132,12 +133,12 @@ static const char *const step1[] = {
 	"  NULL::bytea, NULL::bytea;"
 	"END $f$;",
 	"CREATE FUNCTION lm_vault.trust_latest(p_above bigint)"
-	" RETURNS TABLE (version bigint, bytes bytea) LANGUAGE sql STABLE SECURITY DEFINER"
+	" RETURNS TABLE (version bigint, bytes bytea) LANGUAGE sql STRICT STABLE SECURITY DEFINER"
 	" SET search_path = pg_catalog, pg_temp AS"
 	" $f$SELECT t.version, t.bytes FROM lm_vault.trust t WHERE t.version > p_above"
 	" ORDER BY t.version DESC LIMIT 1$f$;",
 	"CREATE FUNCTION lm_vault.trust_publish(p_version bigint, p_bytes bytea) RETURNS integer"
-	" LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
+	" LANGUAGE plpgsql STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$"
 	"DECLARE have bytea; newest bigint;"
 	"BEGIN"
 	" IF p_version < 1 OR p_version > 4294967295 OR length(p_bytes) > 65536 THEN"

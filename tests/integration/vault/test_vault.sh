@@ -120,6 +120,14 @@ refused city "SELECT lm_vault.expire()"
 	bad "fetch(NULL) lists nothing"
 [ "$(psql_as office_a "SELECT count(*) FROM lm_vault.tombstones_since('', 0) WHERE tag IS NOT NULL")" = 0 ] &&
 	ok || bad "tombstones_since with no tags lists nothing"
+# NULLs answer NULL (STRICT), they reach no check or lock
+[ "$(psql_as office_a "SELECT lm_vault.push(NULL, NULL, NULL) IS NULL")" = t ] &&
+	[ "$(psql_as office_a "SELECT lm_vault.tombstone(NULL, NULL) IS NULL")" = t ] &&
+	[ "$(psql_as office_a "SELECT count(*) FROM lm_vault.tombstones_since(NULL, 0)")" = 0 ] && ok ||
+	bad "NULL arguments"
+# a record no seal makes is refused by the function itself
+out=$(psql_as office_a "SELECT lm_vault.push('\\x$tag', '\\x$tag', '\\x00')" 2>&1) &&
+	bad "a 1-byte record was stored" || { grep -q "not a vault record" <<<"$out" && ok || bad "$out"; }
 # exactly these functions, and no table privilege at all (from the catalog)
 privs=$(pg_rig_psql a -tA -c "SELECT string_agg(p.proname, ',' ORDER BY p.proname)
 	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -150,6 +158,26 @@ out=$("$CHECK" count)
 pg_rig_psql a -qc "UPDATE lm_vault.tombstones SET time = now() - interval '31 days'"
 out=$("$CHECK" expire)
 [ "$out" = "1 ok" ] && ok || bad "expire of the tombstone: $out"
+
+# --- schema versions, and a slow vault -----------------------------------
+VA0=$VA
+pg_rig_psql a -qc "UPDATE lm_vault.meta SET value = 2 WHERE key = 'schema'"
+[ "$("$CHECK" push 50)" = vault_schema ] && ok || bad "a newer schema is refused at connect"
+expect 3 "$L" vault init "$admin"
+grep -q "schema" err.txt && ok || bad "init on a newer schema: $(cat err.txt)"
+pg_rig_psql a -qc "UPDATE lm_vault.meta SET value = 1 WHERE key = 'schema'"
+VA="host=127.0.0.1 port=$(pg_rig_port a) dbname=postgres user=office_a"
+[ "$("$CHECK" push 50)" = vault_schema ] && ok || bad "a database without the vault"
+VA=$VA0
+# the records table locked by someone else for 8 s: a push (3 s timeout)
+# gives up as DOWN instead of waiting (without statement_timeout it would
+# wait and succeed)
+pg_rig_psql a -qc "BEGIN; LOCK TABLE lm_vault.records; SELECT pg_sleep(8); COMMIT" >/dev/null &
+lpid=$!
+sleep 1
+[ "$("$CHECK" push 51)" = vault_down ] && ok || bad "a push on a locked table did not time out"
+wait "$lpid"
+[ "$("$CHECK" push 51)" = ok ] && ok || bad "the push after the lock"
 
 # --- laufmappe trust publish --------------------------------------------
 PG_RIG_DB=postgres pg_rig_psql a -qc "CREATE DATABASE trustdb"
