@@ -220,13 +220,15 @@ json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct 
 		int64_t first_seen = 0;
 		struct lm_verify_result *res = &chk->res;
 		chk->err = lm_trust_prepare(e, elen, res);
-		if (!chk->err && cache && res->verdict != LM_MALFORMED && res->entry.type < 32 &&
-		    (keep & (1u << res->entry.type)))
+		/* A type this role may not show leaves no trace (entry or verdict). */
+		int kept = chk->err || res->verdict == LM_MALFORMED ||
+			   (res->entry.type < 32 && (keep & (1u << res->entry.type)));
+		if (!chk->err && cache && res->verdict != LM_MALFORMED && kept)
 			cache_step(&cache, &cerr,
 				   lm_cache_put_entry(cache, card->holder, res->id, e, elen,
 						      res->entry.type, res->entry.v[LM_F_DATE].num,
 						      now, &first_seen));
-		verify_prepared(d, cache, card->holder, first_seen, chk);
+		verify_prepared(d, kept ? cache : NULL, card->holder, first_seen, chk);
 		json_object_array_add(arr, desk_check_json(chk));
 	}
 	free(chk);

@@ -197,6 +197,7 @@ folder)
 	until_status "$A" vault.reachable true || bad "the employer's office: $(curl -s "$A/api/status")"
 	tap "$A" a lost.img "$CODE"
 	wait_state "$A" card && sleep 1 && [ "$(sqlite3 a.db 'SELECT count(*) FROM entries')" = 0 ] &&
+		[ "$(sqlite3 a.db 'SELECT count(*) FROM verdicts')" = 0 ] &&
 		[ "$(sqlite3 a.db 'SELECT count(*) FROM outbox')" = 0 ] && [ "$(records)" = "$n0" ] && ok ||
 		bad "the employer's office kept or pushed what it may not show: $(sqlite3 a.db 'SELECT type FROM entries')"
 	rm -f a.img
