@@ -248,6 +248,23 @@ static int copy_from_vault(void *ctx, const uint8_t *b, size_t len)
 	return err;
 }
 
+/* A folder copy holding the holder's valid cached entries (none without
+ * a cache); NULL with *err on failure. */
+static struct folder_copy *folder_from_cache(struct desk *d, struct lm_cache *cache,
+					     const uint8_t holder[LM_HOLDER_LEN], int *err)
+{
+	struct folder_copy *f = calloc(1, sizeof(*f));
+	*err = f ? LM_OK : LM_ERR_NOMEM;
+	if (!f)
+		return NULL;
+	f->d = d;
+	f->cache = cache;
+	f->holder = holder;
+	if (cache)
+		*err = lm_cache_each_entry(cache, holder, copy_valid, f);
+	return f;
+}
+
 /*
  * POST /api/holders/HEX/restore {"reader"?, "recovery": "LMR1:..."}: the
  * folder of a protected card from this office's cache and the vault
@@ -283,17 +300,9 @@ static MHD_RESULT restore_recovery(struct api *a, struct MHD_Connection *c, stru
 	struct lm_cache *cache = NULL;
 	if (lm_cache_open(d->cfg.database, &cache) != LM_OK)
 		cache = NULL; /* the vault alone may still have the folder */
-	struct folder_copy *f = calloc(1, sizeof(*f));
-	err = f ? LM_OK : LM_ERR_NOMEM;
+	struct folder_copy *f = folder_from_cache(d, cache, holder, &err);
 	const char *vault = d->cfg.vault[0] ? "ok" : "none";
 	int bad = 0;
-	if (f) {
-		f->d = d;
-		f->cache = cache;
-		f->holder = holder;
-		if (cache)
-			err = lm_cache_each_entry(cache, holder, copy_valid, f);
-	}
 	if (!err && d->cfg.vault[0]) {
 		int verr = vault_fetch_holder(d, holder, secret, copy_from_vault, f, &bad);
 		if (verr == LM_ERR_CARD_FULL)
@@ -405,14 +414,7 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 	int err = lm_cache_open(a->d->cfg.database, &cache);
 	if (err)
 		return send_lm_error(c, err);
-	struct folder_copy *f = calloc(1, sizeof(*f));
-	err = f ? LM_OK : LM_ERR_NOMEM;
-	if (f) {
-		f->d = a->d;
-		f->cache = cache;
-		f->holder = holder;
-		err = lm_cache_each_entry(cache, holder, copy_valid, f);
-	}
+	struct folder_copy *f = folder_from_cache(a->d, cache, holder, &err);
 	size_t written = 0;
 	pthread_mutex_lock(&r->lock);
 	if (!err && !r->t)

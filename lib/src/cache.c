@@ -216,6 +216,22 @@ static int run(struct lm_cache *c, const char *sql, const char *fmt, ...)
 	return err;
 }
 
+/* The end of a walk: the step's error unless the callback stopped it. */
+static int walk_end(sqlite3_stmt *st, int rc, int err)
+{
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = db_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* A holder id stored as hex in column col; LM_ERR_DB_CORRUPT otherwise. */
+static int column_holder(sqlite3_stmt *st, int col, uint8_t h[LM_HOLDER_LEN])
+{
+	const char *hs = (const char *)sqlite3_column_text(st, col);
+	return hs && !lm_hex_decode(hs, h, LM_HOLDER_LEN) ? LM_OK : LM_ERR_DB_CORRUPT;
+}
+
 int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 		       const uint8_t id[32], const uint8_t *bytes, size_t len, unsigned type,
 		       uint32_t date, int64_t now, int64_t *first_seen)
@@ -368,19 +384,13 @@ int lm_cache_each_entry(struct lm_cache *c, const uint8_t *holder, lm_cache_entr
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t h[LM_HOLDER_LEN];
-		const char *hs = (const char *)sqlite3_column_text(st, 0);
-		if (!hs || lm_hex_decode(hs, h, LM_HOLDER_LEN)) {
-			err = LM_ERR_DB_CORRUPT;
+		if ((err = column_holder(st, 0, h)))
 			break;
-		}
 		err = fn(ctx, h, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = db_err(rc);
-	sqlite3_finalize(st);
-	return err;
+	return walk_end(st, rc, err);
 }
 
 int lm_cache_each_read(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], lm_cache_read_fn fn,
@@ -402,10 +412,7 @@ int lm_cache_each_read(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], 
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = db_err(rc);
-	sqlite3_finalize(st);
-	return err;
+	return walk_end(st, rc, err);
 }
 
 int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
@@ -535,10 +542,7 @@ int lm_cache_outbox_each(struct lm_cache *c, int64_t now, int max, lm_cache_outb
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = db_err(rc);
-	sqlite3_finalize(st);
-	return err;
+	return walk_end(st, rc, err);
 }
 
 int lm_cache_outbox_done(struct lm_cache *c, int64_t seq)
@@ -594,9 +598,7 @@ int lm_cache_vault_pending(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LE
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = db_err(rc);
-	sqlite3_finalize(st);
+	err = walk_end(st, rc, err);
 	/* The same rows: the caller's transaction keeps other writers out. */
 	if (!err)
 		err = run(c, "UPDATE entries SET vault_at = ? WHERE holder = ? AND vault_at <= ?",
@@ -615,17 +617,11 @@ int lm_cache_each_vault_holder(struct lm_cache *c, lm_cache_holder_fn fn, void *
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t h[LM_HOLDER_LEN];
-		const char *hs = (const char *)sqlite3_column_text(st, 0);
-		if (!hs || lm_hex_decode(hs, h, LM_HOLDER_LEN)) {
-			err = LM_ERR_DB_CORRUPT;
+		if ((err = column_holder(st, 0, h)))
 			break;
-		}
 		err = fn(ctx, h);
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = db_err(rc);
-	sqlite3_finalize(st);
-	return err;
+	return walk_end(st, rc, err);
 }

@@ -83,6 +83,26 @@ append_ber() {
 		-d '{"entry":{"type":"BER","date":"2026-11-25","fields":{"service":"job_counselling","next":"2026-12-08"}}}'
 }
 alive() { kill -0 "${DPIDS[0]}" 2>/dev/null && ok || bad "the daemon died: $*"; }
+# protected_image: p.img, the holder's protected card with ik.cose; CODE
+# (its access code, also in code.txt) and REC (the recovery line) set.
+protected_image() {
+	"$L" image new --holder "$H" --capacity 888 --out p.img --protect --kdf-iterations 16384 >new.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' new.txt)
+	REC=$(sed -n 's/^recovery: //p' new.txt)
+	printf '%s\n' "$CODE" >code.txt
+	"$L" image append --access-code-file code.txt p.img ik.cose 2>/dev/null || bad "image append (protected)"
+}
+# protected_desk PORT: daemon p on PORT reading fake:pcard.img, the
+# protected card (protected_image) on it, unlocked, and a BER written to it.
+protected_desk() {
+	protected_image
+	cp p.img pcard.img
+	start_daemon p "$1" "fake:$RIG_DIR/pcard.img"
+	auth=(-H "Authorization: Bearer $TOKEN")
+	wait_state locked && [ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
+		ok || bad "unlock: $(cat resp.json)"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append: $(cat resp.json)"
+}
 
 case ${1:-pcsc} in
 pcsc)
@@ -566,16 +586,7 @@ novault)
 	# restricted role still caches every type it reads.  And the vault's
 	# configuration lines are checked: no password in the main file (the
 	# error does not repeat it), a password file others may read is refused.
-	"$L" image new --holder "$H" --capacity 888 --out p.img --protect --kdf-iterations 16384 >new.txt 2>/dev/null
-	CODE=$(sed -n 's/^access code: //p' new.txt)
-	printf '%s\n' "$CODE" >code.txt
-	"$L" image append --access-code-file code.txt p.img ik.cose 2>/dev/null || bad "image append (protected)"
-	cp p.img pcard.img
-	start_daemon p 18197 "fake:$RIG_DIR/pcard.img"
-	auth=(-H "Authorization: Bearer $TOKEN")
-	wait_state locked && [ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
-		ok || bad "unlock: $(cat resp.json)"
-	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append: $(cat resp.json)"
+	protected_desk 18197
 	curl -s "$URL/api/status" >status.json
 	! grep -q '"vault"' status.json && ok || bad "a vault in the status without a vault line: $(cat status.json)"
 	[ "$(sqlite3 p.db 'SELECT count(*) FROM outbox')" = 0 ] &&
@@ -619,17 +630,7 @@ recovery)
 	# card of the same holder with a new access code, answered once; the
 	# line of another holder, a malformed one, a card that holds a folder
 	# and a terminal whose role does not see every type are refused.
-	"$L" image new --holder "$H" --capacity 888 --out p.img --protect --kdf-iterations 16384 >new.txt 2>/dev/null
-	CODE=$(sed -n 's/^access code: //p' new.txt)
-	REC=$(sed -n 's/^recovery: //p' new.txt)
-	printf '%s\n' "$CODE" >code.txt
-	"$L" image append --access-code-file code.txt p.img ik.cose 2>/dev/null || bad "image append (protected)"
-	cp p.img pcard.img
-	start_daemon p 18198 "fake:$RIG_DIR/pcard.img"
-	auth=(-H "Authorization: Bearer $TOKEN")
-	wait_state locked && [ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
-		ok || bad "unlock: $(cat resp.json)"
-	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append: $(cat resp.json)"
+	protected_desk 18198
 	rm pcard.img
 	wait_state empty
 	head -c 888 /dev/zero >pcard.img
