@@ -16,10 +16,15 @@
  *   expire      as VA: lm_vault_expire, print the rows removed
  *   push N      as VA: seal and push entry N, print the error name
  *   down        VA names a stopped server: LM_ERR_VAULT_DOWN
+ *   tombrace    4 offices tombstone 100 records each at once while a fifth
+ *               follows the cursor: it must see every tombstone exactly
+ *               once (a cursor that skipped a late commit would miss one)
  *   reconnect   push, print "ready", wait for a line on stdin (the script
  *               restarts the server meanwhile), push: DOWN, push again: the
  *               connection is made anew and the push goes through
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +53,16 @@
 			exit(1);                                                                   \
 		}                                                                                  \
 		printf("ok: %s\n", what);                                                          \
+	} while (0)
+
+/* a call that must succeed, without a line per call */
+#define WANT_QUIET(call)                                                                           \
+	do {                                                                                       \
+		int rc_ = (call);                                                                  \
+		if (rc_) {                                                                         \
+			fprintf(stderr, "FAIL: %s (line %d)\n", lm_errname(rc_), __LINE__);        \
+			exit(1);                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static uint8_t holder[LM_HOLDER_LEN], recovery[LM_RECOVERY_LEN], tag[LM_VAULT_TAG_LEN];
@@ -262,6 +277,73 @@ static void denied(void)
 	     "a conninfo libpq does not parse");
 }
 
+struct racer {
+	pthread_t th;
+	int base;
+	int rc;
+};
+
+static atomic_int racers_done;
+
+static void *race_writer(void *arg)
+{
+	struct racer *r = arg;
+	struct lm_vault *v = open_as("VB", "PWB");
+	for (int i = 0; i < 100 && !r->rc; i++) {
+		uint8_t ref[LM_VAULT_REF_LEN] = {0x7e, (uint8_t)r->base, (uint8_t)i};
+		r->rc = lm_vault_tombstone(v, tag, ref);
+	}
+	lm_vault_close(v);
+	atomic_fetch_add(&racers_done, 1);
+	return NULL;
+}
+
+static int race_seen(void *ctx, const uint8_t t[LM_VAULT_TAG_LEN],
+		     const uint8_t r[LM_VAULT_REF_LEN])
+{
+	int *seen = ctx;
+	if (r[0] == 0x7e && r[1] < 4 && r[2] < 100)
+		seen[r[1] * 100 + r[2]]++;
+	return 0;
+}
+
+static void tombrace(void)
+{
+	struct lm_vault *a = open_as("VA", "PWA");
+	static int seen[400];
+	int64_t cursor = 0, next;
+	struct tombs none = {0};
+	const uint8_t(*tags)[LM_VAULT_TAG_LEN] = (const uint8_t(*)[LM_VAULT_TAG_LEN])tag;
+	WANT(lm_vault_tombstones(a, tags, 1, 0, &cursor, on_tomb, &none), LM_OK,
+	     "the cursor before the race");
+	struct racer w[4] = {{0}};
+	for (int i = 0; i < 4; i++) {
+		w[i].base = i;
+		pthread_create(&w[i].th, NULL, race_writer, &w[i]);
+	}
+	int polls = 0, last = 0;
+	while (!last) {
+		/* once every writer has returned (committed), one more poll
+		 * sees everything: a tombstone missed then was skipped */
+		last = atomic_load(&racers_done) == 4;
+		WANT_QUIET(lm_vault_tombstones(a, tags, 1, cursor, &next, race_seen, seen));
+		cursor = next;
+		polls++;
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(w[i].th, NULL);
+	int missed = 0, twice = 0;
+	for (int i = 0; i < 400; i++) {
+		missed += seen[i] == 0;
+		twice += seen[i] > 1;
+	}
+	for (int i = 0; i < 4; i++)
+		CHECK(w[i].rc == LM_OK, "a racing office tombstoned its 100");
+	printf("tombrace: %d polls, %d missed, %d seen twice\n", polls, missed, twice);
+	CHECK(missed == 0 && twice == 0, "the cursor saw all 400 tombstones, each once");
+	lm_vault_close(a);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -272,6 +354,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (!strcmp(argv[1], "roundtrip"))
 		roundtrip();
+	else if (!strcmp(argv[1], "tombrace"))
+		tombrace();
 	else if (!strcmp(argv[1], "denied"))
 		denied();
 	else if (!strcmp(argv[1], "count")) {
