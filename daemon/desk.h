@@ -81,13 +81,16 @@ struct desk_vault {
 	int64_t pushed;		/* rows the vault took since the start */
 	int64_t applied;	/* tombstones applied to this cache since the start */
 	uint32_t trust_version; /* the list the vault offered last, 0: none */
+	uint8_t refused[32];	/* the SHA-256 of a list from the vault refused here */
 };
 
 struct desk {
 	struct config cfg;
 	pthread_rwlock_t trust_lock;
 	struct lm_trust *trust;
-	struct lm_trust_state trust_state; /* the accepted list (version, hash): the guard */
+	pthread_mutex_t offer_lock;	   /* one list offered at a time (SIGHUP, the vault) */
+	struct lm_trust_state trust_state; /* the accepted list (version, hash): the guard;
+					      written under offer_lock */
 	int trust_refused;		   /* the last list offered was refused: why */
 	uint32_t trust_refused_version;
 	time_t trust_refused_at;

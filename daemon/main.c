@@ -38,7 +38,19 @@ static void vault_list_path(const struct desk *d, char *out, size_t cap)
  * back.  On refusal the old list stays, the log says why and /api/status
  * shows it.
  */
+static int offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source);
+
+/* SIGHUP (main thread) and the vault thread may offer lists at once: the
+ * trust state is checked and written by one at a time. */
 int desk_offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source)
+{
+	pthread_mutex_lock(&d->offer_lock);
+	int err = offer_trust(d, buf, len, source);
+	pthread_mutex_unlock(&d->offer_lock);
+	return err;
+}
+
+static int offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source)
 {
 	struct lm_trust *t = lm_trust_new();
 	int err = t ? LM_ERR_KEY : LM_ERR_NOMEM;
@@ -254,6 +266,7 @@ int main(int argc, char **argv)
 	pthread_rwlock_init(&d.trust_lock, NULL);
 	pthread_mutex_init(&d.ev_lock, NULL);
 	pthread_cond_init(&d.ev_cond, NULL);
+	pthread_mutex_init(&d.offer_lock, NULL);
 	pthread_mutex_init(&d.vault.lock, NULL);
 	pthread_cond_init(&d.vault.cond, NULL);
 	d.last_reader = -1;
@@ -285,6 +298,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (d.cfg.vault_password_file[0] && vault_password_private(&d)) {
+		lm_cache_close(cache);
+		return 1;
+	}
+	if (d.cfg.vault[0] && !vault_built()) {
+		log_msg(LOG_ERR, "vault: this laufmapped was built without the vault client "
+				 "(libpq): remove the vault line or install a build with it");
 		lm_cache_close(cache);
 		return 1;
 	}

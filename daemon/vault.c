@@ -119,6 +119,11 @@ json_object *vault_status_json(struct desk *d, struct lm_cache *cache)
 
 #ifndef LM_HAVE_VAULT
 
+int vault_built(void)
+{
+	return 0;
+}
+
 int vault_start(struct desk *d)
 {
 	if (!d->cfg.vault[0])
@@ -147,6 +152,11 @@ int vault_fetch_holder(struct desk *d, const uint8_t holder[LM_HOLDER_LEN],
 }
 
 #else
+
+int vault_built(void)
+{
+	return 1;
+}
 
 /* ---- status --------------------------------------------------------------- */
 
@@ -397,7 +407,6 @@ static int sync_trust(struct desk *d, struct lm_vault *v)
 	uint32_t running = d->trust->version;
 	uint8_t hash[32];
 	memcpy(hash, d->trust->hash, 32);
-	uint32_t refused = d->trust_refused ? d->trust_refused_version : 0;
 	pthread_rwlock_unlock(&d->trust_lock);
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -411,13 +420,17 @@ static int sync_trust(struct desk *d, struct lm_vault *v)
 	d->vault.trust_version = version;
 	pthread_mutex_unlock(&d->vault.lock);
 	uint8_t h[32];
-	int same = lm_sha256(buf, len, h) == LM_OK && !memcmp(h, hash, 32);
-	if (!same && version != refused) {
+	err = lm_sha256(buf, len, h);
+	/* The running list, or one refused here before (said once, not at
+	 * every round): nothing to offer. */
+	if (!err && memcmp(h, hash, 32) && memcmp(h, d->vault.refused, 32)) {
 		log_msg(LOG_INFO, "vault: trust list version %u offered", version);
-		desk_offer_trust(d, buf, len, "the vault");
+		int oerr = desk_offer_trust(d, buf, len, "the vault");
+		if (oerr && oerr != LM_ERR_IO && oerr != LM_ERR_NOMEM)
+			memcpy(d->vault.refused, h, 32); /* this thread's own field */
 	}
 	free(buf);
-	return LM_OK;
+	return err;
 }
 
 /* ---- the thread ------------------------------------------------------------ */

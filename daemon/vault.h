@@ -25,6 +25,9 @@
 
 struct desk;
 
+/* 1 when this build has the vault client (libpq). */
+int vault_built(void);
+
 /* Start the vault thread (nothing without a vault line); stop it (joins). */
 int vault_start(struct desk *d);
 void vault_stop(struct desk *d);
