@@ -435,15 +435,17 @@ static int sync_trust(struct desk *d, struct lm_vault *v)
 
 /* ---- the thread ------------------------------------------------------------ */
 
-/* Sleep until woken, stopped, or seconds passed. */
-static void nap(struct desk *d, unsigned seconds)
+/* Sleep until stopped, or seconds passed, or (wakeable) a tap queued rows.
+ * The backoff after a failure is not wakeable: taps must not turn it into
+ * a reconnect per tap, nor double it faster than time passes. */
+static void nap(struct desk *d, unsigned seconds, int wakeable)
 {
 	struct desk_vault *v = &d->vault;
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += seconds;
 	pthread_mutex_lock(&v->lock);
-	while (!v->wake && !d->stop)
+	while (!(wakeable && v->wake) && !d->stop)
 		if (pthread_cond_timedwait(&v->cond, &v->lock, &until) == ETIMEDOUT)
 			break;
 	v->wake = 0;
@@ -461,14 +463,14 @@ static void *vault_thread(void *arg)
 	while (b && !d->stop) {
 		if (!cache && lm_cache_open(d->cfg.database, &cache) != LM_OK) {
 			cache = NULL; /* the office cache is down: nothing to push */
-			nap(d, 5);
+			nap(d, 5, 0);
 			continue;
 		}
 		int err = v ? LM_OK : vault_open(d, &v);
 		if (err) {
 			v = NULL;
 			set_reachable(d, err);
-			nap(d, backoff);
+			nap(d, backoff, 0);
 			backoff = backoff * 2 > VAULT_BACKOFF_MAX ? VAULT_BACKOFF_MAX : backoff * 2;
 			continue;
 		}
@@ -493,14 +495,14 @@ static void *vault_thread(void *arg)
 		if (connection_lost(err)) {
 			lm_vault_close(v);
 			v = NULL;
-			nap(d, backoff);
+			nap(d, backoff, 0);
 			backoff = backoff * 2 > VAULT_BACKOFF_MAX ? VAULT_BACKOFF_MAX : backoff * 2;
 			continue;
 		}
 		backoff = 1;
 		/* Rows that wait for a retry, the next sync, or a tap's wake-up. */
 		time_t left = next_sync - time(NULL);
-		nap(d, left < 1 ? 1 : left > 5 ? 5 : (unsigned)left);
+		nap(d, left < 1 ? 1 : left > 5 ? 5 : (unsigned)left, 1);
 	}
 	if (v)
 		lm_vault_close(v);
