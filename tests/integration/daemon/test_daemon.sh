@@ -83,6 +83,9 @@ append_ber() {
 		-d '{"entry":{"type":"BER","date":"2026-11-25","fields":{"service":"job_counselling","next":"2026-12-08"}}}'
 }
 alive() { kill -0 "${DPIDS[0]}" 2>/dev/null && ok || bad "the daemon died: $*"; }
+# put_card IMG: IMG on the image-file reader pcard.img, whole at once (a
+# reader polling while cp writes would see a short card).
+put_card() { cp "$1" pcard.img.new && mv pcard.img.new pcard.img; }
 # protected_image: p.img, the holder's protected card with ik.cose; CODE
 # (its access code, also in code.txt) and REC (the recovery line) set.
 protected_image() {
@@ -96,7 +99,7 @@ protected_image() {
 # protected card (protected_image) on it, unlocked, and a BER written to it.
 protected_desk() {
 	protected_image
-	cp p.img pcard.img
+	put_card p.img
 	start_daemon p "$1" "fake:$RIG_DIR/pcard.img"
 	auth=(-H "Authorization: Bearer $TOKEN")
 	wait_state locked && [ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
@@ -604,7 +607,7 @@ novault)
 	URL=http://127.0.0.1:18197
 	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && break; sleep 0.1; done
 	"$L" image new --holder "$H" --capacity 888 --out v1.img >/dev/null && "$L" image append v1.img ik.cose 2>/dev/null
-	cp v1.img pcard.img
+	put_card v1.img
 	wait_state card && sleep 0.3 && [ "$(sqlite3 p.db 'SELECT count(*) FROM entries')" = 1 ] && ok ||
 		bad "an employer terminal without a vault line no longer caches what it reads"
 	stop_daemons
@@ -633,7 +636,8 @@ recovery)
 	protected_desk 18198
 	rm pcard.img
 	wait_state empty
-	head -c 888 /dev/zero >pcard.img
+	head -c 888 /dev/zero >blank.img
+	put_card blank.img
 	sleep 0.5
 	restore() { code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" -d "$1"; }
 	OTHER=$("$L" holder new)
@@ -676,7 +680,8 @@ recovery)
 	"$D" -d -c p.conf >>p2.log 2>&1 &
 	DPIDS+=($!)
 	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && break; sleep 0.1; done
-	head -c 888 /dev/zero >pcard.img
+	head -c 888 /dev/zero >blank.img
+	put_card blank.img
 	sleep 0.3
 	[ "$(restore "{\"recovery\":\"$REC\"}")" = 403 ] && cmp -s pcard.img <(head -c 888 /dev/zero) && ok ||
 		bad "restore at an association terminal: $(cat resp.json)"

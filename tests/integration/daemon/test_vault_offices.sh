@@ -117,7 +117,7 @@ tap() {
 	local url=$1 name=$2
 	rm -f "$name.img"
 	wait_state "$url" empty 5
-	cp "$3" "$name.img"
+	cp "$3" "$name.img.new" && mv "$name.img.new" "$name.img" # whole, at once
 	wait_state "$url" locked || { bad "no locked card at $name: $(curl -s "$url/api/readers")"; return 1; }
 	[ "$(code -X POST "${auth[@]}" "$url/api/card/unlock" -d "{\"code\":\"$4\"}")" = 200 ] ||
 		{ bad "unlock at $name: $(cat resp.json)"; return 1; }
@@ -144,7 +144,7 @@ folder)
 	cp a.img lost.img
 	rm a.img
 	# Office B, empty cache: the holder brings only the recovery line.
-	head -c 888 /dev/zero >b.img
+	head -c 888 /dev/zero >b.img.new && mv b.img.new b.img
 	sleep 0.3
 	[ "$(code -X POST "${auth[@]}" "$B/api/holders/$H/restore" -d "{\"recovery\":\"$REC\"}")" = 200 ] &&
 		grep -q '"written":2' resp.json && grep -q '"from_vault":2' resp.json && grep -q '"vault":"ok"' resp.json &&
@@ -202,7 +202,7 @@ folder)
 		bad "the employer's office kept or pushed what it may not show: $(sqlite3 a.db 'SELECT type FROM entries')"
 	rm -f a.img
 	wait_state "$A" empty
-	head -c 888 /dev/zero >a.img
+	head -c 888 /dev/zero >a.img.new && mv a.img.new a.img
 	sleep 0.3
 	[ "$(code -X POST "${auth[@]}" "$A/api/holders/$H/restore" -d "{\"recovery\":\"$REC\"}")" = 403 ] &&
 		cmp -s a.img <(head -c 888 /dev/zero) && ok || bad "restore at the employer's office: $(cat resp.json)"
