@@ -4,6 +4,7 @@
 #   . "$(dirname "$0")/pg_rig.sh"
 #   pg_rig_enter                   # skip (77) without PostgreSQL; temp dir, exit trap
 #   pg_rig_start a                 # initdb + start cluster "a"; sets PG_a_PORT, PG_a_PID
+#   pg_rig_standby b a             # b: a hot standby of a (pg_basebackup -R, streaming)
 #   pg_rig_conninfo a [USER]       # "host=SOCKDIR port=N dbname=vault user=USER"
 #   pg_rig_tcp a [USER]            # the same over 127.0.0.1
 #   pg_rig_psql a [psql args]      # psql as the superuser lm_admin
@@ -103,6 +104,24 @@ pg_rig_start() {
 	case " $PG_RIG_NAMES " in *" $n "*) ;; *) PG_RIG_NAMES="$PG_RIG_NAMES $n" ;; esac
 	PG_RIG_DB=postgres pg_rig_psql "$n" -q -c "SELECT 1" >/dev/null || pg_rig_fail "psql to $n"
 	PG_RIG_DB=postgres pg_rig_psql "$n" -q -c "CREATE DATABASE vault" >/dev/null 2>&1 || true
+}
+
+# pg_rig_standby NAME PRIMARY: a streaming-replication hot standby of a
+# running cluster (pg_basebackup -R over PRIMARY's socket as lm_admin, whom
+# initdb's pg_hba lets replicate locally), started on a port of its own.
+pg_rig_standby() {
+	local n=$1 d="$PG_RIG_DIR/$1" port
+	mkdir -p "$d"
+	[ "$(id -u)" = 0 ] && chown -R nobody:nogroup "$d"
+	pg_rig_as "$PG_BIN/pg_basebackup" -h "$PG_RIG_DIR/$2" -p "$(pg_rig_port "$2")" -U lm_admin \
+		-D "$d/data" -R -X stream --no-sync >"$d/basebackup.log" 2>&1 || {
+		cat "$d/basebackup.log" >&2
+		pg_rig_fail "pg_basebackup $n from $2"
+	}
+	port=$(pg_rig_free_port)
+	pg_rig_launch "$n" "$port"
+	eval "PG_${n}_PORT=$port"
+	case " $PG_RIG_NAMES " in *" $n "*) ;; *) PG_RIG_NAMES="$PG_RIG_NAMES $n" ;; esac
 }
 
 pg_rig_port() { eval "echo \$PG_$1_PORT"; }

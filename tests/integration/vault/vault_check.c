@@ -19,6 +19,8 @@
  *   tombrace    4 offices tombstone 100 records each at once while a fifth
  *               follows the cursor: it must see every tombstone exactly
  *               once (a cursor that skipped a late commit would miss one)
+ *   pushrace    one office pushes each of 300 records while another
+ *               tombstones it, at the same moment: none may stay stored
  *   reconnect   push, print "ready", wait for a line on stdin (the script
  *               restarts the server meanwhile), push: DOWN, push again: the
  *               connection is made anew and the push goes through
@@ -344,6 +346,46 @@ static void tombrace(void)
 	lm_vault_close(a);
 }
 
+static pthread_barrier_t race_gate;
+
+static void *race_pusher(void *arg)
+{
+	int *rc = arg;
+	struct lm_vault *v = open_as("VA", "PWA");
+	for (int i = 0; i < 300; i++) {
+		uint8_t ref[LM_VAULT_REF_LEN], sealed[LM_VAULT_SEALED_MAX];
+		size_t sl = seal_entry(1000 + i, ref, sealed);
+		pthread_barrier_wait(&race_gate);
+		int r = lm_vault_push(v, tag, ref, sealed, sl);
+		if (r)
+			*rc = r;
+	}
+	lm_vault_close(v);
+	return NULL;
+}
+
+static void pushrace(void)
+{
+	struct lm_vault *b = open_as("VB", "PWB");
+	pthread_t th;
+	int push_rc = 0;
+	pthread_barrier_init(&race_gate, NULL, 2);
+	pthread_create(&th, NULL, race_pusher, &push_rc);
+	for (int i = 0; i < 300; i++) {
+		uint8_t ref[LM_VAULT_REF_LEN], sealed[LM_VAULT_SEALED_MAX];
+		seal_entry(1000 + i, ref, sealed);
+		pthread_barrier_wait(&race_gate);
+		WANT_QUIET(lm_vault_tombstone(b, tag, ref));
+	}
+	pthread_join(th, NULL);
+	CHECK(push_rc == LM_OK, "300 pushes racing 300 tombstones");
+	struct walk w;
+	WANT(count(b, &w), LM_OK, "fetch after the race");
+	printf("pushrace: %d records stayed\n", w.n);
+	CHECK(w.n == 0, "no record outlived its tombstone");
+	lm_vault_close(b);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -354,6 +396,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (!strcmp(argv[1], "roundtrip"))
 		roundtrip();
+	else if (!strcmp(argv[1], "pushrace"))
+		pushrace();
 	else if (!strcmp(argv[1], "tombrace"))
 		tombrace();
 	else if (!strcmp(argv[1], "denied"))
