@@ -8,8 +8,11 @@
 #            any key A can derive from what it stores; a deletion at B
 #            leaves A's cache within the sync interval.
 #   outage   PostgreSQL stopped, restarted and killed (SIGKILL of the
-#            postmaster) while A pushes: every tap is read and cached, the
-#            outbox drains, the vault holds each entry once (counted).
+#            postmaster) while A's pushes wait in the server, the daemon
+#            killed with a full outbox, A's login refused, every server
+#            process frozen (SIGSTOP): every tap and write is done and
+#            cached, the outbox drains, the vault holds each entry once
+#            (counted).
 #   trust    a list published at the city reaches both daemons; a list with
 #            the running version and other bytes is refused; a restart with
 #            the older configured file runs the vault's list.
@@ -227,6 +230,11 @@ outage)
 		tap "$A" a "c$1.img" "$(cat "c$1.code")" && wait_state "$A" card && [ "$(valid "$A")" = 2 ] &&
 			taps_ok=$((taps_ok + 1)) || bad "tap $1 ($2): $(curl -s "$A/api/card" | head -c 300)"
 	}
+	# write_ber DAY WHEN: a new entry written at the desk to the open card.
+	write_ber() {
+		[ "$(code -X POST "${auth[@]}" "$A/api/card/append" -d "{\"entry\":{\"type\":\"BER\",\"date\":\"2026-11-0$1\",\"fields\":{\"service\":\"other\"}}}")" = 200 ] &&
+			taps_ok=$((taps_ok + 1)) || bad "write ($2): $(cat resp.json)"
+	}
 	tap_card 1 "vault up"
 	until_status "$A" vault.outbox 0 && [ "$(records)" = 2 ] && ok || bad "card 1 not pushed: $(records)"
 	# Stopped: taps go on, the page says so, the outbox waits.
@@ -266,6 +274,25 @@ outage)
 	pg_rig_restart v
 	tap_card 8 "vault back"
 	until_status "$A" vault.outbox 0 30 || bad "the outbox did not drain: $(curl -s "$A/api/status")"
+	# Refusing: office A's login disabled (its sessions ended): taps go on
+	# (cards 8 and 7 again: their entries are in the vault once already),
+	# the page says why; allowed again, the outbox drains.
+	pg_rig_psql v -qc "ALTER ROLE office_a NOLOGIN" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'office_a'" >/dev/null
+	tap_card 8 "vault refusing"
+	write_ber 1 "vault refusing"
+	until_status "$A" vault.error '"vault_denied"' && ok || bad "refusing: $(curl -s "$A/api/status")"
+	pg_rig_psql v -qc "ALTER ROLE office_a LOGIN" >/dev/null
+	until_status "$A" vault.outbox 0 90 || bad "the outbox did not drain after the refusal: $(curl -s "$A/api/status")"
+	# Slow: every server process stopped (SIGSTOP) while a tap comes; the
+	# tap does not wait for it; continued, the outbox drains.
+	procs="$(pg_rig_pid v) $(ps -o pid= --ppid "$(pg_rig_pid v)")"
+	kill -STOP $procs
+	t0=$(date +%s%N)
+	tap_card 7 "vault frozen"
+	write_ber 2 "vault frozen"
+	echo "a tap with every PostgreSQL process stopped: $((($(date +%s%N) - t0) / 1000000)) ms (with the unlock's key derivation)"
+	kill -CONT $procs
+	until_status "$A" vault.outbox 0 90 || bad "the outbox did not drain after the freeze: $(curl -s "$A/api/status")"
 	# Stopped once more while the outbox drains, and started again.
 	tap_card 9 "last"
 	pg_rig_stop v
@@ -275,10 +302,10 @@ outage)
 	distinct=$(pg_rig_psql v -tAc "SELECT count(DISTINCT (tag, ref)) FROM lm_vault.records")
 	tags=$(pg_rig_psql v -tAc "SELECT count(DISTINCT tag) FROM lm_vault.records")
 	pertag=$(pg_rig_psql v -tAc "SELECT string_agg(DISTINCT n::text, ',') FROM (SELECT count(*) AS n FROM lm_vault.records GROUP BY tag) x")
-	echo "$taps_ok of $N taps read; the vault holds $total records ($distinct distinct) under $tags holders"
-	[ "$taps_ok" = "$N" ] && [ "$total" = $((2 * N)) ] && [ "$distinct" = "$total" ] && [ "$tags" = "$N" ] &&
-		[ "$pertag" = 2 ] && ok || bad "lost or duplicated: $total records, $distinct distinct, $tags holders, per holder $pertag"
-	[ "$(sqlite3 a.db 'SELECT count(*) FROM entries')" = $((2 * N)) ] && ok || bad "A's cache lost a tap"
+	echo "$taps_ok of $((N + 4)) taps and writes done; the vault holds $total records ($distinct distinct) under $tags holders"
+	[ "$taps_ok" = $((N + 4)) ] && [ "$total" = $((2 * N + 2)) ] && [ "$distinct" = "$total" ] && [ "$tags" = "$N" ] &&
+		[ "$pertag" = 2,3 ] && ok || bad "lost or duplicated: $total records, $distinct distinct, $tags holders, per holder $pertag"
+	[ "$(sqlite3 a.db 'SELECT count(*) FROM entries')" = $((2 * N + 2)) ] && ok || bad "A's cache lost a tap"
 	;;
 trust)
 	# A list published at the city reaches both offices.
