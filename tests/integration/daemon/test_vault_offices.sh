@@ -189,6 +189,19 @@ folder)
 	[ "$(records)" = 2 ] && [ "$(pg_rig_psql v -tAc 'SELECT count(*) FROM lm_vault.tombstones')" = 1 ] && ok ||
 		bad "the vault after the delete: $(records) records"
 	[ "$(status "$A" vault.tombstones_applied)" = 1 ] && ok || bad "A's status: $(curl -s "$A/api/status")"
+	# A version 1 card of another holder at A: read and cached, nothing
+	# sealed or pushed (it has no recovery secret: protect it first).
+	H1=$("$L" holder new)
+	"$L" issue --key vhs.pem --holder "$H1" --type IK --set planned=700 --set attended=650 --date 2026-11-24 --out ik1.cose
+	"$L" image new --holder "$H1" --capacity 888 --out v1.img >/dev/null && "$L" image append v1.img ik1.cose 2>/dev/null
+	n0=$(records)
+	rm -f a.img
+	wait_state "$A" empty
+	cp v1.img a.img.new && mv a.img.new a.img
+	wait_state "$A" card && sleep 1 && [ "$(valid "$A")" = 1 ] &&
+		[ "$(sqlite3 a.db "SELECT count(*) FROM entries WHERE holder = '$H1'")" = 1 ] &&
+		[ "$(sqlite3 a.db 'SELECT count(*) FROM outbox')" = 0 ] && [ "$(records)" = "$n0" ] && ok ||
+		bad "a version 1 card pushed something: $(records) records, outbox $(sqlite3 a.db 'SELECT count(*) FROM outbox')"
 	# An employer's terminal (it may not see IK, BER, MENT) with the vault:
 	# the unlocked card's hidden types are not cached, so not pushed, and it
 	# restores nothing (it would fetch the whole folder).
