@@ -254,18 +254,23 @@ static int drain(struct desk *d, struct lm_cache *cache, struct lm_vault *v, str
 				log_msg(LOG_WARN, "vault refused a %s (try %d): %s",
 					r->tomb ? "tombstone" : "record", r->tries + 1,
 					lm_strerror(err));
-				lm_cache_outbox_retry(cache, r->seq,
-						      (int64_t)time(NULL) +
-							      (wait < 3600 ? wait : 3600));
+				/* A cache that cannot take the retry time would hand the
+				 * row back at once: the round ends instead. */
+				if (lm_cache_outbox_retry(cache, r->seq,
+							  (int64_t)time(NULL) +
+								  (wait < 3600 ? wait : 3600)))
+					return LM_OK;
 				continue;
 			}
-			if ((err = lm_cache_outbox_done(cache, r->seq)))
-				log_msg(LOG_ERR, "vault: the outbox: %s (the row is pushed again)",
-					lm_strerror(err));
 			pthread_mutex_lock(&d->vault.lock);
 			d->vault.pushed++;
 			d->vault.last_contact = time(NULL);
 			pthread_mutex_unlock(&d->vault.lock);
+			if ((err = lm_cache_outbox_done(cache, r->seq))) {
+				log_msg(LOG_ERR, "vault: the outbox: %s (the row is pushed again)",
+					lm_strerror(err));
+				return LM_OK; /* not again at once: at the next round */
+			}
 		}
 		if (d->stop)
 			return LM_OK;
