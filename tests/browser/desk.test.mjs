@@ -770,4 +770,18 @@ test('a blank card: the restore from a typed recovery line, the new code shown o
   await page.waitForSelector('#vault-down');
   assert.equal(await page.textContent('#vault-down'), en['banner.vault_down'].replace('{n}', '7').replace('{code}', 'vault_down'));
   await shot('21-vault-down');
+  // Reachable: the terminal line says when it last synchronised, the trust
+  // list's version and the outbox depth.
+  await page.unroute('**/api/status');
+  await page.route('**/api/status', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    body.vault = { reachable: true, error: null, outbox: 0, last_sync: 1796140800, sync_s: 300 };
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.reload();
+  await page.waitForSelector('#vault-ok');
+  const line = await page.textContent('#vault-ok');
+  assert.ok(line.startsWith('vault connected') && line.includes('version ') && line.includes('0 waiting') && line.includes('2026'), line);
+  assert.equal(await page.locator('#vault-down').count(), 0);
 });

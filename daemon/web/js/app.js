@@ -81,7 +81,11 @@ function renderTerminal() {
     banners.push(h('p', { class: 'banner warn', id: 'vault-down' }, picto('warn'),
       t('banner.vault_down', { n: s.vault.outbox ?? '?', code: s.vault.error || '' })));
   } else if (s.vault) {
-    el.append(' · ', h('span', { id: 'vault-ok' }, t('vault.ok', { n: s.vault.outbox ?? '?' })));
+    el.append(' · ', h('span', { id: 'vault-ok' }, t('vault.ok', {
+      n: s.vault.outbox ?? '?',
+      time: s.vault.last_sync ? fmtTime(new Date(s.vault.last_sync * 1000).toISOString()) : '–',
+      version: s.trust ? s.trust.version : '?',
+    })));
   }
   if (s.cache && !s.cache.ok) {
     banners.push(h('p', { class: 'banner bad', id: 'cache-broken' }, picto('bad'),
