@@ -18,6 +18,7 @@
 #include "laufmappe/lm_vault.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -302,14 +303,26 @@ static int read_password(const char *path, char **out)
 }
 
 /* A host that is this machine: a socket directory, an abstract socket,
- * localhost or a loopback address.  Anything else wants TLS. */
+ * localhost or a loopback address (parsed as an address, so that a name
+ * like "127.0.0.1.example.org" is not taken for one).  Anything else
+ * wants TLS. */
 static int host_is_local(const char *h, size_t n)
 {
 	if (n == 0 || h[0] == '/' || h[0] == '@')
 		return 1;
-	if ((n == 9 && !strncmp(h, "localhost", 9)) || (n == 3 && !strncmp(h, "::1", 3)) ||
-	    (n >= 4 && !strncmp(h, "127.", 4)))
+	if (n == 9 && !strncmp(h, "localhost", 9))
 		return 1;
+	char a[INET6_ADDRSTRLEN + 1];
+	if (n >= sizeof(a))
+		return 0;
+	memcpy(a, h, n);
+	a[n] = 0;
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (inet_pton(AF_INET, a, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, a, &v6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&v6);
 	return 0;
 }
 

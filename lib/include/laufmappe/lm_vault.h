@@ -94,7 +94,8 @@ int lm_vault_unseal(const struct lm_vault_key *key, const uint8_t tag[LM_VAULT_T
 		    const uint8_t ref[LM_VAULT_REF_LEN], const uint8_t *sealed, size_t len,
 		    uint8_t *entry, size_t cap, size_t *entry_len);
 
-/* ---- The client (LM_HAVE_VAULT) ------------------------------------------- */
+/* ---- The client (LM_HAVE_VAULT; without libpq every call below says
+ * LM_ERR_UNSUPPORTED: lib/vault/none.c) ------------------------------------ */
 
 struct lm_vault;
 
@@ -107,14 +108,18 @@ struct lm_vault;
  * statement_timeout of the same, so a slow vault never holds a caller
  * longer.  Checks the schema version (LM_ERR_VAULT_SCHEMA).
  * LM_ERR_VAULT_DOWN when it cannot connect; LM_ERR_VAULT_DENIED when the
- * server refuses the login.
+ * server refuses the login; LM_ERR_ARG for a conninfo libpq does not parse.
+ * A host (or hostaddr) that is not a socket, localhost or a loopback
+ * address gets sslmode=verify-full unless conninfo names an sslmode.
  */
 int lm_vault_connect(const char *conninfo, const char *password_file, int timeout_s,
 		     struct lm_vault **out);
 void lm_vault_close(struct lm_vault *v);
 
 /* Store a sealed record, or refresh its last-push time if (tag, ref) is
- * there.  A record with a tombstone under (tag, ref) is not stored again. */
+ * there (the first sealed form stays).  A record with a tombstone under
+ * (tag, ref) is not stored again, and that is no error.  LM_ERR_ARG for
+ * a length no seal makes. */
 int lm_vault_push(struct lm_vault *v, const uint8_t tag[LM_VAULT_TAG_LEN],
 		  const uint8_t ref[LM_VAULT_REF_LEN], const uint8_t *sealed, size_t len);
 

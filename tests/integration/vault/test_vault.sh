@@ -257,6 +257,10 @@ VA="$tls sslmode=require" # (no root file: libpq encrypts but does not verify)
 [ "$("$CHECK" push 42)" = ok ] && ok || bad "the conninfo's own sslmode"
 VA="host=127.0.0.1 port=$(pg_rig_port a) dbname=vault user=office_a sslrootcert=$PWD/other.pem"
 [ "$("$CHECK" push 43)" = ok ] && ok || bad "loopback needs no certificate"
+# a name that merely starts like a loopback address is a name: verified
+# (the certificate says vault.test, so the check fails)
+VA="host=127.0.0.1.vault.test hostaddr=127.0.0.1 port=$(pg_rig_port a) dbname=vault user=office_a sslrootcert=$PWD/ca.pem"
+[ "$("$CHECK" push 44)" = vault_down ] && ok || bad "127.0.0.1.vault.test taken for loopback"
 
 # --- failover: a primary and a streaming standby, libpq's multi-host ------
 # conninfo with target_session_attrs=read-write (docs/vault.md, "Running it
