@@ -16,6 +16,7 @@
 #include "laufmappe/lm_json.h"
 #include "laufmappe/lm_util.h"
 #include "qr.h"
+#include "vault.h"
 
 /* The institution of this terminal on the trust list (by its signing key);
  * caller holds the trust read lock. */
@@ -76,11 +77,15 @@ MHD_RESULT api_status(struct api *a, struct MHD_Connection *c, struct request *r
 	/* The office cache, looked at now: a damaged one must show on the page. */
 	struct lm_cache *cache;
 	int cerr = lm_cache_open(d->cfg.database, &cache);
-	lm_cache_close(cache);
 	json_object *cj = json_object_new_object();
 	json_object_object_add(cj, "ok", json_object_new_boolean(cerr == LM_OK));
 	json_object_object_add(cj, "error", cerr ? json_object_new_string(lm_errname(cerr)) : NULL);
 	json_object_object_add(o, "cache", cj);
+	/* The city's vault as the vault thread last saw it; the outbox counted now. */
+	json_object *vj = vault_status_json(d, cerr ? NULL : cache);
+	if (vj)
+		json_object_object_add(o, "vault", vj);
+	lm_cache_close(cache);
 	json_object_object_add(o, "read_log_days", json_object_new_int64(d->cfg.read_log_days));
 	json_object_object_add(o, "version", json_object_new_string("0.1.0"));
 	return send_json(c, 200, o);

@@ -18,6 +18,7 @@
 #include "laufmappe/lm_util.h"
 #include "log.h"
 #include "request.h"
+#include "vault.h"
 
 MHD_RESULT api_append(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
@@ -251,30 +252,184 @@ static int reader_open_code(struct desk *d, struct desk_reader *r, const char *c
 	return err;
 }
 
-/* The holder's cached entries that verify now, copied for a restore (the
- * bytes one after another; no more than the largest image can hold). */
+/* The holder's entries that verify now, copied for a restore (the bytes
+ * one after another; no more than the largest image can hold), from the
+ * cache and the vault, each once. */
 struct folder_copy {
 	struct desk *d;
 	struct lm_cache *cache;
+	const uint8_t *holder;
 	struct desk_check chk;
 	uint8_t bytes[LM_CARD_MAX];
 	size_t used, n;
 	struct lm_card_entry list[LM_CARD_MAX / 8]; /* entries are longer than 8 bytes */
+	uint8_t ids[LM_CARD_MAX / 8][32];
+	int from_vault, rejected;
 };
 
 static int copy_valid(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *b, size_t len)
 {
 	struct folder_copy *f = ctx;
+	uint8_t id[32];
+	int err = lm_sha256(b, len, id);
+	if (err)
+		return err;
+	for (size_t i = 0; i < f->n; i++)
+		if (!memcmp(f->ids[i], id, 32))
+			return 0; /* in the cache and in the vault: once */
 	if (desk_verify(f->d, f->cache, holder, b, len, 0, &f->chk) ||
-	    f->chk.res.verdict != LM_VALID)
+	    f->chk.res.verdict != LM_VALID) {
+		f->rejected++;
 		return 0; /* only verified entries go onto a card */
+	}
 	if (len > sizeof(f->bytes) - f->used || f->n == sizeof(f->list) / sizeof(f->list[0]))
 		return LM_ERR_CARD_FULL; /* more than any card holds */
 	memcpy(f->bytes + f->used, b, len);
+	memcpy(f->ids[f->n], id, 32);
 	f->list[f->n] = (struct lm_card_entry){f->bytes + f->used, len};
 	f->used += len;
 	f->n++;
 	return 0;
+}
+
+/* An entry opened from the vault: checked against this holder as any other. */
+static int copy_from_vault(void *ctx, const uint8_t *b, size_t len)
+{
+	struct folder_copy *f = ctx;
+	size_t n = f->n;
+	int err = copy_valid(f, f->holder, b, len);
+	if (!err && f->n > n)
+		f->from_vault++;
+	return err;
+}
+
+/* A folder copy holding the holder's valid cached entries (none without
+ * a cache); NULL with *err on failure. */
+static struct folder_copy *folder_from_cache(struct desk *d, struct lm_cache *cache,
+					     const uint8_t holder[LM_HOLDER_LEN], int *err)
+{
+	struct folder_copy *f = calloc(1, sizeof(*f));
+	*err = f ? LM_OK : LM_ERR_NOMEM;
+	if (!f)
+		return NULL;
+	f->d = d;
+	f->cache = cache;
+	f->holder = holder;
+	if (cache)
+		*err = lm_cache_each_entry(cache, holder, copy_valid, f);
+	return f;
+}
+
+/*
+ * POST /api/holders/HEX/restore {"reader"?, "recovery": "LMR1:..."}: the
+ * folder of a protected card from this office's cache and the vault
+ * (opened with the key from the recovery line) onto a blank card, as a
+ * protected card with the same holder id and recovery secret and a new
+ * access code, answered once.  The recovery line and the code are wiped
+ * after use; the office keeps neither.
+ */
+static MHD_RESULT restore_recovery(struct api *a, struct MHD_Connection *c, struct request *rq,
+				   const uint8_t holder[LM_HOLDER_LEN], struct desk_reader *r,
+				   const char *line)
+{
+	struct desk *d = a->d;
+	uint8_t rholder[LM_HOLDER_LEN], secret[LM_RECOVERY_LEN];
+	int err = lm_protect_recovery_parse(line, rholder, secret);
+	json_object *jl = json_object_object_get(rq->json, "recovery");
+	lm_protect_wipe((char *)json_object_get_string(jl), strlen(json_object_get_string(jl)));
+	if (rq->body)
+		lm_protect_wipe(rq->body, rq->len);
+	if (err)
+		return send_error(
+			c, 400, "bad_value",
+			"the recovery line is LMR1:HOLDER:SECRET, as on the holder's copy");
+	if (memcmp(rholder, holder, LM_HOLDER_LEN)) {
+		lm_protect_wipe(secret, sizeof(secret));
+		return send_error(c, 400, "bad_value", "the recovery line is another holder's");
+	}
+	if (!desk_role_sees_all(d)) {
+		lm_protect_wipe(secret, sizeof(secret));
+		return send_error(c, 403, "forbidden",
+				  "restoring a folder is for terminals whose role sees all of it");
+	}
+	struct lm_cache *cache = NULL;
+	if (lm_cache_open(d->cfg.database, &cache) != LM_OK)
+		cache = NULL; /* the vault alone may still have the folder */
+	struct folder_copy *f = folder_from_cache(d, cache, holder, &err);
+	const char *vault = d->cfg.vault[0] ? "ok" : "none";
+	int bad = 0;
+	if (!err && d->cfg.vault[0]) {
+		int verr = vault_fetch_holder(d, holder, secret, copy_from_vault, f, &bad);
+		if (verr == LM_ERR_CARD_FULL)
+			err = verr;
+		else if (verr) {
+			/* The cache's part still goes onto the card; the answer says so. */
+			vault = "unreachable";
+			log_msg(LOG_WARN, "restore: the vault: %s (from the cache alone)",
+				lm_strerror(verr));
+		}
+	}
+	char code[LM_CODE_TEXT_LEN + 1] = "";
+	if (!err)
+		err = lm_code_generate(code);
+	size_t written = 0;
+	pthread_mutex_lock(&r->lock);
+	if (!err && !r->t)
+		err = LM_ERR_NO_CARD;
+	if (!err)
+		err = lm_transport_identify(r->t, &r->info);
+	if (!err || err == LM_ERR_NOT_FORMATTED) {
+		/* A blank card only (no magic): a card that holds a folder is not
+		 * written over. */
+		uint8_t magic[2];
+		err = lm_transport_read(r->t, 0, magic, sizeof(magic));
+		if (!err && magic[0] == LM_CARD_MAGIC0 && magic[1] == LM_CARD_MAGIC1)
+			err = LM_ERR_VERSION;
+	}
+	if (!err)
+		err = lm_transport_restore_protected(r->t, &r->info, holder, code, secret, f->list,
+						     f->n, &written);
+	if (!err && r->t->unlocked) {
+		/* The new card is open at this desk: it is read (and sealed for
+		 * the vault) with the session's keys, as after an unlock. */
+		reader_forget_keys(r);
+		r->keys = r->t->keys;
+		r->have_keys = 1;
+		r->protected_card = 1;
+		lm_protect_read_header(r->t, &r->prot);
+	}
+	if (r->t && err != LM_ERR_NO_CARD)
+		reader_refresh(d, r, cache); /* the page shows what is there now */
+	pthread_mutex_unlock(&r->lock);
+	lm_protect_wipe(secret, sizeof(secret));
+	int from_vault = f ? f->from_vault : 0, rejected = f ? f->rejected : 0;
+	free(f);
+	lm_cache_close(cache);
+	if (err) {
+		lm_protect_wipe(code, sizeof(code));
+		if (err == LM_ERR_VERSION)
+			return send_error(c, 409, "not_blank",
+					  "put a blank card on the reader: a card that holds a "
+					  "folder is not written over");
+		return send_lm_error(c, err);
+	}
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	log_msg(LOG_INFO,
+		"%s: %zu entries restored for holder %.8s... (%d from the vault, %d refused, %d "
+		"records that did not open)",
+		r->spec, written, hh, from_vault, rejected, bad);
+	vault_wake(d);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "written", json_object_new_int((int)written));
+	json_object_object_add(o, "from_vault", json_object_new_int(from_vault));
+	json_object_object_add(o, "rejected", json_object_new_int(rejected + bad));
+	json_object_object_add(o, "vault", json_object_new_string(vault));
+	json_object_object_add(o, "protected", json_object_new_boolean(1));
+	/* Shown once, for the holder's new sticker and copy; kept nowhere. */
+	json_object_object_add(o, "access_code", json_object_new_string(code));
+	lm_protect_wipe(code, sizeof(code));
+	return send_json(c, 200, o);
 }
 
 /* Write a holder's cached folder onto a card (lm_transport_restore): a
@@ -283,7 +438,9 @@ static int copy_valid(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint
  * the verified entries it lacks.  Another holder's card is refused.  With
  * the holder's access code and recovery line ({"code", "recovery"}: a
  * protect cut short, docs/api.md) the folder goes on as a protected card
- * (lm_transport_restore_protected), and the desk opens it with the code. */
+ * (lm_transport_restore_protected), and the desk opens it with the code;
+ * with a recovery line alone: restore_recovery (a blank card, the cache
+ * and the vault, a new code). */
 MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
 	const char *hex = rq->arg;
@@ -293,21 +450,40 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 	int isobj = body && json_object_is_type(body, json_type_object);
 	json_object *jc = isobj ? json_object_object_get(body, "code") : NULL,
 		    *jr = isobj ? json_object_object_get(body, "recovery") : NULL;
-	int prot = jc || jr, err = LM_OK;
-	if (prot && (!jc || !jr))
+	struct desk_reader *r = body_reader(a->d, body);
+	int err = lm_hex_decode(hex, holder, LM_HOLDER_LEN) ? LM_ERR_ARG : LM_OK;
+	if (!err && jr && !jc) {
+		/* A recovery line alone: the folder from the cache and the vault. */
+		if (!json_object_is_type(jr, json_type_string)) {
+			wipe_code_text(rq);
+			json_object_put(body);
+			return send_error(c, 400, "bad_value",
+					  "recovery is a string: LMR1:HOLDER:SECRET");
+		}
+		if (!r) {
+			wipe_code_text(rq);
+			json_object_put(body);
+			return send_error(c, 404, "no_reader", "no such reader");
+		}
+		char line[LM_RECOVERY_TEXT_LEN + 64];
+		snprintf(line, sizeof(line), "%s", json_object_get_string(jr));
+		MHD_RESULT res = restore_recovery(a, c, rq, holder, r, line);
+		lm_protect_wipe(line, sizeof(line));
+		json_object_put(body);
+		return res;
+	}
+	int prot = jc || jr;
+	if (!err && prot && (!jc || !jr))
 		err = LM_ERR_MISSING_FIELD;
 	if (!err && prot)
 		err = lm_code_parse(json_object_get_string(jc), canon);
 	if (!err && prot &&
 	    lm_protect_recovery_parse(json_object_get_string(jr), rholder, secret) != LM_OK)
 		err = LM_ERR_MALFORMED;
-	struct desk_reader *r = body_reader(a->d, body);
+	if (!err && prot && memcmp(rholder, holder, LM_HOLDER_LEN))
+		err = LM_ERR_HOLDER;
 	wipe_code_text(rq);
 	json_object_put(body);
-	if (lm_hex_decode(hex, holder, LM_HOLDER_LEN))
-		err = LM_ERR_ARG;
-	else if (!err && prot && memcmp(rholder, holder, LM_HOLDER_LEN))
-		err = LM_ERR_HOLDER;
 	if (err || !r) {
 		lm_protect_wipe(canon, sizeof(canon));
 		lm_protect_wipe(secret, sizeof(secret));
@@ -334,14 +510,7 @@ MHD_RESULT api_restore(struct api *a, struct MHD_Connection *c, struct request *
 	struct lm_cache *cache = NULL;
 	if ((err = lm_cache_open(a->d->cfg.database, &cache)) != LM_OK)
 		cache = NULL;
-	struct folder_copy *f = err ? NULL : calloc(1, sizeof(*f));
-	if (!err && !f)
-		err = LM_ERR_NOMEM;
-	if (f) {
-		f->d = a->d;
-		f->cache = cache;
-		err = lm_cache_each_entry(cache, holder, copy_valid, f);
-	}
+	struct folder_copy *f = err ? NULL : folder_from_cache(a->d, cache, holder, &err);
 	size_t written = 0;
 	pthread_mutex_lock(&r->lock);
 	if (!err && !r->t)
@@ -388,7 +557,8 @@ struct delete_ctx {
 	const struct lm_rewrite_result *res; /* res->id: the entry to forget */
 	int64_t now;
 	int in_tx;
-	int forget; /* 0 for a protect: every entry stays */
+	int forget;    /* 0 for a protect: every entry stays */
+	int tombstone; /* a protected card with a vault: other offices learn of it */
 };
 
 static int keep_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint8_t *e, size_t len)
@@ -400,6 +570,9 @@ static int keep_entry(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const uint
 		int err = k->forget ? lm_cache_delete_entry(k->cache, holder, k->res->id) : LM_OK;
 		if (err == LM_ERR_NOT_FOUND)
 			err = LM_OK; /* never cached here: nothing to forget */
+		/* The vault's copy goes too, and other offices forget theirs. */
+		if (!err && k->tombstone)
+			err = vault_queue_tombstone(k->cache, holder, k->res->id);
 		if (!err)
 			err = lm_cache_commit(k->cache);
 		k->in_tx = 0;
@@ -452,6 +625,7 @@ static json_object *rewrite_cut_json(int err, const char *holder_hex, unsigned *
 	*status = err == LM_ERR_CARD_REMOVED ? 503 : 500;
 	return o;
 }
+static MHD_RESULT wrong_code(struct MHD_Connection *c, int tries_left);
 
 MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *rq)
 {
@@ -461,10 +635,24 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	if (!body || !json_object_is_type(body, json_type_object) ||
 	    lm_hex_decode(jstr(body, "id"), id, 32)) {
 		json_object_put(body);
+		wipe_code_text(rq);
 		return send_error(c, 400, "bad_value", "give the entry's id (64 hex digits)");
 	}
 	struct desk_reader *r = body_reader(d, body);
+	/* A protected card is rewritten under a new salt with its access code
+	 * (the keys the desk holds cannot format it anew). */
+	char canon[LM_CODE_LEN + 1] = "";
+	json_object *jc = json_object_object_get(body, "code");
+	int cerr = jc ? LM_ERR_BAD_VALUE : LM_ERR_MISSING_FIELD;
+	if (jc && json_object_is_type(jc, json_type_string))
+		cerr = lm_code_parse(json_object_get_string(jc), canon);
+	wipe_code_text(rq);
 	json_object_put(body);
+	if (jc && cerr) {
+		lm_protect_wipe(canon, sizeof(canon));
+		return send_error(c, 400, cerr == LM_ERR_CODE_TYPO ? "code_typo" : "bad_value",
+				  "the access code is as on the card: XXXX-XXXX-XXXX");
+	}
 	if (!r)
 		return send_error(c, 404, "no_reader", "no such reader");
 	struct lm_cache *cache;
@@ -472,14 +660,19 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	if (err)
 		return cache_needed(c, err, "deleting");
 	struct lm_rewrite_result res = {0};
-	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0, 1};
+	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0, 1, 0};
 	pthread_mutex_lock(&r->lock);
+	int prot = r->protected_card, tries = -1;
 	if (!r->t || r->state != DESK_READER_CARD || !r->have_holder)
 		err = r->state == DESK_READER_LOCKED ? LM_ERR_VERSION : LM_ERR_NO_CARD;
-	else if (r->protected_card)
-		err = LM_ERR_VERSION; /* rewriting a protected card: not yet (docs/api.md) */
+	else if (prot && !canon[0])
+		err = LM_ERR_VERSION; /* a protected card: only with its access code */
 	if (!err)
 		err = lm_transport_identify(r->t, &r->info);
+	if (!err && prot)
+		err = lm_transport_unlock_code(r->t, &r->info, canon, &tries);
+	lm_protect_wipe(canon, sizeof(canon));
+	k.tombstone = prot && d->cfg.vault[0];
 	if (!err && !(err = lm_cache_begin(cache)))
 		k.in_tx = 1;
 	if (!err)
@@ -490,6 +683,13 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	uint8_t holder[LM_HOLDER_LEN];
 	memcpy(holder, r->holder, LM_HOLDER_LEN);
 	lm_hex_encode(r->holder, LM_HOLDER_LEN, hh);
+	if (prot && r->t && r->t->unlocked) {
+		/* Rewritten under a new salt: the desk reads it with the new keys. */
+		lm_protect_keys_wipe(&r->keys);
+		r->keys = r->t->keys;
+		r->have_keys = 1;
+		lm_protect_read_header(r->t, &r->prot);
+	}
 	if (res.touched) {
 		desk_audit(d, cache, rq->actor, "delete", r->spec, holder, id,
 			   err ? "cut short: restore" : NULL);
@@ -501,6 +701,10 @@ MHD_RESULT api_delete(struct api *a, struct MHD_Connection *c, struct request *r
 	lm_hex_encode(id, 32, idh);
 	if (err == LM_ERR_NOT_FOUND)
 		return send_error(c, 404, "not_found", "the card holds no such entry");
+	if (err == LM_ERR_WRONG_CODE)
+		return wrong_code(c, tries);
+	if (!err && k.tombstone)
+		vault_wake(d);
 	if (err && res.touched) {
 		log_msg(LOG_WARN, "%s: deleting entry %.12s... failed: %s", r->spec, idh,
 			lm_strerror(err));
@@ -710,7 +914,7 @@ MHD_RESULT api_protect(struct api *a, struct MHD_Connection *c, struct request *
 	if (!err)
 		err = lm_protect_calibrate(100, &iterations);
 	struct lm_rewrite_result res = {0};
-	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0, 0};
+	struct delete_ctx k = {cache, &res, (int64_t)time(NULL), 0, 0, 0};
 	pthread_mutex_lock(&r->lock);
 	if (!err && (!r->t || r->state != DESK_READER_CARD || !r->have_holder))
 		err = r->state == DESK_READER_LOCKED ? LM_ERR_VERSION : LM_ERR_NO_CARD;

@@ -86,6 +86,34 @@ static int listen_spec(struct config *c, char *v)
 	return number(port, 65535, &c->listen_port);
 }
 
+/*
+ * A vault conninfo must not carry its password: the main configuration is
+ * read by more people than the vault's secret should be (a password lives
+ * in vault_password_file, 0600, or libpq's passfile).  Both forms are
+ * looked at: "password=" among keywords, "user:secret@" or "password="
+ * in a postgresql:// URI.
+ */
+static int vault_conninfo(const char *v)
+{
+	if (!strncmp(v, "postgresql://", 13) || !strncmp(v, "postgres://", 11)) {
+		const char *auth = strstr(v, "://") + 3;
+		size_t hostpart = strcspn(auth, "/?");
+		const char *at = memchr(auth, '@', hostpart);
+		if (at && memchr(auth, ':', (size_t)(at - auth)))
+			return -1;
+		return strstr(v, "password=") ? -1 : 0;
+	}
+	for (const char *p = strstr(v, "password"); p; p = strstr(p + 1, "password")) {
+		const char *q = p + 8;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		/* "password=" as a keyword (not inside passfile=...) */
+		if (*q == '=' && (p == v || p[-1] == ' ' || p[-1] == '\t'))
+			return -1;
+	}
+	return 0;
+}
+
 static int set_key(struct config *c, const char *k, char *v)
 {
 	if (!strcmp(k, "readers"))
@@ -135,6 +163,14 @@ static int set_key(struct config *c, const char *k, char *v)
 		return copy(c->staff_file, sizeof(c->staff_file), v);
 	if (!strcmp(k, "staff_idle"))
 		return duration(v, 1, 24 * 3600, &c->staff_idle);
+	if (!strcmp(k, "vault"))
+		return !*v ? -1 : vault_conninfo(v) ? -3 : copy(c->vault, sizeof(c->vault), v);
+	if (!strcmp(k, "vault_password_file"))
+		return copy(c->vault_password_file, sizeof(c->vault_password_file), v);
+	if (!strcmp(k, "vault_sync_s"))
+		return number(v, 86400, &c->vault_sync_s) || c->vault_sync_s < 1 ? -1 : 0;
+	if (!strcmp(k, "vault_timeout_s"))
+		return number(v, 60, &c->vault_timeout_s) || c->vault_timeout_s < 1 ? -1 : 0;
 	if (!strcmp(k, "host_names"))
 		return copy(c->host_names, sizeof(c->host_names), v);
 	return -2;
@@ -152,6 +188,8 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->max_connections = 4096;
 	c->connection_timeout = 10;
 	c->staff_idle = 15 * 60;
+	c->vault_sync_s = 300;
+	c->vault_timeout_s = 5;
 	snprintf(c->role, sizeof(c->role), "city");
 	snprintf(c->web_root, sizeof(c->web_root), "%s", LMD_WEB_ROOT); /* from meson */
 	FILE *f = fopen(path, "r");
@@ -177,6 +215,11 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		int r = set_key(c, k, v);
 		if (r == -2)
 			snprintf(err, errlen, "%s:%d: unknown key '%s'", path, n, k);
+		else if (r == -3) /* the value is not repeated: it holds a password */
+			snprintf(err, errlen,
+				 "%s:%d: vault: no password in the configuration; put it in "
+				 "vault_password_file (mode 0600) or libpq's passfile",
+				 path, n);
 		else if (r)
 			snprintf(err, errlen, "%s:%d: bad value for %s: '%s'", path, n, k, v);
 		rc = r ? -1 : 0;
@@ -201,6 +244,10 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		int dl = slash ? (int)(slash - c->database) : 1;
 		snprintf(c->trust_state, sizeof(c->trust_state), "%.*s/trust.state", dl,
 			 slash ? c->database : ".");
+	}
+	if (c->vault_password_file[0] && !c->vault[0]) {
+		snprintf(err, errlen, "%s: vault_password_file without vault", path);
+		return -1;
 	}
 	if (!c->allow_remote && strncmp(c->listen_addr, "127.", 4) != 0) {
 		snprintf(err, errlen,

@@ -45,6 +45,13 @@ struct config {
 	 * the idle time after which a session ends, in seconds. */
 	char staff_file[CONFIG_PATH_MAX];
 	unsigned staff_idle; /* 900 */
+	/* The city's folder vault (docs/vault.md): a libpq conninfo, empty for
+	 * none (then nothing of the vault runs: today's behaviour).  Its
+	 * password only from vault_password_file (0600) or libpq's passfile. */
+	char vault[CONFIG_PATH_MAX];
+	char vault_password_file[CONFIG_PATH_MAX];
+	unsigned vault_sync_s;	  /* tombstones and trust lists polled this often: 300 */
+	unsigned vault_timeout_s; /* connect and statement timeout: 5 */
 };
 
 /*

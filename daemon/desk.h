@@ -74,11 +74,30 @@ struct desk_event {
 	char data[512];
 };
 
+/* The vault thread's view of the vault (vault.c), under lock. */
+struct desk_vault {
+	pthread_t thread;
+	int running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int wake;		/* a tap queued rows: push now */
+	int reachable;		/* the last call to the vault succeeded */
+	int err;		/* else why not (an enum lm_err) */
+	time_t last_contact;	/* the last call that succeeded */
+	time_t last_sync;	/* the last round of tombstones and trust lists */
+	int64_t pushed;		/* rows the vault took since the start */
+	int64_t applied;	/* tombstones applied to this cache since the start */
+	uint32_t trust_version; /* the list the vault offered last, 0: none */
+	uint8_t refused[32];	/* the SHA-256 of a list from the vault refused here */
+};
+
 struct desk {
 	struct config cfg;
 	pthread_rwlock_t trust_lock;
 	struct lm_trust *trust;
-	struct lm_trust_state trust_state; /* the accepted list (version, hash): the guard */
+	pthread_mutex_t offer_lock;	   /* one list offered at a time (SIGHUP, the vault) */
+	struct lm_trust_state trust_state; /* the accepted list (version, hash): the guard;
+					      written under offer_lock */
 	int trust_refused;		   /* the last list offered was refused: why */
 	uint32_t trust_refused_version;
 	time_t trust_refused_at;
@@ -93,6 +112,7 @@ struct desk {
 	struct desk_event events[DESK_EVENTS];
 	uint64_t ev_seq;    /* sequence number of the newest event */
 	struct vpool *pool; /* verification behind the radio (vpool.h); NULL: in line */
+	struct desk_vault vault;
 	volatile sig_atomic_t stop;
 };
 
@@ -153,11 +173,15 @@ int desk_trust_state(const struct desk *d);
  * then the card and the read are logged and the holder's read log read
  * back, all in one transaction; the view is built from the same results.
  * A cache failure leaves the view whole: *cache_err says why (0: stored).
+ * recovery: an unlocked protected card's recovery secret, else NULL; with
+ * a vault configured, the holder's entries not yet sealed go into the
+ * outbox in the same transaction (vault_queue_holder).  With a vault, a
+ * role that may not see every type caches only the types it shows.
  */
 struct vpool_tap;
 json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct desk_reader *r,
-			   const struct lm_card *card, int64_t now, int *cache_err,
-			   struct vpool_tap *tap);
+			   const struct lm_card *card, const uint8_t *recovery, int64_t now,
+			   int *cache_err, struct vpool_tap *tap);
 /* tap (may be NULL): the pool's results for the card's entries in order
  * (vpool.h), taken instead of checking in line. */
 
@@ -172,6 +196,11 @@ void desk_check_lookup(struct desk *d, struct lm_cache *lookup, const uint8_t ho
 
 /* A copy of a card or folder view filtered for this terminal's role. */
 json_object *desk_role_view(const struct desk *d, json_object *view);
+/* The entry types this terminal's role may see (bit t: type t). */
+uint32_t desk_role_types(const struct desk *d);
+/* Does this terminal's role see every entry type?  Only such a terminal
+ * fetches folders from the vault or restores them. */
+int desk_role_sees_all(const struct desk *d);
 
 /*
  * The office's write log (audit.c): one log line naming who did a write
@@ -211,5 +240,10 @@ void api_stop(struct MHD_Daemon *m);
 /* Load the trust list named in the config; refuses a rollback and a list
  * swapped at the same version (main.c).  Not under trust_lock. */
 int desk_load_trust(struct desk *d);
+/* Offer a signed trust list from elsewhere (source: for the log; the
+ * vault): checked exactly as desk_load_trust checks the file, and on
+ * acceptance kept beside the trust state (so a restart with the older
+ * configured file still runs it). */
+int desk_offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source);
 
 #endif

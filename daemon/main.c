@@ -27,26 +27,39 @@
 #include "laufmappe/lm_util.h"
 #include "log.h"
 #include "vpool.h"
+#include "vault.h"
+
+/* Where a list accepted from the vault is kept: beside the trust state. */
+static void vault_list_path(const struct desk *d, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.vault", d->cfg.trust_state);
+}
 
 /*
- * Load the configured trust list.  It is accepted only if the root key
- * verifies it and the trust state allows it (lm_trust_state_check: newer
- * than the accepted one, or the very same bytes); a newer list is recorded
- * in the state file before it is used, so a restart, a lost cache or a
- * replaced one cannot take the guard back.  On refusal the old list stays,
- * the log says why and /api/status shows it.
+ * Offer a signed trust list (the configured file, or one from the vault).
+ * It is accepted only if a pinned root key verifies it and the trust state
+ * allows it (lm_trust_state_check: newer than the accepted one, or the very
+ * same bytes); a newer list is recorded in the state file before it is
+ * used, so a restart, a lost cache or a replaced one cannot take the guard
+ * back.  On refusal the old list stays, the log says why and /api/status
+ * shows it.
  */
-int desk_load_trust(struct desk *d)
+static int offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source);
+
+/* SIGHUP (main thread) and the vault thread may offer lists at once: the
+ * trust state is checked and written by one at a time. */
+int desk_offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source)
 {
-	uint8_t *buf;
-	size_t len;
-	int err = lm_file_read(d->cfg.trust_list, LM_TRUST_MAX, &buf, &len);
-	if (err) {
-		log_msg(LOG_ERR, "trust list %s: %s", d->cfg.trust_list, lm_strerror(err));
-		return err;
-	}
+	pthread_mutex_lock(&d->offer_lock);
+	int err = offer_trust(d, buf, len, source);
+	pthread_mutex_unlock(&d->offer_lock);
+	return err;
+}
+
+static int offer_trust(struct desk *d, const uint8_t *buf, size_t len, const char *source)
+{
 	struct lm_trust *t = lm_trust_new();
-	err = t ? LM_ERR_KEY : LM_ERR_NOMEM;
+	int err = t ? LM_ERR_KEY : LM_ERR_NOMEM;
 	/* Any of the pinned root keys may have signed it. */
 	for (size_t i = 0; t && i < d->cfg.nroots && err && err != LM_ERR_ROLLBACK; i++) {
 		struct lm_key *root;
@@ -58,7 +71,6 @@ int desk_load_trust(struct desk *d)
 		err = lm_trust_load(t, buf, len, root, d->trust_state.version);
 		lm_key_free(root);
 	}
-	free(buf);
 	if (!err)
 		err = lm_trust_state_check(&d->trust_state, t);
 	int newer = !err && (t->version > d->trust_state.version ||
@@ -66,7 +78,15 @@ int desk_load_trust(struct desk *d)
 	if (newer) {
 		struct lm_trust_state st = {.version = t->version};
 		memcpy(st.hash, t->hash, 32);
-		err = lm_trust_state_write(d->cfg.trust_state, &st);
+		char vpath[CONFIG_PATH_MAX + 8];
+		vault_list_path(d, vpath, sizeof(vpath));
+		/* A list from the vault is kept first, so a restart finds it. */
+		if (strcmp(source, d->cfg.trust_list) &&
+		    (err = lm_file_write(vpath, buf, len, 0600)))
+			log_msg(LOG_ERR, "trust list from %s: %s: %s", source, vpath,
+				lm_strerror(err));
+		if (!err)
+			err = lm_trust_state_write(d->cfg.trust_state, &st);
 		if (err)
 			log_msg(LOG_ERR,
 				"trust state %s: %s: the list is not used until its version can "
@@ -78,12 +98,12 @@ int desk_load_trust(struct desk *d)
 	if (err) {
 		if (err == LM_ERR_TRUST_SWAPPED)
 			log_msg(LOG_ERR,
-				"trust list %s refused: version %u was accepted with other bytes; "
-				"two lists with one version mean one of them is not the city's: "
-				"ask the city",
-				d->cfg.trust_list, t->version);
+				"trust list from %s refused: version %u was accepted with other "
+				"bytes; two lists with one version mean one of them is not the "
+				"city's: ask the city",
+				source, t->version);
 		else
-			log_msg(LOG_ERR, "trust list %s refused: %s", d->cfg.trust_list,
+			log_msg(LOG_ERR, "trust list from %s refused: %s", source,
 				lm_strerror(err));
 		pthread_rwlock_wrlock(&d->trust_lock);
 		d->trust_refused = err;
@@ -101,8 +121,8 @@ int desk_load_trust(struct desk *d)
 	lm_trust_free(old);
 	char hex[17];
 	lm_hex_encode(t->hash, 8, hex);
-	log_msg(LOG_INFO, "trust list version %u (sha256 %s...) with %zu institutions", t->version,
-		hex, t->n);
+	log_msg(LOG_INFO, "trust list version %u (sha256 %s...) with %zu institutions, from %s",
+		t->version, hex, t->n, source);
 	int state = lm_trust_staleness(t, (uint64_t)time(NULL),
 				       (uint64_t)d->cfg.trust_grace_days * 86400);
 	if (state == 1)
@@ -112,6 +132,35 @@ int desk_load_trust(struct desk *d)
 		log_msg(LOG_ERR, "the trust list is past its grace period: no entry verifies "
 				 "until a new one from the city is loaded (SIGHUP)");
 	return LM_OK;
+}
+
+static int offer_file(struct desk *d, const char *path)
+{
+	uint8_t *buf;
+	size_t len;
+	int err = lm_file_read(path, LM_TRUST_MAX, &buf, &len);
+	if (err) {
+		log_msg(LOG_ERR, "trust list %s: %s", path, lm_strerror(err));
+		return err;
+	}
+	err = desk_offer_trust(d, buf, len, path);
+	free(buf);
+	return err;
+}
+
+/*
+ * The configured file; when it is older than what the state accepted and
+ * a list from the vault is kept (the vault brought a newer one), that one.
+ */
+int desk_load_trust(struct desk *d)
+{
+	int err = offer_file(d, d->cfg.trust_list);
+	char vpath[CONFIG_PATH_MAX + 8];
+	vault_list_path(d, vpath, sizeof(vpath));
+	if ((err == LM_ERR_ROLLBACK || (err && !d->trust)) && d->cfg.vault[0] &&
+	    access(vpath, R_OK) == 0 && (!d->trust || d->trust->version < d->trust_state.version))
+		err = offer_file(d, vpath);
+	return err;
 }
 
 /*
@@ -163,6 +212,25 @@ static int read_token(struct desk *d)
 		return LM_ERR_BAD_VALUE;
 	}
 	return LM_OK;
+}
+
+/* The vault's password: the file only its owner may read (as the token). */
+static int vault_password_private(struct desk *d)
+{
+	struct stat st;
+	if (stat(d->cfg.vault_password_file, &st) != 0) {
+		log_msg(LOG_ERR, "vault_password_file %s: %s", d->cfg.vault_password_file,
+			strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		log_msg(LOG_ERR,
+			"vault_password_file %s: readable by group or others (mode %04o): chmod "
+			"600 it",
+			d->cfg.vault_password_file, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
 }
 
 static void usage(void)
@@ -358,6 +426,9 @@ int main(int argc, char **argv)
 	pthread_rwlock_init(&d.trust_lock, NULL);
 	pthread_mutex_init(&d.ev_lock, NULL);
 	pthread_cond_init(&d.ev_cond, NULL);
+	pthread_mutex_init(&d.offer_lock, NULL);
+	pthread_mutex_init(&d.vault.lock, NULL);
+	pthread_cond_init(&d.vault.cond, NULL);
 	d.last_reader = -1;
 
 	struct lm_cache *cache;
@@ -384,6 +455,16 @@ int main(int argc, char **argv)
 	if (d.cfg.signing_key[0] &&
 	    (err = lm_key_load_private(d.cfg.signing_key, &d.signing_key))) {
 		log_msg(LOG_ERR, "signing key %s: %s", d.cfg.signing_key, lm_strerror(err));
+		lm_cache_close(cache);
+		return 1;
+	}
+	if (d.cfg.vault_password_file[0] && vault_password_private(&d)) {
+		lm_cache_close(cache);
+		return 1;
+	}
+	if (d.cfg.vault[0] && !vault_built()) {
+		log_msg(LOG_ERR, "vault: this laufmapped was built without the vault client "
+				 "(libpq): remove the vault line or install a build with it");
 		lm_cache_close(cache);
 		return 1;
 	}
@@ -423,6 +504,10 @@ int main(int argc, char **argv)
 			vpool_threads(d.pool) == 1 ? "" : "s");
 	if (readers_start(&d)) {
 		log_msg(LOG_ERR, "could not start the reader threads");
+		return 1;
+	}
+	if (vault_start(&d)) {
+		log_msg(LOG_ERR, "could not start the vault thread");
 		return 1;
 	}
 	log_msg(LOG_INFO, "desk page on http://%s:%u/ (%s, role %s)", d.cfg.listen_addr,
@@ -470,6 +555,7 @@ int main(int argc, char **argv)
 	pthread_cond_broadcast(&d.ev_cond);
 	pthread_mutex_unlock(&d.ev_lock);
 	readers_stop(&d);
+	vault_stop(&d);
 	api_stop(http);
 	vpool_stop(d.pool);
 	lm_cache_close(cache);

@@ -18,6 +18,7 @@
 #include "laufmappe/lm_util.h"
 #include "log.h"
 #include "vpool.h"
+#include "vault.h"
 
 static void sleep_ms(unsigned ms)
 {
@@ -201,8 +202,20 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	feed_entries(&feed, &card); /* the rest, and a protected card's all */
 	time_t now = time(NULL);
 	int cerr;
-	json_object *view = desk_tap_view(d, cache, r, &card, (int64_t)now, &cerr, feed.tap);
+	/* An unlocked protected card: its recovery secret (in the decrypted
+	 * header, lm_protect.h) keys the folder's copy in the vault for this
+	 * tap only. */
+	uint8_t recovery[LM_RECOVERY_LEN];
+	int sealing = r->have_keys && d->cfg.vault[0] &&
+		      len >= LM_PROTECT_HOLDER_OFF + LM_HOLDER_LEN + LM_RECOVERY_LEN;
+	if (sealing)
+		memcpy(recovery, img + LM_PROTECT_HOLDER_OFF + LM_HOLDER_LEN, LM_RECOVERY_LEN);
+	json_object *view = desk_tap_view(d, cache, r, &card, sealing ? recovery : NULL,
+					  (int64_t)now, &cerr, feed.tap);
+	lm_protect_wipe(recovery, sizeof(recovery));
 	vpool_tap_free(feed.tap);
+	if (sealing && !cerr)
+		vault_wake(d);
 	/* Remember the card as read, with its digest, for the next tap here. */
 	if (cache && opts.have_digest && !r->have_keys &&
 	    lm_cache_put_card_log(cache, card.holder, card.log, card.committed, opts.digest,

@@ -14,6 +14,7 @@
 #include "laufmappe/lm_util.h"
 #include "log.h"
 #include "vpool.h"
+#include "vault.h"
 
 #define T(x)	  (1u << LM_TYPE_##x)
 #define ALL_TYPES 0x3ffffeu
@@ -249,9 +250,12 @@ static int cache_step(struct lm_cache **cache, int *cerr, int err)
 }
 
 json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct desk_reader *r,
-			   const struct lm_card *card, int64_t now, int *cache_err,
-			   struct vpool_tap *tap)
+			   const struct lm_card *card, const uint8_t *recovery, int64_t now,
+			   int *cache_err, struct vpool_tap *tap)
 {
+	/* With a vault, what a role may not show is not kept either (it could
+	 * go on to the vault, or back onto a restored card, from here). */
+	uint32_t keep = d->cfg.vault[0] ? desk_role_types(d) : ~0u;
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	char hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(card->holder, LM_HOLDER_LEN, hh);
@@ -280,21 +284,38 @@ json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct 
 			*chk = j->chk;
 		else
 			chk->err = lm_trust_prepare(e, elen, res);
-		if (!chk->err && cache && res->verdict != LM_MALFORMED)
+		/* A type this role may not show leaves no trace (entry or verdict). */
+		int kept = chk->err || res->verdict == LM_MALFORMED ||
+			   (res->entry.type < 32 && (keep & (1u << res->entry.type)));
+		if (!chk->err && cache && res->verdict != LM_MALFORMED && kept)
 			cache_step(&cache, &cerr,
 				   lm_cache_put_entry(cache, card->holder, res->id, e, elen,
 						      res->entry.type, res->entry.v[LM_F_DATE].num,
 						      now, &first_seen));
 		if (j)
-			take_result(d, cache, card->holder, first_seen, j, chk);
+			take_result(d, kept ? cache : NULL, card->holder, first_seen, j, chk);
 		else
-			verify_prepared(d, cache, card->holder, first_seen, chk);
+			verify_prepared(d, kept ? cache : NULL, card->holder, first_seen, chk);
 		json_object_array_add(arr, desk_check_json(chk));
 	}
 	free(chk);
 	json_object_object_add(o, "entries", arr);
 	if (err != 1)
 		json_object_object_add(o, "log_error", json_object_new_string(lm_strerror(err)));
+	if (cache && recovery && d->cfg.vault[0]) {
+		/* The folder goes to the vault sealed, with this tap or not at all. */
+		int queued = 0,
+		    verr = vault_queue_holder(d, cache, card->holder, recovery, now, &queued);
+		if (verr == LM_ERR_RNG || verr == LM_ERR_CRYPTO || verr == LM_ERR_NOMEM)
+			log_msg(LOG_ERR,
+				"vault: could not seal the folder: %s (sealed at the "
+				"next tap)",
+				lm_strerror(verr));
+		else
+			cache_step(&cache, &cerr, verr);
+		if (queued)
+			log_msg(LOG_INFO, "vault: %d entries sealed into the outbox", queued);
+	}
 	if (cache)
 		cache_step(&cache, &cerr,
 			   lm_cache_put_card(cache, lm_card_kind_name(r->info.kind), r->info.uid,
@@ -324,14 +345,30 @@ json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct 
 	return o;
 }
 
+static const struct role_view *role_view(const struct desk *d)
+{
+	for (size_t i = 0; i < sizeof(role_views) / sizeof(role_views[0]); i++)
+		if (!strcmp(role_views[i].role, d->cfg.role))
+			return &role_views[i];
+	return NULL;
+}
+
+uint32_t desk_role_types(const struct desk *d)
+{
+	const struct role_view *rv = role_view(d);
+	return rv ? rv->types : ~0u;
+}
+
+int desk_role_sees_all(const struct desk *d)
+{
+	return (desk_role_types(d) & ALL_TYPES) == ALL_TYPES;
+}
+
 json_object *desk_role_view(const struct desk *d, json_object *view)
 {
 	json_object *copy = NULL;
 	json_object_deep_copy(view, &copy, NULL);
-	const struct role_view *rv = NULL;
-	for (size_t i = 0; i < sizeof(role_views) / sizeof(role_views[0]); i++)
-		if (!strcmp(role_views[i].role, d->cfg.role))
-			rv = &role_views[i];
+	const struct role_view *rv = role_view(d);
 	json_object *entries = json_object_object_get(copy, "entries");
 	if (!rv || !entries) {
 		json_object_object_add(copy, "hidden", json_object_new_int(0));

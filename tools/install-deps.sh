@@ -11,7 +11,7 @@ pkgs=(
 	libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd opensc
 	libnfc-dev libnfc-bin
 	gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-	nodejs npm xxd iproute2 util-linux curl sqlite3 postgresql libpq-dev
+	nodejs npm xxd iproute2 util-linux curl sqlite3 postgresql libpq-dev python3-cryptography
 	chromium zbar-tools libqrencode-dev gettext libfaketime
 	debhelper dpkg-dev lintian mmdebstrap
 )

@@ -72,6 +72,14 @@ static const char *const migrations[LM_CACHE_SCHEMA] = {
 	 * the committed log last read and the card's digest of it. */
 	("CREATE TABLE card_logs (holder TEXT PRIMARY KEY, committed INTEGER NOT NULL,"
 	 " digest BLOB NOT NULL, log BLOB NOT NULL, seen INTEGER NOT NULL);"),
+	/* 7 -> 8: the folder vault (docs/vault.md): when an entry was last
+	 * sealed for it, and the outbox of sealed records and tombstones.
+	 * AUTOINCREMENT: a sequence number is never reused, so a row that
+	 * replaced a pushed one is never taken for it. */
+	("ALTER TABLE entries ADD COLUMN vault_at INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, tag BLOB NOT NULL,"
+	 " ref BLOB NOT NULL, sealed BLOB, tries INTEGER NOT NULL DEFAULT 0,"
+	 " next_try INTEGER NOT NULL DEFAULT 0, UNIQUE (tag, ref));"),
 };
 
 /* The one translation of SQLite codes. */
@@ -216,6 +224,22 @@ static int run(struct lm_cache *c, const char *sql, const char *fmt, ...)
 	err = db_err(sqlite3_step(st));
 	sqlite3_finalize(st);
 	return err;
+}
+
+/* The end of a walk: the step's error unless the callback stopped it. */
+static int walk_end(sqlite3_stmt *st, int rc, int err)
+{
+	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = db_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* A holder id stored as hex in column col; LM_ERR_DB_CORRUPT otherwise. */
+static int column_holder(sqlite3_stmt *st, int col, uint8_t h[LM_HOLDER_LEN])
+{
+	const char *hs = (const char *)sqlite3_column_text(st, col);
+	return hs && !lm_hex_decode(hs, h, LM_HOLDER_LEN) ? LM_OK : LM_ERR_DB_CORRUPT;
 }
 
 int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
@@ -372,19 +396,13 @@ int lm_cache_each_entry(struct lm_cache *c, const uint8_t *holder, lm_cache_entr
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t h[LM_HOLDER_LEN];
-		const char *hs = (const char *)sqlite3_column_text(st, 0);
-		if (!hs || lm_hex_decode(hs, h, LM_HOLDER_LEN)) {
-			err = LM_ERR_DB_CORRUPT;
+		if ((err = column_holder(st, 0, h)))
 			break;
-		}
 		err = fn(ctx, h, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = db_err(rc);
-	sqlite3_finalize(st);
-	return err;
+	return walk_end(st, rc, err);
 }
 
 int lm_cache_each_read(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], lm_cache_read_fn fn,
@@ -406,10 +424,7 @@ int lm_cache_each_read(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], 
 		if (err)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		err = db_err(rc);
-	sqlite3_finalize(st);
-	return err;
+	return walk_end(st, rc, err);
 }
 
 int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
@@ -594,7 +609,77 @@ int lm_cache_each_audit(struct lm_cache *c, int64_t since, lm_cache_audit_fn fn,
 		if ((err = fn(ctx, &a)) != 0)
 			break;
 	}
-	if (!err && rc != SQLITE_DONE)
+	return walk_end(st, rc, err);
+}
+
+int lm_cache_outbox_put(struct lm_cache *c, const uint8_t tag[LM_CACHE_TAG_LEN],
+			const uint8_t ref[LM_CACHE_TAG_LEN], const uint8_t *sealed, size_t len)
+{
+	if (!sealed)
+		return run(c,
+			   "INSERT OR REPLACE INTO outbox (tag, ref, sealed) VALUES (?, ?, NULL)",
+			   "bb", tag, LM_CACHE_TAG_LEN, ref, LM_CACHE_TAG_LEN);
+	if (len > 65536)
+		return LM_ERR_ARG;
+	return run(c, "INSERT OR IGNORE INTO outbox (tag, ref, sealed) VALUES (?, ?, ?)", "bbb",
+		   tag, LM_CACHE_TAG_LEN, ref, LM_CACHE_TAG_LEN, sealed, (int)len);
+}
+
+int lm_cache_outbox_each(struct lm_cache *c, int64_t now, int max, lm_cache_outbox_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(c->db,
+					    "SELECT seq, tag, ref, sealed, tries FROM outbox"
+					    " WHERE next_try <= ? ORDER BY seq LIMIT ?",
+					    -1, &st, NULL));
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 1) != LM_CACHE_TAG_LEN ||
+		    sqlite3_column_bytes(st, 2) != LM_CACHE_TAG_LEN) {
+			err = LM_ERR_DB_CORRUPT;
+			break;
+		}
+		int tomb = sqlite3_column_type(st, 3) == SQLITE_NULL;
+		const uint8_t *sealed = tomb ? NULL : sqlite3_column_blob(st, 3);
+		size_t len = tomb ? 0 : (size_t)sqlite3_column_bytes(st, 3);
+		if (!tomb && !sealed) {
+			err = LM_ERR_DB_CORRUPT; /* an empty record: no seal makes one */
+			break;
+		}
+		err = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+			 sqlite3_column_blob(st, 2), sealed, len, sqlite3_column_int(st, 4));
+		if (err)
+			break;
+	}
+	return walk_end(st, rc, err);
+}
+
+int lm_cache_outbox_done(struct lm_cache *c, int64_t seq)
+{
+	return run(c, "DELETE FROM outbox WHERE seq = ?", "i", seq);
+}
+
+int lm_cache_outbox_retry(struct lm_cache *c, int64_t seq, int64_t next_try)
+{
+	return run(c, "UPDATE outbox SET tries = tries + 1, next_try = ? WHERE seq = ?", "ii",
+		   next_try, seq);
+}
+
+/* One number from a query without parameters. */
+static int scalar(struct lm_cache *c, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL));
+	if (err)
+		return err;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
 		err = db_err(rc);
 	sqlite3_finalize(st);
 	return err;
@@ -606,4 +691,58 @@ int lm_cache_prune_audit(struct lm_cache *c, int64_t before, int *deleted)
 	if (deleted)
 		*deleted = err ? 0 : sqlite3_changes(c->db);
 	return err;
+}
+
+int lm_cache_outbox_count(struct lm_cache *c, int64_t *rows)
+{
+	return scalar(c, "SELECT count(*) FROM outbox", rows);
+}
+
+int lm_cache_vault_pending(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], int64_t before,
+			   int64_t now, lm_cache_entry_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(c->db,
+					    "SELECT bytes FROM entries WHERE holder = ? AND"
+					    " vault_at <= ? ORDER BY first_seen, rowid",
+					    -1, &st, NULL));
+	if (err)
+		return err;
+	char hh[2 * LM_HOLDER_LEN + 1];
+	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
+	sqlite3_bind_text(st, 1, hh, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, before);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = fn(ctx, holder, sqlite3_column_blob(st, 0),
+			 (size_t)sqlite3_column_bytes(st, 0));
+		if (err)
+			break;
+	}
+	err = walk_end(st, rc, err);
+	/* The same rows: the caller's transaction keeps other writers out. */
+	if (!err)
+		err = run(c, "UPDATE entries SET vault_at = ? WHERE holder = ? AND vault_at <= ?",
+			  "iti", now, hh, before);
+	return err;
+}
+
+int lm_cache_each_vault_holder(struct lm_cache *c, lm_cache_holder_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int err = db_err(sqlite3_prepare_v2(
+		c->db, "SELECT DISTINCT holder FROM entries WHERE vault_at > 0 ORDER BY holder", -1,
+		&st, NULL));
+	if (err)
+		return err;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t h[LM_HOLDER_LEN];
+		if ((err = column_holder(st, 0, h)))
+			break;
+		err = fn(ctx, h);
+		if (err)
+			break;
+	}
+	return walk_end(st, rc, err);
 }

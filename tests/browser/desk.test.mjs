@@ -1111,8 +1111,14 @@ test('a blocked protected card: the page offers the restore onto a new card, fro
   assert.equal(await page.textContent('#holder-name'), 'Amina Yousef');
   assert.ok(await page.locator('#blocked-banner').count() === 0);
   assert.ok(!(await pageKeeps()).includes(RECOVERY.split(':')[2]), 'the recovery secret stayed in the page');
+  // The new card is protected under a new access code, shown once.
+  const notice = await page.textContent('#banners');
+  const m = /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/.exec(notice);
+  assert.ok(m && m[0] !== CODE, `the new access code on the page: ${notice}`);
   await shot('19-protected-blocked-restored');
-  const v = verifyJson(PROT());
+  writeFileSync(join(WORK, 'newcode.txt'), `${m[0]}\n`);
+  const v = JSON.parse(cli('verify', '--json', '--trust', 'trust.cose', '--root', 'root.pem.pub',
+    '--access-code-file', 'newcode.txt', PROT()));
   assert.equal(v.entries.filter((e) => e.verdict === 'valid').length, 4);
   await protRemove();
 });
@@ -1237,4 +1243,62 @@ test('protect a card at the desk: the code and recovery line once, on the print 
       }
     }
   }
+});
+
+test('a blank card: the restore from a typed recovery line, the new code shown once; a protected card\'s delete asks its code; the vault\'s state', async () => {
+  await newPage('en');
+  await protTap(join(WORK, 'prot.img')); // the holder's folder, known to this office
+  await page.waitForSelector('#unlock-form', { timeout: 15000 });
+  await protRemove();
+  writeFileSync(PROT(), Buffer.alloc(CAPACITY));
+  await page.waitForSelector('#blank-banner', { timeout: 15000 });
+  assert.equal(await page.textContent('#blank-banner p'), en['restore.blank']);
+  await page.fill('#u-recovery', RECOVERY);
+  await page.click('#u-restore');
+  await page.waitForSelector('#holder-name', { timeout: 15000 });
+  const m = /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/.exec(await page.textContent('#banners'));
+  assert.ok(m, 'the new access code on the page');
+  assert.ok(!(await pageKeeps()).includes(RECOVERY.split(':')[2]), 'the recovery secret stayed in the page');
+  await shot('20-blank-restored');
+  // The delete form of a protected card asks for its code: a wrong one is
+  // refused, the right one rewrites the card.
+  await page.waitForSelector('#d-code');
+  const lid = await page.getAttribute('.entry[data-type="LID"]', 'data-id');
+  await page.selectOption('#d-entry', lid);
+  await page.check('#d-confirm');
+  await page.fill('#d-code', CODE);
+  await page.click('#delete-form button[type=submit]');
+  await page.waitForFunction((want) => document.querySelector('#delete-form .form-result').textContent === want, en['lock.err.wrong'], { timeout: 15000 });
+  assert.equal(await page.inputValue('#d-code'), '', 'the code is emptied after sending');
+  await page.fill('#d-code', m[0]);
+  await page.click('#delete-form button[type=submit]');
+  await page.waitForFunction((t) => document.getElementById('banners').textContent.includes(t), en['del.ok'], { timeout: 15000 });
+  await page.waitForFunction(() => document.querySelectorAll('.entry[data-type="LID"]').length === 0, null, { timeout: 15000 });
+  assert.ok(!(await pageKeeps()).includes(m[0].replace(/-/g, '')), 'the code stayed in a field');
+  await protRemove();
+  // A daemon with a vault that cannot be reached (its answer played here).
+  await page.route('**/api/status', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    body.vault = { reachable: false, error: 'vault_down', outbox: 7, last_sync: null, sync_s: 300 };
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.reload();
+  await page.waitForSelector('#vault-down');
+  assert.equal(await page.textContent('#vault-down'), en['banner.vault_down'].replace('{n}', '7').replace('{code}', 'vault_down'));
+  await shot('21-vault-down');
+  // Reachable: the terminal line says when it last synchronised, the trust
+  // list's version and the outbox depth.
+  await page.unroute('**/api/status');
+  await page.route('**/api/status', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    body.vault = { reachable: true, error: null, outbox: 0, last_sync: 1796140800, sync_s: 300 };
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.reload();
+  await page.waitForSelector('#vault-ok');
+  const line = await page.textContent('#vault-ok');
+  assert.ok(line.startsWith('vault connected') && line.includes('version ') && line.includes('0 waiting') && line.includes('2026'), line);
+  assert.equal(await page.locator('#vault-down').count(), 0);
 });

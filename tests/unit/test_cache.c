@@ -2,7 +2,7 @@
  * test_cache.c - the office cache: schema creation and migration from an
  * older version, refusal of a newer one, WAL, dedup, verdicts, the read
  * log's retention, deleting an entry, the errors of a locked or damaged
- * database, and the modes of the files it creates.
+ * database, the modes of the files it creates, and the vault's outbox.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -233,11 +233,10 @@ static void test_audit(void **state)
 	assert_int_equal(n, 1);
 	lm_cache_close(c);
 	assert_int_equal(sql_int("SELECT count(*) FROM audit"), 1);
-	/* From the schema before the write log (one step back), the table comes. */
-	sql_exec("DROP TABLE audit;");
-	char pragma[64];
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", LM_CACHE_SCHEMA - 1);
-	sql_exec(pragma);
+	/* From schema 5, the one before the write log, the table comes (with
+	 * the steps after it: their tables go back too). */
+	sql_exec("DROP TABLE audit; DROP TABLE card_logs; DROP TABLE outbox;"
+		 "ALTER TABLE entries DROP COLUMN vault_at; PRAGMA user_version = 5;");
 	assert_int_equal(lm_cache_open(path, &c), LM_OK);
 	lm_cache_close(c);
 	assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'audit'"), 1);
@@ -345,6 +344,125 @@ static void test_new_file_modes(void **state)
 	umask(old);
 }
 
+/* The outbox copies rows out of the walk, as the vault thread does. */
+struct outbox_rows {
+	int n;
+	int64_t seq[8];
+	int tomb[8];
+	size_t len[8];
+};
+
+static int outbox_row(void *ctx, int64_t seq, const uint8_t tag[LM_CACHE_TAG_LEN],
+		      const uint8_t ref[LM_CACHE_TAG_LEN], const uint8_t *sealed, size_t len,
+		      int tries)
+{
+	(void)tag, (void)ref, (void)tries;
+	struct outbox_rows *r = ctx;
+	r->seq[r->n] = seq;
+	r->tomb[r->n] = sealed == NULL;
+	r->len[r->n++] = len;
+	return 0;
+}
+
+static int pending_count(void *ctx, const uint8_t h[LM_HOLDER_LEN], const uint8_t *b, size_t len)
+{
+	(void)h, (void)b, (void)len;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int pending_fail(void *ctx, const uint8_t h[LM_HOLDER_LEN], const uint8_t *b, size_t len)
+{
+	(void)ctx, (void)h, (void)b, (void)len;
+	return LM_ERR_RNG;
+}
+
+static int count_holder(void *ctx, const uint8_t h[LM_HOLDER_LEN])
+{
+	(void)h;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/*
+ * The vault's outbox: a record queued twice is one row; a tombstone
+ * replaces a waiting record (and gets a new sequence number, so "done" for
+ * the old one leaves it); retries wait; the marks of pending entries
+ * commit with the caller's transaction and roll back with it.
+ */
+static void test_vault_outbox(void **state)
+{
+	teardown(state);
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	static const uint8_t tag[LM_CACHE_TAG_LEN] = {1}, ref1[LM_CACHE_TAG_LEN] = {2},
+			     ref2[LM_CACHE_TAG_LEN] = {3};
+	static const uint8_t sealed[92] = {9};
+	assert_int_equal(lm_cache_outbox_put(c, tag, ref1, sealed, sizeof(sealed)), LM_OK);
+	assert_int_equal(lm_cache_outbox_put(c, tag, ref1, sealed, sizeof(sealed)), LM_OK);
+	assert_int_equal(lm_cache_outbox_put(c, tag, ref2, sealed, sizeof(sealed)), LM_OK);
+	int64_t n = -1;
+	assert_int_equal(lm_cache_outbox_count(c, &n), LM_OK);
+	assert_int_equal(n, 2);
+	struct outbox_rows r = {0};
+	assert_int_equal(lm_cache_outbox_each(c, 0, 8, outbox_row, &r), LM_OK);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.tomb[0], 0);
+	assert_int_equal(r.len[0], sizeof(sealed));
+	/* ref1 deleted before it left: the tombstone takes its place. */
+	assert_int_equal(lm_cache_outbox_put(c, tag, ref1, NULL, 0), LM_OK);
+	assert_int_equal(lm_cache_outbox_done(c, r.seq[0]), LM_OK); /* the old push: gone already */
+	struct outbox_rows t = {0};
+	assert_int_equal(lm_cache_outbox_each(c, 0, 8, outbox_row, &t), LM_OK);
+	assert_int_equal(t.n, 2);
+	assert_int_equal(t.seq[0], r.seq[1]);
+	assert_int_equal(t.tomb[1], 1);
+	assert_true(t.seq[1] > r.seq[1]);
+	/* A failed push waits for its retry time. */
+	assert_int_equal(lm_cache_outbox_retry(c, t.seq[0], 100), LM_OK);
+	struct outbox_rows u = {0};
+	assert_int_equal(lm_cache_outbox_each(c, 99, 8, outbox_row, &u), LM_OK);
+	assert_int_equal(u.n, 1);
+	assert_int_equal(u.tomb[0], 1);
+	u.n = 0;
+	assert_int_equal(lm_cache_outbox_each(c, 100, 1, outbox_row, &u), LM_OK);
+	assert_int_equal(u.n, 1);
+	assert_int_equal(u.seq[0], t.seq[0]);
+	assert_int_equal(lm_cache_outbox_done(c, t.seq[0]), LM_OK);
+	assert_int_equal(lm_cache_outbox_done(c, t.seq[1]), LM_OK);
+	assert_int_equal(lm_cache_outbox_count(c, &n), LM_OK);
+	assert_int_equal(n, 0);
+
+	/* Pending entries: marked only when the walk went through, and only
+	 * with the caller's transaction. */
+	static const uint8_t id2[32] = {0x22};
+	assert_int_equal(lm_cache_put_entry(c, holder, id2, entry, sizeof(entry), 2, 1, 10, NULL),
+			 LM_OK);
+	int k = 0;
+	assert_int_equal(lm_cache_each_vault_holder(c, count_holder, &k), LM_OK);
+	assert_int_equal(k, 0);
+	assert_int_equal(lm_cache_begin(c), LM_OK);
+	assert_int_equal(lm_cache_vault_pending(c, holder, 0, 50, pending_fail, NULL), LM_ERR_RNG);
+	assert_int_equal(lm_cache_vault_pending(c, holder, 0, 50, pending_count, &k), LM_OK);
+	assert_int_equal(k, 1);
+	lm_cache_rollback(c);
+	k = 0;
+	assert_int_equal(lm_cache_begin(c), LM_OK);
+	assert_int_equal(lm_cache_vault_pending(c, holder, 0, 50, pending_count, &k), LM_OK);
+	assert_int_equal(lm_cache_commit(c), LM_OK);
+	assert_int_equal(k, 1);
+	k = 0;
+	assert_int_equal(lm_cache_vault_pending(c, holder, 0, 60, pending_count, &k), LM_OK);
+	assert_int_equal(k, 0); /* sealed already */
+	assert_int_equal(lm_cache_vault_pending(c, holder, 50, 60, pending_count, &k), LM_OK);
+	assert_int_equal(k, 1); /* sealed at 50 or before: again (a refresh) */
+	k = 0;
+	assert_int_equal(lm_cache_each_vault_holder(c, count_holder, &k), LM_OK);
+	assert_int_equal(k, 1);
+	lm_cache_close(c);
+	assert_int_equal(sql_int("SELECT vault_at FROM entries"), 60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_entry_retention),
 		cmocka_unit_test(test_locked_and_corrupt),
 		cmocka_unit_test(test_new_file_modes),
+		cmocka_unit_test(test_vault_outbox),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -47,13 +47,18 @@ export const appendEntry = (reader, entry) => postJson('/api/card/append', { rea
 // daemon keeps only the keys, while the card lies on the reader).
 export const unlockCard = (reader, code) =>
   postJson('/api/card/unlock', reader ? { reader, code } : { code });
-// Delete an entry at the holder's request (the card is rewritten).
-export const deleteEntry = (reader, id) => postJson('/api/card/delete', { reader, id });
-// Put the holder's cached folder back onto the card (blank or short); with
-// secrets ({code, recovery}: a protect cut short) as a protected card.
-export const restoreFolder = (holder, reader, secrets) =>
-  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`,
-    secrets ? { reader, code: secrets.code, recovery: secrets.recovery } : { reader });
+// Delete an entry at the holder's request (the card is rewritten; a
+// protected card with its access code).
+export const deleteEntry = (reader, id, code) =>
+  postJson('/api/card/delete', code ? { reader, id, code } : { reader, id });
+// Put the holder's folder back onto a card.  extra: nothing (the cached
+// folder onto a blank or short card), {code, recovery} (a protect cut
+// short: the holder's card, protected with the code protect made), or
+// {recovery} alone (a protected folder from this office's cache and the
+// city's vault onto a blank card; the answer carries a new access code,
+// once).
+export const restoreFolder = (holder, reader, extra = {}) =>
+  postJson(`/api/holders/${encodeURIComponent(holder)}/restore`, { reader, ...extra });
 // Protect the open version 1 card (the holder present): the answer carries
 // the new access code and recovery line, once.
 export const protectCard = (reader) => postJson('/api/card/protect', reader ? { reader } : {});

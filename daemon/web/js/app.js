@@ -29,6 +29,7 @@ const state = {
   // never in any browser storage; gone when the card leaves (unless a cut
   // protect still needs them for its restore) or another holder's comes.
   secrets: null,
+  blank: false,   // a blank card lies on the reader: offer the restore from a recovery line
   notice: null,   // {key, vars, kind} a banner about the last event
 };
 
@@ -96,6 +97,18 @@ function renderTerminal() {
     banners.push(h('p', { class: 'banner bad', id: 'trust-refused' }, picto('bad'),
       t(key, { version: refused.version })));
   }
+  // The city's folder vault (only with a vault line): a tap never waits for
+  // it, but the page says when the outbox cannot drain.
+  if (s.vault && !s.vault.reachable) {
+    banners.push(h('p', { class: 'banner warn', id: 'vault-down' }, picto('warn'),
+      t('banner.vault_down', { n: s.vault.outbox ?? '?', code: s.vault.error || '' })));
+  } else if (s.vault) {
+    el.append(' · ', h('span', { id: 'vault-ok' }, t('vault.ok', {
+      n: s.vault.outbox ?? '?',
+      time: s.vault.last_sync ? fmtTime(new Date(s.vault.last_sync * 1000).toISOString()) : '–',
+      version: s.trust ? s.trust.version : '?',
+    })));
+  }
   if (s.cache && !s.cache.ok) {
     banners.push(h('p', { class: 'banner bad', id: 'cache-broken' }, picto('bad'),
       t('banner.cache_broken', { code: s.cache.error || '' })));
@@ -129,12 +142,12 @@ function renderBanners() {
     // copy, found by the holder id of the holder's recovery line.
     list.push(h('div', { class: 'banner bad', id: 'blocked-banner' }, picto('bad'),
       h('p', {}, t('lock.err.blocked')),
-      blockedRestoreForm(() => state.reader, async (written) => {
-        state.blocked = false;
-        await loadCard(state.reader);
-        state.notice = { key: 'del.restored', vars: { n: written }, kind: 'info', sticky: true };
-        render();
-      })));
+      blockedRestoreForm(() => state.reader, restoredFromLine)));
+  } else if (state.blank) {
+    // A blank card: a holder who brings the printed copy gets the folder back.
+    list.push(h('div', { class: 'banner info', id: 'blank-banner' }, picto('card'),
+      h('p', {}, t('restore.blank')),
+      blockedRestoreForm(() => state.reader, restoredFromLine)));
   }
   if (state.notice && state.notice !== lastNotice) {
     announce(t(state.notice.key, state.notice.vars || {}), state.notice.kind === 'bad');
@@ -169,11 +182,24 @@ function renderNext(card) {
   }
 }
 
+// A folder restored from the recovery line: the new card's access code is
+// shown once (for its sticker and the holder's copy), never stored.
+async function restoredFromLine(body) {
+  state.blocked = false;
+  state.blank = false;
+  await loadCard(state.reader);
+  const vars = { n: body.written, v: body.from_vault || 0, code: body.access_code || '' };
+  state.notice = body.access_code
+    ? { key: { unreachable: 'restore.done_no_vault', ok: 'restore.done' }[body.vault] || 'restore.done_local', vars, kind: 'info', sticky: true }
+    : { key: 'del.restored', vars, kind: 'info', sticky: true };
+  render();
+}
+
 async function restore() {
   // A protect cut short: the folder goes back on protected, with the code
   // and recovery line that protect made (the card may hold them already).
   const s = state.secrets && state.secrets.holder === state.restoreFor ? state.secrets : null;
-  const res = await restoreFolder(state.restoreFor, state.reader, s);
+  const res = await restoreFolder(state.restoreFor, state.reader, s ? { code: s.code, recovery: s.recovery } : {});
   if (res.ok) {
     state.restoreFor = null;
     await loadCard(state.reader);
@@ -288,6 +314,7 @@ function renderAll() {
 async function onTap(ev) {
   closePrintView($('print-view'));
   state.notice = null;
+  state.blank = false;
   // The page stays open all day: the trust list may have been reloaded
   // (SIGHUP) or gone out of date since it was opened.
   try { state.status = await getStatus(); } catch { /* keep the last one */ }
@@ -301,6 +328,7 @@ function onRemoved(ev) {
   closePrintView($('print-view'));
   state.card = null;
   if (!state.restoreFor) state.secrets = null; // the code leaves with the card
+  state.blank = false;
   // A read cut short keeps its message: the holder has to tap again.
   if (!state.notice || state.notice.key !== 'error.card_removed') {
     state.notice = { key: 'notice.removed', kind: 'info' };
@@ -311,6 +339,7 @@ function onRemoved(ev) {
 
 function onError(ev) {
   state.notice = { key: errorKey(ev.code), vars: { code: ev.code }, kind: 'bad' };
+  state.blank = ev.code === 'not_formatted'; // a blank card: the restore form
   render();
 }
 
@@ -332,6 +361,13 @@ async function init() {
   await renderAll();
 
   window.addEventListener('lm-signed-out', () => buildStaff($('staff')));
+  // The vault's state (and the trust list's) while the page stays open.
+  setInterval(async () => {
+    try { state.status = await getStatus(); } catch { return; }
+    // An open restore form keeps what is being typed into it.
+    if (!state.blank && !state.blocked && !state.restoreFor) renderBanners();
+  }, 30000);
+
   listen({ tap: onTap, locked: onTap, removed: onRemoved, error: onError, written: (ev) => loadCard(ev.reader || state.reader) });
 
   // A card may already lie on a reader when the page opens.

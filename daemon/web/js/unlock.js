@@ -34,8 +34,11 @@ function holderOfRecovery(text) {
   return m ? m[1].toLowerCase() : null;
 }
 
-// The restore of a blocked card's folder onto a new card on the reader (a
-// banner that stays while the cards are swapped: app.js).
+// The restore of a holder's folder onto a blank card on the reader, from
+// the recovery line (a blocked card's banner that stays while the cards are
+// swapped, or a blank card on the reader: app.js).  The line goes to the
+// daemon once and is emptied from the page; onRestored(answer) gets the
+// daemon's answer, with the new card's access code.
 export function blockedRestoreForm(getReader, onRestored) {
   const line = h('input', {
     id: 'u-recovery', name: 'recovery', autocomplete: 'off', spellcheck: 'false', dir: 'ltr',
@@ -46,16 +49,20 @@ export function blockedRestoreForm(getReader, onRestored) {
     h('button', { type: 'submit', id: 'u-restore', class: 'primary' }, t('del.restore')), result);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const holder = holderOfRecovery(line.value);
+    const text = line.value.trim();
+    const holder = holderOfRecovery(text);
     line.value = ''; // the recovery line opens the holder's backup: not kept either
     if (!holder) {
       showResult(result, false, t('lock.err.recovery'));
       return;
     }
-    const res = await restoreFolder(holder, getReader());
-    if (res.ok) { onRestored(res.body.written); return; }
+    const res = await restoreFolder(holder, getReader(), { recovery: text });
+    if (res.ok) { onRestored(res.body); return; }
+    const code = (res.body && res.body.error && res.body.error.code) || res.status;
     showResult(result, false, signedOut(res) ? t('staff.err.signed_out')
-      : t('form.err.other', { code: (res.body && res.body.error && res.body.error.code) || res.status }));
+      : code === 'not_blank' ? t('restore.err.not_blank')
+        : code === 'forbidden' ? t('restore.err.role')
+          : t('form.err.other', { code }));
   });
   return form;
 }

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define LM_CACHE_SCHEMA 7 /* the user_version this build writes */
+#define LM_CACHE_SCHEMA 8 /* the user_version this build writes */
 
 struct lm_cache;
 
@@ -141,6 +141,50 @@ typedef int (*lm_cache_audit_fn)(void *ctx, const struct lm_audit *a);
 int lm_cache_each_audit(struct lm_cache *c, int64_t since, lm_cache_audit_fn fn, void *ctx);
 /* Delete rows older than before (seconds); *deleted says how many. */
 int lm_cache_prune_audit(struct lm_cache *c, int64_t before, int *deleted);
+
+/*
+ * The folder vault's outbox (docs/vault.md): records sealed for the vault
+ * (lm_vault.h), queued in the same transaction as the cache update that
+ * made them, and deleted only after the vault took them.  Rows carry the
+ * tag, the ref and sealed bytes: never a key or a recovery secret.  A
+ * tombstone is a row without sealed bytes.
+ *
+ * lm_cache_outbox_put queues a record (sealed, len) or, with sealed NULL,
+ * a tombstone under (tag, ref): a record already queued there stays (the
+ * same entry sealed again says nothing new); a tombstone replaces a
+ * record waiting there (the entry was deleted before it left).  Each row
+ * gets a new sequence number, never used again.
+ */
+#define LM_CACHE_TAG_LEN 16
+int lm_cache_outbox_put(struct lm_cache *c, const uint8_t tag[LM_CACHE_TAG_LEN],
+			const uint8_t ref[LM_CACHE_TAG_LEN], const uint8_t *sealed, size_t len);
+/* Rows due at now (their retry time reached), oldest first, at most max;
+ * sealed is NULL for a tombstone.  The walk holds a read transaction: copy
+ * the rows and push them after it. */
+typedef int (*lm_cache_outbox_fn)(void *ctx, int64_t seq, const uint8_t tag[LM_CACHE_TAG_LEN],
+				  const uint8_t ref[LM_CACHE_TAG_LEN], const uint8_t *sealed,
+				  size_t len, int tries);
+int lm_cache_outbox_each(struct lm_cache *c, int64_t now, int max, lm_cache_outbox_fn fn,
+			 void *ctx);
+/* The vault took row seq: delete it (a row that replaced it meanwhile has
+ * another seq and stays). */
+int lm_cache_outbox_done(struct lm_cache *c, int64_t seq);
+/* Row seq failed: count the try and wait until next_try (seconds). */
+int lm_cache_outbox_retry(struct lm_cache *c, int64_t seq, int64_t next_try);
+int lm_cache_outbox_count(struct lm_cache *c, int64_t *rows);
+
+/*
+ * A holder's entries not sealed for the vault since before (0: never),
+ * oldest first; when fn returned 0 for every one, they are marked sealed
+ * at now.  The caller seals them into the outbox in the same transaction
+ * (lm_cache_begin), so the marks and the rows commit together.
+ */
+int lm_cache_vault_pending(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN], int64_t before,
+			   int64_t now, lm_cache_entry_fn fn, void *ctx);
+/* The holders with an entry sealed for the vault (whose tombstones this
+ * office asks for). */
+typedef int (*lm_cache_holder_fn)(void *ctx, const uint8_t holder[LM_HOLDER_LEN]);
+int lm_cache_each_vault_holder(struct lm_cache *c, lm_cache_holder_fn fn, void *ctx);
 
 /* Counts, for status pages and tests. */
 int lm_cache_count(struct lm_cache *c, int64_t *entries, int64_t *holders);

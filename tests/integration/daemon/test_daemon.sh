@@ -89,6 +89,29 @@ append_ber() {
 		-d '{"entry":{"type":"BER","date":"2026-11-25","fields":{"service":"job_counselling","next":"2026-12-08"}}}'
 }
 alive() { kill -0 "${DPIDS[0]}" 2>/dev/null && ok || bad "the daemon died: $*"; }
+# put_card IMG: IMG on the image-file reader pcard.img, whole at once (a
+# reader polling while cp writes would see a short card).
+put_card() { cp "$1" pcard.img.new && mv pcard.img.new pcard.img; }
+# protected_image: p.img, the holder's protected card with ik.cose; CODE
+# (its access code, also in code.txt) and REC (the recovery line) set.
+protected_image() {
+	"$L" image new --holder "$H" --capacity 888 --out p.img --protect --kdf-iterations 16384 >new.txt 2>/dev/null
+	CODE=$(sed -n 's/^access code: //p' new.txt)
+	REC=$(sed -n 's/^recovery: //p' new.txt)
+	printf '%s\n' "$CODE" >code.txt
+	"$L" image append --access-code-file code.txt p.img ik.cose 2>/dev/null || bad "image append (protected)"
+}
+# protected_desk PORT: daemon p on PORT reading fake:pcard.img, the
+# protected card (protected_image) on it, unlocked, and a BER written to it.
+protected_desk() {
+	protected_image
+	put_card p.img
+	start_daemon p "$1" "fake:$RIG_DIR/pcard.img"
+	auth=(-H "Authorization: Bearer $TOKEN")
+	wait_state locked && [ "$(code -X POST "${auth[@]}" "$URL/api/card/unlock" -d "{\"code\":\"$CODE\"}")" = 200 ] &&
+		ok || bad "unlock: $(cat resp.json)"
+	[ "$(append_ber "${auth[@]}")" = 200 ] && ok || bad "append: $(cat resp.json)"
+}
 
 case ${1:-pcsc} in
 pcsc)
@@ -575,6 +598,110 @@ flood)
 	echo "slow answer: $st after $((($(date +%s%N) - t0) / 1000000)) ms: $(cat resp.json)"
 	[ "$st" != 000 ] && grep -q '"error"' resp.json && ok || bad "a slow answer was lost to connection_timeout: $st $(cat resp.json)"
 	wait "$locker"
+	;;
+novault)
+	# No `vault` line: exactly the daemon without the vault (docs/vault.md).
+	# An unlocked protected card is tapped and written to: nothing is sealed,
+	# nothing queued, no vault in /api/status, no vault thread in the log; a
+	# restricted role still caches every type it reads.  And the vault's
+	# configuration lines are checked: no password in the main file (the
+	# error does not repeat it), a password file others may read is refused.
+	protected_desk 18197
+	curl -s "$URL/api/status" >status.json
+	! grep -q '"vault"' status.json && ok || bad "a vault in the status without a vault line: $(cat status.json)"
+	[ "$(sqlite3 p.db 'SELECT count(*) FROM outbox')" = 0 ] &&
+		[ "$(sqlite3 p.db 'SELECT count(*) FROM entries WHERE vault_at > 0')" = 0 ] &&
+		[ "$(sqlite3 p.db 'SELECT count(*) FROM entries')" = 2 ] && ok ||
+		bad "sealed without a vault line: $(sqlite3 p.db 'SELECT count(*), sum(vault_at > 0) FROM entries') outbox $(sqlite3 p.db 'SELECT count(*) FROM outbox')"
+	! grep -qi vault p.log && ok || bad "the vault in the log: $(grep -i vault p.log)"
+	stop_daemons
+	# A restricted role (employer: no IK) caches the IK entry as before.
+	rm -f pcard.img
+	sed -i 's/^role = city/role = employer/' p.conf
+	rm -f p.db p.db-wal p.db-shm
+	"$D" -d -c p.conf >>p2.log 2>&1 &
+	DPIDS+=($!)
+	URL=http://127.0.0.1:18197
+	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && break; sleep 0.1; done
+	"$L" image new --holder "$H" --capacity 888 --out v1.img >/dev/null && "$L" image append v1.img ik.cose 2>/dev/null
+	put_card v1.img
+	wait_state card && sleep 0.3 && [ "$(sqlite3 p.db 'SELECT count(*) FROM entries')" = 1 ] && ok ||
+		bad "an employer terminal without a vault line no longer caches what it reads"
+	stop_daemons
+	# The configuration: a password in the vault line is refused, unrepeated.
+	cp p.conf v.conf
+	echo "vault = host=127.0.0.1 dbname=vault user=office password=s3cretpw" >>v.conf
+	"$D" -n -c v.conf >v.txt 2>&1 && bad "a password in the vault line was accepted" ||
+		{ grep -q "vault_password_file" v.txt && ! grep -q s3cretpw v.txt && ok || bad "the error: $(cat v.txt)"; }
+	cp p.conf v.conf
+	echo "vault = postgresql://office:s3cretpw@127.0.0.1/vault" >>v.conf
+	"$D" -n -c v.conf >v.txt 2>&1 && bad "a password in the vault URI was accepted" ||
+		{ ! grep -q s3cretpw v.txt && ok || bad "the error: $(cat v.txt)"; }
+	echo s3cretpw >vault.pw
+	chmod 644 vault.pw
+	cp p.conf v.conf
+	printf 'vault = host=127.0.0.1 dbname=vault user=office\nvault_password_file = %s/vault.pw\n' "$RIG_DIR" >>v.conf
+	"$D" -n -c v.conf >v.txt 2>&1 && bad "a password file others may read was accepted" ||
+		{ grep -q "chmod 600" v.txt && ok || bad "the error: $(cat v.txt)"; }
+	;;
+recovery)
+	# A lost protected card restored from the holder's recovery line (no
+	# vault: from this office's cache): onto a blank card only, as a protected
+	# card of the same holder with a new access code, answered once; the
+	# line of another holder, a malformed one, a card that holds a folder
+	# and a terminal whose role does not see every type are refused.
+	protected_desk 18198
+	rm pcard.img
+	wait_state empty
+	head -c 888 /dev/zero >blank.img
+	put_card blank.img
+	sleep 0.5
+	restore() { code -X POST "${auth[@]}" "$URL/api/holders/$H/restore" -d "$1"; }
+	OTHER=$("$L" holder new)
+	[ "$(restore "{\"recovery\":\"LMR1:$OTHER:${REC##*:}\"}")" = 400 ] && ok || bad "another holder's line: $(cat resp.json)"
+	[ "$(restore '{"recovery":"LMR1:nonsense"}')" = 400 ] && ok || bad "a malformed line: $(cat resp.json)"
+	[ "$(restore '{"recovery":7}')" = 400 ] && ok || bad "a number for a line: $(cat resp.json)"
+	[ "$(restore "{\"recovery\":\"$REC\"}")" = 200 ] && grep -q '"written":2' resp.json && ok ||
+		bad "restore from the recovery line: $(cat resp.json)"
+	NEW=$(sed -n 's/.*"access_code":"\([0-9A-Z-]*\)".*/\1/p' resp.json)
+	[ ${#NEW} = 14 ] && [ "$NEW" != "$CODE" ] && grep -q '"vault":"none"' resp.json && ok ||
+		bad "the new access code: $(cat resp.json)"
+	printf '%s\n' "$NEW" >newcode.txt
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file newcode.txt pcard.img >verify.txt 2>&1 &&
+		grep -q "2 of 2" verify.txt && ok || bad "the restored card: $(cat verify.txt)"
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file code.txt pcard.img >/dev/null 2>&1 &&
+		bad "the old code opens the new card" || ok
+	wait_state card && [ "$(entries)" = 2 ] && curl -s "$URL/api/card" | grep -q '"protected":true' && ok ||
+		bad "the restored card at the desk: $(curl -s "$URL/api/card" | head -c 300)"
+	# An entry deleted from the protected card with its (new) access code:
+	# rewritten under a new salt, the same code opens it, the cache forgets.
+	del=$(curl -s "$URL/api/card" | grep -o '"id":"[0-9a-f]\{64\}"' | head -1 | cut -d'"' -f4)
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/delete" -d "{\"id\":\"$del\",\"code\":\"$CODE\"}")" = 403 ] &&
+		ok || bad "delete with the old code: $(cat resp.json)"
+	[ "$(code -X POST "${auth[@]}" "$URL/api/card/delete" -d "{\"id\":\"$del\",\"code\":\"$NEW\"}")" = 200 ] &&
+		grep -q '"kept":1' resp.json && ok || bad "delete with the new code: $(cat resp.json)"
+	"$L" verify --trust trust.cose --root root.pem.pub --access-code-file newcode.txt pcard.img >verify.txt 2>&1 &&
+		grep -q "1 of 1" verify.txt && [ "$(sqlite3 p.db "SELECT count(*) FROM entries WHERE id = '$del'")" = 0 ] &&
+		ok || bad "after the delete: $(cat verify.txt)"
+	wait_state card && [ "$(entries)" = 1 ] && ok || bad "the desk after the delete: $(curl -s "$URL/api/card" | head -c 300)"
+	# Again onto the card that now holds the folder: not written over.
+	cp pcard.img before.img
+	[ "$(restore "{\"recovery\":\"$REC\"}")" = 409 ] && grep -q not_blank resp.json && cmp -s before.img pcard.img &&
+		ok || bad "restore onto a card with a folder: $(cat resp.json)"
+	for f in p.log p.db; do
+		grep -qaF -e "$NEW" -e "${REC##*:}" "$f" && bad "the new code or the recovery secret is in $f" || ok
+	done
+	stop_daemons
+	# A terminal whose role does not see every type does not restore.
+	sed -i 's/^role = city/role = association/' p.conf
+	"$D" -d -c p.conf >>p2.log 2>&1 &
+	DPIDS+=($!)
+	for _ in $(seq 50); do curl -sf "$URL/api/status" >/dev/null && break; sleep 0.1; done
+	head -c 888 /dev/zero >blank.img
+	put_card blank.img
+	sleep 0.3
+	[ "$(restore "{\"recovery\":\"$REC\"}")" = 403 ] && cmp -s pcard.img <(head -c 888 /dev/zero) && ok ||
+		bad "restore at an association terminal: $(cat resp.json)"
 	;;
 protected)
 	# A protected card (format version 2, docs/format.md 8.11): the tap
