@@ -417,14 +417,21 @@ int cardcmd_wipe(struct cardcmd_card *c)
 	if (c->kind == LM_KIND_APPLET)
 		return cardcmd_applet_wipe(c->apdu, c->ctx);
 	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
-	int err = cardcmd_ntag_wipe(fn, c, c->capacity);
-	if (!err && c->unlocked && c->kind != LM_KIND_APPLET) {
-		/* A protected tag (authenticated in this session): its content is
-		 * gone, now lift the protection (AUTH0 beyond the last page), as
-		 * the applet's WIPE clears its reference. */
+	int err = LM_OK;
+	if (c->unlocked) {
+		/* A protected tag (authenticated in this session): lift the
+		 * protection FIRST (AUTH0 beyond the last page), as the applet's
+		 * WIPE clears its reference, then destroy the image.  The other
+		 * order has a cut that leaves a blank tag still locked by a
+		 * password derived from a salt that is gone: nobody could write
+		 * it again.  This way a cut leaves the old card (its image
+		 * intact, the old PWD still answering; not enforced until the
+		 * next protected format) or a blank, unprotected tag. */
 		static const uint8_t open_cfg0[4] = {0x04, 0x00, 0x00, NTAG_AUTH0_NONE};
 		err = fn(c, ntag_cfg0(c), open_cfg0);
 	}
+	if (!err)
+		err = cardcmd_ntag_wipe(fn, c, c->capacity);
 	if (!err)
 		c->old_layout = 0; /* an empty NDEF tag now: ours to format */
 	return err;
