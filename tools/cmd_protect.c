@@ -247,3 +247,12 @@ void cli_print_code_once(const char *code, const uint8_t holder[LM_HOLDER_LEN],
 		 iterations);
 	lm_protect_wipe(line, sizeof(line));
 }
+
+void cli_print_new_code_once(const char *code)
+{
+	printf("access code: %s\n", code);
+	fflush(stdout);
+	cli_msgf("new_code_once",
+		 "write the new access code on the card's sticker and on the holder's copy: it is "
+		 "not shown again; the holder's recovery line stays as it was");
+}
