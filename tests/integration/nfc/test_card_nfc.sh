@@ -184,7 +184,7 @@ case $CASE in all | protected)
 	# A protected NTAG216, natively (PWD_AUTH through InDataExchange): the
 	# pages from AUTH0 (12) on need the password; Debian's nfc-mfultralight
 	# gets the 12 public pages only, and nothing of the holder or the entry.
-	start_sim --tag ntag216 --memory pn.bin
+	start_sim --tag ntag216 --memory pn.bin --log frames.log
 	card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>err.txt && ok ||
 		bad "ntag216 format --protect: $(cat err.txt)"
 	sed -n 's/^access code: //p' fmt.txt >ncode.txt
@@ -204,10 +204,54 @@ case $CASE in all | protected)
 		entry_hex=$(xxd -p -s 20 -l 8 ik.cose | tr -d '\n')
 		case $dump_hex in *"${holder_bin:0:16}"* | *"$entry_hex"*) bad "the dump holds plaintext" ;; *) ok ;; esac
 	fi
+	# The simulator's frame log of the whole session (format, append, read
+	# with the code, a phone's dump): no 8 bytes of the holder id, the
+	# recovery secret or the entry ever crossed the air in clear.
+	python3 - frames.log "$H" ik.cose fmt.txt <<'PY' && ok || bad "plaintext in the frame log"
+import base64, re, sys
+log, holder, entry, fmt = sys.argv[1:5]
+air = b''.join(bytes.fromhex(' '.join(re.findall(r'\b[0-9A-F]{2}\b', line)))
+               for line in open(log).read().splitlines())
+secrets = [bytes.fromhex(holder)]
+rec = re.search(r'LMR1:[0-9a-f]{32}:([A-Za-z0-9_-]{22})', open(fmt).read())
+secrets.append(base64.urlsafe_b64decode(rec.group(1) + '=='))
+e = open(entry, 'rb').read()
+hint = e.find(bytes.fromhex(holder))
+secrets += [e[i:i + 8] for i in range(0, len(e) - 8) if not (hint >= 0 and hint - 8 < i < hint + 16)]
+assert len(air) > 1000, 'the log holds %d bytes' % len(air)
+hits = [s.hex() for s in secrets for i in range(0, len(s) - 7) if s[i:i + 8] in air]
+sys.exit('in clear on the air: %s' % hits[:3] if hits else 0)
+PY
 	card wipe --yes --access-code-file ncode.txt 2>err.txt && ok || bad "ntag216 wipe: $(cat err.txt)"
 	card read </dev/null >wiped.txt 2>&1
 	grep -q "holds no Laufmappe" wiped.txt && ok || bad "ntag216 after the wipe: $(cat wiped.txt)"
 	stop_sim
+	# Wrong codes lock the tag: four wrong PWD_AUTHs (Debian's
+	# nfc-mfultralight --pw, as any phone app may send them) reach AUTHLIM;
+	# then the right code is refused as "blocked", for good, and the folder
+	# goes from the office's copy onto a new tag.
+	if command -v nfc-mfultralight >/dev/null; then
+		start_sim --tag ntag216 --memory pb.bin
+		card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>err.txt
+		sed -n 's/^access code: //p' fmt.txt >bcode.txt
+		card append --access-code-file bcode.txt ik.cose 2>err.txt || bad "blocked setup: $(cat err.txt)"
+		for pw in 00000000 00000001 00000002 00000003; do
+			LIBNFC_DEVICE=${NFC[1]} timeout 30 nfc-mfultralight r wrong.mfd --pw $pw >mfu.txt 2>&1 </dev/null
+		done
+		card read "${V[@]}" --access-code-file bcode.txt >blk.txt 2>&1 && bad "a blocked tag read"
+		grep -q "the tag is blocked after too many wrong access codes" blk.txt && ok ||
+			bad "the right code on a blocked tag: $(cat blk.txt)"
+		card append --access-code-file bcode.txt ik.cose >blk.txt 2>&1 && bad "a blocked tag took an append" || ok
+		stop_sim
+		"$L" image new --holder "$H" --capacity 860 --out office.img --protect --kdf-iterations 16384 >office.txt 2>/dev/null
+		sed -n 's/^access code: //p' office.txt >ocode.txt
+		"$L" image append --access-code-file ocode.txt office.img ik.cose 2>/dev/null || bad "office copy"
+		start_sim --tag ntag216 --memory pnew.bin
+		card restore --access-code-file ocode.txt office.img 2>err.txt && ok || bad "restore onto a new tag: $(cat err.txt)"
+		card read "${V[@]}" --access-code-file ocode.txt >read.txt 2>&1 &&
+			grep -q "1 of 1 entries valid" read.txt && ok || bad "the new tag: $(cat read.txt)"
+		stop_sim
+	fi
 	;;
 esac
 case $CASE in all | protected-tear)
