@@ -16,6 +16,7 @@
 static const uint8_t applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
 
 static unsigned ntag_cfg0(const struct cardcmd_card *c);
+static int part3_cfg_page(void *ctx, unsigned page, const uint8_t data[4]);
 #define NTAG_AUTH0_NONE 0xFFu /* AUTH0: no page protected (beyond every size's last page) */
 
 int cardcmd_sw_err(uint16_t sw)
@@ -416,7 +417,7 @@ int cardcmd_wipe(struct cardcmd_card *c)
 		return LM_ERR_NO_CARD;
 	if (c->kind == LM_KIND_APPLET)
 		return cardcmd_applet_wipe(c->apdu, c->ctx);
-	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
+	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_cfg_page;
 	int err = LM_OK;
 	if (c->unlocked) {
 		/* A protected tag (authenticated in this session): lift the
@@ -625,6 +626,38 @@ static int ntag_pwd_auth(struct cardcmd_card *c, const struct lm_protect_keys *k
 	return LM_OK;
 }
 
+/*
+ * A page write behind a PC/SC part 3 reader for the protected paths: the
+ * configuration pages (CFG0, CFG1, PWD, PACK: the tag's last four) are not
+ * storage the reader's UPDATE BINARY writes (readers answer 69 81, as
+ * lm-vcard does), so they go as the tag's own WRITE (A2 page data) in a
+ * transparent session; the answer is the tag's 4-bit ACK.  Other pages:
+ * UPDATE BINARY as always.
+ */
+static int part3_cfg_page(void *ctx, unsigned page, const uint8_t data[4])
+{
+	struct cardcmd_card *c = ctx;
+	if (page < ntag_cfg0(c))
+		return part3_write_page(ctx, page, data);
+	uint8_t cmd[2 + LM_NTAG_PAGE_SIZE] = {LM_NTAG_CMD_WRITE, (uint8_t)page}, rx[4];
+	memcpy(cmd + 2, data, LM_NTAG_PAGE_SIZE);
+	size_t got = sizeof(rx);
+	int err = part3_session(c, PART3_DO_START);
+	if (!err)
+		err = part3_transceive(c, cmd, sizeof(cmd), rx, &got);
+	if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE) {
+		int end = part3_session(c, PART3_DO_END);
+		if (!err)
+			err = end;
+	}
+	lm_protect_wipe(cmd, sizeof(cmd)); /* it may carry PWD */
+	if (err == LM_ERR_CARD_STATUS)
+		return LM_ERR_WRITE_REFUSED; /* no answer from the tag: a NAK */
+	if (!err && (got != 1 || (rx[0] & 0x0Fu) != LM_NTAG_ACK))
+		err = LM_ERR_WRITE_REFUSED;
+	return err;
+}
+
 int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int *tries_left)
 {
 	*tries_left = -1;
@@ -683,7 +716,7 @@ int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *
 		c->unlocked = !err; /* the COMMIT that set the reference verifies */
 		return err;
 	}
-	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
+	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_cfg_page;
 	int err = ntag_set_password(c, fn, k);
 	if (!err)
 		err = cardcmd_ntag_write(fn, c, c->capacity, w, n);

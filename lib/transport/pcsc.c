@@ -75,11 +75,18 @@ static int pcsc_err(LONG rv)
 	}
 }
 
+/*
+ * Let go of the card.  A protected card unlocked in this session is reset
+ * on the way out: an NTAG keeps PWD_AUTH's state for as long as it stays
+ * powered, so leaving it would hand the next program on this reader (or
+ * the next connection) an open tag; the applet forgets VERIFY anyway.
+ */
 static void drop_card(struct pcsc *p)
 {
 	if (p->have_card)
-		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+		SCardDisconnect(p->card, p->cc.unlocked ? SCARD_RESET_CARD : SCARD_LEAVE_CARD);
 	p->have_card = 0;
+	p->cc.unlocked = 0;
 }
 
 static int pcsc_open(struct lm_transport *t, const char *where)

@@ -305,7 +305,11 @@ static int rec_apdu(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, s
 		/* Transparent exchange: the frame in DO 95, the answer in DO 97. */
 		uint8_t ans[4];
 		assert_int_equal(apdu[9], 0x95);
-		int n = rec_pwd_auth(r, apdu + 11, ans);
+		int n = 1;
+		if (apdu[11] == LM_NTAG_CMD_PWD_AUTH)
+			n = rec_pwd_auth(r, apdu + 11, ans);
+		else
+			ans[0] = LM_NTAG_ACK; /* a transparent WRITE */
 		static const uint8_t ok[5] = {0xC0, 0x03, 0x00, 0x90, 0x00};
 		memcpy(resp, ok, 5);
 		resp[5] = 0x97, resp[6] = (uint8_t)n;
@@ -440,11 +444,22 @@ static void test_ntag_protect_part3(void **state)
 	size_t n = format_writes(img, w);
 	r.n = 0;
 	assert_int_equal(cardcmd_write_protected(&c, w, n, &k), LM_OK);
-	static const uint8_t auth0[9] = {0xFF, 0xD6, 0x00, 0x83, 0x04, 0x04, 0x00, 0x00, 0x0C};
+	/* The configuration pages are no storage UPDATE BINARY writes (readers
+	 * answer 69 81): the tag's own WRITE in a transparent session each,
+	 * PWD (0x85) and PACK (0x86) first, then the image by UPDATE BINARY,
+	 * ACCESS (0x84), AUTH0 (0x83) last, then PWD_AUTH. */
+	static const uint8_t pwd_w[17] = {0xFF, 0xC2, 0x00, 0x01, 0x0C, 0x90, 0x02, 0x00, 0x00,
+					  0x95, 0x06, 0xA2, 0x85, 0x11, 0x22, 0x33, 0x44},
+			     auth0[17] = {0xFF, 0xC2, 0x00, 0x01, 0x0C, 0x90, 0x02, 0x00, 0x00,
+					  0x95, 0x06, 0xA2, 0x83, 0x04, 0x00, 0x00, 0x0C};
+	assert_memory_equal(r.cmd[0], start, sizeof(start));
+	assert_memory_equal(r.cmd[1], pwd_w, sizeof(pwd_w));
+	assert_memory_equal(r.cmd[2], end, sizeof(end));
+	assert_int_equal(r.cmd[4][12], 0x86); /* then PACK */
 	assert_memory_equal(r.cmd[r.n - 1], end, sizeof(end)); /* then PWD_AUTH */
-	assert_memory_equal(r.cmd[r.n - 4], auth0, 9);
-	assert_int_equal(r.cmd[0][3], 0x85); /* PWD first */
-	assert_int_equal(r.cmd[1][3], 0x86); /* then PACK */
+	assert_memory_equal(r.cmd[r.n - 5], auth0, sizeof(auth0));
+	for (int i = 6; i < r.n - 9; i++)
+		assert_int_equal(r.cmd[i][1], 0xD6); /* the image: UPDATE BINARY */
 }
 
 static void test_applet_protect(void **state)

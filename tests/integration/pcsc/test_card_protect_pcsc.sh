@@ -9,7 +9,8 @@
 # restore`; `card protect` of a version 1 card pulled away after every APDU
 # ends old, new, or (cut short) finished by `card restore` from the copy it
 # kept; `card format --protect`, `card append` and `card change-code` pulled
-# the same way: blank or new, old or new, old or finished by `card restore`.
+# the same way: blank or new, old or new, old or finished by `card restore`;
+# a protected NTAG216 behind a part 3 reader (ntag).
 # Usage (meson sets the environment): LM_VCARD=... LAUFMAPPE=... test_card_protect_pcsc.sh [CASE]
 set -uo pipefail
 . "$(dirname "$0")/rig.sh"
@@ -268,10 +269,35 @@ cuts() {
 	esac
 }
 
+# ntag: a protected NTAG216 behind a PC/SC part 3 reader (lm-vcard --as
+# ntag216): PWD_AUTH in the transparent exchange (FF C2), the rest as
+# pseudo-APDUs: format --protect, append, read with the code, only
+# "protected" without it, a new code, then the old one refused.
+ntag() {
+	rm -f n.mem
+	rig_start_card --memory n.mem --as ntag216
+	rig_wait_card present
+	"$L" card format --protect "${ITER[@]}" --holder "$H" >nfmt.out 2>nfmt.err && ok ||
+		bad "ntag216 format --protect: $(cat nfmt.err)"
+	code_of nfmt.out >ncode.txt
+	"$L" card append --access-code-file ncode.txt ik1.cose 2>napp.err && ok || bad "ntag216 append: $(cat napp.err)"
+	[ "$(valid ncode.txt)" = 1 ] && ok || bad "ntag216 read with the code"
+	"$L" card read </dev/null >nno.out 2>/dev/null
+	grep -q "ntag216 card, protected (format version 2)" nno.out && ok || bad "ntag216 without the code: $(cat nno.out)"
+	# Page 12 on: 69 82 without PWD_AUTH, through pcscd.
+	rig_apdu FFB0000C10 | tail -1 | grep -q "6982" && ok || bad "ntag216 page 12 readable without PWD_AUTH"
+	"$L" card change-code --access-code-file ncode.txt >ncc.out 2>ncc.err && ok || bad "ntag216 change-code: $(cat ncc.err)"
+	code_of ncc.out >ncode2.txt
+	[ "$(valid ncode2.txt)" = 1 ] && ok || bad "ntag216 read with the new code"
+	[ "$(valid ncode.txt)" = error ] && ok || bad "ntag216: the old code still opens"
+	rig_stop_card
+}
+
 case ${1:-all} in all | protected) protected ;; esac
 case ${1:-all} in all | protect) protect ;; esac
 case ${1:-all} in all | format-cut) cuts format ;; esac
 case ${1:-all} in all | append-cut) cuts append ;; esac
 case ${1:-all} in all | change-code) cuts change ;; esac
+case ${1:-all} in all | ntag) ntag ;; esac
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
