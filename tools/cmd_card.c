@@ -606,6 +606,23 @@ static int keep_in_file(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const ui
 	return err;
 }
 
+/* Free the state of a rewrite's copy, its secrets wiped; path gets the
+ * copy's file name.  1 when the copy was begun (its file may exist). */
+static int copy_done(struct delete_copy *kp, size_t cap, char path[64])
+{
+	int started = kp && kp->started;
+	path[0] = '\0';
+	if (kp) {
+		memcpy(path, kp->path, sizeof(kp->path));
+		if (kp->img)
+			lm_protect_wipe(kp->img, cap);
+		free(kp->img);
+		lm_protect_wipe(kp, sizeof(*kp));
+		free(kp);
+	}
+	return started;
+}
+
 /* The copy of a rewrite could not be kept: the card was not touched. */
 static int no_copy(const char *path, int err)
 {
@@ -832,16 +849,8 @@ static int cmd_card_protect(int argc, char **argv)
 					   &res);
 	}
 	lm_transport_close(t);
-	char path[64] = "";
-	int started = kp && kp->started;
-	if (kp) {
-		memcpy(path, kp->path, sizeof(path));
-		if (kp->img)
-			lm_protect_wipe(kp->img, info.capacity);
-		free(kp->img);
-		lm_protect_wipe(kp, sizeof(*kp));
-		free(kp);
-	}
+	char path[64];
+	int started = copy_done(kp, info.capacity, path);
 	if (!err || res.touched)
 		cli_print_code_once(code, res.holder, recovery, iterations);
 	lm_protect_wipe(code, sizeof(code));
@@ -918,16 +927,8 @@ static int cmd_card_change_code(int argc, char **argv)
 		err = lm_transport_change_code(t, &info, canon, iterations, keep_in_file, kp, &res);
 	}
 	lm_transport_close(t);
-	char path[64] = "";
-	int started = kp && kp->started;
-	if (kp) {
-		memcpy(path, kp->path, sizeof(path));
-		if (kp->img)
-			lm_protect_wipe(kp->img, info.capacity);
-		free(kp->img);
-		lm_protect_wipe(kp, sizeof(*kp));
-		free(kp);
-	}
+	char path[64];
+	int started = copy_done(kp, info.capacity, path);
 	if (!err || res.touched)
 		cli_print_new_code_once(code);
 	lm_protect_wipe(code, sizeof(code));

@@ -582,6 +582,22 @@ static int part3_transceive(struct cardcmd_card *c, const uint8_t *tx, size_t tx
 	return err;
 }
 
+/* One tag command in its own transparent session: start, exchange, end
+ * (not after the card left: there is nobody to end it with). */
+static int part3_command(struct cardcmd_card *c, const uint8_t *tx, size_t txlen, uint8_t *rx,
+			 size_t *n)
+{
+	int err = part3_session(c, PART3_DO_START);
+	if (!err)
+		err = part3_transceive(c, tx, txlen, rx, n);
+	if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE) {
+		int end = part3_session(c, PART3_DO_END);
+		if (!err)
+			err = end;
+	}
+	return err;
+}
+
 /* NTAG PWD_AUTH (1B PWD[4] -> PACK[2]); natively or through the part-3 session. */
 static int ntag_pwd_auth(struct cardcmd_card *c, const struct lm_protect_keys *k)
 {
@@ -598,14 +614,7 @@ static int ntag_pwd_auth(struct cardcmd_card *c, const struct lm_protect_keys *k
 			err = LM_OK, n = 0;
 	} else {
 		size_t got = sizeof(rx);
-		err = part3_session(c, PART3_DO_START);
-		if (!err)
-			err = part3_transceive(c, cmd, sizeof(cmd), rx, &got);
-		if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE) {
-			int end = part3_session(c, PART3_DO_END);
-			if (!err)
-				err = end;
-		}
+		err = part3_command(c, cmd, sizeof(cmd), rx, &got);
 		n = (int)got;
 		if (err == LM_ERR_CARD_STATUS)
 			err = LM_OK, n = 0; /* no PACK: a wrong password */
@@ -642,20 +651,27 @@ static int part3_cfg_page(void *ctx, unsigned page, const uint8_t data[4])
 	uint8_t cmd[2 + LM_NTAG_PAGE_SIZE] = {LM_NTAG_CMD_WRITE, (uint8_t)page}, rx[4];
 	memcpy(cmd + 2, data, LM_NTAG_PAGE_SIZE);
 	size_t got = sizeof(rx);
-	int err = part3_session(c, PART3_DO_START);
-	if (!err)
-		err = part3_transceive(c, cmd, sizeof(cmd), rx, &got);
-	if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE) {
-		int end = part3_session(c, PART3_DO_END);
-		if (!err)
-			err = end;
-	}
+	int err = part3_command(c, cmd, sizeof(cmd), rx, &got);
 	lm_protect_wipe(cmd, sizeof(cmd)); /* it may carry PWD */
 	if (err == LM_ERR_CARD_STATUS)
 		return LM_ERR_WRITE_REFUSED; /* no answer from the tag: a NAK */
 	if (!err && (got != 1 || (rx[0] & 0x0Fu) != LM_NTAG_ACK))
 		err = LM_ERR_WRITE_REFUSED;
 	return err;
+}
+
+void cardcmd_lock(struct cardcmd_card *c)
+{
+	if (!c->unlocked)
+		return;
+	c->unlocked = 0;
+	if (c->kind == LM_KIND_APPLET)
+		(void)cardcmd_applet_select(c->apdu, c->ctx); /* a SELECT ends VERIFY's state */
+	else if (!c->raw && c->kind != LM_KIND_NONE) {
+		/* The field off and on: a new power-up, PWD_AUTH forgotten. */
+		(void)part3_session(c, LM_PCSC3_DO_RF_OFF);
+		(void)part3_session(c, LM_PCSC3_DO_RF_ON);
+	}
 }
 
 int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int *tries_left)

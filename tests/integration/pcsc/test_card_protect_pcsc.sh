@@ -58,6 +58,9 @@ protected() {
 	"$L" card append --access-code-file code.txt ik2.cose 2>app.err && ok || bad "append: $(cat app.err)"
 	"$L" card read "${V[@]}" --access-code-file code.txt >read.out 2>&1 && ok || bad "read: $(cat read.out)"
 	grep -q "2 of 2 entries valid" read.out && ok || bad "verify: $(cat read.out)"
+	# The next program on the reader (no reset, no SELECT) finds the
+	# applet locked again: the CLI ended VERIFY's state as it let go.
+	rig_apdu 00B0001804 | tail -1 | grep -q "9000" && bad "the card stayed verified for the next program" || ok
 	# Without the code: only that the card is protected, with its tries.
 	"$L" card read "${V[@]}" </dev/null >nocode.out 2>nocode.err && bad "read without the code succeeded" || ok
 	grep -q "applet card, protected (format version 2), 5 tries left" nocode.out && ok ||
