@@ -660,6 +660,8 @@ static int part3_cfg_page(void *ctx, unsigned page, const uint8_t data[4])
 	return err;
 }
 
+static int ntag_relock(struct cardcmd_card *c);
+
 void cardcmd_lock(struct cardcmd_card *c)
 {
 	if (!c->unlocked)
@@ -683,7 +685,8 @@ int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int 
 		return applet_verify(c, k->applet, tries_left);
 	if (c->old_layout)
 		return LM_ERR_VERSION;
-	return ntag_pwd_auth(c, k);
+	int err = ntag_pwd_auth(c, k);
+	return err ? err : ntag_relock(c);
 }
 
 /*
@@ -716,6 +719,31 @@ static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn)
 	int err = fn(c, cfg0 + 1, access);
 	if (!err)
 		err = fn(c, cfg0, auth0);
+	return err;
+}
+
+/*
+ * After a right PWD_AUTH: a protected format (or the one in a rewrite) cut
+ * between its magic and AUTH0 leaves a tag that the code opens but that
+ * does not enforce it yet.  The session is authenticated now, so finish
+ * the job: ACCESS, then AUTH0 last, as the format writes them (a cut here
+ * leaves it as it was, finished at the next unlock).  One READ of CFG0 on
+ * every unlock; a write only when AUTH0 is not the protected one.
+ */
+static int ntag_relock(struct cardcmd_card *c)
+{
+	uint8_t four[16];
+	unsigned cfg0 = ntag_cfg0(c);
+	int err;
+	if (c->raw) {
+		uint8_t cmd[2] = {LM_NTAG_CMD_READ, (uint8_t)cfg0};
+		int n = c->raw(c->ctx, cmd, sizeof(cmd), four, sizeof(four));
+		err = n < 0 ? n : n == (int)sizeof(four) ? LM_OK : LM_ERR_TRANSPORT;
+	} else {
+		err = part3_read4(c, cfg0, four);
+	}
+	if (!err && four[NTAG_AUTH0_OFF] != NTAG_AUTH0)
+		err = ntag_protect(c, c->raw ? ntag_write_page : part3_cfg_page);
 	return err;
 }
 

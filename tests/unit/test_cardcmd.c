@@ -257,7 +257,16 @@ struct rec {
 	uint8_t pwd[4], pack[2]; /* the NTAG's password and PACK */
 	int fails, authlim;	 /* failed PWD_AUTHs; the limit (NAK 4 from then on) */
 	uint16_t verify_sw;	 /* the applet's answer to VERIFY with data */
+	uint8_t auth0;		 /* AUTH0 a READ of CFG0 shows (0: 0C, protected) */
 };
+
+/* A READ of 4 pages from CFG0: AUTH0 as the test set it. */
+static void rec_cfg0(const struct rec *r, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0x04, out[3] = r->auth0 ? r->auth0 : 0x0C;
+	out[4] = 0x84, out[5] = 0x05;
+}
 
 static void rec_log(struct rec *r, const uint8_t *tx, size_t len)
 {
@@ -290,6 +299,10 @@ static int rec_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size
 	assert_true(cap >= 2);
 	if (tx[0] == LM_NTAG_CMD_PWD_AUTH && txlen == 5)
 		return rec_pwd_auth(r, tx, rx);
+	if (tx[0] == LM_NTAG_CMD_READ && cap >= 16) {
+		rec_cfg0(r, rx);
+		return 16;
+	}
 	rx[0] = LM_NTAG_ACK; /* WRITE */
 	return 1;
 }
@@ -319,6 +332,9 @@ static int rec_apdu(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, s
 		static const uint8_t ok[5] = {0xC0, 0x03, 0x00, 0x90, 0x00};
 		memcpy(resp, ok, 5);
 		*rlen = 5;
+	} else if (apdu[0] == LM_PCSC3_CLA && apdu[1] == LM_PCSC3_READ_BINARY) {
+		rec_cfg0(r, resp);
+		*rlen = 16;
 	} else if (apdu[1] == LM_INS_VERIFY) {
 		*sw = r->verify_sw;
 	}
@@ -387,10 +403,19 @@ static void test_ntag_protect_native(void **state)
 	r.n = 0;
 	int tries;
 	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
-	assert_int_equal(r.n, 1);
-	static const uint8_t auth[5] = {0x1B, 0x11, 0x22, 0x33, 0x44};
+	assert_int_equal(r.n, 2); /* PWD_AUTH, then a READ of CFG0: AUTH0 in place */
+	static const uint8_t auth[5] = {0x1B, 0x11, 0x22, 0x33, 0x44}, rd_cfg0[2] = {0x30, 0xE3};
 	assert_memory_equal(r.cmd[0], auth, 5);
+	assert_memory_equal(r.cmd[1], rd_cfg0, 2);
 	assert_int_equal(tries, -1);
+	/* A tag whose format was cut between its magic and AUTH0 (AUTH0 still
+	 * FF): the unlock finishes it, ACCESS then AUTH0 last. */
+	r.auth0 = 0xFF, r.n = 0;
+	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
+	assert_int_equal(r.n, 4);
+	assert_memory_equal(r.cmd[2], access, 6);
+	assert_memory_equal(r.cmd[3], auth0, 6);
+	r.auth0 = 0;
 	/* A tag answering another PACK is not this card. */
 	r.pack[1] ^= 1;
 	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_ERR_WRONG_CODE);
@@ -424,12 +449,15 @@ static void test_ntag_protect_part3(void **state)
 	int tries;
 	assert_int_equal(cardcmd_unlock(&c, &k, &tries), LM_OK);
 	/* PC/SC part 3 supplement: start a transparent session, transceive
-	 * PWD_AUTH (the reader adds CRC_A), end the session. */
+	 * PWD_AUTH (the reader adds CRC_A), end the session; then READ BINARY
+	 * of CFG0 (AUTH0 in place: nothing written). */
 	static const uint8_t start[8] = {0xFF, 0xC2, 0x00, 0x00, 0x02, 0x81, 0x00, 0x00},
 			     xchg[17] = {0xFF, 0xC2, 0x00, 0x01, 0x0B, 0x90, 0x02, 0x00, 0x00,
 					 0x95, 0x05, 0x1B, 0x11, 0x22, 0x33, 0x44, 0x00},
 			     end[8] = {0xFF, 0xC2, 0x00, 0x00, 0x02, 0x82, 0x00, 0x00};
-	assert_int_equal(r.n, 3);
+	assert_int_equal(r.n, 4);
+	static const uint8_t rd_cfg0[5] = {0xFF, 0xB0, 0x00, 0x83, 0x10};
+	assert_memory_equal(r.cmd[3], rd_cfg0, sizeof(rd_cfg0));
 	assert_int_equal(r.len[0], sizeof(start));
 	assert_memory_equal(r.cmd[0], start, sizeof(start));
 	assert_int_equal(r.len[1], sizeof(xchg));
@@ -682,6 +710,11 @@ static void test_ntag_protect_cut_on_model(void **state)
 		assert_int_equal(lm_transport_read_image(&t, &info, img, &len, &c), LM_OK);
 		assert_int_equal(c.committed, 0);
 		assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+		/* Locked in the next session, also when the cut came between the
+		 * magic and AUTH0: the unlock above finished the protection. */
+		lm_ntag_power_on(&tc.m.tag);
+		uint8_t rd[2] = {LM_NTAG_CMD_READ, 12}, rx[32];
+		assert_int_equal(tag_raw(&tc.m, rd, 2, rx, sizeof(rx)), 1);
 		fresh++;
 	}
 	assert_true(done && blank > 0 && fresh > 1);
@@ -831,8 +864,8 @@ static int rw_cut_all(struct rw_fixture *f, enum rw_op op)
 		static const int all[2] = {0, 1}, stays[1] = {1};
 		const int *want = op == RW_DELETE ? stays : all;
 		int nwant = op == RW_DELETE ? 1 : 2;
-		int opened, which[3], n0;
-		int n = n0 = tag_state(&t, f, code, op == RW_CHANGE ? code2 : NULL, &opened, which);
+		int opened, which[3];
+		int n = tag_state(&t, f, code, op == RW_CHANGE ? code2 : NULL, &opened, which);
 		if (n == -2)
 			fail_msg("op %d cut %d: a protected tag that neither code opens", op, cut);
 		int is_old = op == RW_APPEND	? n == 1 && opened == 1
@@ -874,7 +907,6 @@ static int rw_cut_all(struct rw_fixture *f, enum rw_op op)
 		}
 		n = tag_state(&t, f, final, NULL, &opened, which);
 		assert_int_equal(n, nwant);
-		int was_blank = n0 == -1;
 		assert_int_equal(opened, 1);
 		for (int i = 0; i < n; i++)
 			assert_int_equal(which[i], want[i]);
@@ -882,8 +914,7 @@ static int rw_cut_all(struct rw_fixture *f, enum rw_op op)
 		 * header NAKs without PWD_AUTH. */
 		lm_ntag_power_on(&tc.m.tag);
 		uint8_t rd[2] = {LM_NTAG_CMD_READ, 12}, rx[32];
-		if (done || was_blank)
-			assert_int_equal(tag_raw(&tc.m, rd, 2, rx, sizeof(rx)), 1);
+		assert_int_equal(tag_raw(&tc.m, rd, 2, rx, sizeof(rx)), 1);
 	}
 	assert_true(done);
 	if (op == RW_APPEND)
