@@ -111,6 +111,9 @@ int cli_new_code(char code[15]);
 /* Print "access code: ..." and "recovery: LMR1:..." on stdout, once. */
 void cli_print_code_once(const char *code, const uint8_t holder[LM_HOLDER_LEN],
 			 const uint8_t secret[16], uint32_t iterations);
+/* A changed card's new access code, once ("access code: XXXX-XXXX-XXXX"): no
+ * recovery line, it stays as it was. */
+void cli_print_new_code_once(const char *code);
 
 extern const struct cli_cmd cli_cmds_core[];
 extern const struct cli_cmd cli_cmds_card[];

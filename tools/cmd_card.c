@@ -606,6 +606,23 @@ static int keep_in_file(void *ctx, const uint8_t holder[LM_HOLDER_LEN], const ui
 	return err;
 }
 
+/* Free the state of a rewrite's copy, its secrets wiped; path gets the
+ * copy's file name.  1 when the copy was begun (its file may exist). */
+static int copy_done(struct delete_copy *kp, size_t cap, char path[64])
+{
+	int started = kp && kp->started;
+	path[0] = '\0';
+	if (kp) {
+		memcpy(path, kp->path, sizeof(kp->path));
+		if (kp->img)
+			lm_protect_wipe(kp->img, cap);
+		free(kp->img);
+		lm_protect_wipe(kp, sizeof(*kp));
+		free(kp);
+	}
+	return started;
+}
+
 /* The copy of a rewrite could not be kept: the card was not touched. */
 static int no_copy(const char *path, int err)
 {
@@ -832,16 +849,8 @@ static int cmd_card_protect(int argc, char **argv)
 					   &res);
 	}
 	lm_transport_close(t);
-	char path[64] = "";
-	int started = kp && kp->started;
-	if (kp) {
-		memcpy(path, kp->path, sizeof(path));
-		if (kp->img)
-			lm_protect_wipe(kp->img, info.capacity);
-		free(kp->img);
-		lm_protect_wipe(kp, sizeof(*kp));
-		free(kp);
-	}
+	char path[64];
+	int started = copy_done(kp, info.capacity, path);
 	if (!err || res.touched)
 		cli_print_code_once(code, res.holder, recovery, iterations);
 	lm_protect_wipe(code, sizeof(code));
@@ -870,6 +879,83 @@ static int cmd_card_protect(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A new access code for a protected card, the holder present
+ * (lm_transport_change_code): the card unlocked with the old code
+ * (--access-code-file or the terminal), a new code made here; the copy of
+ * the folder is kept first, protected with the NEW code and the card's
+ * recovery secret, in laufmappe-HOLDER.img.  A cut leaves the old card
+ * (the old code opens it), or one that `card restore --access-code-file`
+ * with the new code finishes from the copy: the new code is printed in
+ * both cases, once.
+ */
+static int cmd_card_change_code(int argc, char **argv)
+{
+	struct card_opts o;
+	if (parse_card_opts(argc, argv, &o) != argc)
+		return cli_usage(argv[0]);
+	struct lm_transport *t;
+	struct lm_card_info info;
+	int rc = connect_card(&o, &t, &info);
+	if (!rc && info.protection == LM_PROT_NONE) {
+		lm_transport_close(t);
+		cli_msgf("not_protected",
+			 "the card is not protected: protect it with laufmappe card "
+			 "protect; nothing was written");
+		return EXIT_FAIL;
+	}
+	if (!rc && (rc = cli_unlock_card(t, &info, o.code_file, NULL)) != 0)
+		lm_transport_close(t);
+	if (rc)
+		return rc;
+	uint32_t iterations = (uint32_t)o.iterations; /* 0: the card's count */
+	char code[LM_CODE_TEXT_LEN + 1] = "", canon[LM_CODE_LEN + 1] = "";
+	uint8_t recovery[LM_RECOVERY_LEN];
+	struct delete_copy *kp = calloc(1, sizeof(*kp));
+	int err = kp && (kp->img = calloc(1, info.capacity)) ? LM_OK : LM_ERR_NOMEM;
+	if (!err)
+		err = lm_transport_read_recovery(t, &info, recovery);
+	if (!err)
+		err = lm_code_generate(code);
+	if (!err)
+		err = lm_code_parse(code, canon);
+	struct lm_rewrite_result res = {0};
+	if (!err) {
+		kp->cap = info.capacity;
+		kp->code = canon, kp->recovery = recovery;
+		kp->iterations = iterations ? iterations : info.header.iterations;
+		err = lm_transport_change_code(t, &info, canon, iterations, keep_in_file, kp, &res);
+	}
+	lm_transport_close(t);
+	char path[64];
+	int started = copy_done(kp, info.capacity, path);
+	if (!err || res.touched)
+		cli_print_new_code_once(code);
+	lm_protect_wipe(code, sizeof(code));
+	lm_protect_wipe(canon, sizeof(canon));
+	lm_protect_wipe(recovery, sizeof(recovery));
+	if (err && res.touched) {
+		cli_msgf(
+			"change_code_cut",
+			"changing the access code was cut short (%s); nothing is lost: the folder "
+			"is in %s, protected with the new access code above; put the card back and "
+			"run: laufmappe card restore --access-code-file NEWCODEFILE %s (if the old "
+			"code still opens the card, it was not changed: change it again)",
+			cli_strerror(err), path, path);
+		return EXIT_FAIL;
+	}
+	if (err && started)
+		return no_copy(path, err);
+	if (err)
+		return card_fail("card change-code", err);
+	unlink(path);
+	cli_msgf("code_changed",
+		 "changed the access code of the %s card: its %zu entries rewritten and read back; "
+		 "the old code opens it no more",
+		 lm_card_kind_name(info.kind), res.kept);
+	return 0;
+}
+
 #define READER_OPTS "[--reader NAME | --nfc CONNSTRING | --transport SPEC] [--wait SECONDS]"
 #define CODE_OPT    "[--access-code-file CODEFILE]"
 
@@ -893,6 +979,11 @@ const struct cli_cmd cli_cmds_card[] = {
 	 "Rewrite a version 1 card as a protected one (format version 2) with the holder "
 	 "present: a copy of the folder is kept first (protected) in laufmappe-HOLDER.img; "
 	 "prints the new access code and recovery line, once."},
+	{"card change-code", cmd_card_change_code, "[--kdf-iterations N] " READER_OPTS " " CODE_OPT,
+	 "Give a protected card a new access code with the holder present (the old code from "
+	 "--access-code-file or the terminal): the card is rewritten under the new code, the "
+	 "recovery line stays; a copy of the folder is kept first (protected with the new code) "
+	 "in laufmappe-HOLDER.img; prints the new access code, once."},
 	{"card delete", cmd_card_delete, READER_OPTS " " CODE_OPT " ID",
 	 "Delete one entry (its id, or the first 8 or more hex digits of it) at the holder's "
 	 "request: the card is rewritten without it and read back; a copy of the rest is kept "

@@ -165,9 +165,18 @@ int cli_image_new_protected(const uint8_t holder[LM_HOLDER_LEN], size_t capacity
 	return 0;
 }
 
-/* Say that the card is blocked and what helps, in the user's language. */
-static void card_blocked(void)
+/* Say that the card is blocked and what helps, in the user's language:
+ * an applet can be wiped and take the folder again; an NTAG past AUTHLIM
+ * refuses every write of its protected pages for good. */
+static void card_blocked(enum lm_card_kind kind)
 {
+	if (kind >= LM_KIND_NTAG213 && kind <= LM_KIND_NTAG216) {
+		cli_msgf("tag_blocked",
+			 "the tag is blocked after too many wrong access codes: nobody can read "
+			 "or write it any more, for good; restore the folder onto a new card from "
+			 "the office's copy (card restore)");
+		return;
+	}
 	cli_msgf("card_blocked",
 		 "the card is blocked after too many wrong access codes: nobody can read it "
 		 "any more; wipe it (card wipe --yes) and restore the folder onto it from the "
@@ -180,7 +189,7 @@ int cli_unlock_card(struct lm_transport *t, struct lm_card_info *info, const cha
 	if (info->protection == LM_PROT_NONE)
 		return 0;
 	if (info->protection == LM_PROT_BLOCKED) {
-		card_blocked();
+		card_blocked(info->kind);
 		return EXIT_FAIL;
 	}
 	char code[128];
@@ -209,7 +218,7 @@ int cli_unlock_card(struct lm_transport *t, struct lm_card_info *info, const cha
 		if (canon)
 			lm_protect_wipe(canon, LM_CODE_LEN + 1);
 		if (err == LM_ERR_BLOCKED) {
-			card_blocked();
+			card_blocked(info->kind);
 			return EXIT_FAIL;
 		}
 		/* Tries are told only when the card counted one: a code that fails
@@ -246,4 +255,13 @@ void cli_print_code_once(const char *code, const uint8_t holder[LM_HOLDER_LEN],
 		 "recovery line with it: neither is shown again (%u key derivation rounds)",
 		 iterations);
 	lm_protect_wipe(line, sizeof(line));
+}
+
+void cli_print_new_code_once(const char *code)
+{
+	printf("access code: %s\n", code);
+	fflush(stdout);
+	cli_msgf("new_code_once",
+		 "write the new access code on the card's sticker and on the holder's copy: it is "
+		 "not shown again; the holder's recovery line stays as it was");
 }

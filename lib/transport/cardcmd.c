@@ -16,6 +16,7 @@
 static const uint8_t applet_aid[LM_APPLET_AID_LEN] = {LM_APPLET_AID_BYTES};
 
 static unsigned ntag_cfg0(const struct cardcmd_card *c);
+static int part3_cfg_page(void *ctx, unsigned page, const uint8_t data[4]);
 #define NTAG_AUTH0_NONE 0xFFu /* AUTH0: no page protected (beyond every size's last page) */
 
 int cardcmd_sw_err(uint16_t sw)
@@ -532,15 +533,22 @@ int cardcmd_wipe(struct cardcmd_card *c)
 		return LM_ERR_NO_CARD;
 	if (c->kind == LM_KIND_APPLET)
 		return cardcmd_applet_wipe(c->apdu, c->ctx);
-	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
-	int err = cardcmd_ntag_wipe(fn, c, c->capacity);
-	if (!err && c->unlocked && c->kind != LM_KIND_APPLET) {
-		/* A protected tag (authenticated in this session): its content is
-		 * gone, now lift the protection (AUTH0 beyond the last page), as
-		 * the applet's WIPE clears its reference. */
+	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_cfg_page;
+	int err = LM_OK;
+	if (c->unlocked) {
+		/* A protected tag (authenticated in this session): lift the
+		 * protection FIRST (AUTH0 beyond the last page), as the applet's
+		 * WIPE clears its reference, then destroy the image.  The other
+		 * order has a cut that leaves a blank tag still locked by a
+		 * password derived from a salt that is gone: nobody could write
+		 * it again.  This way a cut leaves the old card (its image
+		 * intact, the old PWD still answering; not enforced until the
+		 * next protected format) or a blank, unprotected tag. */
 		static const uint8_t open_cfg0[4] = {0x04, 0x00, 0x00, NTAG_AUTH0_NONE};
 		err = fn(c, ntag_cfg0(c), open_cfg0);
 	}
+	if (!err)
+		err = cardcmd_ntag_wipe(fn, c, c->capacity);
 	if (!err)
 		c->old_layout = 0; /* an empty NDEF tag now: ours to format */
 	return err;
@@ -690,6 +698,22 @@ static int part3_transceive(struct cardcmd_card *c, const uint8_t *tx, size_t tx
 	return err;
 }
 
+/* One tag command in its own transparent session: start, exchange, end
+ * (not after the card left: there is nobody to end it with). */
+static int part3_command(struct cardcmd_card *c, const uint8_t *tx, size_t txlen, uint8_t *rx,
+			 size_t *n)
+{
+	int err = part3_session(c, PART3_DO_START);
+	if (!err)
+		err = part3_transceive(c, tx, txlen, rx, n);
+	if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE) {
+		int end = part3_session(c, PART3_DO_END);
+		if (!err)
+			err = end;
+	}
+	return err;
+}
+
 /* NTAG PWD_AUTH (1B PWD[4] -> PACK[2]); natively or through the part-3 session. */
 static int ntag_pwd_auth(struct cardcmd_card *c, const struct lm_protect_keys *k)
 {
@@ -706,14 +730,7 @@ static int ntag_pwd_auth(struct cardcmd_card *c, const struct lm_protect_keys *k
 			err = LM_OK, n = 0;
 	} else {
 		size_t got = sizeof(rx);
-		err = part3_session(c, PART3_DO_START);
-		if (!err)
-			err = part3_transceive(c, cmd, sizeof(cmd), rx, &got);
-		if (err != LM_ERR_CARD_REMOVED && err != LM_ERR_SERVICE_GONE) {
-			int end = part3_session(c, PART3_DO_END);
-			if (!err)
-				err = end;
-		}
+		err = part3_command(c, cmd, sizeof(cmd), rx, &got);
 		n = (int)got;
 		if (err == LM_ERR_CARD_STATUS)
 			err = LM_OK, n = 0; /* no PACK: a wrong password */
@@ -734,6 +751,47 @@ static int ntag_pwd_auth(struct cardcmd_card *c, const struct lm_protect_keys *k
 	return LM_OK;
 }
 
+/*
+ * A page write behind a PC/SC part 3 reader for the protected paths: the
+ * configuration pages (CFG0, CFG1, PWD, PACK: the tag's last four) are not
+ * storage the reader's UPDATE BINARY writes (readers answer 69 81, as
+ * lm-vcard does), so they go as the tag's own WRITE (A2 page data) in a
+ * transparent session; the answer is the tag's 4-bit ACK.  Other pages:
+ * UPDATE BINARY as always.
+ */
+static int part3_cfg_page(void *ctx, unsigned page, const uint8_t data[4])
+{
+	struct cardcmd_card *c = ctx;
+	if (page < ntag_cfg0(c))
+		return part3_write_page(ctx, page, data);
+	uint8_t cmd[2 + LM_NTAG_PAGE_SIZE] = {LM_NTAG_CMD_WRITE, (uint8_t)page}, rx[4];
+	memcpy(cmd + 2, data, LM_NTAG_PAGE_SIZE);
+	size_t got = sizeof(rx);
+	int err = part3_command(c, cmd, sizeof(cmd), rx, &got);
+	lm_protect_wipe(cmd, sizeof(cmd)); /* it may carry PWD */
+	if (err == LM_ERR_CARD_STATUS)
+		return LM_ERR_WRITE_REFUSED; /* no answer from the tag: a NAK */
+	if (!err && (got != 1 || (rx[0] & 0x0Fu) != LM_NTAG_ACK))
+		err = LM_ERR_WRITE_REFUSED;
+	return err;
+}
+
+static int ntag_relock(struct cardcmd_card *c);
+
+void cardcmd_lock(struct cardcmd_card *c)
+{
+	if (!c->unlocked)
+		return;
+	c->unlocked = 0;
+	if (c->kind == LM_KIND_APPLET)
+		(void)cardcmd_applet_select(c->apdu, c->ctx); /* a SELECT ends VERIFY's state */
+	else if (!c->raw && c->kind != LM_KIND_NONE) {
+		/* The field off and on: a new power-up, PWD_AUTH forgotten. */
+		(void)part3_session(c, LM_PCSC3_DO_RF_OFF);
+		(void)part3_session(c, LM_PCSC3_DO_RF_ON);
+	}
+}
+
 int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int *tries_left)
 {
 	*tries_left = -1;
@@ -743,7 +801,8 @@ int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int 
 		return applet_verify(c, k->applet, tries_left);
 	if (c->old_layout)
 		return LM_ERR_VERSION;
-	return ntag_pwd_auth(c, k);
+	int err = ntag_pwd_auth(c, k);
+	return err ? err : ntag_relock(c);
 }
 
 /*
@@ -779,6 +838,31 @@ static int ntag_protect(struct cardcmd_card *c, cardcmd_page_fn fn)
 	return err;
 }
 
+/*
+ * After a right PWD_AUTH: a protected format (or the one in a rewrite) cut
+ * between its magic and AUTH0 leaves a tag that the code opens but that
+ * does not enforce it yet.  The session is authenticated now, so finish
+ * the job: ACCESS, then AUTH0 last, as the format writes them (a cut here
+ * leaves it as it was, finished at the next unlock).  One READ of CFG0 on
+ * every unlock; a write only when AUTH0 is not the protected one.
+ */
+static int ntag_relock(struct cardcmd_card *c)
+{
+	uint8_t four[16];
+	unsigned cfg0 = ntag_cfg0(c);
+	int err;
+	if (c->raw) {
+		uint8_t cmd[2] = {LM_NTAG_CMD_READ, (uint8_t)cfg0};
+		int n = c->raw(c->ctx, cmd, sizeof(cmd), four, sizeof(four));
+		err = n < 0 ? n : n == (int)sizeof(four) ? LM_OK : LM_ERR_TRANSPORT;
+	} else {
+		err = part3_read4(c, cfg0, four);
+	}
+	if (!err && four[NTAG_AUTH0_OFF] != NTAG_AUTH0)
+		err = ntag_protect(c, c->raw ? ntag_write_page : part3_cfg_page);
+	return err;
+}
+
 int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *w, size_t n,
 			    const struct lm_protect_keys *k)
 {
@@ -793,7 +877,7 @@ int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *
 		c->unlocked = !err; /* the COMMIT that set the reference verifies */
 		return err;
 	}
-	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_write_page;
+	cardcmd_page_fn fn = c->raw ? ntag_write_page : part3_cfg_page;
 	int err = ntag_set_password(c, fn, k);
 	if (!err)
 		err = cardcmd_ntag_write(fn, c, c->capacity, w, n);

@@ -192,6 +192,14 @@ int cardcmd_ntag_wipe(cardcmd_page_fn fn, void *ctx, size_t capacity);
  */
 int cardcmd_status(struct cardcmd_card *c, int *tries_left);
 int cardcmd_unlock(struct cardcmd_card *c, const struct lm_protect_keys *k, int *tries_left);
+/*
+ * End the card's unlocked state before the connection is dropped (another
+ * program may connect next without a reset): the applet gets a SELECT (it
+ * ends VERIFY's state), an NTAG behind a part 3 reader the field off and on
+ * (PWD_AUTH forgotten).  Nothing when not unlocked; errors are ignored (a
+ * card that left the field has forgotten already).
+ */
+void cardcmd_lock(struct cardcmd_card *c);
 int cardcmd_write_protected(struct cardcmd_card *c, const struct lm_card_write *w, size_t n,
 			    const struct lm_protect_keys *k);
 

@@ -140,10 +140,48 @@ static int xfer(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx, si
 	return rc < 0 ? nfc_err(rc) : rc;
 }
 
+static int ntag_pwd_auth_thru(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx,
+			      size_t cap);
+
 /* The raw callback for cardcmd: a native NTAG command. */
 static int raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size_t cap)
 {
+	if (txlen == 5 && tx[0] == LM_NTAG_CMD_PWD_AUTH)
+		return ntag_pwd_auth_thru(ctx, tx, txlen, rx, cap);
 	return xfer(ctx, tx, txlen, rx, cap);
+}
+
+/*
+ * PWD_AUTH answers a PACK or a 4-bit NAK.  Through InDataExchange the chip
+ * reports any NAK as its own error, so NAK 0 (a wrong password) and NAK 4
+ * (AUTHLIM reached: blocked for good) would look the same.  So PWD_AUTH
+ * goes as nfc-mfultralight sends it: InCommunicateThru with our CRC_A;
+ * the PACK comes back with its CRC (checked and stripped here), a NAK as
+ * one byte, which cardcmd reads.
+ */
+static int ntag_pwd_auth_thru(struct lnfc *p, const uint8_t *tx, size_t txlen, uint8_t *rx,
+			      size_t cap)
+{
+	uint8_t cmd[5 + 2], ans[8];
+	memcpy(cmd, tx, txlen);
+	iso14443a_crc_append(cmd, txlen);
+	if (nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, false) < 0 ||
+	    nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, false) < 0)
+		return LM_ERR_TRANSPORT;
+	int n = xfer(p, cmd, txlen + 2, ans, sizeof(ans));
+	nfc_device_set_property_bool(p->dev, NP_HANDLE_CRC, true);
+	nfc_device_set_property_bool(p->dev, NP_EASY_FRAMING, true);
+	lm_protect_wipe(cmd, sizeof(cmd));
+	if (n == 4) {
+		uint8_t crc[2];
+		iso14443a_crc(ans, 2, crc);
+		n = crc[0] == ans[2] && crc[1] == ans[3] ? 2 : LM_ERR_TRANSPORT;
+	}
+	if (n > 0 && (size_t)n <= cap && n <= 2)
+		memcpy(rx, ans, (size_t)n);
+	else if (n > 0)
+		n = LM_ERR_TRANSPORT;
+	return n;
 }
 
 /*

@@ -75,11 +75,21 @@ static int pcsc_err(LONG rv)
 	}
 }
 
+/*
+ * Let go of the card.  A protected card unlocked in this session is locked
+ * first (cardcmd_lock): the next program on this reader connects without a
+ * reset and would find an NTAG still authenticated, an applet still
+ * verified.  (Not SCARD_RESET_CARD: a reset sent as the card leaves the
+ * field left pcscd's vpcd reader blind to the next card.)
+ */
 static void drop_card(struct pcsc *p)
 {
-	if (p->have_card)
+	if (p->have_card) {
+		cardcmd_lock(&p->cc);
 		SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+	}
 	p->have_card = 0;
+	p->cc.unlocked = 0;
 }
 
 static int pcsc_open(struct lm_transport *t, const char *where)
@@ -179,9 +189,12 @@ static int xfer_once(struct pcsc *p, const uint8_t *apdu, size_t len, uint8_t *r
 	DWORD blen = sizeof(buf);
 	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
 	LONG rv = SCardTransmit(p->card, pci, apdu, (DWORD)len, NULL, buf, &blen);
-	if (rv != SCARD_S_SUCCESS)
-		return pcsc_err(rv);
-	return cardcmd_split_sw(buf, blen, resp, rlen, sw);
+	int err = rv == SCARD_S_SUCCESS ? LM_OK : pcsc_err(rv);
+	/* A card that left the field (or a gone service) ended any unlocked
+	 * session by itself: nothing to reset when we let go. */
+	if (err == LM_ERR_CARD_REMOVED || err == LM_ERR_NO_CARD || err == LM_ERR_SERVICE_GONE)
+		p->cc.unlocked = 0;
+	return err ? err : cardcmd_split_sw(buf, blen, resp, rlen, sw);
 }
 
 /* The APDU callback for cardcmd without the reset recovery (used by it). */

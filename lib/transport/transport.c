@@ -766,27 +766,40 @@ int lm_transport_read_recovery(struct lm_transport *t, const struct lm_card_info
 	return err;
 }
 
-/* See lm_transport.h: keep, wipe, format protected, append, read back. */
-int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, const char *code,
-			 const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
-			 lm_transport_keep_fn keep, void *ctx, struct lm_rewrite_result *res)
+/*
+ * The rewrite that makes a card protected with code, shared by protect (a
+ * version 1 card, the caller's recovery secret) and change of code (an
+ * unlocked version 2 card, its own recovery secret): read, keep, wipe,
+ * format protected, append every entry in order, read back.  See
+ * lm_transport_protect and lm_transport_change_code in lm_transport.h.
+ */
+static int rewrite_protected(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			     const uint8_t recovery_in[LM_RECOVERY_LEN], uint32_t iterations,
+			     int from_version, lm_transport_keep_fn keep, void *ctx,
+			     struct lm_rewrite_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	size_t cap = info->capacity, olen, off = 0, elen, blen;
-	uint8_t *old = malloc(2 * cap);
+	/* The card as it was (decrypted), the card being rewritten, read-backs. */
+	uint8_t *old = malloc(3 * cap);
 	if (!old)
 		return LM_ERR_NOMEM;
-	uint8_t *img = old + cap;
+	uint8_t *img = old + cap, *back = old + 2 * cap;
 	struct lm_card card, now;
 	const uint8_t *e;
 	char canon[LM_CODE_LEN + 1];
+	uint8_t recovery[LM_RECOVERY_LEN];
 	int err = lm_code_parse(code, canon);
+	if (!err)
+		err = read_image_rec(t, info, old, &olen, &card, recovery);
+	if (!err && card.version != from_version)
+		err = LM_ERR_VERSION; /* protected already, or not protected yet */
+	if (!err && recovery_in)
+		memcpy(recovery, recovery_in, sizeof(recovery));
+	if (!err && iterations == 0 && from_version == LM_PROTECT_VERSION)
+		iterations = info->header.iterations; /* a new code keeps the card's count */
 	if (!err && iterations == 0)
 		err = lm_protect_calibrate(100, &iterations);
-	if (!err)
-		err = lm_transport_read_image(t, info, old, &olen, &card);
-	if (!err && card.version == LM_PROTECT_VERSION)
-		err = LM_ERR_VERSION; /* protected already */
 	if (!err) {
 		memcpy(res->holder, card.holder, LM_HOLDER_LEN);
 		err = lm_card_count(&card) < 0 ? LM_ERR_MALFORMED : LM_OK;
@@ -806,20 +819,39 @@ int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, cons
 	if (!err)
 		err = lm_transport_read_image(t, info, img, &ilen, &now);
 	for (off = 0; !err && lm_card_next(&card, &off, &e, &elen) == LM_OK;)
-		err = append_to(t, info, img, &ilen, &now, old + cap, e, elen);
+		err = append_to(t, info, img, &ilen, &now, back, e, elen);
 	if (!err) {
-		uint8_t *back = malloc(cap);
-		err = back ? read_image_rec(t, info, back, &blen, &now, NULL) : LM_ERR_NOMEM;
+		err = read_image_rec(t, info, back, &blen, &now, NULL);
 		if (!err &&
 		    (now.committed != card.committed || memcmp(now.log, card.log, card.committed) ||
 		     memcmp(now.holder, card.holder, LM_HOLDER_LEN)))
 			err = LM_ERR_READBACK;
-		if (back)
-			lm_protect_wipe(back, cap);
-		free(back);
 	}
 	lm_protect_wipe(canon, sizeof(canon));
-	lm_protect_wipe(old, 2 * cap);
+	lm_protect_wipe(recovery, sizeof(recovery));
+	lm_protect_wipe(old, 3 * cap);
 	free(old);
 	return err;
+}
+
+/* See lm_transport.h: keep, wipe, format protected, append, read back. */
+int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, const char *code,
+			 const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
+			 lm_transport_keep_fn keep, void *ctx, struct lm_rewrite_result *res)
+{
+	if (!recovery) {
+		memset(res, 0, sizeof(*res));
+		return LM_ERR_ARG;
+	}
+	return rewrite_protected(t, info, code, recovery, iterations, LM_CARD_VERSION, keep, ctx,
+				 res);
+}
+
+/* See lm_transport.h: the same rewrite from an unlocked version 2 card. */
+int lm_transport_change_code(struct lm_transport *t, struct lm_card_info *info,
+			     const char *new_code, uint32_t iterations, lm_transport_keep_fn keep,
+			     void *ctx, struct lm_rewrite_result *res)
+{
+	return rewrite_protected(t, info, new_code, NULL, iterations, LM_PROTECT_VERSION, keep, ctx,
+				 res);
 }

@@ -14,7 +14,13 @@
  *      under the fixed keys and writes their salt and check, so mutations
  *      steer the decrypted log itself; it must decrypt to exactly the
  *      input, and an append planned on it must reopen with one more entry;
- *   2: the rest is text for lm_code_parse and lm_protect_recovery_parse.
+ *   2: the rest is text for lm_code_parse and lm_protect_recovery_parse;
+ *   3: the rest is a card's memory behind a transport (lm_transport.h) whose
+ *      reads answer from it: identify, unlock with keys made to pass its
+ *      check, then the transports' decrypting reader (read_image, which
+ *      reads the header, then as much log as the commit word says),
+ *      lm_protect_read_header / lm_protect_read_image, the recovery secret,
+ *      and an append planned, written and read back on it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +30,7 @@
 #include "laufmappe/lm_card.h"
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_protect.h"
+#include "laufmappe/lm_transport.h"
 #include "lm_crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -154,13 +161,120 @@ static void text(const uint8_t *data, size_t size)
 	}
 }
 
+/* ---- mode 3: a card in RAM behind the transport interface ---------------- */
+
+struct ramcard {
+	uint8_t *mem;
+	size_t size;
+};
+
+static int ram_identify(struct lm_transport *t, struct lm_card_info *info)
+{
+	struct ramcard *r = t->priv;
+	info->kind = LM_KIND_IMAGE;
+	info->capacity = r->size;
+	return LM_OK;
+}
+
+static int ram_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+{
+	struct ramcard *r = t->priv;
+	if (off > r->size || len > r->size - off)
+		return LM_ERR_MALFORMED; /* the transport must never ask beyond the card */
+	memcpy(buf, r->mem + off, len);
+	return LM_OK;
+}
+
+static int ram_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
+{
+	struct ramcard *r = t->priv;
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].off > r->size || w[i].len > r->size - w[i].off)
+			abort(); /* a plan beyond the capacity identify gave */
+		memcpy(r->mem + w[i].off, w[i].data, w[i].len);
+	}
+	return LM_OK;
+}
+
+static int ram_wipe(struct lm_transport *t)
+{
+	struct ramcard *r = t->priv;
+	memset(r->mem, 0, r->size);
+	return LM_OK;
+}
+
+static const struct lm_transport_ops ram_ops = {
+	.name = "fuzz-ram",
+	.identify = ram_identify,
+	.read = ram_read,
+	.write = ram_write,
+	.wipe = ram_wipe,
+};
+
+/* An entry as a card carries it (a COSE_Sign1 without a holder hint: the
+ * append checks the structure, not the signature): ES256, an 8-byte kid,
+ * payload {1: 2}, a zero signature. */
+static uint8_t tiny_entry[2 + 13 + 1 + 4 + 2 + 64] = {
+	0x84, 0x4D, 0xA2, 0x01, 0x26, 0x04, 0x48, 1, 2, 3, 4, 5, 6, 7, 8, /* protected */
+	0xA0,				  /* unprotected {} */
+	0x43, 0xA1, 0x01, 0x02,		  /* payload {1: 2} */
+	0x58, 0x40,			  /* signature: 64 zero bytes */
+};
+
+static void through_transport(const uint8_t *data, size_t size)
+{
+	size_t cap = size > LM_CARD_MAX ? LM_CARD_MAX : size;
+	struct ramcard r = {malloc(cap ? cap : 1), cap};
+	uint8_t *img = malloc(cap ? cap : 1);
+	if (!r.mem || !img)
+		goto out;
+	memcpy(r.mem, data, cap);
+	struct lm_transport t = {.ops = &ram_ops, .priv = &r};
+	struct lm_card_info info;
+	if (lm_transport_identify(&t, &info) != LM_OK || info.protection != LM_PROT_LOCKED)
+		goto out;
+	size_t len;
+	struct lm_card c;
+	if (lm_transport_read_image(&t, &info, img, &len, &c) != LM_ERR_LOCKED)
+		abort(); /* a protected card read without a session */
+	struct lm_protect_header h;
+	if (lm_protect_read_header(&t, &h) != LM_OK)
+		abort(); /* identify parsed the same 24 bytes */
+	struct lm_protect_keys k = *fixed_keys();
+	memcpy(k.ctr, h.salt, sizeof(k.ctr));
+	memcpy(k.check, h.check, sizeof(k.check));
+	if (lm_transport_unlock(&t, &info, &k, NULL) != LM_OK)
+		abort(); /* keys made to pass the check; an image has no access control */
+	int n0 = -1;
+	if (lm_transport_read_image(&t, &info, img, &len, &c) == LM_OK) {
+		if (len > cap || c.committed + (size_t)LM_PROTECT_HEADER_LEN != len)
+			abort();
+		walk(&c);
+		n0 = lm_card_count(&c);
+	}
+	if (lm_protect_read_image(&t, &info, &k, img, &len, &c) == LM_OK)
+		walk(&c);
+	uint8_t rec[LM_RECOVERY_LEN];
+	(void)lm_transport_read_recovery(&t, &info, rec);
+	/* An append: written, read back and compared by the transport. */
+	if (lm_transport_append(&t, &info, tiny_entry, sizeof(tiny_entry)) == LM_OK && n0 >= 0 &&
+	    (lm_transport_read_image(&t, &info, img, &len, &c) != LM_OK ||
+	     lm_card_count(&c) != n0 + 1))
+		abort();
+	lm_transport_disconnect(&t); /* the session's keys wiped */
+out:
+	free(img);
+	free(r.mem);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: ciphertext(data + 1, size - 1); break;
 	case 1: plaintext(data + 1, size - 1); break;
+	case 3: through_transport(data + 1, size - 1); break;
 	default: text(data + 1, size - 1); break;
 	}
 	return 0;

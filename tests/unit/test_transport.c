@@ -147,7 +147,8 @@ static void test_removed_at_every_step(void **state)
 			struct lm_card_info info;
 			struct lm_transport *t = open_card(f, &info);
 			assert_int_equal(lm_transport_format(t, &info, holder), LM_OK);
-			assert_int_equal(lm_transport_append(t, &info, f->entry, f->entry_len), LM_OK);
+			assert_int_equal(lm_transport_append(t, &info, f->entry, f->entry_len),
+					 LM_OK);
 			lm_transport_fake_fault(t, k, torn);
 			int err = lm_transport_append(t, &info, f->entry, f->entry_len);
 			lm_transport_close(t);
@@ -163,7 +164,6 @@ static void test_removed_at_every_step(void **state)
 	}
 }
 
-
 /* A card of cap bytes formatted for holder with the folder entries in order. */
 static void folder_card(struct fixture *f, size_t cap, const int *which, int n)
 {
@@ -172,9 +172,9 @@ static void folder_card(struct fixture *f, size_t cap, const int *which, int n)
 	struct lm_transport *t = open_card(f, &info);
 	assert_int_equal(lm_transport_format(t, &info, holder), LM_OK);
 	for (int i = 0; i < n; i++)
-		assert_int_equal(lm_transport_append(t, &info, f->folder[which[i]],
-						     f->folder_len[which[i]]),
-				 LM_OK);
+		assert_int_equal(
+			lm_transport_append(t, &info, f->folder[which[i]], f->folder_len[which[i]]),
+			LM_OK);
 	lm_transport_close(t);
 }
 
@@ -263,9 +263,9 @@ static void test_find(void **state)
 	for (int i = 0; i < 3; i++)
 		for (int j = i + 1; j < 3; j++)
 			if (f->folder_id[i][0] == f->folder_id[j][0])
-				assert_int_equal(lm_card_find(&c, f->folder_id[i], 1, &from,
-							      &to, NULL),
-						 LM_ERR_AMBIGUOUS);
+				assert_int_equal(
+					lm_card_find(&c, f->folder_id[i], 1, &from, &to, NULL),
+					LM_ERR_AMBIGUOUS);
 	assert_int_equal(lm_card_find(&c, f->folder_id[0], 0, &from, &to, NULL), LM_ERR_ARG);
 	assert_int_equal(lm_card_find(&c, f->folder_id[0], 33, &from, &to, NULL), LM_ERR_ARG);
 	/* Damaged framing after the match: no answer (a later entry might match). */
@@ -310,9 +310,9 @@ static void test_delete_entry(void **state)
 	struct lm_transport *t = open_card(f, &info);
 	struct copy k = {.fail_at = -1};
 	struct lm_rewrite_result res;
-	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[1], 32, keep_copy, &k,
-						   &res),
-			 LM_OK);
+	assert_int_equal(
+		lm_transport_delete_entry(t, &info, f->folder_id[1], 32, keep_copy, &k, &res),
+		LM_OK);
 	assert_int_equal(res.touched, 1);
 	assert_int_equal(res.kept, 3);
 	assert_memory_equal(res.id, f->folder_id[1], 32);
@@ -322,9 +322,9 @@ static void test_delete_entry(void **state)
 	/* A prefix of 4 bytes (unique among three random ids, almost surely);
 	 * the whole id is in the result already when keep is called. */
 	k = (struct copy){.fail_at = -1, .res = &res};
-	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[3], 4, keep_copy, &k,
-						   &res),
-			 LM_OK);
+	assert_int_equal(
+		lm_transport_delete_entry(t, &info, f->folder_id[3], 4, keep_copy, &k, &res),
+		LM_OK);
 	assert_memory_equal(res.id, f->folder_id[3], 32);
 	assert_memory_equal(k.id_at_ready, f->folder_id[3], 32);
 	lm_transport_close(t);
@@ -337,16 +337,16 @@ static void test_delete_entry(void **state)
 	uint8_t before[600], after[600];
 	read_file(f->path, before, sizeof(before));
 	k = (struct copy){.fail_at = -1};
-	assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[1], 32, keep_copy, &k,
-						   &res),
-			 LM_ERR_NOT_FOUND);
+	assert_int_equal(
+		lm_transport_delete_entry(t, &info, f->folder_id[1], 32, keep_copy, &k, &res),
+		LM_ERR_NOT_FOUND);
 	assert_int_equal(res.touched, 0);
 	assert_int_equal(k.n + k.ready, 0);
 	/* The caller cannot keep its copy (its store fails): nothing touched. */
 	for (int fail = 0; fail <= 1; fail++) {
 		k = (struct copy){.fail_at = fail};
-		assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[0], 32,
-							   keep_copy, &k, &res),
+		assert_int_equal(lm_transport_delete_entry(t, &info, f->folder_id[0], 32, keep_copy,
+							   &k, &res),
 				 LM_ERR_DB);
 		assert_int_equal(res.touched, 0);
 	}
@@ -515,22 +515,22 @@ static void test_restore_refuses_other_holder(void **state)
 #define ITER LM_PROTECT_ITER_MIN /* the cheapest count a reader accepts: fast tests */
 
 /* A protected card of cap bytes for holder with the folder entries in order. */
-static void protected_card(struct fixture *f, size_t cap, const char *code, const int *which,
-			   int n, uint8_t recovery[LM_RECOVERY_LEN])
+static void protected_card(struct fixture *f, size_t cap, const char *code, const int *which, int n,
+			   uint8_t recovery[LM_RECOVERY_LEN])
 {
 	blank_card(f, cap);
 	struct lm_card_info info;
 	struct lm_transport *t = open_card(f, &info);
 	assert_int_equal(info.protection, LM_PROT_NONE);
-	assert_int_equal(lm_transport_format_protected(t, &info, holder, code, NULL, ITER, NULL,
-						       recovery),
-			 LM_OK);
+	assert_int_equal(
+		lm_transport_format_protected(t, &info, holder, code, NULL, ITER, NULL, recovery),
+		LM_OK);
 	assert_int_equal(info.protection, LM_PROT_LOCKED);
 	assert_true(lm_transport_unlocked(t));
 	for (int i = 0; i < n; i++)
-		assert_int_equal(lm_transport_append(t, &info, f->folder[which[i]],
-						     f->folder_len[which[i]]),
-				 LM_OK);
+		assert_int_equal(
+			lm_transport_append(t, &info, f->folder[which[i]], f->folder_len[which[i]]),
+			LM_OK);
 	lm_transport_close(t);
 }
 
@@ -611,9 +611,9 @@ static void test_protected_read_append(void **state)
 	/* The recovery secret is the one format made. */
 	uint8_t plain[600], rec[LM_RECOVERY_LEN];
 	read_file(f->path, raw, sizeof(raw));
-	assert_int_equal(lm_protect_open_code(raw, sizeof(raw), sizeof(raw), code, plain, &c, rec,
-					      NULL),
-			 LM_OK);
+	assert_int_equal(
+		lm_protect_open_code(raw, sizeof(raw), sizeof(raw), code, plain, &c, rec, NULL),
+		LM_OK);
 	assert_memory_equal(rec, recovery, LM_RECOVERY_LEN);
 	/* Full: CARD_FULL, nothing written. */
 	t = open_card(f, &info);
@@ -622,7 +622,8 @@ static void test_protected_read_append(void **state)
 	while ((err = lm_transport_append(t, &info, f->folder[3], f->folder_len[3])) == LM_OK)
 		n++;
 	assert_int_equal(err, LM_ERR_CARD_FULL);
-	assert_int_equal(n, (int)((600 - LM_PROTECT_HEADER_LEN) / ((f->folder_len[3] + 3) / 4 * 4)));
+	assert_int_equal(n,
+			 (int)((600 - LM_PROTECT_HEADER_LEN) / ((f->folder_len[3] + 3) / 4 * 4)));
 	lm_transport_close(t);
 }
 
@@ -749,8 +750,7 @@ static void test_protected_delete_cut(void **state)
 			t = open_card(f, &info);
 			size_t written;
 			assert_int_equal(lm_transport_restore_protected(t, &info, holder, code,
-									recovery, k.e, 2,
-									&written),
+									recovery, k.e, 2, &written),
 					 LM_OK);
 			lm_transport_close(t);
 			assert_int_equal(card_state(f, idx), 2);
@@ -836,8 +836,7 @@ static void test_protect_cut(void **state)
 			t = open_card(f, &info);
 			size_t written;
 			assert_int_equal(lm_transport_restore_protected(t, &info, holder, code,
-									recovery, k.e, 3,
-									&written),
+									recovery, k.e, 3, &written),
 					 LM_OK);
 			lm_transport_close(t);
 			assert_int_equal(card_state(f, idx), 3);
@@ -859,6 +858,114 @@ static void test_protect_cut(void **state)
 	assert_memory_equal(rec, recovery, LM_RECOVERY_LEN);
 	lm_transport_close(t);
 	g_code = NULL;
+}
+
+/* card_state with the given code. */
+static int state_with(struct fixture *f, const char *code, int idx[16])
+{
+	const char *saved = g_code;
+	g_code = code;
+	int n = card_state(f, idx);
+	g_code = saved;
+	return n;
+}
+
+/*
+ * A new access code, cut (or torn) at every step: the old card (the old
+ * code opens it, the new one does not), blank, or the holder's card under
+ * the new code with a prefix of the folder; lm_transport_restore_protected
+ * with the copy kept before the wipe and the new code makes it the whole
+ * folder under the new code, with the recovery secret it had.  Never a
+ * card that neither code opens with entries lost.
+ */
+static void test_change_code_cut(void **state)
+{
+	struct fixture *f = *state;
+	char code[LM_CODE_TEXT_LEN + 1], code2[LM_CODE_TEXT_LEN + 1];
+	uint8_t recovery[LM_RECOVERY_LEN];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	assert_int_equal(lm_code_generate(code2), LM_OK);
+	const int which[] = {0, 1, 2};
+	int seen_old = 0, seen_blank = 0, seen_half = 0, cuts = 0;
+	for (int torn = 0; torn <= 1; torn++) {
+		int done = 0;
+		for (int cut = 0; !done && cut < 100; cut++) {
+			protected_card(f, 600, code, which, 3, recovery);
+			struct lm_card_info info;
+			struct lm_transport *t = open_card(f, &info);
+			struct copy k = {.fail_at = -1};
+			struct lm_rewrite_result res;
+			/* Locked: refused, nothing touched. */
+			assert_int_equal(
+				lm_transport_change_code(t, &info, code2, 0, keep_copy, &k, &res),
+				LM_ERR_LOCKED);
+			assert_int_equal(res.touched + k.n, 0);
+			assert_int_equal(lm_transport_unlock_code(t, &info, code, NULL), LM_OK);
+			lm_transport_fake_fault(t, cut, torn);
+			int err = lm_transport_change_code(t, &info, code2, 0, keep_copy, &k, &res);
+			lm_transport_close(t);
+			int idx[16], n_old = state_with(f, code, idx),
+				     n = state_with(f, code2, idx);
+			if (err == LM_OK) {
+				done = 1;
+				assert_int_equal(n, 3);
+				assert_int_equal(n_old, -2); /* the old code opens nothing */
+				t = open_card(f, &info);
+				assert_int_equal(info.header.iterations,
+						 ITER); /* the count stayed */
+				lm_transport_close(t);
+				for (int i = 0; i < 3; i++)
+					assert_int_equal(idx[i], which[i]);
+			} else {
+				assert_int_equal(err, LM_ERR_CARD_REMOVED);
+				cuts++;
+				if (n_old == 3) {
+					/* The old card: the old code still opens it. */
+					seen_old++;
+					assert_int_equal(n, -2);
+					continue; /* change the code again */
+				}
+				if (n < -1 || n > 3)
+					fail_msg("cut=%d torn=%d: old %d new %d", cut, torn, n_old,
+						 n);
+				seen_blank += n == -1;
+				seen_half += n >= 0;
+				for (int i = 0; i < n; i++)
+					assert_int_equal(idx[i], which[i]);
+				assert_true(res.touched);
+				assert_int_equal(k.n, 3);
+				t = open_card(f, &info);
+				size_t written;
+				assert_int_equal(lm_transport_restore_protected(t, &info, holder,
+										code2, recovery,
+										k.e, 3, &written),
+						 LM_OK);
+				lm_transport_close(t);
+				assert_int_equal(state_with(f, code2, idx), 3);
+			}
+			/* The recovery secret survived (a restore calibrates the count anew). */
+			uint8_t raw[600], plain[600], rec[LM_RECOVERY_LEN];
+			struct lm_card c;
+			read_file(f->path, raw, sizeof(raw));
+			assert_int_equal(lm_protect_open_code(raw, sizeof(raw), sizeof(raw), code2,
+							      plain, &c, rec, NULL),
+					 LM_OK);
+			assert_memory_equal(rec, recovery, LM_RECOVERY_LEN);
+		}
+		assert_true(done);
+	}
+	printf("change code: %d cuts: %d old, %d blank, %d half\n", cuts, seen_old, seen_blank,
+	       seen_half);
+	assert_true(seen_old > 0 && seen_blank > 0 && seen_half > 0);
+	/* A version 1 card: refused (protect it instead), nothing touched. */
+	folder_card(f, 600, which, 1);
+	struct lm_card_info info;
+	struct lm_transport *t = open_card(f, &info);
+	struct lm_rewrite_result res;
+	assert_int_equal(lm_transport_change_code(t, &info, code2, ITER, NULL, NULL, &res),
+			 LM_ERR_VERSION);
+	assert_int_equal(res.touched, 0);
+	lm_transport_close(t);
 }
 
 static void test_blocks(void **state)
@@ -903,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_protected_append_cut),
 		cmocka_unit_test(test_protected_delete_cut),
 		cmocka_unit_test(test_protect_cut),
+		cmocka_unit_test(test_change_code_cut),
 		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_open_errors),
 	};

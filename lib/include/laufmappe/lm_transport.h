@@ -426,6 +426,30 @@ int lm_transport_protect(struct lm_transport *t, struct lm_card_info *info, cons
 			 const uint8_t recovery[LM_RECOVERY_LEN], uint32_t iterations,
 			 lm_transport_keep_fn keep, void *ctx, struct lm_rewrite_result *res);
 
+/*
+ * Change the access code of a protected card unlocked in this session (with
+ * the old code, or its keys), the holder present.  The code keys the image
+ * and its public key check, so a new code means a new image: the same
+ * rewrite as lm_transport_protect from the unlocked version 2 card, with
+ * the recovery secret the card holds carried over, a new salt and
+ * new_code's keys, at iterations (0: the card's count).  keep() gets every
+ * entry first, then keep(NULL) (the caller makes its copy durable,
+ * protected with new_code and the card's recovery secret,
+ * lm_transport_read_recovery); then wipe (an NTAG lifts AUTH0 first, then
+ * kills the magic; the applet's WIPE is one transaction), format protected
+ * (applet: the new reference staged, one COMMIT; NTAG: PWD and PACK, image
+ * pages, the magic, ACCESS, AUTH0 last), append, read back.  After a cut
+ * the card is the old one (the old code opens it: res->touched clear, or
+ * the wipe had not killed the magic), blank and unprotected, or the
+ * holder's card under new_code with a prefix of the folder:
+ * lm_transport_restore_protected with the copy, new_code and the recovery
+ * secret finishes it.  LM_ERR_LOCKED without a session, LM_ERR_VERSION for
+ * a version 1 card (lm_transport_protect), nothing touched.
+ */
+int lm_transport_change_code(struct lm_transport *t, struct lm_card_info *info,
+			     const char *new_code, uint32_t iterations, lm_transport_keep_fn keep,
+			     void *ctx, struct lm_rewrite_result *res);
+
 /* Raw image bytes [off, off+len), e.g. the header of a card that may be blank. */
 int lm_transport_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len);
 void lm_transport_disconnect(struct lm_transport *t);

@@ -244,6 +244,34 @@ fi
 # Help and usage.
 expect 0 "$L" --help
 expect 0 "$L" verify --help
+# A new access code for a protected card (an image file through the fake
+# transport): printed once, the new code reads the folder, the old one no
+# longer (the recovery secret carried over: test_transport); a version 1
+# card is refused.
+head -c 1024 /dev/zero >cc.img
+expect 0 "$L" card format --protect --kdf-iterations 16384 --holder "$H" --transport "fake:$PWD/cc.img"
+sed -n 's/^access code: //p' out.txt >cc-old.txt
+sed -n 's/^recovery: //p' out.txt >cc-rec.txt
+expect 0 "$L" card append --transport "fake:$PWD/cc.img" --access-code-file cc-old.txt ik.cose
+expect 0 "$L" card change-code --transport "fake:$PWD/cc.img" --access-code-file cc-old.txt
+sed -n 's/^access code: //p' out.txt >cc-new.txt
+[ "$(grep -c '^access code: ' out.txt)" = 1 ] && ! grep -q '^recovery:' out.txt && ok ||
+	bad "change-code prints: $(cat out.txt)"
+cmp -s cc-old.txt cc-new.txt && bad "change-code kept the code" || ok
+grep -q "old code opens it no more" err.txt && ok || bad "change-code message: $(cat err.txt)"
+expect 0 "$L" card read --transport "fake:$PWD/cc.img" --access-code-file cc-new.txt --trust trust.cose --root root.pem.pub
+grep -q "1 of 1 entries valid" out.txt && ok || bad "read with the new code: $(cat out.txt)"
+expect 3 "$L" card read --transport "fake:$PWD/cc.img" --access-code-file cc-old.txt
+grep -q "does not open this card" err.txt && ok || bad "the old code: $(cat err.txt)"
+ls laufmappe-*.img >/dev/null 2>&1 && bad "the copy outlived a good change-code" || ok
+expect 3 "$L" card change-code --transport "fake:$PWD/cc.img" --access-code-file cc-old.txt
+expect 3 "$L" card change-code --transport "fake:$PWD/del.img" --access-code-file cc-new.txt
+grep -q "not protected" err.txt && ok || bad "change-code of a version 1 card: $(cat err.txt)"
+if [ -n "${LAUFMAPPE_LOCALEDIR:-}" ]; then
+	LANGUAGE=de "$L" card change-code --transport "fake:$PWD/del.img" 2>err.txt
+	grep -q "die Karte ist nicht geschützt" err.txt && ok || bad "German change-code message: $(cat err.txt)"
+fi
+
 expect 2 "$L" nonsense
 expect 2 "$L" verify
 

@@ -5,7 +5,8 @@
 # nfc-mfultralight and its TLV chain read as a phone would; a tear after every
 # page write of one append; the target removed mid-read and mid-write;
 # malformed frames from the chip; protected cards (format version 2) on the
-# applet and on an NTAG216 (PWD_AUTH), read with the access code.
+# applet and on an NTAG216 (PWD_AUTH), read with the access code; every
+# protected write on an NTAG216 torn (protected-tear).
 # Usage: test_card_nfc.sh LM-PN532SIM LAUFMAPPE CASE
 set -uo pipefail
 SIM=$(realpath "$1") L=$(realpath "$2") CASE=${3:-all}
@@ -185,7 +186,7 @@ case $CASE in all | protected)
 	# A protected NTAG216, natively (PWD_AUTH through InDataExchange): the
 	# pages from AUTH0 (12) on need the password; Debian's nfc-mfultralight
 	# gets the 12 public pages only, and nothing of the holder or the entry.
-	start_sim --tag ntag216 --memory pn.bin
+	start_sim --tag ntag216 --memory pn.bin --log frames.log
 	card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>err.txt && ok ||
 		bad "ntag216 format --protect: $(cat err.txt)"
 	sed -n 's/^access code: //p' fmt.txt >ncode.txt
@@ -205,10 +206,169 @@ case $CASE in all | protected)
 		entry_hex=$(xxd -p -s 20 -l 8 ik.cose | tr -d '\n')
 		case $dump_hex in *"${holder_bin:0:16}"* | *"$entry_hex"*) bad "the dump holds plaintext" ;; *) ok ;; esac
 	fi
+	# The simulator's frame log of the whole session (format, append, read
+	# with the code, a phone's dump): no 8 bytes of the holder id, the
+	# recovery secret or the entry ever crossed the air in clear.
+	python3 - frames.log "$H" ik.cose fmt.txt <<'PY' && ok || bad "plaintext in the frame log"
+import base64, re, sys
+log, holder, entry, fmt = sys.argv[1:5]
+air = b''.join(bytes.fromhex(' '.join(re.findall(r'\b[0-9A-F]{2}\b', line)))
+               for line in open(log).read().splitlines())
+secrets = [bytes.fromhex(holder)]
+rec = re.search(r'LMR1:[0-9a-f]{32}:([A-Za-z0-9_-]{22})', open(fmt).read())
+secrets.append(base64.urlsafe_b64decode(rec.group(1) + '=='))
+e = open(entry, 'rb').read()
+hint = e.find(bytes.fromhex(holder))
+secrets += [e[i:i + 8] for i in range(0, len(e) - 8) if not (hint >= 0 and hint - 8 < i < hint + 16)]
+assert len(air) > 1000, 'the log holds %d bytes' % len(air)
+hits = [s.hex() for s in secrets for i in range(0, len(s) - 7) if s[i:i + 8] in air]
+sys.exit('in clear on the air: %s' % hits[:3] if hits else 0)
+PY
 	card wipe --yes --access-code-file ncode.txt 2>err.txt && ok || bad "ntag216 wipe: $(cat err.txt)"
 	card read </dev/null >wiped.txt 2>&1
 	grep -q "holds no Laufmappe" wiped.txt && ok || bad "ntag216 after the wipe: $(cat wiped.txt)"
 	stop_sim
+	# Wrong codes lock the tag: four wrong PWD_AUTHs (Debian's
+	# nfc-mfultralight --pw, as any phone app may send them) reach AUTHLIM;
+	# then the right code is refused as "blocked", for good, and the folder
+	# goes from the office's copy onto a new tag.
+	if command -v nfc-mfultralight >/dev/null; then
+		start_sim --tag ntag216 --memory pb.bin
+		card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>err.txt
+		sed -n 's/^access code: //p' fmt.txt >bcode.txt
+		card append --access-code-file bcode.txt ik.cose 2>err.txt || bad "blocked setup: $(cat err.txt)"
+		for pw in 00000000 00000001 00000002 00000003; do
+			LIBNFC_DEVICE=${NFC[1]} timeout 30 nfc-mfultralight r wrong.mfd --pw $pw >mfu.txt 2>&1 </dev/null
+		done
+		card read "${V[@]}" --access-code-file bcode.txt >blk.txt 2>&1 && bad "a blocked tag read"
+		grep -q "the tag is blocked after too many wrong access codes" blk.txt && ok ||
+			bad "the right code on a blocked tag: $(cat blk.txt)"
+		card append --access-code-file bcode.txt ik.cose >blk.txt 2>&1 && bad "a blocked tag took an append" || ok
+		stop_sim
+		"$L" image new --holder "$H" --capacity 860 --out office.img --protect --kdf-iterations 16384 >office.txt 2>/dev/null
+		sed -n 's/^access code: //p' office.txt >ocode.txt
+		"$L" image append --access-code-file ocode.txt office.img ik.cose 2>/dev/null || bad "office copy"
+		start_sim --tag ntag216 --memory pnew.bin
+		card restore --access-code-file ocode.txt office.img 2>err.txt && ok || bad "restore onto a new tag: $(cat err.txt)"
+		card read "${V[@]}" --access-code-file ocode.txt >read.txt 2>&1 &&
+			grep -q "1 of 1 entries valid" read.txt && ok || bad "the new tag: $(cat read.txt)"
+		stop_sim
+	fi
+	;;
+esac
+case $CASE in all | protected-tear)
+	# Every protected write on an NTAG216 natively through libnfc, the
+	# simulated tag's power cut after n page writes (--tear-after-writes):
+	# `card format --protect` (blank or new), a protected `card append`
+	# (old or new), `card protect` of a version 1 card and `card change-code`
+	# (old, new, or finished by `card restore` from the copy they kept);
+	# never a tag that neither code opens.  The long wipes of the rewrites
+	# are cut every 23rd page in their middle (the NTAG model's unit test,
+	# test_ntag_rewrites_cut_on_model, cuts every page).
+	for i in 1 2; do
+		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + i)) \
+			--date 2026-11-2$i --out t$i.cose
+	done
+	code_of() { sed -n 's/^access code: //p' "$1"; }
+	valid_with() {
+		local out
+		out=$(card read "${V[@]}" --json --access-code-file "$1" 2>/dev/null) || { echo error; return; }
+		echo "$out" | tr -d ' \n' | grep -o '"valid":[0-9]*' | tail -1 | cut -d: -f2
+	}
+	# tear_setup WHAT: the tag before the write, in t.bin.orig
+	tear_setup() {
+		rm -f t.bin
+		start_sim --tag ntag216 --memory t.bin
+		case $1 in
+		format) ;;
+		protect)
+			card format --holder "$H" >/dev/null 2>&1 && card append t1.cose 2>/dev/null &&
+				card append t2.cose 2>/dev/null || bad "protect setup"
+			;;
+		*)
+			card format --protect --kdf-iterations 16384 --holder "$H" >fmt.txt 2>&1 || bad "$1 setup: $(cat fmt.txt)"
+			code_of fmt.txt >tcode.txt
+			card append --access-code-file tcode.txt t1.cose 2>/dev/null || bad "$1 setup append"
+			[ "$1" = append ] || card append --access-code-file tcode.txt t2.cose 2>/dev/null || bad "$1 setup append"
+			;;
+		esac
+		stop_sim
+		cp t.bin t.bin.orig
+	}
+	# tear_judge WHAT RC N: the tag after the cut (simulator running).
+	tear_judge() {
+		local what=$1 rc=$2 n=$3 v
+		code_of cmd.txt >new.txt
+		case $what in
+		format)
+			card read </dev/null >state.txt 2>&1
+			if [ "$rc" -eq 0 ] || grep -q "protected (format version 2)" state.txt; then
+				[ "$(valid_with new.txt)" = 0 ] && ok || bad "format torn at $n: the printed code does not open the new card"
+				T_NEW=$((T_NEW + 1))
+			else
+				grep -q "holds no Laufmappe" state.txt && ok || bad "format torn at $n: $(cat state.txt)"
+				T_OLD=$((T_OLD + 1))
+			fi
+			;;
+		append)
+			v=$(valid_with tcode.txt)
+			case $v in 1) T_OLD=$((T_OLD + 1)); ok ;; 2) T_NEW=$((T_NEW + 1)); ok ;;
+			*) bad "append torn at $n: '$v' valid" ;; esac
+			[ "$rc" -ne 0 ] || [ "$v" = 2 ] || bad "append done at $n but '$v' valid"
+			;;
+		protect | change)
+			local old=tcode.txt want=2
+			if [ "$rc" -eq 0 ]; then
+				[ "$(valid_with new.txt)" = $want ] && ok || bad "$what done at $n: not $want valid under the code printed"
+				T_NEW=$((T_NEW + 1))
+				return
+			fi
+			if [ "$what" = protect ]; then v=$(valid_count); else v=$(valid_with $old); fi
+			if [ "$v" = $want ]; then
+				T_OLD=$((T_OLD + 1)); ok
+			elif grep -q "cut short" cmd.txt; then
+				T_CUT=$((T_CUT + 1))
+				timeout 60 "$L" card restore "${NFC[@]}" --access-code-file new.txt laufmappe-*.img >/dev/null 2>res.txt && ok ||
+					bad "$what torn at $n: restore: $(cat res.txt)"
+				[ "$(valid_with new.txt)" = $want ] && ok || bad "$what torn at $n: after restore not $want valid"
+			else
+				bad "$what torn at $n: neither the old card nor a cut it can finish: $(cat cmd.txt)"
+			fi
+			;;
+		esac
+	}
+	tear_all() {
+		local what=$1 n=0 rc
+		shift
+		T_OLD=0 T_NEW=0 T_CUT=0
+		local tried=0
+		tear_setup "$what"
+		while [ "$n" -lt 400 ]; do
+			cp t.bin.orig t.bin
+			rm -f laufmappe-*.img
+			start_sim --tag ntag216 --memory t.bin --tear-after-writes "$n"
+			card "$@" >cmd.txt 2>&1; rc=$?
+			stop_sim
+			start_sim --tag ntag216 --memory t.bin
+			tear_judge "$what" "$rc" "$n"
+			stop_sim
+			tried=$((tried + 1))
+			[ "$rc" -ne 0 ] || break
+			if [ "$what" = protect ] || [ "$what" = change ]; then
+				if [ "$n" -ge 8 ] && [ "$n" -lt 216 ]; then n=$((n + 23)); else n=$((n + 1)); fi
+			else
+				n=$((n + 1))
+			fi
+		done
+		echo "ntag216 $what: torn at $tried points up to $n page writes: $T_OLD old, $T_NEW new, $T_CUT cut short and restored"
+		[ "$T_OLD" -gt 0 ] && ok || bad "$what: no tear left the old card"
+		[ "$T_NEW" -gt 0 ] && ok || bad "$what: it never finished"
+	}
+	tear_all format format --protect --kdf-iterations 16384 --holder "$H"
+	tear_all append append --access-code-file tcode.txt t2.cose
+	tear_all protect protect --kdf-iterations 16384
+	tear_all change change-code --access-code-file tcode.txt
+	[ "$T_CUT" -gt 0 ] && ok || bad "change-code: no tear needed the restore"
 	;;
 esac
 echo "$pass passed, $fail failed"
