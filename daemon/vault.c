@@ -406,6 +406,20 @@ static int sync_tombstones(struct desk *d, struct lm_cache *cache, struct lm_vau
  * with one version: refused as a swap, as a SIGHUP would).  The very same
  * bytes again are nothing new.
  */
+/* The vault's retention (set by `laufmappe vault init --retention-days`,
+ * matched to cache_days): records no office pushed again for that long,
+ * and old tombstones, are forgotten.  Any office may run it; each does on
+ * its sync schedule, so the vault forgets even when the city runs no job. */
+static int sync_expire(struct lm_vault *v)
+{
+	int64_t gone = 0;
+	int err = lm_vault_expire(v, &gone);
+	if (!err && gone)
+		log_msg(LOG_INFO, "vault: retention: %lld records and tombstones forgotten",
+			(long long)gone);
+	return err;
+}
+
 static int sync_trust(struct desk *d, struct lm_vault *v)
 {
 	pthread_rwlock_rdlock(&d->trust_lock);
@@ -485,6 +499,8 @@ static void *vault_thread(void *arg)
 			err = sync_tombstones(d, cache, v);
 			if (!err)
 				err = sync_trust(d, v);
+			if (!err)
+				err = sync_expire(v);
 			if (!err) {
 				next_sync = now + d->cfg.vault_sync_s;
 				pthread_mutex_lock(&d->vault.lock);

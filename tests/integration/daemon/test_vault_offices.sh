@@ -222,6 +222,17 @@ folder)
 	sleep 0.3
 	[ "$(code -X POST "${auth[@]}" "$A/api/holders/$H/restore" -d "{\"recovery\":\"$REC\"}")" = 403 ] &&
 		cmp -s a.img <(head -c 888 /dev/zero) && ok || bad "restore at the employer's office: $(cat resp.json)"
+	# Retention (vault init --retention-days 30): what no office pushed again
+	# for that long is forgotten by the offices' own sync rounds, with the
+	# tombstones as old; nothing newer goes.
+	n0=$(records)
+	pg_rig_psql v -qc "UPDATE lm_vault.records SET last_push = now() - interval '31 days';
+		UPDATE lm_vault.tombstones SET time = now() - interval '31 days'" >/dev/null
+	for _ in $(seq 100); do [ "$(records)" = 0 ] && break; sleep 0.1; done
+	[ "$n0" -gt 0 ] && [ "$(records)" = 0 ] &&
+		[ "$(pg_rig_psql v -tAc 'SELECT count(*) FROM lm_vault.tombstones')" = 0 ] &&
+		grep -q "vault: retention: [0-9]* records" a.log b.log && ok ||
+		bad "retention: $n0 records aged, $(records) left; $(grep retention a.log b.log)"
 	;;
 outage)
 	# Holders with protected cards of two entries each.
