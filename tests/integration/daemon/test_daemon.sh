@@ -1069,10 +1069,11 @@ protected-nfc)
 	unlock() { code -X POST "${auth[@]}" "$URL/api/card/unlock" "$@"; }
 	[ "$(unlock -d "{\"code\":\"$WRONG\"}")" = 403 ] && grep -q '"code":"wrong_code"' resp.json &&
 		grep -q '"tries_left":null' resp.json && ok || bad "a wrong code: $(cat resp.json)"
-	grep -q '<- D4 40 01 1B' frames.log && bad "a wrong code reached the tag" || ok
+	# PWD_AUTH (1B) goes by InCommunicateThru (D4 42), as nfc-mfultralight sends it, or InDataExchange (D4 40 01).
+	grep -Eq '<- D4 (40 01|42) 1B' frames.log && bad "a wrong code reached the tag" || ok
 	[ "$(unlock -d "{\"code\":\"$CODE\"}")" = 200 ] && grep -q "\"holder\":\"$H\"" resp.json &&
 		[ "$(grep -o '"verdict":"valid"' resp.json | wc -l)" = 2 ] && ok || bad "the right code: $(cat resp.json)"
-	grep -q '<- D4 40 01 1B' frames.log && ok || bad "no PWD_AUTH on the air"
+	grep -Eq '<- D4 (40 01|42) 1B' frames.log && ok || bad "no PWD_AUTH on the air"
 	[ "$(append_ber "${auth[@]}")" = 200 ] && [ "$(entries)" = 3 ] && ok || bad "append through libnfc: $(cat resp.json)"
 	kill -USR1 "$SIM"
 	wait_state empty && ok || bad "removal not seen"
