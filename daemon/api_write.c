@@ -211,17 +211,8 @@ MHD_RESULT api_import(struct api *a, struct MHD_Connection *c, struct request *r
  */
 static void wipe_code_text(struct request *rq)
 {
-	static const char *const secret[] = {"code", "recovery"};
-	for (size_t i = 0; rq->json && json_object_is_type(rq->json, json_type_object) && i < 2;
-	     i++) {
-		json_object *jc = json_object_object_get(rq->json, secret[i]);
-		if (jc && json_object_is_type(jc, json_type_string)) {
-			char *s = (char *)json_object_get_string(jc);
-			lm_protect_wipe(s, strlen(s));
-		}
-	}
-	if (rq->body)
-		lm_protect_wipe(rq->body, rq->len);
+	request_wipe(rq, "code");
+	request_wipe(rq, "recovery");
 }
 
 /*
@@ -335,10 +326,7 @@ static MHD_RESULT restore_recovery(struct api *a, struct MHD_Connection *c, stru
 	struct desk *d = a->d;
 	uint8_t rholder[LM_HOLDER_LEN], secret[LM_RECOVERY_LEN];
 	int err = lm_protect_recovery_parse(line, rholder, secret);
-	json_object *jl = json_object_object_get(rq->json, "recovery");
-	lm_protect_wipe((char *)json_object_get_string(jl), strlen(json_object_get_string(jl)));
-	if (rq->body)
-		lm_protect_wipe(rq->body, rq->len);
+	request_wipe(rq, "recovery");
 	if (err)
 		return send_error(
 			c, 400, "bad_value",
