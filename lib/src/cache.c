@@ -16,8 +16,15 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_util.h"
 
+/* Statements kept prepared per connection (see stmt_get). */
+#define CACHE_STMTS 32
+
 struct lm_cache {
 	sqlite3 *db;
+	struct {
+		const char *sql; /* a string literal: its address is the key */
+		sqlite3_stmt *st;
+	} stmts[CACHE_STMTS];
 };
 
 /*
@@ -177,6 +184,8 @@ void lm_cache_close(struct lm_cache *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < CACHE_STMTS; i++)
+		sqlite3_finalize(c->stmts[i].st);
 	sqlite3_close_v2(c->db);
 	free(c);
 }
@@ -199,11 +208,53 @@ void lm_cache_rollback(struct lm_cache *c)
 	exec(c, "ROLLBACK");
 }
 
+/*
+ * The prepared statement for sql, a string literal (never a built string:
+ * its address is the key), kept for the connection's life: a tap runs the
+ * same few statements for every entry, and parsing them cost more than
+ * running them (bench/bench_daemon.sh).  Hand it back with stmt_put on
+ * every path, so that no statement holds a read snapshot open.  Not for
+ * walks whose callbacks may use the connection again.
+ */
+static int stmt_get(struct lm_cache *c, const char *sql, sqlite3_stmt **st)
+{
+	size_t i, free_slot = CACHE_STMTS;
+	for (i = 0; i < CACHE_STMTS; i++) {
+		if (c->stmts[i].sql == sql) {
+			*st = c->stmts[i].st;
+			return LM_OK;
+		}
+		if (!c->stmts[i].sql && free_slot == CACHE_STMTS)
+			free_slot = i;
+	}
+	int err = db_err(sqlite3_prepare_v3(
+		c->db, sql, -1, free_slot < CACHE_STMTS ? SQLITE_PREPARE_PERSISTENT : 0, st, NULL));
+	if (!err && free_slot < CACHE_STMTS) {
+		c->stmts[free_slot].sql = sql;
+		c->stmts[free_slot].st = *st;
+	}
+	return err;
+}
+
+/* Give a statement of stmt_get back: reset for the next use, or finalized
+ * when the table had no room for it. */
+static void stmt_put(struct lm_cache *c, sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < CACHE_STMTS; i++) {
+		if (c->stmts[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 /* Prepare, bind by a tiny format ("t" text, "i" int64, "b" blob+len), step once. */
 static int run(struct lm_cache *c, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st;
-	int err = db_err(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL));
+	int err = stmt_get(c, sql, &st);
 	if (err)
 		return err;
 	va_list ap;
@@ -222,7 +273,7 @@ static int run(struct lm_cache *c, const char *sql, const char *fmt, ...)
 	}
 	va_end(ap);
 	err = db_err(sqlite3_step(st));
-	sqlite3_finalize(st);
+	stmt_put(c, st);
 	return err;
 }
 
@@ -255,12 +306,11 @@ int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 		return err;
 	/* Seen again: its retention starts anew; first_seen never moves. */
 	sqlite3_stmt *st;
-	err = db_err(sqlite3_prepare_v2(
-		c->db,
-		"INSERT INTO entries (id, holder, bytes, type, date, first_seen, last_seen)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, holder) DO UPDATE"
-		" SET last_seen = max(last_seen, excluded.last_seen) RETURNING first_seen",
-		-1, &st, NULL));
+	err = stmt_get(c,
+		       "INSERT INTO entries (id, holder, bytes, type, date, first_seen, last_seen)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, holder) DO UPDATE"
+		       " SET last_seen = max(last_seen, excluded.last_seen) RETURNING first_seen",
+		       &st);
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
@@ -277,7 +327,7 @@ int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 		rc = sqlite3_step(st);
 	}
 	err = rc == SQLITE_DONE ? LM_OK : db_err(rc);
-	sqlite3_finalize(st);
+	stmt_put(c, st);
 	return err;
 }
 
@@ -289,10 +339,10 @@ int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32],
 	lm_hex_encode(id, 32, idh);
 	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
 	sqlite3_stmt *st;
-	int err = db_err(sqlite3_prepare_v2(c->db,
-					    "SELECT verdict, inst FROM verdicts"
-					    " WHERE id = ? AND holder = ? AND trust = ?",
-					    -1, &st, NULL));
+	int err = stmt_get(c,
+			   "SELECT verdict, inst FROM verdicts"
+			   " WHERE id = ? AND holder = ? AND trust = ?",
+			   &st);
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
@@ -306,7 +356,7 @@ int lm_cache_get_verdict(struct lm_cache *c, const uint8_t id[32],
 	} else {
 		err = rc == SQLITE_DONE ? LM_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(st);
+	stmt_put(c, st);
 	return err;
 }
 
@@ -434,8 +484,7 @@ int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 	lm_hex_encode(id, 32, idh);
 	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
 	sqlite3_stmt *st;
-	int err = db_err(sqlite3_prepare_v2(
-		c->db, "SELECT bytes FROM entries WHERE id = ? AND holder = ?", -1, &st, NULL));
+	int err = stmt_get(c, "SELECT bytes FROM entries WHERE id = ? AND holder = ?", &st);
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
@@ -452,7 +501,7 @@ int lm_cache_get_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 	} else {
 		err = rc == SQLITE_DONE ? LM_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(st);
+	stmt_put(c, st);
 	return err;
 }
 
@@ -490,9 +539,7 @@ int lm_cache_get_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN
 	char hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
 	sqlite3_stmt *st;
-	int err = db_err(sqlite3_prepare_v2(
-		c->db, "SELECT committed, digest, log FROM card_logs WHERE holder = ?", -1, &st,
-		NULL));
+	int err = stmt_get(c, "SELECT committed, digest, log FROM card_logs WHERE holder = ?", &st);
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, hh, -1, SQLITE_TRANSIENT);
@@ -516,7 +563,7 @@ int lm_cache_get_card_log(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN
 	} else {
 		err = rc == SQLITE_DONE ? LM_ERR_NOT_FOUND : db_err(rc);
 	}
-	sqlite3_finalize(st);
+	stmt_put(c, st);
 	return err;
 }
 

@@ -463,6 +463,36 @@ static void test_vault_outbox(void **state)
 	assert_int_equal(sql_int("SELECT vault_at FROM entries"), 60);
 }
 
+/*
+ * Statements are kept prepared per connection (cache.c stmt_get): each use
+ * must end its read, or a connection that found a row would go on seeing
+ * the database as it was then (a pool worker missing the reader thread's
+ * verdicts).  Two connections, as the daemon's reader thread and a worker.
+ */
+static void test_kept_statements_see_commits(void **state)
+{
+	(void)state;
+	struct lm_cache *a, *b;
+	assert_int_equal(lm_cache_open(path, &a), LM_OK);
+	assert_int_equal(lm_cache_open(path, &b), LM_OK);
+	uint8_t id1[32] = {1}, id2[32] = {2};
+	int verdict, inst;
+	assert_int_equal(lm_cache_put_verdict(b, id1, holder, trust1, 0, 0), LM_OK);
+	/* a finds a row: its statement stopped at SQLITE_ROW */
+	assert_int_equal(lm_cache_get_verdict(a, id1, holder, trust1, &verdict, &inst), LM_OK);
+	assert_int_equal(lm_cache_begin(b), LM_OK);
+	assert_int_equal(lm_cache_put_verdict(b, id2, holder, trust1, 3, -1), LM_OK);
+	assert_int_equal(lm_cache_commit(b), LM_OK);
+	assert_int_equal(lm_cache_get_verdict(a, id2, holder, trust1, &verdict, &inst), LM_OK);
+	assert_int_equal(verdict, 3);
+	/* and the same again, many times over: one statement, reused */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(lm_cache_get_verdict(a, id1, holder, trust1, &verdict, &inst),
+				 LM_OK);
+	lm_cache_close(a);
+	lm_cache_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_locked_and_corrupt),
 		cmocka_unit_test(test_new_file_modes),
 		cmocka_unit_test(test_vault_outbox),
+		cmocka_unit_test(test_kept_statements_see_commits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
