@@ -187,12 +187,15 @@ json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct 
 
 /*
  * A pool worker's half of desk_verify, on an entry lm_trust_prepare'd into
- * out: the verdict from the cache (lookup may be NULL) or the check, under
- * the trust read lock; *under = the list used, *fresh = 1 when checked now.
- * Stores nothing.
+ * out, the trust read lock held: 1 when out is final (the entry could not
+ * be prepared, is malformed, or the verdict cache (lookup may be NULL)
+ * gave its verdict under d->trust); 0 when the signature is to be checked
+ * (lm_trust_check under d->trust, then desk_check_done).  Stores nothing.
  */
-void desk_check_lookup(struct desk *d, struct lm_cache *lookup, const uint8_t holder[LM_HOLDER_LEN],
-		       struct desk_check *out, const struct lm_trust **under, int *fresh);
+int desk_verdict_cached(struct desk *d, struct lm_cache *lookup,
+			const uint8_t holder[LM_HOLDER_LEN], struct desk_check *out);
+/* The check's result into out (an error is logged: nothing is cached). */
+void desk_check_done(struct desk_check *out, int err);
 
 /* A copy of a card or folder view filtered for this terminal's role. */
 json_object *desk_role_view(const struct desk *d, json_object *view);

@@ -83,40 +83,45 @@ int desk_trust_state(const struct desk *d)
  * The verdict cache answers one exact question (design.md 11): this entry
  * (its id), checked for this holder, under this trust list (its hash).  A
  * failure to compute is an error: logged, shown as "could not be checked",
- * never stored.  Caller holds the trust read lock; *fresh tells a verdict
- * computed now (to be stored) from one the cache gave.
+ * never stored.
  */
-static void lookup_locked(struct desk *d, struct lm_cache *cache,
-			  const uint8_t holder[LM_HOLDER_LEN], struct desk_check *out, int *fresh)
+int desk_verdict_cached(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
+			struct desk_check *out)
 {
 	struct lm_verify_result *res = &out->res;
 	const struct lm_trust *t = d->trust;
 	int verdict, inst;
-	*fresh = 0;
 	if (out->err || res->verdict == LM_MALFORMED)
-		return;
+		return 1;
 	if (cache &&
 	    lm_cache_get_verdict(cache, res->id, holder, t->hash, &verdict, &inst) == LM_OK &&
 	    inst < (int)t->n && verdict >= LM_VALID && verdict <= LM_MALFORMED) {
 		/* Checked before: same entry, same holder, same trust list. */
 		res->verdict = (enum lm_verdict)verdict;
 		res->issuer = inst >= 0 ? &t->inst[inst] : NULL;
-		return;
+		return 1;
 	}
-	out->err = lm_trust_check(t, holder, res);
-	*fresh = 1;
-	if (out->err)
-		log_msg(LOG_ERR, "an entry could not be checked: %s (nothing cached)",
-			lm_strerror(out->err));
+	return 0;
 }
 
-void desk_check_lookup(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
-		       struct desk_check *out, const struct lm_trust **under, int *fresh)
+void desk_check_done(struct desk_check *out, int err)
 {
-	pthread_rwlock_rdlock(&d->trust_lock);
-	*under = d->trust;
-	lookup_locked(d, cache, holder, out, fresh);
-	pthread_rwlock_unlock(&d->trust_lock);
+	out->err = err;
+	if (err)
+		log_msg(LOG_ERR, "an entry could not be checked: %s (nothing cached)",
+			lm_strerror(err));
+}
+
+/* The cache's verdict or the check; *fresh tells a verdict computed now (to
+ * be stored) from one the cache gave.  Caller holds the trust read lock. */
+static void lookup_locked(struct desk *d, struct lm_cache *cache,
+			  const uint8_t holder[LM_HOLDER_LEN], struct desk_check *out, int *fresh)
+{
+	*fresh = 0;
+	if (desk_verdict_cached(d, cache, holder, out))
+		return;
+	desk_check_done(out, lm_trust_check(d->trust, holder, &out->res));
+	*fresh = 1;
 }
 
 /* Store a fresh verdict, then what the trust list's age and revocations

@@ -2,9 +2,11 @@
  * vpool.c - the verification pool (vpool.h).  One lock and two condition
  * variables for the whole pool: work arrives (workers wait) and work is
  * done (reader threads wait); a tap's jobs live in one array it owns.
+ * Each worker has its verifier process (verifier.h) for the signatures.
  */
 #include "vpool.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -13,6 +15,7 @@
 
 #include "laufmappe/lm_err.h"
 #include "log.h"
+#include "verifier.h"
 
 #define VPOOL_NICE 5
 
@@ -34,45 +37,112 @@ struct vpool_tap {
 	struct vpool_job jobs[];
 };
 
-/* One entry: prepare, then the verdict cache or the check (no storing). */
-static void run_job(struct vpool *p, struct lm_cache **cache, int *tried, struct vpool_job *j)
+/* A job's check in the worker thread itself (no verifier process). */
+static void check_in_line(struct desk *d, struct vpool_job *j)
 {
-	if (!*cache && !*tried) {
-		*tried = 1;
-		if (lm_cache_open(p->d->cfg.database, cache) != LM_OK)
-			*cache = NULL;
-	}
+	desk_check_done(&j->chk, lm_trust_check(d->trust, j->tap->holder, &j->chk.res));
+}
+
+/*
+ * A job's first half, the trust read lock held: prepared, then the verdict
+ * cache's answer, or the check sent to the verifier process (*sent), or
+ * made here when the child cannot take it.
+ */
+static void begin_job(struct vpool *p, struct lm_cache *cache, struct verifier *v,
+		      struct vpool_job *j, int *sent)
+{
+	struct desk *d = p->d;
+	*sent = 0;
 	j->chk.err = lm_trust_prepare(j->bytes, j->len, &j->chk.res);
 	j->fresh = 0;
-	desk_check_lookup(p->d, *cache, j->tap->holder, &j->chk, &j->trust, &j->fresh);
+	j->trust = d->trust;
+	if (desk_verdict_cached(d, cache, j->tap->holder, &j->chk))
+		return;
+	j->fresh = 1;
+	/* Twice: a child found dead on the first send is replaced by the second. */
+	if (verifier_send(v, d->trust, j->tap->holder, j->bytes, j->len, &j->ticket) == LM_OK ||
+	    (!v->inflight &&
+	     verifier_send(v, d->trust, j->tap->holder, j->bytes, j->len, &j->ticket) == LM_OK))
+		*sent = 1;
+	else
+		check_in_line(d, j);
+}
+
+/* The second half: the child's answer (or the check here if none came). */
+static void end_job(struct vpool *p, struct verifier *v, struct vpool_job *j)
+{
+	int rc;
+	if (verifier_recv(v, p->d->trust, j->ticket, &j->chk.res, &rc) == LM_OK) {
+		desk_check_done(&j->chk, rc);
+	} else {
+		log_msg(LOG_WARN, "the verifier process did not answer: checked in the daemon");
+		check_in_line(p->d, j);
+	}
+}
+
+static struct vpool_job *pop(struct vpool *p)
+{
+	struct vpool_job *j = p->head;
+	if (j) {
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+	}
+	return j;
 }
 
 static void *worker(void *arg)
 {
 	struct vpool *p = arg;
+	struct desk *d = p->d;
 	struct lm_cache *cache = NULL;
-	int tried = 0;
+	struct verifier v;
+	verifier_init(&v);
 	/* Behind the radio: the card's I/O (reader thread, pcscd, a reader's
 	 * driver) goes first when the cores are busy; a Linux thread has its
-	 * own nice value. */
+	 * own nice value, and its verifier process inherits it. */
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), VPOOL_NICE);
+	if (lm_cache_open(d->cfg.database, &cache) != LM_OK)
+		cache = NULL; /* no lookups: every entry is checked */
+	/* Forked now, not in the first tap. */
+	pthread_rwlock_rdlock(&d->trust_lock);
+	if (d->trust && verifier_start(&v, d->trust) != LM_OK)
+		log_msg(LOG_WARN, "no verifier process: entries are checked in the daemon");
+	pthread_rwlock_unlock(&d->trust_lock);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!p->head && !p->stop)
 			pthread_cond_wait(&p->work, &p->lock);
-		if (!p->head)
+		struct vpool_job *j = pop(p);
+		if (!j)
 			break;
-		struct vpool_job *j = p->head;
-		p->head = j->next;
-		if (!p->head)
-			p->tail = NULL;
 		pthread_mutex_unlock(&p->lock);
-		run_job(p, &cache, &tried, j);
+		/* The jobs that keep coming, under one hold of the trust read
+		 * lock: the next entry's request waits at the child while it
+		 * checks this one. */
+		pthread_rwlock_rdlock(&d->trust_lock);
+		int sent, next_sent = 0;
+		begin_job(p, cache, &v, j, &sent);
+		while (j) {
+			pthread_mutex_lock(&p->lock);
+			struct vpool_job *n = pop(p);
+			pthread_mutex_unlock(&p->lock);
+			if (n)
+				begin_job(p, cache, &v, n, &next_sent);
+			if (sent)
+				end_job(p, &v, j);
+			pthread_mutex_lock(&p->lock);
+			j->done = 1;
+			pthread_cond_broadcast(&p->done);
+			pthread_mutex_unlock(&p->lock);
+			j = n;
+			sent = next_sent;
+		}
+		pthread_rwlock_unlock(&d->trust_lock);
 		pthread_mutex_lock(&p->lock);
-		j->done = 1;
-		pthread_cond_broadcast(&p->done);
 	}
 	pthread_mutex_unlock(&p->lock);
+	verifier_stop(&v);
 	lm_cache_close(cache);
 	return NULL;
 }
@@ -81,7 +151,12 @@ int vpool_start(struct desk *d, unsigned threads, struct vpool **out)
 {
 	*out = NULL;
 	if (!threads) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		/* The cores this daemon may run on (taskset, systemd's
+		 * CPUAffinity=), not all the machine has. */
+		cpu_set_t set;
+		long cores = sched_getaffinity(0, sizeof(set), &set) == 0
+				     ? CPU_COUNT(&set)
+				     : sysconf(_SC_NPROCESSORS_ONLN);
 		threads = cores > 0 ? (unsigned)cores : 1u;
 	}
 	if (threads > 64)

@@ -1,15 +1,17 @@
 /*
  * vpool.h - verification behind the radio: a small pool of worker threads,
- * one per core (or verify_threads), that check a tap's entries while the
- * rest of the card is still being read.
+ * one per core the daemon may run on (or verify_threads), that check a
+ * tap's entries while the rest of the card is still being read.
  *
  * A reader thread opens a tap (vpool_tap_new) once it knows the holder,
  * submits each entry as soon as its bytes are complete (vpool_submit: the
  * bytes must stay where they are until vpool_tap_free), and takes the
  * results in order (vpool_result waits for one).  A worker prepares the
  * entry (hash, decode), looks its verdict up in the verdict cache through
- * its own SQLite connection, and checks the signature and the trust list's
- * rules when the cache does not know it.  It stores nothing: the reader
+ * its own SQLite connection, and has its verifier process (verifier.h)
+ * check the signature and the trust list's rules when the cache does not
+ * know it, sending the next entry before it takes the answer.  It stores
+ * nothing: the reader
  * thread stores entries and fresh verdicts in its one transaction
  * (desk_tap_view), so a failure to compute is still never cached.
  */
@@ -31,15 +33,17 @@ struct vpool_job {
 	struct desk_check chk;	      /* prepared and checked (chk.err: could not be) */
 	int fresh;		      /* 1: computed now (store the verdict); 0: from the cache */
 	const struct lm_trust *trust; /* the list it was checked under */
+	unsigned ticket;	      /* its request to the verifier process */
 	int done;		      /* guarded by the pool's lock */
 	struct vpool_tap *tap;
 	struct vpool_job *next; /* the queue */
 };
 
 /*
- * Start `threads` workers (0: one per online core).  Each opens the
- * daemon's database for verdict lookups when it first needs it (no lookups
- * when that fails).  LM_ERR_NOMEM, LM_ERR_INTERNAL.
+ * Start `threads` workers (0: one per core this process may run on).  Each
+ * opens the daemon's database for verdict lookups (no lookups when that
+ * fails) and forks its verifier process (checks in line when that fails).
+ * LM_ERR_NOMEM, LM_ERR_INTERNAL.
  */
 int vpool_start(struct desk *d, unsigned threads, struct vpool **out);
 /* Stop and join the workers (after every tap was freed). */

@@ -16,6 +16,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_trust.h"
 #include "laufmappe/lm_util.h"
+#include "trust_fixture.h"
 
 static const uint8_t holder_a[LM_HOLDER_LEN] = {0xa1, 0xa2, 0xa3};
 static const uint8_t holder_b[LM_HOLDER_LEN] = {0xb1, 0xb2, 0xb3};
@@ -26,15 +27,6 @@ struct fixture {
 	uint8_t list[8192];
 	size_t list_len;
 };
-
-static void add_key(struct lm_trust *t, struct lm_key *k, const char *name, unsigned role,
-		    uint32_t types)
-{
-	uint8_t spki[LM_SPKI_MAX];
-	size_t len;
-	assert_int_equal(lm_key_spki(k, spki, sizeof(spki), &len), LM_OK);
-	assert_int_equal(lm_trust_add(t, spki, len, name, role, types, 0, 0), LM_OK);
-}
 
 static int setup(void **state)
 {
@@ -73,16 +65,6 @@ static int teardown(void **state)
 	lm_trust_free(f->t);
 	free(f);
 	return 0;
-}
-
-static size_t sign_entry(struct lm_key *k, const uint8_t *holder, int hint, unsigned type,
-			 uint32_t day, uint8_t *out)
-{
-	struct lm_entry e;
-	lm_entry_init(&e, type, day);
-	size_t len;
-	assert_int_equal(lm_entry_sign(&e, k, holder, hint, out, LM_ENTRY_MAX, &len), LM_OK);
-	return len;
 }
 
 static void test_loaded_fields(void **state)

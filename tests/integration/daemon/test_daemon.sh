@@ -11,7 +11,7 @@
 # cards: on image files (protected), protected at the desk with a cut at
 # every APDU (protect), through libnfc and the PN532 simulator
 # (protected-nfc, its frame log searched for plaintext) and through pcscd
-# with the applet (protected-pcsc).
+# with the applet (protected-pcsc); the verifier processes (verifier).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
@@ -531,6 +531,60 @@ api)
 	curl -s "$URL/api/status" | grep -q '"version":4' && grep -q "older than the accepted" a.log && ok ||
 		bad "rollback on SIGHUP: $(curl -s "$URL/api/status")"
 	alive "after the reloads"
+	;;
+verifier)
+	# The pool's verifier processes (daemon/verifier.h): children of the
+	# daemon holding nothing of it but their socket; a child killed is
+	# replaced and the tap is still verified; after a SIGHUP to a newer list
+	# that adds an issuer, its entry is valid at once (a child forked under
+	# the old list would call it unknown_issuer).
+	verdicts() { curl -s "$URL/api/card" | grep -o '"verdict":"[a-z_]*"' | cut -d'"' -f4 | sort | uniq -c | awk '{printf "%s %s;", $1, $2}'; }
+	show() { rm -f card.img; wait_state empty; cp "$1" card.img; wait_state card; }
+	# children PID: the processes the daemon's threads forked (/proc, no ps).
+	children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | sort -n; }
+	"$L" image new --holder "$H" --capacity 888 --out a.img >/dev/null
+	for n in 1 2 3; do
+		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
+			--date 2026-11-24 --out e$n.cose && "$L" image append a.img e$n.cose 2>/dev/null
+	done
+	EXTRA_CONF="verify_threads = 2" start_daemon v 18196 "fake:$RIG_DIR/card.img"
+	kids=$(children "${DPIDS[0]}")
+	[ "$(echo "$kids" | grep -c .)" = 2 ] && ok || bad "two verifier processes expected: $kids"
+	for k in $kids; do
+		# Only stdio and the socket (fd 3): no card, cache or listening socket.
+		extra=$(ls /proc/"$k"/fd | awk '$1 > 3')
+		[ -z "$extra" ] && ok || bad "verifier $k holds descriptors: $extra ($(ls -l /proc/"$k"/fd))"
+	done
+	show a.img
+	[ "$(verdicts)" = "3 valid;" ] && ok || bad "first tap: $(verdicts)"
+	# Kill one child (a process of the daemon this test started, by its PID);
+	# new entries (verdicts not cached) are checked all the same.
+	victim=$(echo "$kids" | head -1)
+	kill -9 "$victim"
+	for n in 4 5 6 7; do
+		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
+			--date 2026-11-24 --out e$n.cose && "$L" image append a.img e$n.cose 2>/dev/null
+	done
+	show a.img
+	[ "$(verdicts)" = "7 valid;" ] && ok || bad "after a verifier was killed: $(verdicts)"
+	kids2=$(children "${DPIDS[0]}")
+	[ "$(echo "$kids2" | grep -c .)" = 2 ] && ! echo "$kids2" | grep -qx "$victim" && ok ||
+		bad "the killed verifier was not replaced: $kids -> $kids2"
+	# A newer list adds the job centre; its entry on the card is valid.
+	"$L" key generate jc.pem >/dev/null
+	"$L" trust add trust.cose --root root.pem --pub jc.pem.pub --name "Jobcenter Krefeld" --role jobcenter --types BER >/dev/null ||
+		bad "trust add"
+	"$L" issue --key jc.pem --holder "$H" --type BER --set service=job_counselling --date 2026-11-25 --out ber.cose
+	"$L" image append a.img ber.cose 2>/dev/null || bad "append the job centre's entry"
+	kill -HUP "${DPIDS[0]}"
+	for _ in $(seq 30); do curl -s "$URL/api/status" | grep -q '"version":4' && break; sleep 0.1; done
+	curl -s "$URL/api/status" | grep -q '"version":4' && ok || bad "the newer list was not loaded: $(curl -s "$URL/api/status")"
+	show a.img
+	[ "$(verdicts)" = "8 valid;" ] && ok || bad "under the newer list: $(verdicts)"
+	kids3=$(children "${DPIDS[0]}")
+	[ "$(echo "$kids3" | grep -c .)" = 2 ] && [ -z "$(comm -12 <(echo "$kids2") <(echo "$kids3"))" ] && ok ||
+		bad "verifiers not forked anew under the newer list: $kids2 -> $kids3"
+	alive "verifier processes"
 	;;
 flood)
 	# A local process opens 2,000 idle connections and holds them: the desk
