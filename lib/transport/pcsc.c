@@ -361,6 +361,12 @@ static void pcsc_close(struct lm_transport *t)
 const struct lm_transport_ops lm_transport_pcsc_ops = {
 	.name = "pcsc",
 	.blocks = 1,
+	/* Two extended READ BINARYs' worth: every APDU costs its frames on
+	 * the air and a round trip through pcscd (at 424 kbit/s eleven APDUs
+	 * for a full 8 KB card cost 12% over one chained READ), and 2 KB on
+	 * the air take longer than verifying their entries (about 20) on one
+	 * core at any rate up to 848 kbit/s (bench/bench_daemon.sh). */
+	.piece = 2048,
 	.open = pcsc_open,
 	.wait_card = pcsc_wait,
 	.identify = pcsc_identify,
