@@ -18,7 +18,8 @@
 #   b. an entry appended elsewhere: only its bytes, every entry valid;
 #   c. a new access code (the card rewritten under a new salt, the same
 #      entries): read whole; the next tap a delta of nothing;
-#   d. an entry deleted: read whole, the entry not shown;
+#   d. an entry deleted and another appended (the same length): read
+#      whole, the deleted entry not shown;
 #   e. wiped and protected again, the same holder, as many entries of the
 #      same length: read whole.
 # "Shows exactly": the entry ids of GET /api/card are those `laufmappe card
@@ -232,12 +233,14 @@ for i in 12 13 14; do card append --access-code-file code.txt "e$i.cose" >/dev/n
 pheld() { card read --json --access-code-file code.txt 2>/dev/null | ids; }
 pused() { card read --json --access-code-file code.txt 2>/dev/null |
 	node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).used))'; }
-# punlock: the locked card seen, the code given at the desk at once (the
-# libnfc reader's watch re-activates the card, which ends the applet's
-# selection: a VERIFY after it is refused): one tap.
+# punlock: the locked card seen, the code given at the desk a moment later,
+# as a person types it: the libnfc reader's watch has activated the card anew
+# meanwhile (poll_ms), which ends the applet's selection; the backend
+# selects it again before the VERIFY.  One tap.
 punlock() {
 	LOCKS=$((LOCKS + 1))
 	for _ in $(seq 100); do [ "$(grep -c '^event: locked' events.txt)" -ge "$LOCKS" ] && break; sleep 0.1; done
+	sleep 0.5
 	local st
 	st=$(curl -s -o unlock.json -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat token)" \
 		http://127.0.0.1:18420/api/card/unlock -d "{\"code\":\"$(cat code.txt)\"}")
@@ -288,12 +291,16 @@ next_tap
 expect "protected, the same card again" true "$held_now"
 [ "$LOGREAD" = 0 ] && ok || bad "protected, nothing new: $LOGREAD log bytes read"
 
-# d. an entry deleted elsewhere: read whole, the entry not shown
+# d. an entry deleted elsewhere and another appended (the same length: only
+# the chain tells): read whole, the deleted entry not shown
 stop_daemon
 second=$(echo "$held_now" | cut -d, -f2)
+len_before=$(pused)
 card delete --access-code-file code.txt "$second" >/dev/null 2>&1 || bad "card delete (protected)"
+card append --access-code-file code.txt e19.cose >/dev/null 2>&1 || bad "append e19 on C"
 held_now=$(pheld)
-[ "$(echo "$held_now" | tr ',' '\n' | wc -l)" = 3 ] && ok || bad "protected, after delete: $held_now"
+[ "$(echo "$held_now" | tr ',' '\n' | wc -l)" = 4 ] && [ "$(pused)" = "$len_before" ] && ok ||
+	bad "protected, after delete and append: $held_now ($len_before, $(pused))"
 start_daemon
 punlock
 next_tap
@@ -306,7 +313,7 @@ stop_daemon
 len_before=$(pused)
 card wipe --yes --access-code-file code.txt >/dev/null 2>&1 || bad "wipe (protected)"
 pformat
-for i in 16 17 18; do card append --access-code-file code.txt "e$i.cose" >/dev/null 2>&1 || bad "append e$i on C"; done
+for i in 16 17 18 20; do card append --access-code-file code.txt "e$i.cose" >/dev/null 2>&1 || bad "append e$i on C"; done
 [ "$(pused)" = "$len_before" ] && ok || bad "protected, not the same length: $len_before, $(pused)"
 held_now=$(pheld)
 start_daemon
