@@ -179,8 +179,11 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		rc.log = malloc(r->info.capacity);
 		raw = malloc(r->info.capacity);
 	}
-	struct lm_read_opts opts = {
-		.piece = feed_piece, .ctx = &feed, .recall = recall_card, .recall_ctx = &rc, .raw = raw};
+	struct lm_read_opts opts = {.piece = feed_piece,
+				    .ctx = &feed,
+				    .recall = recall_card,
+				    .recall_ctx = &rc,
+				    .raw = raw};
 	if (!err && !img)
 		err = LM_ERR_NOMEM;
 	if (!err && r->have_keys) {

@@ -294,7 +294,8 @@ static int read_quiet(struct lm_transport *t, uint8_t *img, size_t from, size_t 
  * same call both ways); nothing for a version 1 image. */
 static int cipher(const struct lm_transport *t, int v2, uint8_t *img, size_t off, size_t len)
 {
-	return v2 && len ? lm_aes128_ctr_at(t->keys.image, t->keys.ctr, off, img + off, len) : LM_OK;
+	return v2 && len ? lm_aes128_ctr_at(t->keys.image, t->keys.ctr, off, img + off, len)
+			 : LM_OK;
 }
 
 /*
@@ -336,8 +337,7 @@ static int read_delta(struct lm_transport *t, int v2, uint8_t *img, size_t base,
 		      struct lm_read_opts *o)
 {
 	size_t from = base + k->committed;
-	if (memcmp(holder, k->holder, LM_HOLDER_LEN) || from > need ||
-	    k->committed % LM_CARD_ALIGN)
+	if (memcmp(holder, k->holder, LM_HOLDER_LEN) || from > need || k->committed % LM_CARD_ALIGN)
 		return LM_ERR_NOT_FOUND;
 	memcpy(img + base, k->log, k->committed);
 	int err = read_quiet(t, img, from, need, o);
