@@ -579,8 +579,8 @@ static int tag_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size
 }
 
 struct tagcard {
+	struct cardcmd_card c; /* first: the cc_ operations below take t->priv as it */
 	struct model m;
-	struct cardcmd_card c;
 };
 
 static int tc_identify(struct lm_transport *t, struct lm_card_info *info)
@@ -594,41 +594,42 @@ static int tc_identify(struct lm_transport *t, struct lm_card_info *info)
 	info->capacity = tc->c.capacity;
 	return err;
 }
-static int tc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+/* The card's commands, for a priv whose first member is its cardcmd_card. */
+static int cc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
 {
-	return cardcmd_read(&((struct tagcard *)t->priv)->c, off, buf, len);
+	return cardcmd_read(t->priv, off, buf, len);
 }
-static int tc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
+static int cc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
 {
-	return cardcmd_write(&((struct tagcard *)t->priv)->c, w, n);
+	return cardcmd_write(t->priv, w, n);
 }
-static int tc_wipe(struct lm_transport *t)
+static int cc_wipe(struct lm_transport *t)
 {
-	return cardcmd_wipe(&((struct tagcard *)t->priv)->c);
+	return cardcmd_wipe(t->priv);
 }
-static int tc_status(struct lm_transport *t, int *tries)
+static int cc_status(struct lm_transport *t, int *tries)
 {
-	return cardcmd_status(&((struct tagcard *)t->priv)->c, tries);
+	return cardcmd_status(t->priv, tries);
 }
-static int tc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries)
+static int cc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries)
 {
-	return cardcmd_unlock(&((struct tagcard *)t->priv)->c, k, tries);
+	return cardcmd_unlock(t->priv, k, tries);
 }
-static int tc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
+static int cc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
 			      const struct lm_protect_keys *k)
 {
-	return cardcmd_write_protected(&((struct tagcard *)t->priv)->c, w, n, k);
+	return cardcmd_write_protected(t->priv, w, n, k);
 }
 
 static const struct lm_transport_ops tag_ops = {
 	.name = "ntag-model-native",
 	.identify = tc_identify,
-	.read = tc_read,
-	.write = tc_write,
-	.wipe = tc_wipe,
-	.status = tc_status,
-	.unlock = tc_unlock,
-	.write_protected = tc_write_protected,
+	.read = cc_read,
+	.write = cc_write,
+	.wipe = cc_wipe,
+	.status = cc_status,
+	.unlock = cc_unlock,
+	.write_protected = cc_write_protected,
 };
 
 /* The model behind a counter of the commands it got. */
@@ -1041,10 +1042,10 @@ static void test_ntag_rewrites_cut_on_model(void **state)
 #define APPLET_CAP 2048u
 
 struct appletcard {
+	struct cardcmd_card c; /* first, for the cc_ operations */
 	struct lm_applet a;
 	struct lm_nvm_ram ram;
 	uint8_t mem[LM_APPLET_JOURNAL_SIZE + APPLET_CAP];
-	struct cardcmd_card c;
 	uint8_t rx[CARDCMD_EXT_READ + 2];
 };
 
@@ -1064,46 +1065,21 @@ static int ac_identify(struct lm_transport *t, struct lm_card_info *info)
 	info->capacity = ac->c.capacity;
 	return err;
 }
-static int ac_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
-{
-	return cardcmd_read(&((struct appletcard *)t->priv)->c, off, buf, len);
-}
-static int ac_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
-{
-	return cardcmd_write(&((struct appletcard *)t->priv)->c, w, n);
-}
-static int ac_wipe(struct lm_transport *t)
-{
-	return cardcmd_wipe(&((struct appletcard *)t->priv)->c);
-}
-static int ac_status(struct lm_transport *t, int *tries)
-{
-	return cardcmd_status(&((struct appletcard *)t->priv)->c, tries);
-}
 static int ac_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
 {
-	return cardcmd_applet_digest(&((struct appletcard *)t->priv)->c, covered, digest);
-}
-static int ac_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries)
-{
-	return cardcmd_unlock(&((struct appletcard *)t->priv)->c, k, tries);
-}
-static int ac_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
-			      const struct lm_protect_keys *k)
-{
-	return cardcmd_write_protected(&((struct appletcard *)t->priv)->c, w, n, k);
+	return cardcmd_applet_digest(t->priv, covered, digest);
 }
 
 static const struct lm_transport_ops applet_ops = {
 	.name = "applet-model",
 	.identify = ac_identify,
-	.read = ac_read,
-	.write = ac_write,
-	.wipe = ac_wipe,
-	.status = ac_status,
+	.read = cc_read,
+	.write = cc_write,
+	.wipe = cc_wipe,
+	.status = cc_status,
 	.digest = ac_digest,
-	.unlock = ac_unlock,
-	.write_protected = ac_write_protected,
+	.unlock = cc_unlock,
+	.write_protected = cc_write_protected,
 };
 
 /* What an office remembers of the card it read last (the daemon's cache row). */
