@@ -146,6 +146,21 @@ static void feed_piece(void *ctx, const uint8_t *img, size_t have)
 	feed_entries(ctx, &part);
 }
 
+/* What the office remembers of a holder's card (lm_transport_recall_fn). */
+struct recall {
+	struct lm_cache *cache;
+	uint8_t *log; /* the card's capacity */
+	size_t cap;
+};
+
+static int recall_card(void *ctx, const uint8_t holder[LM_HOLDER_LEN], struct lm_card_known *out)
+{
+	struct recall *rc = ctx;
+	if (!rc->cache || !rc->log)
+		return LM_ERR_NOT_FOUND;
+	return lm_cache_get_card_log(rc->cache, holder, rc->log, rc->cap, out);
+}
+
 int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
 {
 	struct timespec t0;
@@ -155,9 +170,20 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	size_t len = 0;
 	struct lm_card card;
 	struct tap_feed feed = {.d = d, .max = r->info.capacity / 32 + 1};
-	struct lm_read_opts opts = {.piece = feed_piece, .ctx = &feed};
-	struct lm_card_known known;
-	uint8_t *known_log = NULL;
+	/* The office's memory of this holder's card: only what the card got
+	 * since is read (a protected card's too, once its header is
+	 * decrypted), and the log as on the card is remembered for the next tap. */
+	struct recall rc = {.cache = cache, .cap = r->info.capacity};
+	uint8_t *raw = NULL;
+	if (!err && cache) {
+		rc.log = malloc(r->info.capacity);
+		raw = malloc(r->info.capacity);
+	}
+	struct lm_read_opts opts = {.piece = feed_piece,
+				    .ctx = &feed,
+				    .recall = recall_card,
+				    .recall_ctx = &rc,
+				    .raw = raw};
 	if (!err && !img)
 		err = LM_ERR_NOMEM;
 	if (!err && r->have_keys) {
@@ -167,16 +193,8 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		int tries;
 		err = lm_protect_authenticate(r->t, &r->info, &r->keys, &tries);
 		if (!err)
-			err = lm_protect_read_image(r->t, &r->info, &r->keys, img, &len, &card);
+			err = lm_transport_read_image_ex(r->t, &r->info, img, &len, &card, &opts);
 	} else if (!err) {
-		/* The office's memory of this holder's card (the header comes from
-		 * identify's read): only what the card got since is read. */
-		uint8_t hdr[LM_CARD_HEADER_LEN];
-		if (cache && lm_transport_read(r->t, 0, hdr, sizeof(hdr)) == LM_OK &&
-		    !lm_protect_is_v2(hdr, sizeof(hdr)) && (known_log = malloc(r->info.capacity)) &&
-		    lm_cache_get_card_log(cache, hdr + 8, known_log, r->info.capacity, &known) ==
-			    LM_OK)
-			opts.known = &known;
 		err = lm_transport_read_image_ex(r->t, &r->info, img, &len, &card, &opts);
 		struct lm_protect_header h;
 		/* A protected card: LM_ERR_LOCKED from the transports (a session
@@ -185,14 +203,18 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		    (err = lm_protect_read_header(r->t, &h)) == LM_OK) {
 			set_locked(r, &h);
 			vpool_tap_free(feed.tap);
-			free(known_log);
+			free(rc.log);
+			free(raw);
 			free(img);
 			return LM_OK;
 		}
 	}
-	free(known_log);
+	free(rc.log);
 	if (err) {
 		vpool_tap_free(feed.tap);
+		free(raw);
+		if (img && r->have_keys)
+			lm_protect_wipe(img, r->info.capacity); /* partly decrypted, maybe */
 		free(img);
 		return err;
 	}
@@ -217,10 +239,11 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	if (sealing && !cerr)
 		vault_wake(d);
 	/* Remember the card as read, with its digest, for the next tap here. */
-	if (cache && opts.have_digest && !r->have_keys &&
-	    lm_cache_put_card_log(cache, card.holder, card.log, card.committed, opts.digest,
+	if (cache && opts.have_digest && opts.raw_len == card.committed &&
+	    lm_cache_put_card_log(cache, card.holder, raw, card.committed, opts.digest,
 				  (int64_t)now) != LM_OK)
 		log_msg(LOG_WARN, "%s: the cache could not remember this card", r->spec);
+	free(raw);
 	r->after_read_ms = ms_since(&t0) - r->read_ms;
 	add_read_facts(view, r, now);
 	json_object_object_add(view, "used", json_object_new_int64((int64_t)len));

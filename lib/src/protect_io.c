@@ -61,15 +61,15 @@ int lm_protect_authenticate(struct lm_transport *t, const struct lm_card_info *i
 {
 	*tries_left = -1;
 	switch (info->kind) {
-	case LM_KIND_IMAGE:
-		/* A file has no access control: lm_protect_check was the check. */
-		return LM_OK;
+	case LM_KIND_IMAGE: /* no access control: the key check alone */
 	case LM_KIND_NTAG213:
 	case LM_KIND_NTAG215:
 	case LM_KIND_NTAG216:
 	case LM_KIND_APPLET: {
 		/* The transport's session: PWD_AUTH (PACK compared) or VERIFY,
-		 * once; LM_ERR_WRONG_CODE with the tries left, LM_ERR_BLOCKED. */
+		 * once; LM_ERR_WRONG_CODE with the tries left, LM_ERR_BLOCKED.
+		 * The session's keys then read the card through the transport
+		 * (lm_transport_read_image_ex). */
 		struct lm_card_info copy = *info;
 		return lm_transport_unlock(t, &copy, k, tries_left);
 	}

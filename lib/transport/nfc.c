@@ -41,6 +41,7 @@ struct lnfc {
 	char conn[NFC_BUFSIZE_CONNSTRING];
 	nfc_target target;
 	int have_target;
+	int reselect; /* our applet, activated anew by a poll: SELECT before its next APDU */
 	struct cardcmd_card cc; /* what the card is; commands through apdu() and raw() */
 };
 
@@ -121,6 +122,10 @@ static int nfc_wait(struct lm_transport *t, int timeout_ms)
 	for (;;) {
 		int rc = nfc_initiator_select_passive_target(p->dev, mod_a, NULL, 0, &p->target);
 		if (rc > 0) {
+			/* A card that stayed was activated anew (the watch while it
+			 * lies here): our applet's selection and VERIFY are gone. */
+			if (p->have_target && p->cc.kind == LM_KIND_APPLET)
+				p->reselect = 1;
 			p->have_target = 1;
 			return LM_OK;
 		}
@@ -206,6 +211,16 @@ static int apdu(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp, size_t
 		uint16_t *sw)
 {
 	struct lnfc *p = ctx;
+	if (p->reselect) {
+		/* As pcsc.c after a reset: selected again, what the session
+		 * knew forgotten (a VERIFY then is the caller's, never silent). */
+		p->reselect = 0;
+		p->cc.unlocked = 0;
+		p->cc.have_head = p->cc.have_digest = 0;
+		int err = cardcmd_applet_select(apdu, p);
+		if (err)
+			return err;
+	}
 	uint8_t rx[APDU_MAX];
 	int n = xfer(p, cmd, len, rx, sizeof(rx));
 	return n < 0 ? n : cardcmd_split_sw(rx, (size_t)n, resp, rlen, sw);
@@ -224,6 +239,7 @@ static int nfc_identify(struct lm_transport *t, struct lm_card_info *info)
 	info->uid_len = a->szUidLen < sizeof(info->uid) ? a->szUidLen : sizeof(info->uid);
 	memcpy(info->uid, a->abtUid, info->uid_len);
 	int err;
+	p->reselect = 0; /* identify selects */
 	if (a->btSak & 0x20) {
 		/* ISO-DEP: our applet by AID, capacity by GET DATA. */
 		err = cardcmd_identify_applet(&p->cc);
@@ -320,6 +336,7 @@ static void nfc_disconnect(struct lm_transport *t)
 	if (p->have_target)
 		nfc_initiator_deselect_target(p->dev);
 	p->have_target = 0;
+	p->reselect = 0;
 }
 
 static void nfc_close_tr(struct lm_transport *t)

@@ -11,6 +11,7 @@
 #include "laufmappe/lm_key.h"
 #include "laufmappe/lm_protect.h"
 #include "lm_bytes.h"
+#include "lm_crypto.h"
 
 static void session_end(struct lm_transport *t);
 
@@ -224,32 +225,32 @@ int lm_transport_unlock_code(struct lm_transport *t, struct lm_card_info *info, 
 }
 
 /*
- * A protected image, its 24 public bytes already in img: the header with
- * the commit word, the committed log, decrypted in place with the session's
- * keys; recovery (may be NULL) gets the recovery secret.
+ * A protected image's header, its 24 public bytes already in img: the rest
+ * of it read, the session's keys checked against it, *need (header and
+ * committed log) and the holder, decrypted aside (img keeps the card's bytes).
  */
-static int read_protected(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
-			  size_t *len, struct lm_card *card, uint8_t recovery[LM_RECOVERY_LEN])
+static int protected_head(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			  size_t *need, uint8_t holder[LM_HOLDER_LEN])
 {
 	if (!t->unlocked)
 		return LM_ERR_LOCKED;
 	if (info->capacity < LM_PROTECT_HEADER_LEN)
 		return LM_ERR_MALFORMED;
+	struct lm_protect_header h;
 	int err = t->ops->read(t, LM_CARD_HEADER_LEN, img + LM_CARD_HEADER_LEN,
 			       LM_PROTECT_HEADER_LEN - LM_CARD_HEADER_LEN);
-	size_t need;
 	if (!err)
-		err = lm_protect_header_need(img, LM_PROTECT_HEADER_LEN, &need);
-	if (!err && need > info->capacity)
-		err = LM_ERR_MALFORMED;
-	if (!err && need > LM_PROTECT_HEADER_LEN)
-		err = t->ops->read(t, LM_PROTECT_HEADER_LEN, img + LM_PROTECT_HEADER_LEN,
-				   need - LM_PROTECT_HEADER_LEN);
+		err = lm_protect_header_parse(img, LM_PROTECT_HEADER_LEN, &h);
 	if (!err)
-		err = lm_protect_open(img, need, info->capacity, &t->keys, img, card, recovery);
-	if (!err)
-		*len = need;
-	return err;
+		err = lm_protect_check(&h, &t->keys);
+	if (err)
+		return err;
+	*need = LM_PROTECT_HEADER_LEN + (size_t)h.committed;
+	if (*need > info->capacity)
+		return LM_ERR_MALFORMED;
+	memcpy(holder, img + LM_PROTECT_HOLDER_OFF, LM_HOLDER_LEN);
+	return lm_aes128_ctr_at(t->keys.image, t->keys.ctr, LM_PROTECT_HOLDER_OFF, holder,
+				LM_HOLDER_LEN);
 }
 
 /* Read image bytes [from, to) into img, in pieces handed to opts->piece. */
@@ -276,38 +277,77 @@ static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t
 	return LM_OK;
 }
 
+/* The same with nothing handed over (counted in opts->log_read). */
+static int read_quiet(struct lm_transport *t, uint8_t *img, size_t from, size_t to,
+		      struct lm_read_opts *opts)
+{
+	lm_transport_piece_fn piece = opts ? opts->piece : NULL;
+	if (opts)
+		opts->piece = NULL;
+	int err = read_pieces(t, img, from, to, opts);
+	if (opts)
+		opts->piece = piece;
+	return err;
+}
+
+/* A protected image's cipher over img[off, off+len), in place (CTR: the
+ * same call both ways); nothing for a version 1 image. */
+static int cipher(const struct lm_transport *t, int v2, uint8_t *img, size_t off, size_t len)
+{
+	return v2 && len ? lm_aes128_ctr_at(t->keys.image, t->keys.ctr, off, img + off, len)
+			 : LM_OK;
+}
+
+/*
+ * d chained over each entry with its padding in img[from, need), the log
+ * starting at base, as the card's COMMITs chained them: over the bytes as
+ * on the card.  A protected card's framing is only in its plaintext: the
+ * new bytes are decrypted in place and each entry encrypted back before it
+ * is chained.  LM_ERR_NOT_FOUND for a framing error (img then holds some
+ * plaintext: the caller reads the whole log over it).
+ */
+static int chain_entries(const struct lm_transport *t, int v2, uint8_t *img, size_t base,
+			 size_t from, size_t need, uint8_t d[32])
+{
+	struct lm_card part = {.log = img + base, .committed = (uint16_t)(need - base)};
+	size_t off = from - base, elen;
+	const uint8_t *e;
+	int err = cipher(t, v2, img, from, need - from);
+	while (!err && off < part.committed) {
+		size_t at = off;
+		if (lm_card_next(&part, &off, &e, &elen) != LM_OK)
+			return LM_ERR_NOT_FOUND;
+		err = cipher(t, v2, img, base + at, off - at);
+		if (!err)
+			err = lm_card_chain(d, img + base + at, off - at, d);
+	}
+	return err;
+}
+
 /*
  * A delta read (docs/transport.md "Delta reads of a known card"): the
- * card's log from known->committed on, into img after the known prefix;
- * LM_OK only when the digest chained from the known one over each new
- * entry (with its padding) is the card's.  Nothing is handed to the piece
- * callback here: on a mismatch the caller reads the whole log over it.
+ * office's k->committed log bytes into img at base (the log's start), the
+ * card's [base + k->committed, need) after them; LM_OK only when the digest
+ * chained from k's over each new entry is the card's (o->digest).  Nothing
+ * is handed to the piece callback here: on a mismatch the caller reads the
+ * whole log over it.
  */
-static int read_delta(struct lm_transport *t, uint8_t *img, size_t need, struct lm_read_opts *o)
+static int read_delta(struct lm_transport *t, int v2, uint8_t *img, size_t base, size_t need,
+		      const uint8_t holder[LM_HOLDER_LEN], const struct lm_card_known *k,
+		      struct lm_read_opts *o)
 {
-	const struct lm_card_known *k = o->known;
-	size_t from = LM_CARD_HEADER_LEN + k->committed;
-	if (memcmp(img + 8, k->holder, LM_HOLDER_LEN) || from > need ||
-	    k->committed % LM_CARD_ALIGN)
+	size_t from = base + k->committed;
+	if (memcmp(holder, k->holder, LM_HOLDER_LEN) || from > need || k->committed % LM_CARD_ALIGN)
 		return LM_ERR_NOT_FOUND;
-	memcpy(img + LM_CARD_HEADER_LEN, k->log, k->committed);
-	lm_transport_piece_fn piece = o->piece;
-	o->piece = NULL;
-	int err = read_pieces(t, img, from, need, o);
-	o->piece = piece;
-	if (err)
-		return err;
-	struct lm_card part = {.log = img + LM_CARD_HEADER_LEN,
-			       .committed = (uint16_t)(need - LM_CARD_HEADER_LEN)};
+	memcpy(img + base, k->log, k->committed);
+	int err = read_quiet(t, img, from, need, o);
 	uint8_t d[32];
 	memcpy(d, k->digest, sizeof(d));
-	size_t off = k->committed, elen;
-	const uint8_t *e;
-	while (off < part.committed && (err = lm_card_next(&part, &off, &e, &elen)) == LM_OK)
-		err = lm_card_chain(d, e, lm_card_padded(elen), d);
-	if (err)
-		return err == 1 ? LM_OK : LM_ERR_NOT_FOUND; /* a framing error: read it whole */
-	return memcmp(d, o->digest, sizeof(d)) ? LM_ERR_NOT_FOUND : LM_OK;
+	if (!err)
+		err = chain_entries(t, v2, img, base, from, need, d);
+	if (!err && memcmp(d, o->digest, sizeof(d)))
+		err = LM_ERR_NOT_FOUND;
+	return err;
 }
 
 static int read_image_opts(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
@@ -316,43 +356,62 @@ static int read_image_opts(struct lm_transport *t, const struct lm_card_info *in
 {
 	*len = 0;
 	if (opts)
-		opts->delta = opts->have_digest = 0, opts->log_read = 0;
+		opts->delta = opts->have_digest = 0, opts->log_read = 0, opts->raw_len = 0;
 	int err = t->ops->read(t, 0, img, LM_CARD_HEADER_LEN);
 	if (err)
 		return err;
-	if (lm_protect_is_v2(img, LM_CARD_HEADER_LEN)) {
-		err = read_protected(t, info, img, len, card, recovery);
-		if (!err && opts && opts->piece)
-			opts->piece(opts->ctx, img, *len);
-		return err;
+	/* A protected image: its header decrypted aside, its log read as on
+	 * the card (the digest covers the ciphertext) and decrypted whole. */
+	int v2 = lm_protect_is_v2(img, LM_CARD_HEADER_LEN);
+	size_t base = v2 ? LM_PROTECT_HEADER_LEN : LM_CARD_HEADER_LEN, need;
+	uint8_t holder[LM_HOLDER_LEN];
+	if (v2) {
+		err = protected_head(t, info, img, &need, holder);
+	} else {
+		err = lm_card_header_need(img, LM_CARD_HEADER_LEN, &need);
+		if (!err && need > info->capacity)
+			err = LM_ERR_MALFORMED;
+		memcpy(holder, img + 8, LM_HOLDER_LEN);
 	}
-	size_t need;
-	err = lm_card_header_need(img, LM_CARD_HEADER_LEN, &need);
 	if (err)
 		return err;
-	if (need > info->capacity)
-		return LM_ERR_MALFORMED;
 	uint16_t covered;
 	/* The card's digest, when it keeps one for exactly this log: a delta
 	 * read now, and the office's memory of the card for the next tap. */
 	if (opts && t->ops->digest && t->ops->digest(t, &covered, opts->digest) == LM_OK)
-		opts->have_digest = covered == need - LM_CARD_HEADER_LEN;
+		opts->have_digest = covered == need - base;
+	struct lm_card_known k;
 	err = LM_ERR_NOT_FOUND;
-	if (opts && opts->known && opts->have_digest)
-		err = read_delta(t, img, need, opts);
+	if (opts && opts->recall && opts->have_digest &&
+	    opts->recall(opts->recall_ctx, holder, &k) == LM_OK)
+		err = read_delta(t, v2, img, base, need, holder, &k, opts);
 	if (err == LM_OK) {
 		opts->delta = 1;
-		if (opts->piece)
-			opts->piece(opts->ctx, img, need);
 	} else if (err == LM_ERR_NOT_FOUND) {
 		if (opts)
 			opts->log_read = 0;
-		err = read_pieces(t, img, LM_CARD_HEADER_LEN, need, opts);
+		/* A protected log goes to the piece callback decrypted, whole. */
+		err = v2 ? read_quiet(t, img, base, need, opts)
+			 : read_pieces(t, img, base, need, opts);
 	}
 	if (err)
 		return err;
-	*len = need;
-	return lm_card_parse(img, need, info->capacity, card);
+	if (opts && opts->raw)
+		memcpy(opts->raw, img + base, need - base), opts->raw_len = need - base;
+	if (v2) {
+		err = lm_protect_open(img, need, info->capacity, &t->keys, img, card, recovery);
+		if (!err)
+			*len = need;
+	} else {
+		*len = need;
+		err = lm_card_parse(img, need, info->capacity, card);
+	}
+	if (err && opts)
+		opts->raw_len = 0;
+	/* A version 1 image read whole was handed over as it came. */
+	if (!err && opts && opts->piece && (v2 || opts->delta))
+		opts->piece(opts->ctx, img, need);
+	return err;
 }
 
 static int read_image_rec(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,

@@ -20,7 +20,9 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_key.h"
 #include "laufmappe/lm_transport.h"
+#include "lm_applet.h"
 #include "lm_ntag.h"
+#include "lm_nvm_ram.h"
 #include "lm_proto.h"
 #include "laufmappe/lm_protect.h"
 
@@ -577,8 +579,8 @@ static int tag_raw(void *ctx, const uint8_t *tx, size_t txlen, uint8_t *rx, size
 }
 
 struct tagcard {
+	struct cardcmd_card c; /* first: the cc_ operations below take t->priv as it */
 	struct model m;
-	struct cardcmd_card c;
 };
 
 static int tc_identify(struct lm_transport *t, struct lm_card_info *info)
@@ -592,41 +594,42 @@ static int tc_identify(struct lm_transport *t, struct lm_card_info *info)
 	info->capacity = tc->c.capacity;
 	return err;
 }
-static int tc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
+/* The card's commands, for a priv whose first member is its cardcmd_card. */
+static int cc_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len)
 {
-	return cardcmd_read(&((struct tagcard *)t->priv)->c, off, buf, len);
+	return cardcmd_read(t->priv, off, buf, len);
 }
-static int tc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
+static int cc_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
 {
-	return cardcmd_write(&((struct tagcard *)t->priv)->c, w, n);
+	return cardcmd_write(t->priv, w, n);
 }
-static int tc_wipe(struct lm_transport *t)
+static int cc_wipe(struct lm_transport *t)
 {
-	return cardcmd_wipe(&((struct tagcard *)t->priv)->c);
+	return cardcmd_wipe(t->priv);
 }
-static int tc_status(struct lm_transport *t, int *tries)
+static int cc_status(struct lm_transport *t, int *tries)
 {
-	return cardcmd_status(&((struct tagcard *)t->priv)->c, tries);
+	return cardcmd_status(t->priv, tries);
 }
-static int tc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries)
+static int cc_unlock(struct lm_transport *t, const struct lm_protect_keys *k, int *tries)
 {
-	return cardcmd_unlock(&((struct tagcard *)t->priv)->c, k, tries);
+	return cardcmd_unlock(t->priv, k, tries);
 }
-static int tc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
+static int cc_write_protected(struct lm_transport *t, const struct lm_card_write *w, size_t n,
 			      const struct lm_protect_keys *k)
 {
-	return cardcmd_write_protected(&((struct tagcard *)t->priv)->c, w, n, k);
+	return cardcmd_write_protected(t->priv, w, n, k);
 }
 
 static const struct lm_transport_ops tag_ops = {
 	.name = "ntag-model-native",
 	.identify = tc_identify,
-	.read = tc_read,
-	.write = tc_write,
-	.wipe = tc_wipe,
-	.status = tc_status,
-	.unlock = tc_unlock,
-	.write_protected = tc_write_protected,
+	.read = cc_read,
+	.write = cc_write,
+	.wipe = cc_wipe,
+	.status = cc_status,
+	.unlock = cc_unlock,
+	.write_protected = cc_write_protected,
 };
 
 /* The model behind a counter of the commands it got. */
@@ -1034,6 +1037,195 @@ static void test_ntag_rewrites_cut_on_model(void **state)
 	rw_cut_all(&f, RW_DELETE);
 }
 
+/* ---- our applet (firmware/applet) on a RAM NVM, through the transport ---- */
+
+#define APPLET_CAP 2048u
+
+struct appletcard {
+	struct cardcmd_card c; /* first, for the cc_ operations */
+	struct lm_applet a;
+	struct lm_nvm_ram ram;
+	uint8_t mem[LM_APPLET_JOURNAL_SIZE + APPLET_CAP];
+	uint8_t rx[CARDCMD_EXT_READ + 2];
+};
+
+static int ac_apdu(void *ctx, const uint8_t *apdu, size_t len, uint8_t *resp, size_t *rlen,
+		   uint16_t *sw)
+{
+	struct appletcard *ac = ctx;
+	size_t n = lm_applet_process(&ac->a, apdu, len, ac->rx, sizeof(ac->rx));
+	return cardcmd_split_sw(ac->rx, n, resp, rlen, sw);
+}
+static int ac_identify(struct lm_transport *t, struct lm_card_info *info)
+{
+	struct appletcard *ac = t->priv;
+	lm_applet_deselect(&ac->a); /* a new session: VERIFY forgotten */
+	int err = cardcmd_identify_applet(&ac->c);
+	info->kind = ac->c.kind;
+	info->capacity = ac->c.capacity;
+	return err;
+}
+static int ac_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
+{
+	return cardcmd_applet_digest(t->priv, covered, digest);
+}
+
+static const struct lm_transport_ops applet_ops = {
+	.name = "applet-model",
+	.identify = ac_identify,
+	.read = cc_read,
+	.write = cc_write,
+	.wipe = cc_wipe,
+	.status = cc_status,
+	.digest = ac_digest,
+	.unlock = cc_unlock,
+	.write_protected = cc_write_protected,
+};
+
+/* What an office remembers of the card it read last (the daemon's cache row). */
+struct office {
+	int have, asked;
+	uint8_t holder[LM_HOLDER_LEN];
+	uint16_t committed;
+	uint8_t digest[32];
+	uint8_t log[APPLET_CAP];
+};
+
+static int office_recall(void *ctx, const uint8_t h[LM_HOLDER_LEN], struct lm_card_known *out)
+{
+	struct office *o = ctx;
+	o->asked++;
+	if (!o->have || memcmp(h, o->holder, LM_HOLDER_LEN))
+		return LM_ERR_NOT_FOUND;
+	memcpy(out->holder, o->holder, LM_HOLDER_LEN);
+	out->committed = o->committed;
+	memcpy(out->digest, o->digest, 32);
+	out->log = o->log;
+	return LM_OK;
+}
+
+/*
+ * A tap at the office: identify, unlock with code, read with the office's
+ * memory, check the image against a full read of the card, remember what
+ * was read (the log as on the card, the digest).  The entries on the card.
+ */
+static int office_tap(struct lm_transport *t, struct office *o, const char *code,
+		      struct lm_read_opts *opts)
+{
+	static uint8_t img[APPLET_CAP], full[APPLET_CAP], raw[APPLET_CAP];
+	struct lm_card_info info;
+	struct lm_card c, fc;
+	size_t len, flen;
+	assert_int_equal(lm_transport_identify(t, &info), LM_OK);
+	assert_int_equal(info.protection, LM_PROT_LOCKED);
+	assert_int_equal(lm_transport_read_image_ex(t, &info, img, &len, &c, opts), LM_ERR_LOCKED);
+	assert_int_equal(lm_transport_unlock_code(t, &info, code, NULL), LM_OK);
+	memset(opts, 0, sizeof(*opts));
+	opts->recall = office_recall, opts->recall_ctx = o, opts->raw = raw;
+	o->asked = 0;
+	assert_int_equal(lm_transport_read_image_ex(t, &info, img, &len, &c, opts), LM_OK);
+	assert_int_equal(o->asked, 1);
+	assert_true(opts->have_digest);
+	assert_int_equal(opts->raw_len, c.committed);
+	assert_int_equal(lm_transport_read_image(t, &info, full, &flen, &fc), LM_OK);
+	assert_int_equal(len, flen);
+	assert_memory_equal(img, full, len); /* decrypted, byte for byte */
+	assert_memory_equal(c.holder, holder, LM_HOLDER_LEN);
+	/* What the card holds: raw is its ciphertext. */
+	struct appletcard *ac = t->priv;
+	assert_memory_equal(raw, ac->mem + LM_APPLET_JOURNAL_SIZE + LM_PROTECT_HEADER_LEN,
+			    c.committed);
+	memcpy(o->holder, c.holder, LM_HOLDER_LEN);
+	o->committed = c.committed;
+	memcpy(o->digest, opts->digest, 32);
+	memcpy(o->log, raw, c.committed);
+	o->have = 1;
+	return lm_card_count(&c);
+}
+
+/*
+ * Delta reads of a protected card on our applet: the office keeps the
+ * card's ciphertext and chains over it; a new entry is the only log read;
+ * the card rewritten under a new code (the same entries, the same length)
+ * or an office memory that is not the card's chain: read whole.
+ */
+static void test_applet_protected_delta(void **state)
+{
+	(void)state;
+	static struct appletcard ac;
+	static struct office o;
+	memset(&ac, 0, sizeof(ac));
+	memset(&o, 0, sizeof(o));
+	lm_nvm_ram_init(&ac.ram, ac.mem, sizeof(ac.mem));
+	assert_int_equal(lm_applet_init(&ac.a, &ac.ram.nvm), 0);
+	ac.c.apdu = ac_apdu;
+	ac.c.ctx = &ac;
+	struct lm_transport t = {.ops = &applet_ops, .priv = &ac};
+	struct lm_card_info info;
+	char code[LM_CODE_TEXT_LEN + 1], code2[LM_CODE_TEXT_LEN + 1];
+	assert_int_equal(lm_code_generate(code), LM_OK);
+	assert_int_equal(lm_code_generate(code2), LM_OK);
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(lm_transport_format_protected(&t, &info, holder, code, NULL,
+						       LM_PROTECT_ITER_MIN, NULL, NULL),
+			 LM_OK);
+	struct lm_key *key;
+	struct lm_entry e;
+	static uint8_t ent[4][LM_ENTRY_MAX];
+	size_t elen[4];
+	assert_int_equal(lm_key_generate(&key), LM_OK);
+	for (int i = 0; i < 4; i++) {
+		lm_entry_init(&e, LM_TYPE_IK, 20781);
+		lm_entry_set_num(&e, 11, 700 + i);
+		assert_int_equal(lm_entry_sign(&e, key, holder, 0, ent[i], sizeof(ent[i]), &elen[i]),
+				 LM_OK);
+	}
+	lm_key_free(key);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(lm_transport_append(&t, &info, ent[i], elen[i]), LM_OK);
+	struct lm_read_opts opts;
+	/* The first tap: nothing remembered, read whole. */
+	assert_int_equal(office_tap(&t, &o, code, &opts), 2);
+	assert_false(opts.delta);
+	assert_int_equal(opts.log_read, o.committed);
+	/* An entry appended elsewhere: only it is read. */
+	uint16_t before = o.committed;
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+	assert_int_equal(lm_transport_append(&t, &info, ent[2], elen[2]), LM_OK);
+	assert_int_equal(office_tap(&t, &o, code, &opts), 3);
+	assert_true(opts.delta);
+	assert_int_equal(opts.log_read, o.committed - before);
+	/* Nothing new: nothing read. */
+	assert_int_equal(office_tap(&t, &o, code, &opts), 3);
+	assert_true(opts.delta);
+	assert_int_equal(opts.log_read, 0);
+	/* A new code: the card rewritten under a new salt, the same entries
+	 * and length; its chain restarted at the format: read whole. */
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code, NULL), LM_OK);
+	struct lm_rewrite_result res;
+	assert_int_equal(lm_transport_change_code(&t, &info, code2, 0, NULL, NULL, &res), LM_OK);
+	before = o.committed;
+	assert_int_equal(office_tap(&t, &o, code2, &opts), 3);
+	assert_int_equal(o.committed, before);
+	assert_false(opts.delta);
+	assert_int_equal(opts.log_read, o.committed);
+	/* An office memory that is not the card's chain (one digest bit): the
+	 * new entry is read, the chain does not meet the card's: read whole. */
+	assert_int_equal(lm_transport_identify(&t, &info), LM_OK);
+	assert_int_equal(lm_transport_unlock_code(&t, &info, code2, NULL), LM_OK);
+	assert_int_equal(lm_transport_append(&t, &info, ent[3], elen[3]), LM_OK);
+	o.digest[0] ^= 1;
+	assert_int_equal(office_tap(&t, &o, code2, &opts), 4);
+	assert_false(opts.delta);
+	assert_int_equal(opts.log_read, o.committed);
+	/* And the next tap a delta again. */
+	assert_int_equal(office_tap(&t, &o, code2, &opts), 4);
+	assert_true(opts.delta);
+	assert_int_equal(opts.log_read, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1047,6 +1239,7 @@ int main(void)
 		cmocka_unit_test(test_ntag_protected_on_model),
 		cmocka_unit_test(test_ntag_protect_cut_on_model),
 		cmocka_unit_test(test_ntag_rewrites_cut_on_model),
+		cmocka_unit_test(test_applet_protected_delta),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

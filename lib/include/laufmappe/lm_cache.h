@@ -68,7 +68,8 @@ int lm_cache_put_card(struct lm_cache *c, const char *kind, const uint8_t *uid, 
 /*
  * The office's memory of a card (docs/transport.md "Delta reads of a known
  * card"): for a holder, the committed log this office read last from the
- * holder's card and the card's log digest for exactly that log.  One row
+ * holder's card, as it is on the card (a protected card's ciphertext), and
+ * the card's log digest for exactly that log.  One row
  * per holder (a holder with two cards in turn only costs full reads).
  * put replaces it; get fills k (k->log = buf, cap bytes) or answers
  * LM_ERR_NOT_FOUND; forget drops it (the holder's folder changed here: an

@@ -129,7 +129,8 @@ int lm_card_chain(const uint8_t in[32], const uint8_t *bytes, size_t len, uint8_
 /*
  * What an office holds of a card it read before (docs/transport.md "Delta
  * reads of a known card"): the holder, the committed log it read (its
- * length and bytes) and the card's log digest for exactly that length.
+ * length and bytes as on the card: a protected card's ciphertext) and the
+ * card's log digest for exactly that length.
  */
 struct lm_card_known {
 	uint8_t holder[LM_HOLDER_LEN];

@@ -266,11 +266,14 @@ int lm_protect_read_header(struct lm_transport *t, struct lm_protect_header *h);
 /*
  * THE SEAM for the cards' own access control: ask the card on t to accept
  * the keys (call only after lm_protect_check passed).
- *   image files (LM_KIND_IMAGE): nothing to ask; LM_OK, *tries_left -1.
+ *   image files (LM_KIND_IMAGE): nothing to ask (the key check again);
+ *     LM_OK, *tries_left -1.
  *   NTAG21x: PWD_AUTH with k->ntag_pwd, compare the PACK with
  *     k->ntag_pack; AUTHLIM counts the failures (docs/format.md 8.9).
  *   applet: VERIFY (INS 20) with k->applet; 63Cx: x tries left, 6983:
  *     blocked (8.10).
+ * Every kind goes through lm_transport_unlock: the transport's session
+ * then holds the keys (lm_transport_read_image_ex reads the card).
  * Returns LM_OK (the card now reads and writes for this session),
  * LM_ERR_WRONG_CODE with *tries_left (-1 when the card keeps no count),
  * LM_ERR_BLOCKED (no more tries: restore the folder onto a new card),

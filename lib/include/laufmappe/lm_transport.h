@@ -177,24 +177,43 @@ typedef void (*lm_transport_piece_fn)(void *ctx, const uint8_t *img, size_t have
 	1024 /* log bytes per piece: one extended READ BINARY, or                                  \
 	      * a few short APDUs or FAST_READs */
 
+/*
+ * A delta read (docs/transport.md "Delta reads of a known card"): what the
+ * office holds of holder's card.  Called at most once per read, as soon as
+ * the holder is known (a version 1 image's public header; a protected
+ * image's header once decrypted), and only when the card's log digest
+ * covers its committed log.  LM_OK with *out filled offers the office's
+ * copy (out->log must stay valid until the read returns); anything else:
+ * the card is read whole.
+ */
+typedef int (*lm_transport_recall_fn)(void *ctx, const uint8_t holder[LM_HOLDER_LEN],
+				      struct lm_card_known *out);
+
 struct lm_read_opts {
 	lm_transport_piece_fn piece;
 	void *ctx;
 	/*
-	 * A delta read (docs/transport.md "Delta reads of a known card"):
-	 * what the office holds of this card, or NULL.  When the card is a
-	 * version 1 image of this holder whose log digest (ops->digest)
-	 * covers its committed length, holds at least known->committed
-	 * bytes, and the digest chained from known->digest over each entry
-	 * past them is the card's, only those bytes are read and the rest
-	 * comes from known->log; in every other case the card is read whole.
+	 * recall (may be NULL) gives what the office holds of the card.  When
+	 * the card (version 1, or protected and unlocked) keeps a log digest
+	 * (ops->digest) covering its committed length, holds at least
+	 * out->committed log bytes, and the digest chained from out->digest
+	 * over each entry past them (with its padding, as on the card: a
+	 * protected card's ciphertext) is the card's, only those bytes are
+	 * read and the rest comes from out->log; in every other case the card
+	 * is read whole.
 	 */
-	const struct lm_card_known *known;
+	lm_transport_recall_fn recall;
+	void *recall_ctx;
+	/* NULL, or info->capacity bytes: filled with the committed log as it
+	 * is on the card (a protected card's before decryption), for the
+	 * office to remember with the digest. */
+	uint8_t *raw;
 	/* Out: */
 	int delta;	 /* 1: the known prefix was taken, only the rest read */
 	int have_digest; /* digest is the card's for the committed log read */
 	uint8_t digest[32];
 	size_t log_read; /* log bytes that came from the card */
+	size_t raw_len;	 /* bytes of raw filled (0 unless the read succeeded) */
 };
 
 /* lm_transport_read_image with options (opts may be NULL). */

@@ -11,6 +11,17 @@
 #   5. an entry deleted: read whole, shows exactly what is left;
 #   6. a different card with a copied header (same holder, same length,
 #      other entries): read whole, shows exactly its entries.
+# Then a protected card (format version 2) of the same holder, unlocked at
+# the desk with its access code each tap:
+#   a. the first tap: read whole (the office's row for the holder is the
+#      version 1 card's, whose chain it does not continue);
+#   b. an entry appended elsewhere: only its bytes, every entry valid;
+#   c. a new access code (the card rewritten under a new salt, the same
+#      entries): read whole; the next tap a delta of nothing;
+#   d. an entry deleted and another appended (the same length): read
+#      whole, the deleted entry not shown;
+#   e. wiped and protected again, the same holder, as many entries of the
+#      same length: read whole.
 # "Shows exactly": the entry ids of GET /api/card are those `laufmappe card
 # read --json` finds on the card, in order.
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=...
@@ -94,7 +105,7 @@ EOF
 	for _ in $(seq 50); do curl -sf http://127.0.0.1:18420/api/status >/dev/null && break; sleep 0.1; done
 	curl -sN http://127.0.0.1:18420/api/events >events.txt &
 	CPID=$!
-	TAPS=0
+	TAPS=0 LOCKS=0
 	sleep 0.3
 	field_in
 }
@@ -201,6 +212,115 @@ held_now=$(held)
 start_daemon
 next_tap
 expect "another card, header copied" false "$held_now"
+
+# --- a protected card (format version 2), unlocked at the desk -------------
+# The office keeps the card's ciphertext; the chain is over it (the applet
+# chains the log as stored).  The same holder H: the office holds card B's
+# (version 1) log for H, whose chain this card's digest does not continue.
+stop_daemon
+card_off
+card_on c.mem
+pformat() {
+	for _ in 1 2 3; do
+		card format --protect --kdf-iterations 16384 --holder "$H" >pfmt.out 2>&1 && break
+		sleep 0.5
+	done
+	sed -n 's/^access code: //p' pfmt.out >code.txt
+	[ -s code.txt ] || bad "format --protect: $(cat pfmt.out)"
+}
+pformat
+for i in 12 13 14; do card append --access-code-file code.txt "e$i.cose" >/dev/null 2>&1 || bad "append e$i on C"; done
+pheld() { card read --json --access-code-file code.txt 2>/dev/null | ids; }
+pused() { card read --json --access-code-file code.txt 2>/dev/null |
+	node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).used))'; }
+# punlock: the locked card seen, the code given at the desk a moment later,
+# as a person types it: the libnfc reader's watch has activated the card anew
+# meanwhile (poll_ms), which ends the applet's selection; the backend
+# selects it again before the VERIFY.  One tap.
+punlock() {
+	LOCKS=$((LOCKS + 1))
+	for _ in $(seq 100); do [ "$(grep -c '^event: locked' events.txt)" -ge "$LOCKS" ] && break; sleep 0.1; done
+	sleep 0.5
+	local st
+	st=$(curl -s -o unlock.json -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat token)" \
+		http://127.0.0.1:18420/api/card/unlock -d "{\"code\":\"$(cat code.txt)\"}")
+	[ "$st" = 200 ] || bad "unlock: $st $(cat unlock.json)"
+}
+# every entry the desk shows is verified valid
+all_valid() { curl -s http://127.0.0.1:18420/api/card | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{
+	const e=JSON.parse(s).entries||[];console.log(e.length>0&&e.every((x)=>x.verdict==="valid")?"yes":"no")})'; }
+held_now=$(pheld)
+[ "$(echo "$held_now" | tr ',' '\n' | wc -l)" = 3 ] && ok || bad "card C: $held_now"
+
+# a. the first unlocked tap: read whole (the office's row for H is card B's)
+start_daemon
+punlock
+next_tap
+expect "protected, first tap" false "$held_now"
+[ "$(all_valid)" = yes ] && ok || bad "protected, first tap: not all valid"
+
+# b. an entry appended elsewhere: only its bytes, after authentication
+stop_daemon
+u0=$(pused)
+card append --access-code-file code.txt e15.cose >/dev/null 2>&1 || bad "append e15 on C"
+held_now=$(pheld)
+size15=$(($(pused) - u0))
+start_daemon
+punlock
+next_tap
+expect "protected, one new entry" true "$held_now"
+[ "$size15" -gt 0 ] && [ "$LOGREAD" = "$size15" ] && ok ||
+	bad "protected, one new entry of $size15 bytes: $LOGREAD log bytes read"
+[ "$(all_valid)" = yes ] && ok || bad "protected, one new entry: not all valid"
+
+# c. a new access code elsewhere: the card rewritten under a new salt, the
+# same entries at the same length: read whole
+stop_daemon
+card change-code --kdf-iterations 16384 --access-code-file code.txt >cc.out 2>&1 || bad "change-code: $(cat cc.out)"
+sed -n 's/^access code: //p' cc.out >code2.txt && [ -s code2.txt ] && mv code2.txt code.txt
+[ "$(pheld)" = "$held_now" ] && ok || bad "change-code changed the entries: $(pheld)"
+start_daemon
+punlock
+next_tap
+expect "protected, new code" false "$held_now"
+# and the next tap of that card is a delta again, nothing new
+stop_daemon
+start_daemon
+punlock
+next_tap
+expect "protected, the same card again" true "$held_now"
+[ "$LOGREAD" = 0 ] && ok || bad "protected, nothing new: $LOGREAD log bytes read"
+
+# d. an entry deleted elsewhere and another appended (the same length: only
+# the chain tells): read whole, the deleted entry not shown
+stop_daemon
+second=$(echo "$held_now" | cut -d, -f2)
+len_before=$(pused)
+card delete --access-code-file code.txt "$second" >/dev/null 2>&1 || bad "card delete (protected)"
+card append --access-code-file code.txt e19.cose >/dev/null 2>&1 || bad "append e19 on C"
+held_now=$(pheld)
+[ "$(echo "$held_now" | tr ',' '\n' | wc -l)" = 4 ] && [ "$(pused)" = "$len_before" ] && ok ||
+	bad "protected, after delete and append: $held_now ($len_before, $(pused))"
+start_daemon
+punlock
+next_tap
+expect "protected, an entry deleted" false "$held_now"
+case ",$(shown)," in *",$second,"*) bad "protected: the deleted entry is shown" ;; *) ok ;; esac
+
+# e. wiped and protected again, the same holder, as many entries of the same
+# length (other ones): read whole
+stop_daemon
+len_before=$(pused)
+card wipe --yes --access-code-file code.txt >/dev/null 2>&1 || bad "wipe (protected)"
+pformat
+for i in 16 17 18 20; do card append --access-code-file code.txt "e$i.cose" >/dev/null 2>&1 || bad "append e$i on C"; done
+[ "$(pused)" = "$len_before" ] && ok || bad "protected, not the same length: $len_before, $(pused)"
+held_now=$(pheld)
+start_daemon
+punlock
+next_tap
+expect "protected, wiped and protected again" false "$held_now"
+[ "$(all_valid)" = yes ] && ok || bad "protected, wiped: not all valid"
 
 stop_daemon
 card_off
