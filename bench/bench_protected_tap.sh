@@ -71,6 +71,9 @@ wait_state() {
 	return 1
 }
 last_ms() { grep "^data:" events.txt | grep -o '"ms":[0-9.]*' | tail -1 | cut -d: -f2; }
+# The last tap's read: a delta read of the card this office knows (only its
+# new log bytes from the card: none here), or the whole log.
+last_read() { grep "^data:" events.txt | grep -o '"delta":[a-z]*,"log_read":[0-9]*' | tail -1 | tr -d '"' | tr , ' '; }
 median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # measure KIND OUT [CODE]: RUNS taps (the card taken away and put back by
@@ -142,6 +145,7 @@ for v in v1 v2 v2min; do
 	start_sim run.bin
 	daemon "nfc:$NFC"
 	measure "nfc.$v" "$(code_of $v)"
+	echo "nfc.$v: last tap read: $(last_read)"
 	stop_pids
 done
 report nfc
@@ -166,6 +170,7 @@ for v in v1 v2 v2min; do
 	rig_start_card --memory run.mem --as applet
 	daemon pcsc
 	measure "pcsc.$v" "$(code_of $v)"
+	echo "pcsc.$v: last tap read: $(last_read)"
 	stop_pids
 	rig_stop_card >/dev/null 2>&1
 done
