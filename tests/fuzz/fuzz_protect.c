@@ -20,7 +20,12 @@
  *      check, then the transports' decrypting reader (read_image, which
  *      reads the header, then as much log as the commit word says),
  *      lm_protect_read_header / lm_protect_read_image, the recovery secret,
- *      and an append planned, written and read back on it.
+ *      and an append planned, written and read back on it.  The card keeps
+ *      a log digest as our applet does (SHA-256 chained over what each
+ *      write of the commit word adds), so the read after the append is a
+ *      delta read of the log the first read gave (docs/transport.md): the
+ *      new ciphertext decrypted, walked and chained; when it is taken, the
+ *      image must be the one a whole read gives.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -166,7 +171,26 @@ static void text(const uint8_t *data, size_t size)
 struct ramcard {
 	uint8_t *mem;
 	size_t size;
+	uint8_t digest[32]; /* over the committed log, as the applet's GET DATA 0004 */
 };
+
+/* The commit word of a version 2 image (offset 24), or 0. */
+static size_t committed_of(const struct ramcard *r)
+{
+	if (r->size < LM_PROTECT_HEADER_LEN)
+		return 0;
+	unsigned n = (unsigned)r->mem[24] << 8 | r->mem[25];
+	unsigned c = (unsigned)r->mem[26] << 8 | r->mem[27];
+	return (n ^ c) == 0xFFFF && n <= r->size - LM_PROTECT_HEADER_LEN ? n : 0;
+}
+
+static int ram_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
+{
+	struct ramcard *r = t->priv;
+	*covered = (uint16_t)committed_of(r);
+	memcpy(digest, r->digest, 32);
+	return LM_OK;
+}
 
 static int ram_identify(struct lm_transport *t, struct lm_card_info *info)
 {
@@ -188,11 +212,18 @@ static int ram_read(struct lm_transport *t, size_t off, uint8_t *buf, size_t len
 static int ram_write(struct lm_transport *t, const struct lm_card_write *w, size_t n)
 {
 	struct ramcard *r = t->priv;
+	size_t a = committed_of(r);
 	for (size_t i = 0; i < n; i++) {
 		if (w[i].off > r->size || w[i].len > r->size - w[i].off)
 			abort(); /* a plan beyond the capacity identify gave */
 		memcpy(r->mem + w[i].off, w[i].data, w[i].len);
 	}
+	/* The applet's rule: what the commit grew the log by is chained. */
+	size_t b = committed_of(r);
+	if (b > a)
+		lm_card_chain(r->digest, r->mem + LM_PROTECT_HEADER_LEN + a, b - a, r->digest);
+	else if (b < a)
+		memset(r->digest, 0, sizeof(r->digest));
 	return LM_OK;
 }
 
@@ -209,24 +240,63 @@ static const struct lm_transport_ops ram_ops = {
 	.read = ram_read,
 	.write = ram_write,
 	.wipe = ram_wipe,
+	.digest = ram_digest,
 };
+
+/* The office's memory of the card (lm_transport_recall_fn). */
+struct memo {
+	int have;
+	struct lm_card_known k;
+	uint8_t log[LM_CARD_MAX];
+};
+
+static int recall(void *ctx, const uint8_t holder[LM_HOLDER_LEN], struct lm_card_known *out)
+{
+	struct memo *m = ctx;
+	if (!m->have || memcmp(holder, m->k.holder, LM_HOLDER_LEN))
+		return LM_ERR_NOT_FOUND;
+	*out = m->k;
+	return LM_OK;
+}
+
+/* Read through the transport offering m; remember what was read. */
+static int read_remember(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+			 size_t *len, struct lm_card *c, struct memo *m, int *delta)
+{
+	static uint8_t raw[LM_CARD_MAX];
+	struct lm_read_opts o = {.recall = recall, .recall_ctx = m, .raw = raw};
+	int err = lm_transport_read_image_ex(t, info, img, len, c, &o);
+	*delta = !err && o.delta;
+	if (!err && o.have_digest && o.raw_len == c->committed) {
+		memcpy(m->k.holder, c->holder, LM_HOLDER_LEN);
+		memcpy(m->k.digest, o.digest, 32);
+		memcpy(m->log, raw, o.raw_len);
+		m->k.committed = c->committed;
+		m->k.log = m->log;
+		m->have = 1;
+	}
+	return err;
+}
 
 /* An entry as a card carries it (a COSE_Sign1 without a holder hint: the
  * append checks the structure, not the signature): ES256, an 8-byte kid,
  * payload {1: 2}, a zero signature. */
 static uint8_t tiny_entry[2 + 13 + 1 + 4 + 2 + 64] = {
 	0x84, 0x4D, 0xA2, 0x01, 0x26, 0x04, 0x48, 1, 2, 3, 4, 5, 6, 7, 8, /* protected */
-	0xA0,				  /* unprotected {} */
-	0x43, 0xA1, 0x01, 0x02,		  /* payload {1: 2} */
-	0x58, 0x40,			  /* signature: 64 zero bytes */
+	0xA0,								  /* unprotected {} */
+	0x43, 0xA1, 0x01, 0x02,						  /* payload {1: 2} */
+	0x58, 0x40, /* signature: 64 zero bytes */
 };
 
 static void through_transport(const uint8_t *data, size_t size)
 {
 	size_t cap = size > LM_CARD_MAX ? LM_CARD_MAX : size;
-	struct ramcard r = {malloc(cap ? cap : 1), cap};
-	uint8_t *img = malloc(cap ? cap : 1);
-	if (!r.mem || !img)
+	struct ramcard r = {malloc(cap ? cap : 1), cap, {0}};
+	uint8_t *img = malloc(cap ? cap : 1), *whole = malloc(cap ? cap : 1);
+	static struct memo memo;
+	memo.have = 0;
+	int delta;
+	if (!r.mem || !img || !whole)
 		goto out;
 	memcpy(r.mem, data, cap);
 	struct lm_transport t = {.ops = &ram_ops, .priv = &r};
@@ -246,8 +316,8 @@ static void through_transport(const uint8_t *data, size_t size)
 	if (lm_transport_unlock(&t, &info, &k, NULL) != LM_OK)
 		abort(); /* keys made to pass the check; an image has no access control */
 	int n0 = -1;
-	if (lm_transport_read_image(&t, &info, img, &len, &c) == LM_OK) {
-		if (len > cap || c.committed + (size_t)LM_PROTECT_HEADER_LEN != len)
+	if (read_remember(&t, &info, img, &len, &c, &memo, &delta) == LM_OK) {
+		if (len > cap || c.committed + (size_t)LM_PROTECT_HEADER_LEN != len || delta)
 			abort();
 		walk(&c);
 		n0 = lm_card_count(&c);
@@ -256,13 +326,20 @@ static void through_transport(const uint8_t *data, size_t size)
 		walk(&c);
 	uint8_t rec[LM_RECOVERY_LEN];
 	(void)lm_transport_read_recovery(&t, &info, rec);
-	/* An append: written, read back and compared by the transport. */
-	if (lm_transport_append(&t, &info, tiny_entry, sizeof(tiny_entry)) == LM_OK && n0 >= 0 &&
-	    (lm_transport_read_image(&t, &info, img, &len, &c) != LM_OK ||
-	     lm_card_count(&c) != n0 + 1))
-		abort();
+	/* An append: written, read back and compared by the transport; then
+	 * read as a returning card (a delta read), which must equal a whole read. */
+	if (lm_transport_append(&t, &info, tiny_entry, sizeof(tiny_entry)) == LM_OK && n0 >= 0) {
+		if (lm_transport_read_image(&t, &info, whole, &len, &c) != LM_OK ||
+		    lm_card_count(&c) != n0 + 1)
+			abort();
+		size_t dlen;
+		if (read_remember(&t, &info, img, &dlen, &c, &memo, &delta) != LM_OK ||
+		    dlen != len || memcmp(img, whole, len) || (memo.have && !delta))
+			abort();
+	}
 	lm_transport_disconnect(&t); /* the session's keys wiped */
 out:
+	free(whole);
 	free(img);
 	free(r.mem);
 }

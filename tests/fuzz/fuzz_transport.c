@@ -3,7 +3,9 @@
  * (lib/transport/cardcmd.c and transport.c: identify, read the image,
  * append with read-back, format, wipe) with a card whose every answer comes
  * from the fuzz input: the fake reader of OpenSC's reader fuzzer, one level
- * down.  The exchange is the only part of pcsc.c and nfc.c not run here.
+ * down.  The exchange is the only part of pcsc.c and nfc.c not run here
+ * (their operations are cardcmd.c's, as here: identify, read, write, wipe,
+ * the applet's VERIFY status and log digest).
  *
  * Input:
  *   d[0]   the path, (d[0] & 0x7F) % 3:
@@ -19,7 +21,8 @@
  *          at the end of the input the card has left the field.
  *
  * A tap: identify; read the image; append the entry to a formatted card,
- * format a blank one; read the image again; wipe if asked.  The seeds are
+ * format a blank one; read the image again (offering what the first read
+ * gave: a delta read when the card's log digest agrees); wipe if asked.  The seeds are
  * taps recorded with the applet and the NTAG model playing the card
  * (record_transport.c, through fuzz_transport_tap).  Checks (abort): every
  * command the library sends is well-formed and stays inside the card: APDU
@@ -189,6 +192,18 @@ static int fz_wipe(struct lm_transport *t)
 	return cardcmd_wipe(&((struct fz *)t->priv)->cc);
 }
 
+/* As pcsc.c and nfc.c: the applet's log digest (GET DATA 0004) and its
+ * VERIFY status, the card's answers parsed by cardcmd.c. */
+static int fz_digest(struct lm_transport *t, uint16_t *covered, uint8_t digest[32])
+{
+	return cardcmd_applet_digest(&((struct fz *)t->priv)->cc, covered, digest);
+}
+
+static int fz_status(struct lm_transport *t, int *tries_left)
+{
+	return cardcmd_status(&((struct fz *)t->priv)->cc, tries_left);
+}
+
 static const struct lm_transport_ops fz_ops = {
 	.name = "fuzz",
 	.blocks = 0,
@@ -196,24 +211,71 @@ static const struct lm_transport_ops fz_ops = {
 	.read = fz_read,
 	.write = fz_write,
 	.wipe = fz_wipe,
+	.status = fz_status,
+	.digest = fz_digest,
 };
 
-/* Read the image; check what came back against the card. */
-static int read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img)
+unsigned fuzz_transport_delta_reads;
+
+/* What the office remembers of the card from the last read (the delta
+ * read's input, docs/transport.md "Delta reads of a known card"). */
+struct memo {
+	int have;
+	struct lm_card_known k;
+	uint8_t log[LM_CARD_MAX];
+};
+
+static int recall(void *ctx, const uint8_t holder[LM_HOLDER_LEN], struct lm_card_known *out)
 {
+	struct memo *m = ctx;
+	if (!m->have || memcmp(holder, m->k.holder, LM_HOLDER_LEN))
+		return LM_ERR_NOT_FOUND;
+	*out = m->k;
+	return LM_OK;
+}
+
+/*
+ * Read the image, offering the memo of the last read (a second read after
+ * the append is a delta read when the card's digest agrees); check what
+ * came back against the card, and remember it as the daemon does.
+ */
+static int read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
+		      struct memo *m)
+{
+	static uint8_t raw[LM_CARD_MAX];
 	struct lm_card card;
 	size_t len;
-	int err = lm_transport_read_image(t, info, img, &len, &card);
-	if (!err)
-		check(len <= info->capacity && len == LM_CARD_HEADER_LEN + (size_t)card.committed &&
-		      card.capacity == info->capacity && card.log == img + LM_CARD_HEADER_LEN);
-	return err;
+	struct lm_read_opts o = {.recall = recall, .recall_ctx = m, .raw = raw};
+	int err = lm_transport_read_image_ex(t, info, img, &len, &card, &o);
+	if (err)
+		return err;
+	check(len <= info->capacity && len == LM_CARD_HEADER_LEN + (size_t)card.committed &&
+	      card.capacity == info->capacity && card.log == img + LM_CARD_HEADER_LEN &&
+	      o.raw_len == card.committed && !memcmp(raw, card.log, card.committed));
+	/* A delta read took exactly the remembered prefix and read the rest. */
+	fuzz_transport_delta_reads += o.delta;
+	if (o.delta)
+		check(m->have && card.committed >= m->k.committed &&
+		      !memcmp(card.log, m->log, m->k.committed) &&
+		      o.log_read == (size_t)card.committed - m->k.committed);
+	else
+		check(o.log_read == card.committed);
+	m->have = o.have_digest;
+	if (m->have) {
+		memcpy(m->k.holder, card.holder, LM_HOLDER_LEN);
+		memcpy(m->k.digest, o.digest, sizeof(m->k.digest));
+		memcpy(m->log, raw, card.committed);
+		m->k.committed = card.committed;
+		m->k.log = m->log;
+	}
+	return LM_OK;
 }
 
 int fuzz_transport_tap(int path, int wipe, const uint8_t *entry, size_t elen, fuzz_card_fn card,
 		       void *ctx)
 {
 	static uint8_t img[LM_CARD_MAX];
+	static struct memo memo;
 	static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2, 0xa3};
 	struct fz f = {.path = path, .card = card, .card_ctx = ctx};
 	struct lm_transport t = {.ops = &fz_ops, .priv = &f};
@@ -226,12 +288,13 @@ int fuzz_transport_tap(int path, int wipe, const uint8_t *entry, size_t elen, fu
 	if (err)
 		return err;
 	check(info.capacity >= LM_CARD_HEADER_LEN && info.capacity <= sizeof(img));
-	err = read_image(&t, &info, img);
+	memo.have = 0;
+	err = read_image(&t, &info, img, &memo);
 	if (err == LM_ERR_NOT_FORMATTED)
 		err = lm_transport_format(&t, &info, holder);
 	else if (err == LM_OK)
 		err = lm_transport_append(&t, &info, entry, elen);
-	(void)read_image(&t, &info, img);
+	(void)read_image(&t, &info, img, &memo);
 	if (wipe)
 		(void)lm_transport_wipe(&t);
 	return err;

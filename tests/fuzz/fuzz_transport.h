@@ -25,5 +25,8 @@ typedef int (*fuzz_card_fn)(void *ctx, int native, const uint8_t *cmd, size_t le
  */
 int fuzz_transport_tap(int path, int wipe, const uint8_t *entry, size_t elen, fuzz_card_fn card,
 		       void *ctx);
+/* Reads so far that took the remembered prefix (delta reads): the recorder
+ * checks that its applet seeds reach that path. */
+extern unsigned fuzz_transport_delta_reads;
 
 #endif /* FUZZ_TRANSPORT_H */

@@ -8,7 +8,8 @@
  *
  * It is also a test (fuzz-record-transport): every tap must end as planned,
  * so format, append with read-back and wipe work through all three paths
- * against the real card code, with fuzz_transport's checks on each command.
+ * against the real card code, with fuzz_transport's checks on each command,
+ * and the applet's second reads are delta reads.
  *
  * For each path (applet; NTAG216 through PC/SC part 3; NTAG213 and NTAG216
  * through libnfc) one card lives through four taps: a blank card is
@@ -188,6 +189,14 @@ int main(int argc, char **argv)
 		tap(&r, argv[1], name, 0, e2, n2, cards[i].second);
 		snprintf(name, sizeof(name), "%s_wipe", cards[i].name);
 		tap(&r, argv[1], name, 1, e2, n2, cards[i].second);
+		/* The applet keeps a log digest: each read after an append took
+		 * the first read's log and only the new entry (2 appends + the
+		 * wipe tap's read of the unchanged card). */
+		if (cards[i].path == 0 && fuzz_transport_delta_reads < 3) {
+			fprintf(stderr, "record_transport: %u delta reads on the applet\n",
+				fuzz_transport_delta_reads);
+			exit(1);
+		}
 	}
 	/*
 	 * A tag in the 0.1.0 layout (page 4 "FD FF LL LL", the image's magic at
