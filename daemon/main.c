@@ -73,6 +73,10 @@ static int offer_trust(struct desk *d, const uint8_t *buf, size_t len, const cha
 	}
 	if (!err)
 		err = lm_trust_state_check(&d->trust_state, t);
+	/* Before the list is shared: no check by the readers, the HTTP threads
+	 * or the verifier processes (forked with it) writes into it. */
+	if (!err)
+		err = lm_trust_precompute(t);
 	int newer = !err && (t->version > d->trust_state.version ||
 			     memcmp(t->hash, d->trust_state.hash, 32) != 0);
 	if (newer) {

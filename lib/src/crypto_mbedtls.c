@@ -403,6 +403,29 @@ int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32],
 	return crypto_err(rc);
 }
 
+int lm_key_precompute(struct lm_key *k)
+{
+	/* 2G + Q: a multiple of the base point other than 0 and +-1 goes
+	 * through mbed TLS's comb method, which keeps the base point's table
+	 * in the key's group (grp.T) for every later verification. */
+	mbedtls_ecp_keypair *ec = mbedtls_pk_ec(k->pk);
+	mbedtls_ecp_point r;
+	mbedtls_mpi two, one;
+	mbedtls_ecp_point_init(&r);
+	mbedtls_mpi_init(&two);
+	mbedtls_mpi_init(&one);
+	int rc = mbedtls_mpi_lset(&two, 2);
+	if (rc == 0)
+		rc = mbedtls_mpi_lset(&one, 1);
+	if (rc == 0)
+		rc = mbedtls_ecp_muladd(&ec->MBEDTLS_PRIVATE(grp), &r, &two,
+					&ec->MBEDTLS_PRIVATE(grp).G, &one, &ec->MBEDTLS_PRIVATE(Q));
+	mbedtls_ecp_point_free(&r);
+	mbedtls_mpi_free(&two);
+	mbedtls_mpi_free(&one);
+	return crypto_err(rc);
+}
+
 /* --- protected cards: PBKDF2-HMAC-SHA256, HKDF-SHA256, AES-128-CTR --- */
 
 int lm_pbkdf2_sha256(const uint8_t *pw, size_t pwlen, const uint8_t *salt, size_t saltlen,

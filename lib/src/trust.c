@@ -342,6 +342,16 @@ int trust_payload_decode(struct lm_trust *t, const uint8_t *payload, size_t len)
 	return err;
 }
 
+int lm_trust_precompute(struct lm_trust *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		int err = lm_key_precompute(t->inst[i].key);
+		if (err)
+			return err;
+	}
+	return LM_OK;
+}
+
 int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const struct lm_key *root,
 		  uint32_t min_version)
 {

@@ -110,6 +110,35 @@ static void test_signatures_deterministic(void **state)
 	lm_key_free(k);
 }
 
+/* A key whose shared table was computed ahead (lm_key_precompute, twice)
+ * verifies as before: its own signatures, not a changed hash or another
+ * key's; a public key parsed from SPKI as the trust list's are. */
+static void test_precompute(void **state)
+{
+	(void)state;
+	struct lm_key *k, *other, *pub;
+	assert_int_equal(lm_key_generate(&k), LM_OK);
+	assert_int_equal(lm_key_generate(&other), LM_OK);
+	uint8_t spki[LM_SPKI_MAX];
+	size_t len;
+	assert_int_equal(lm_key_spki(k, spki, sizeof(spki), &len), LM_OK);
+	assert_int_equal(lm_key_from_spki(spki, len, &pub), LM_OK);
+	assert_int_equal(lm_key_precompute(pub), LM_OK);
+	assert_int_equal(lm_key_precompute(pub), LM_OK);
+	for (int i = 0; i < 20; i++) {
+		uint8_t h[32] = {(uint8_t)i}, sig[LM_SIG_LEN], bad[LM_SIG_LEN];
+		assert_int_equal(lm_key_sign_hash(k, h, sig), LM_OK);
+		assert_int_equal(lm_key_verify_hash(pub, h, sig), LM_OK);
+		assert_int_equal(lm_key_sign_hash(other, h, bad), LM_OK);
+		assert_int_equal(lm_key_verify_hash(pub, h, bad), LM_ERR_BAD_SIGNATURE);
+		h[31] ^= 1;
+		assert_int_equal(lm_key_verify_hash(pub, h, sig), LM_ERR_BAD_SIGNATURE);
+	}
+	lm_key_free(pub);
+	lm_key_free(other);
+	lm_key_free(k);
+}
+
 static void test_load_errors(void **state)
 {
 	(void)state;
@@ -135,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_kid_definition),
 		cmocka_unit_test(test_signatures_deterministic),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_precompute),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -50,6 +50,7 @@ static struct lm_trust *make_list(struct fixture *f, int exam_first)
 	lm_trust_free(t);
 	t = lm_trust_new();
 	assert_int_equal(lm_trust_load(t, list, len, f->root, 0), LM_OK);
+	assert_int_equal(lm_trust_precompute(t), LM_OK); /* as the daemon, before it forks */
 	return t;
 }
 

@@ -44,6 +44,13 @@ int lm_key_sign_hash(const struct lm_key *k, const uint8_t hash[32], uint8_t sig
 /* LM_OK or LM_ERR_BAD_SIGNATURE (other errors: the crypto library failed). */
 int lm_key_verify_hash(const struct lm_key *k, const uint8_t hash[32],
 		       const uint8_t sig[LM_SIG_LEN]);
+/*
+ * Compute and keep what every verification with k shares (the base point's
+ * table), so that the first verification costs no more than the others
+ * and threads or processes that verify with k later only read it.  Call it
+ * before k is shared; LM_ERR_CRYPTO, LM_ERR_NOMEM.
+ */
+int lm_key_precompute(struct lm_key *k);
 void lm_key_free(struct lm_key *k);
 
 /* SHA-256 of a buffer (the identity of an entry is the hash of its bytes). */

@@ -108,6 +108,13 @@ const char *lm_verdict_text(enum lm_verdict v); /* a sentence for people */
  */
 int lm_trust_load(struct lm_trust *t, const uint8_t *buf, size_t len, const struct lm_key *root,
 		  uint32_t min_version);
+/*
+ * lm_key_precompute for every institution's key: for a list that many
+ * threads (or forked processes) will check entries under, before it is
+ * shared; the first check with each key is then as fast as the rest, and
+ * no check writes into the list.  About 0.6 ms per key.
+ */
+int lm_trust_precompute(struct lm_trust *t);
 
 /* Encode and sign t with the root key (its kid goes in the header). */
 int lm_trust_sign(const struct lm_trust *t, const struct lm_key *root, uint8_t *out, size_t cap,
