@@ -133,7 +133,10 @@ static void *worker(void *arg)
 				end_job(p, &v, j);
 			pthread_mutex_lock(&p->lock);
 			j->done = 1;
-			pthread_cond_broadcast(&p->done);
+			/* Only the job a reader thread waits for wakes it (the
+			 * others it finds done when it gets to them). */
+			if (j->waited)
+				pthread_cond_broadcast(&p->done);
 			pthread_mutex_unlock(&p->lock);
 			j = n;
 			sent = next_sent;
@@ -242,8 +245,10 @@ const struct vpool_job *vpool_result(struct vpool_tap *tap, size_t i)
 	struct vpool *p = tap->p;
 	struct vpool_job *j = &tap->jobs[i];
 	pthread_mutex_lock(&p->lock);
-	while (!j->done)
+	while (!j->done) {
+		j->waited = 1;
 		pthread_cond_wait(&p->done, &p->lock);
+	}
 	pthread_mutex_unlock(&p->lock);
 	return j;
 }

@@ -35,6 +35,7 @@ struct vpool_job {
 	const struct lm_trust *trust; /* the list it was checked under */
 	unsigned ticket;	      /* its request to the verifier process */
 	int done;		      /* guarded by the pool's lock */
+	int waited;		      /* a reader thread waits for it (the lock too) */
 	struct vpool_tap *tap;
 	struct vpool_job *next; /* the queue */
 };
