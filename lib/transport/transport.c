@@ -262,12 +262,17 @@ static int read_pieces(struct lm_transport *t, uint8_t *img, size_t from, size_t
 	if (!opts || !opts->piece)
 		return from < to ? t->ops->read(t, from, img + from, to - from) : LM_OK;
 	size_t piece = t->ops->piece ? t->ops->piece : LM_TRANSPORT_PIECE;
+	const size_t tail = LM_TRANSPORT_TAIL;
 	while (from < to) {
-		size_t n = to - from < piece ? to - from : piece;
-		/* The last piece small: what is verified after the last byte
-		 * is what it holds (one exchange more at most). */
-		if (n == to - from && n > LM_TRANSPORT_TAIL && piece > LM_TRANSPORT_TAIL)
-			n -= LM_TRANSPORT_TAIL;
+		size_t rem = to - from, n = rem < piece ? rem : piece;
+		/* The last two pieces small (at most 4 tails, then one): what is
+		 * left to verify when the last byte is in is what they hold, not
+		 * a whole large piece still being checked (two exchanges more at
+		 * most). */
+		if (piece > tail && rem > tail && rem <= 5 * tail)
+			n = rem - tail;
+		else if (piece > tail && rem > 5 * tail && rem - n < 5 * tail)
+			n = rem - 5 * tail;
 		int err = t->ops->read(t, from, img + from, n);
 		if (err)
 			return err;
