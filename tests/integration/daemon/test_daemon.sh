@@ -538,12 +538,13 @@ verifier)
 	# daemon holding nothing of it but their socket; a child killed is
 	# replaced and the tap is still verified; after a SIGHUP to a newer list
 	# that adds an issuer, its entry is valid at once (a child forked under
-	# the old list would call it unknown_issuer).
-	verdicts() { curl -s "$URL/api/card" | grep -o '"verdict":"[a-z_]*"' | cut -d'"' -f4 | sort | uniq -c | awk '{printf "%s %s;", $1, $2}'; }
+	# the old list would call it unknown_issuer); children stopped are
+	# given up, also when a newer list comes.
+	verdicts() { curl -s -m 5 "$URL/api/card" | grep -o '"verdict":"[a-z_]*"' | cut -d'"' -f4 | sort | uniq -c | awk '{printf "%s %s;", $1, $2}'; }
 	show() { rm -f card.img; wait_state empty; cp "$1" card.img; wait_state card; }
 	# children PID: the processes the daemon's threads forked (/proc, no ps).
 	children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | sort -n; }
-	"$L" image new --holder "$H" --capacity 888 --out a.img >/dev/null
+	"$L" image new --holder "$H" --capacity 2048 --out a.img >/dev/null
 	for n in 1 2 3; do
 		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
 			--date 2026-11-24 --out e$n.cose && "$L" image append a.img e$n.cose 2>/dev/null
@@ -585,6 +586,48 @@ verifier)
 	kids3=$(children "${DPIDS[0]}")
 	[ "$(echo "$kids3" | grep -c .)" = 2 ] && [ -z "$(comm -12 <(echo "$kids2") <(echo "$kids3"))" ] && ok ||
 		bad "verifiers not forked anew under the newer list: $kids2 -> $kids3"
+	# Both children stopped (SIGSTOP: processes of the daemon this test
+	# started, by PID), a new entry: each child is given up after its 5 s
+	# and the entry checked in the daemon.
+	new_entry() {
+		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + $1)) \
+			--date 2026-11-24 --out e$1.cose && "$L" image append a.img e$1.cose 2>/dev/null || bad "entry $1"
+	}
+	# tap_within S: the card shown within S seconds (the API may hang
+	# behind a hung tap: each request bounded).
+	tap_within() {
+		local end=$((SECONDS + $1))
+		while [ $SECONDS -lt $end ]; do
+			curl -s -m 1 "$URL/api/readers" | grep -q '"state":"card"' && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	kill -STOP $kids3
+	new_entry 9
+	rm -f card.img
+	wait_state empty
+	cp a.img card.img
+	tap_within 20 && [ "$(verdicts)" = "9 valid;" ] && ok || bad "children stopped: $(verdicts)"
+	kill -CONT $kids3 2>/dev/null
+	# Stopped again, and a newer list comes: the child of the older list is
+	# ended without waiting on it to read its closed socket (a stopped one
+	# never does: the workers, the tap and every later reload hung).
+	kids4=$(children "${DPIDS[0]}")
+	kill -STOP $kids4
+	"$L" key generate ihk.pem >/dev/null
+	"$L" trust add trust.cose --root root.pem --pub ihk.pem.pub --name "IHK" --role ihk --types IK >/dev/null || bad "trust add"
+	kill -HUP "${DPIDS[0]}"
+	for _ in $(seq 30); do curl -s -m 2 "$URL/api/status" | grep -q '"version":5' && break; sleep 0.1; done
+	new_entry 10
+	rm -f card.img
+	wait_state empty
+	cp a.img card.img
+	tap_within 20 && [ "$(verdicts)" = "10 valid;" ] && ok || bad "children stopped, a newer list: $(verdicts)"
+	curl -s -m 5 "$URL/api/status" | grep -q '"version":5' && ok || bad "the newer list: $(curl -s -m 5 "$URL/api/status")"
+	kill -CONT $kids4 2>/dev/null # let a hung daemon end
+	kids5=$(children "${DPIDS[0]}")
+	[ -z "$(comm -12 <(echo "$kids4") <(echo "$kids5"))" ] && ok || bad "stopped children kept: $kids4 -> $kids5"
 	alive "verifier processes"
 	;;
 verifier-swap)
