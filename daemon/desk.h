@@ -95,6 +95,10 @@ struct desk {
 	struct config cfg;
 	pthread_rwlock_t trust_lock;
 	struct lm_trust *trust;
+	/* Bumped at every swap of trust (write lock held): a list's identity
+	 * for the pool's results; an address is not one, as a newer list may
+	 * be loaded where a freed one was. */
+	uint64_t trust_gen;
 	pthread_mutex_t offer_lock;	   /* one list offered at a time (SIGHUP, the vault) */
 	struct lm_trust_state trust_state; /* the accepted list (version, hash): the guard;
 					      written under offer_lock */

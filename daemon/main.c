@@ -120,6 +120,7 @@ static int offer_trust(struct desk *d, const uint8_t *buf, size_t len, const cha
 	pthread_rwlock_wrlock(&d->trust_lock);
 	struct lm_trust *old = d->trust;
 	d->trust = t;
+	d->trust_gen++;
 	d->trust_refused = 0;
 	pthread_rwlock_unlock(&d->trust_lock);
 	lm_trust_free(old);

@@ -98,7 +98,12 @@ int verifier_start(struct verifier *v, const struct lm_trust *t)
 void verifier_stop(struct verifier *v)
 {
 	if (v->fd >= 0)
-		close(v->fd); /* the child reads the end and exits */
+		close(v->fd);
+	/* Killed, not asked to leave: a child stopped (SIGSTOP, a debugger, a
+	 * cgroup freezer) never reads the closed end, and waiting for it held
+	 * the worker, the tap and every trust reload for as long. */
+	if (v->pid > 0)
+		kill(v->pid, SIGKILL);
 	if (v->pid > 0)
 		while (waitpid(v->pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -110,8 +115,6 @@ void verifier_stop(struct verifier *v)
 /* A child that did not answer in time, or answered wrongly: killed. */
 static int give_up(struct verifier *v)
 {
-	if (v->pid > 0)
-		kill(v->pid, SIGKILL);
 	verifier_stop(v);
 	return LM_ERR_INTERNAL;
 }

@@ -63,7 +63,7 @@ int verifier_send(struct verifier *v, const struct lm_trust *t, const uint8_t ho
  */
 int verifier_recv(struct verifier *v, const struct lm_trust *t, unsigned ticket,
 		  struct lm_verify_result *res, int *rc);
-/* End the child (its socket closed, then waited for). */
+/* End the child (its socket closed, the child killed and waited for). */
 void verifier_stop(struct verifier *v);
 
 #endif

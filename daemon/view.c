@@ -174,7 +174,7 @@ static void take_result(struct desk *d, struct lm_cache *cache, const uint8_t ho
 {
 	pthread_rwlock_rdlock(&d->trust_lock);
 	int fresh = j->fresh;
-	if (j->trust == d->trust)
+	if (j->trust_gen == d->trust_gen)
 		*out = j->chk;
 	else { /* prepared again: the old result may point into the old list */
 		out->err = lm_trust_prepare(j->bytes, j->len, &out->res);

@@ -55,7 +55,7 @@ static void begin_job(struct vpool *p, struct lm_cache *cache, struct verifier *
 	*sent = 0;
 	j->chk.err = lm_trust_prepare(j->bytes, j->len, &j->chk.res);
 	j->fresh = 0;
-	j->trust = d->trust;
+	j->trust_gen = d->trust_gen;
 	if (desk_verdict_cached(d, cache, j->tap->holder, &j->chk))
 		return;
 	j->fresh = 1;

@@ -30,12 +30,12 @@ struct vpool_tap;
 struct vpool_job {
 	const uint8_t *bytes; /* the entry, in the caller's image */
 	size_t len;
-	struct desk_check chk;	      /* prepared and checked (chk.err: could not be) */
-	int fresh;		      /* 1: computed now (store the verdict); 0: from the cache */
-	const struct lm_trust *trust; /* the list it was checked under */
-	unsigned ticket;	      /* its request to the verifier process */
-	int done;		      /* guarded by the pool's lock */
-	int waited;		      /* a reader thread waits for it (the lock too) */
+	struct desk_check chk; /* prepared and checked (chk.err: could not be) */
+	int fresh;	       /* 1: computed now (store the verdict); 0: from the cache */
+	uint64_t trust_gen;    /* the list it was checked under (desk.trust_gen) */
+	unsigned ticket;       /* its request to the verifier process */
+	int done;	       /* guarded by the pool's lock */
+	int waited;	       /* a reader thread waits for it (the lock too) */
 	struct vpool_tap *tap;
 	struct vpool_job *next; /* the queue */
 };

@@ -11,7 +11,8 @@
 # cards: on image files (protected), protected at the desk with a cut at
 # every APDU (protect), through libnfc and the PN532 simulator
 # (protected-nfc, its frame log searched for plaintext) and through pcscd
-# with the applet (protected-pcsc); the verifier processes (verifier).
+# with the applet (protected-pcsc); the verifier processes (verifier), trust
+# lists replaced twice during a tap (verifier-swap).
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=... test_daemon.sh CASE
 set -uo pipefail
 [ -n "${LM_TRACE:-}" ] && set -x
@@ -537,12 +538,13 @@ verifier)
 	# daemon holding nothing of it but their socket; a child killed is
 	# replaced and the tap is still verified; after a SIGHUP to a newer list
 	# that adds an issuer, its entry is valid at once (a child forked under
-	# the old list would call it unknown_issuer).
-	verdicts() { curl -s "$URL/api/card" | grep -o '"verdict":"[a-z_]*"' | cut -d'"' -f4 | sort | uniq -c | awk '{printf "%s %s;", $1, $2}'; }
+	# the old list would call it unknown_issuer); children stopped are
+	# given up, also when a newer list comes.
+	verdicts() { curl -s -m 5 "$URL/api/card" | grep -o '"verdict":"[a-z_]*"' | cut -d'"' -f4 | sort | uniq -c | awk '{printf "%s %s;", $1, $2}'; }
 	show() { rm -f card.img; wait_state empty; cp "$1" card.img; wait_state card; }
 	# children PID: the processes the daemon's threads forked (/proc, no ps).
 	children() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | sort -n; }
-	"$L" image new --holder "$H" --capacity 888 --out a.img >/dev/null
+	"$L" image new --holder "$H" --capacity 2048 --out a.img >/dev/null
 	for n in 1 2 3; do
 		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
 			--date 2026-11-24 --out e$n.cose && "$L" image append a.img e$n.cose 2>/dev/null
@@ -584,7 +586,105 @@ verifier)
 	kids3=$(children "${DPIDS[0]}")
 	[ "$(echo "$kids3" | grep -c .)" = 2 ] && [ -z "$(comm -12 <(echo "$kids2") <(echo "$kids3"))" ] && ok ||
 		bad "verifiers not forked anew under the newer list: $kids2 -> $kids3"
+	# Both children stopped (SIGSTOP: processes of the daemon this test
+	# started, by PID), a new entry: each child is given up after its 5 s
+	# and the entry checked in the daemon.
+	new_entry() {
+		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + $1)) \
+			--date 2026-11-24 --out e$1.cose && "$L" image append a.img e$1.cose 2>/dev/null || bad "entry $1"
+	}
+	# tap_within S: the card shown within S seconds (the API may hang
+	# behind a hung tap: each request bounded).
+	tap_within() {
+		local end=$((SECONDS + $1))
+		while [ $SECONDS -lt $end ]; do
+			curl -s -m 1 "$URL/api/readers" | grep -q '"state":"card"' && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	kill -STOP $kids3
+	new_entry 9
+	rm -f card.img
+	wait_state empty
+	cp a.img card.img
+	tap_within 20 && [ "$(verdicts)" = "9 valid;" ] && ok || bad "children stopped: $(verdicts)"
+	kill -CONT $kids3 2>/dev/null
+	# Stopped again, and a newer list comes: the child of the older list is
+	# ended without waiting on it to read its closed socket (a stopped one
+	# never does: the workers, the tap and every later reload hung).
+	kids4=$(children "${DPIDS[0]}")
+	kill -STOP $kids4
+	"$L" key generate ihk.pem >/dev/null
+	"$L" trust add trust.cose --root root.pem --pub ihk.pem.pub --name "IHK" --role ihk --types IK >/dev/null || bad "trust add"
+	kill -HUP "${DPIDS[0]}"
+	for _ in $(seq 30); do curl -s -m 2 "$URL/api/status" | grep -q '"version":5' && break; sleep 0.1; done
+	new_entry 10
+	rm -f card.img
+	wait_state empty
+	cp a.img card.img
+	tap_within 20 && [ "$(verdicts)" = "10 valid;" ] && ok || bad "children stopped, a newer list: $(verdicts)"
+	curl -s -m 5 "$URL/api/status" | grep -q '"version":5' && ok || bad "the newer list: $(curl -s -m 5 "$URL/api/status")"
+	kill -CONT $kids4 2>/dev/null # let a hung daemon end
+	kids5=$(children "${DPIDS[0]}")
+	[ -z "$(comm -12 <(echo "$kids4") <(echo "$kids5"))" ] && ok || bad "stopped children kept: $kids4 -> $kids5"
 	alive "verifier processes"
+	;;
+verifier-swap)
+	# Results a pool worker computed under one trust list are never taken
+	# as another's (view.c take_result), even when the newer list was
+	# loaded at the freed address of the one the worker used (two SIGHUPs
+	# while the card is read; glibc hands a freed block back, so comparing
+	# the lists' addresses took the old verdicts): the tap reads 40 entries
+	# of a key the newest list revokes, the card stalled (SIGSTOP to
+	# lm-vcard, the process this test started) after the first 2 KB piece
+	# was verified under the old list; every entry must be key_not_valid,
+	# and no "valid" verdict may be cached under the new list.
+	verdicts() { curl -s "$URL/api/card" | grep -o '"verdict":"[a-z_]*"' | cut -d'"' -f4 | sort | uniq -c | awk '{printf "%s %s;", $1, $2}'; }
+	version() { curl -s "$URL/api/status" | grep -o '"version":[0-9]*' | head -1 | cut -d: -f2; }
+	reload() { # add institution $1 (or revoke vhs when $1 = revoke), SIGHUP, wait for the version
+		local want=$(($(version) + 1))
+		if [ "$1" = revoke ]; then
+			"$L" trust revoke trust.cose --root root.pem --kid "$("$L" key kid vhs.pem.pub)" --at 2026-01-01 >/dev/null 2>&1
+		else
+			"$L" key generate "$1.pem" >/dev/null &&
+				"$L" trust add trust.cose --root root.pem --pub "$1.pem.pub" --name "$1" --role city --types BER 2>/dev/null
+		fi || bad "trust list $1"
+		kill -HUP "${DPIDS[0]}"
+		for _ in $(seq 50); do [ "$(version)" = "$want" ] && return 0; sleep 0.1; done
+		bad "version $want not loaded: $(tail -2 s.log)"
+	}
+	"$L" image new --holder "$H" --capacity 8000 --out big.img >/dev/null
+	for n in $(seq 1 40); do
+		"$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
+			--date 2026-11-24 --out e.cose && "$L" image append big.img e.cose 2>/dev/null || bad "entry $n"
+	done
+	rig_start_pcscd
+	rig_start_card --memory card.mem --as applet --capacity 8192
+	rig_wait_card present
+	"$L" card restore big.img >/dev/null 2>&1 || bad "card restore"
+	rig_stop_card >/dev/null
+	# A list is a 132 KiB block: mapped and unmapped whole above this
+	# threshold, and the kernel hands a freed range back to the next list.
+	export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536
+	EXTRA_CONF="verify_threads = 2" start_daemon s 18200 pcsc
+	unset GLIBC_TUNABLES
+	for k in k1 k2 k3; do reload $k; done
+	: >card.log
+	rig_start_card --memory card.mem --as applet --verbose --timing 106
+	for _ in $(seq 500); do [ "$(grep -c '<- 00 B0' card.log)" -ge 2 ] && break; sleep 0.01; done
+	kill -STOP "$RIG_CARD_PID"
+	[ "$(grep -c '<- 00 B0' card.log)" -ge 2 ] && ok || bad "the card was not read: $(tail -3 card.log)"
+	sleep 0.3 # the first piece's entries verified under the old list
+	reload k4
+	reload revoke
+	kill -CONT "$RIG_CARD_PID"
+	wait_state card && ok || bad "no tap: $(curl -s "$URL/api/readers")"
+	[ "$(verdicts)" = "40 key_not_valid;" ] && ok || bad "after two reloads during the tap: $(verdicts)"
+	hash=$(curl -s "$URL/api/status" | grep -o '"sha256":"[0-9a-f]*"' | cut -d'"' -f4)
+	valid=$(sqlite3 s.db "SELECT count(*) FROM verdicts WHERE verdict = 0 AND hex(trust) = upper('$hash')")
+	[ -n "$hash" ] && [ "$valid" = 0 ] && ok || bad "valid verdicts cached under the new list $hash: $valid"
+	alive "trust reloads during a tap"
 	;;
 flood)
 	# A local process opens 2,000 idle connections and holds them: the desk
