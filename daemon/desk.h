@@ -149,13 +149,18 @@ struct desk_check {
  */
 int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
 		const uint8_t *bytes, size_t len, int64_t first_seen, struct desk_check *out);
+/* After desk_verify's return out->res.issuer may point into a list a reload
+ * has freed: use the verdict, never the issuer (desk_verified_json does). */
 
 /* The JSON the page shows for a checked entry: lm_json_verified, plus
  * "trust_expired" and "first_seen_after_revocation" marks; an entry that
  * could not be checked has "verdict": "unchecked" and "error". */
 json_object *desk_check_json(const struct desk_check *c);
+/* (c->res.issuer points into the trust list: the caller holds the trust
+ * read lock it was checked under.) */
 
-/* desk_verify, then desk_check_json; chk is scratch space. */
+/* desk_verify and desk_check_json under one hold of the trust read lock;
+ * chk is scratch space. */
 json_object *desk_verified_json(struct desk *d, struct lm_cache *cache,
 				const uint8_t holder[LM_HOLDER_LEN], const uint8_t *bytes,
 				size_t len, struct desk_check *chk);

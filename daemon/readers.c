@@ -238,8 +238,11 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	vpool_tap_free(feed.tap);
 	if (sealing && !cerr)
 		vault_wake(d);
-	/* Remember the card as read, with its digest, for the next tap here. */
+	/* Remember the card as read, with its digest, for the next tap here;
+	 * not where, with a vault, what the role may not show is not kept
+	 * (desk_tap_view): the log holds those entries too. */
 	if (cache && opts.have_digest && opts.raw_len == card.committed &&
+	    (!d->cfg.vault[0] || desk_role_sees_all(d)) &&
 	    lm_cache_put_card_log(cache, card.holder, raw, card.committed, opts.digest,
 				  (int64_t)now) != LM_OK)
 		log_msg(LOG_WARN, "%s: the cache could not remember this card", r->spec);

@@ -152,14 +152,19 @@ static void finish_locked(struct desk *d, struct lm_cache *cache,
 	}
 }
 
+/* json (may be NULL) gets the check's JSON, made under the same hold of
+ * the trust lock: out->res.issuer points into the list, which a reload
+ * frees as soon as the lock is let go. */
 static int verify_prepared(struct desk *d, struct lm_cache *cache,
 			   const uint8_t holder[LM_HOLDER_LEN], int64_t first_seen,
-			   struct desk_check *out)
+			   struct desk_check *out, json_object **json)
 {
 	int fresh;
 	pthread_rwlock_rdlock(&d->trust_lock);
 	lookup_locked(d, cache, holder, out, &fresh);
 	finish_locked(d, cache, holder, first_seen, out, fresh);
+	if (json)
+		*json = desk_check_json(out);
 	pthread_rwlock_unlock(&d->trust_lock);
 	return out->err;
 }
@@ -169,8 +174,9 @@ static int verify_prepared(struct desk *d, struct lm_cache *cache,
  * the tap's transaction, or checked again in line when the trust list was
  * replaced since the worker looked (its issuer pointers are gone).
  */
-static void take_result(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
-			int64_t first_seen, const struct vpool_job *j, struct desk_check *out)
+static json_object *take_result(struct desk *d, struct lm_cache *cache,
+				const uint8_t holder[LM_HOLDER_LEN], int64_t first_seen,
+				const struct vpool_job *j, struct desk_check *out)
 {
 	pthread_rwlock_rdlock(&d->trust_lock);
 	int fresh = j->fresh;
@@ -181,14 +187,16 @@ static void take_result(struct desk *d, struct lm_cache *cache, const uint8_t ho
 		lookup_locked(d, cache, holder, out, &fresh);
 	}
 	finish_locked(d, cache, holder, first_seen, out, fresh);
+	json_object *o = desk_check_json(out); /* as in verify_prepared */
 	pthread_rwlock_unlock(&d->trust_lock);
+	return o;
 }
 
 int desk_verify(struct desk *d, struct lm_cache *cache, const uint8_t holder[LM_HOLDER_LEN],
 		const uint8_t *bytes, size_t len, int64_t first_seen, struct desk_check *out)
 {
 	out->err = lm_trust_prepare(bytes, len, &out->res);
-	return verify_prepared(d, cache, holder, first_seen, out);
+	return verify_prepared(d, cache, holder, first_seen, out, NULL);
 }
 
 json_object *desk_check_json(const struct desk_check *c)
@@ -219,8 +227,10 @@ json_object *desk_verified_json(struct desk *d, struct lm_cache *cache,
 				const uint8_t holder[LM_HOLDER_LEN], const uint8_t *bytes,
 				size_t len, struct desk_check *chk)
 {
-	desk_verify(d, cache, holder, bytes, len, 0, chk);
-	return desk_check_json(chk);
+	json_object *o;
+	chk->err = lm_trust_prepare(bytes, len, &chk->res);
+	verify_prepared(d, cache, holder, 0, chk, &o);
+	return o;
 }
 
 static int reads_json(void *ctx, int64_t t, const char *reader, const char *role)
@@ -297,11 +307,14 @@ json_object *desk_tap_view(struct desk *d, struct lm_cache *cache, const struct 
 				   lm_cache_put_entry(cache, card->holder, res->id, e, elen,
 						      res->entry.type, res->entry.v[LM_F_DATE].num,
 						      now, &first_seen));
+		json_object *shown;
 		if (j)
-			take_result(d, kept ? cache : NULL, card->holder, first_seen, j, chk);
+			shown = take_result(d, kept ? cache : NULL, card->holder, first_seen, j,
+					    chk);
 		else
-			verify_prepared(d, kept ? cache : NULL, card->holder, first_seen, chk);
-		json_object_array_add(arr, desk_check_json(chk));
+			verify_prepared(d, kept ? cache : NULL, card->holder, first_seen, chk,
+					&shown);
+		json_object_array_add(arr, shown);
 	}
 	free(chk);
 	json_object_object_add(o, "entries", arr);

@@ -22,6 +22,9 @@
 #      whole, the deleted entry not shown;
 #   e. wiped and protected again, the same holder, as many entries of the
 #      same length: read whole.
+# Last, card B again:
+#   7. a desk whose role may not show IK, with a vault: no IK entry kept,
+#      nor the card's log that holds them.
 # "Shows exactly": the entry ids of GET /api/card are those `laufmappe card
 # read --json` finds on the card, in order.
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=...
@@ -93,12 +96,13 @@ readers = $READER
 root_key = $RIG_DIR/root.pem.pub
 trust_list = $RIG_DIR/trust.cose
 trust_state = $RIG_DIR/d.state
-role = city
+role = ${ROLE:-city}
 database = $RIG_DIR/d.db
 listen = 127.0.0.1:18420
 token_file = $RIG_DIR/token
 web_root = ${LM_WEB:-/nonexistent}
 poll_ms = 100
+${EXTRA_CONF:-}
 EOF
 	"$D" -d -c d.conf >>d.log 2>&1 &
 	DPID=$!
@@ -321,6 +325,19 @@ punlock
 next_tap
 expect "protected, wiped and protected again" false "$held_now"
 [ "$(all_valid)" = yes ] && ok || bad "protected, wiped: not all valid"
+
+# 7. an employer's desk with a vault keeps no entry of a type its role may
+# not show (docs/vault.md; IK here): nor the card's log, which holds them.
+# (The vault: nothing listens on that loopback port.)
+stop_daemon
+card_off
+card_on b.mem
+rm -f d.db d.db-wal d.db-shm
+ROLE=employer EXTRA_CONF="vault = host=127.0.0.1 port=9 dbname=vault user=office connect_timeout=1" start_daemon
+next_tap
+[ "$(sqlite3 d.db 'SELECT count(*) FROM entries')" = 0 ] && ok || bad "the employer's desk kept IK entries"
+[ "$(sqlite3 d.db 'SELECT count(*) FROM card_logs')" = 0 ] && ok ||
+	bad "the employer's desk with a vault remembered the card's log (its IK entries)"
 
 stop_daemon
 card_off
