@@ -82,6 +82,10 @@ int verifier_start(struct verifier *v, const struct lm_trust *t)
 			_exit(1);
 		close_range(4, ~0u, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Its memory is a copy of the daemon's (the token, the signing
+		 * key): no core dump or ptrace of it, no privilege gained by exec. */
+		prctl(PR_SET_DUMPABLE, 0);
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		if (getppid() != parent)
 			_exit(0);
 		child_main(3, t);

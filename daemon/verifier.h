@@ -7,10 +7,12 @@
  * we measured, two threads of one process verifying ECDSA signatures each
  * ran about 12 % slower than the same work in two processes (also with no
  * data shared, in a twenty-line program; bench/bench_cores.sh prints both),
- * which kept a cold tap's verification from scaling with the cores.  A
- * child that only computes also holds nothing of the office: it closes
- * every descriptor but its socket right after the fork, and never touches
- * the cache, the card or the network.
+ * which kept a cold tap's verification from scaling with the cores.  The
+ * split is for speed, not isolation: a child's memory is a copy of the
+ * daemon's (its token and signing key too).  It closes every descriptor
+ * but its socket right after the fork, cannot be dumped or traced, gains
+ * no privilege by exec, and never touches the cache, the card or the
+ * network.
  *
  * The worker thread sends the holder id and the entry's bytes, the child
  * answers the verdict and the issuer's index in its copy of the list; the

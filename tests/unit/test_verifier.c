@@ -253,7 +253,8 @@ static void test_new_list_new_child(void **state)
 	free(r);
 }
 
-/* The child keeps its socket (and stdio), nothing else of the daemon. */
+/* The child keeps its socket (and stdio), no other descriptor of the
+ * daemon, and gains no privilege by exec. */
 static void test_child_holds_no_descriptor(void **state)
 {
 	struct fixture *f = *state;
@@ -270,6 +271,23 @@ static void test_child_holds_no_descriptor(void **state)
 	struct lm_verify_result *r = malloc(sizeof(*r));
 	int rc;
 	ask(&v, f->t, e, len, r, &rc);
+	/* No privilege gained by exec (and not dumpable: its /proc is root's). */
+	char status[64], line[256];
+	snprintf(status, sizeof(status), "/proc/%d/status", (int)v.pid);
+	FILE *sf = fopen(status, "r");
+	assert_non_null(sf);
+	int nnp = 0;
+	while (fgets(line, sizeof(line), sf))
+		if (!strncmp(line, "NoNewPrivs:", 11))
+			nnp = atoi(line + 11);
+	fclose(sf);
+	assert_int_equal(nnp, 1);
+	if (geteuid() != 0) {
+		verifier_stop(&v);
+		close(fd);
+		free(r);
+		skip(); /* the descriptors of a process that is not dumpable */
+	}
 	DIR *d = opendir(dir);
 	assert_non_null(d);
 	struct dirent *de;
