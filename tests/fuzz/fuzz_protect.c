@@ -36,6 +36,7 @@
 #include "laufmappe/lm_err.h"
 #include "laufmappe/lm_protect.h"
 #include "laufmappe/lm_transport.h"
+#include "fuzz_memo.h"
 #include "lm_crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -243,38 +244,16 @@ static const struct lm_transport_ops ram_ops = {
 	.digest = ram_digest,
 };
 
-/* The office's memory of the card (lm_transport_recall_fn). */
-struct memo {
-	int have;
-	struct lm_card_known k;
-	uint8_t log[LM_CARD_MAX];
-};
-
-static int recall(void *ctx, const uint8_t holder[LM_HOLDER_LEN], struct lm_card_known *out)
-{
-	struct memo *m = ctx;
-	if (!m->have || memcmp(holder, m->k.holder, LM_HOLDER_LEN))
-		return LM_ERR_NOT_FOUND;
-	*out = m->k;
-	return LM_OK;
-}
-
 /* Read through the transport offering m; remember what was read. */
 static int read_remember(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
-			 size_t *len, struct lm_card *c, struct memo *m, int *delta)
+			 size_t *len, struct lm_card *c, struct fuzz_memo *m, int *delta)
 {
 	static uint8_t raw[LM_CARD_MAX];
-	struct lm_read_opts o = {.recall = recall, .recall_ctx = m, .raw = raw};
+	struct lm_read_opts o = fuzz_memo_opts(m, raw);
 	int err = lm_transport_read_image_ex(t, info, img, len, c, &o);
 	*delta = !err && o.delta;
-	if (!err && o.have_digest && o.raw_len == c->committed) {
-		memcpy(m->k.holder, c->holder, LM_HOLDER_LEN);
-		memcpy(m->k.digest, o.digest, 32);
-		memcpy(m->log, raw, o.raw_len);
-		m->k.committed = c->committed;
-		m->k.log = m->log;
-		m->have = 1;
-	}
+	if (!err)
+		fuzz_memo_keep(m, &o, c);
 	return err;
 }
 
@@ -293,7 +272,7 @@ static void through_transport(const uint8_t *data, size_t size)
 	size_t cap = size > LM_CARD_MAX ? LM_CARD_MAX : size;
 	struct ramcard r = {malloc(cap ? cap : 1), cap, {0}};
 	uint8_t *img = malloc(cap ? cap : 1), *whole = malloc(cap ? cap : 1);
-	static struct memo memo;
+	static struct fuzz_memo memo;
 	memo.have = 0;
 	int delta;
 	if (!r.mem || !img || !whole)
@@ -333,8 +312,9 @@ static void through_transport(const uint8_t *data, size_t size)
 		    lm_card_count(&c) != n0 + 1)
 			abort();
 		size_t dlen;
+		int had = memo.have;
 		if (read_remember(&t, &info, img, &dlen, &c, &memo, &delta) != LM_OK ||
-		    dlen != len || memcmp(img, whole, len) || (memo.have && !delta))
+		    dlen != len || memcmp(img, whole, len) || (had && !delta))
 			abort();
 	}
 	lm_transport_disconnect(&t); /* the session's keys wiped */

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "cardcmd.h"
+#include "fuzz_memo.h"
 #include "fuzz_transport.h"
 #include "laufmappe/lm_card.h"
 #include "laufmappe/lm_err.h"
@@ -217,35 +218,18 @@ static const struct lm_transport_ops fz_ops = {
 
 unsigned fuzz_transport_delta_reads;
 
-/* What the office remembers of the card from the last read (the delta
- * read's input, docs/transport.md "Delta reads of a known card"). */
-struct memo {
-	int have;
-	struct lm_card_known k;
-	uint8_t log[LM_CARD_MAX];
-};
-
-static int recall(void *ctx, const uint8_t holder[LM_HOLDER_LEN], struct lm_card_known *out)
-{
-	struct memo *m = ctx;
-	if (!m->have || memcmp(holder, m->k.holder, LM_HOLDER_LEN))
-		return LM_ERR_NOT_FOUND;
-	*out = m->k;
-	return LM_OK;
-}
-
 /*
  * Read the image, offering the memo of the last read (a second read after
  * the append is a delta read when the card's digest agrees); check what
  * came back against the card, and remember it as the daemon does.
  */
 static int read_image(struct lm_transport *t, const struct lm_card_info *info, uint8_t *img,
-		      struct memo *m)
+		      struct fuzz_memo *m)
 {
 	static uint8_t raw[LM_CARD_MAX];
 	struct lm_card card;
 	size_t len;
-	struct lm_read_opts o = {.recall = recall, .recall_ctx = m, .raw = raw};
+	struct lm_read_opts o = fuzz_memo_opts(m, raw);
 	int err = lm_transport_read_image_ex(t, info, img, &len, &card, &o);
 	if (err)
 		return err;
@@ -260,14 +244,7 @@ static int read_image(struct lm_transport *t, const struct lm_card_info *info, u
 		      o.log_read == (size_t)card.committed - m->k.committed);
 	else
 		check(o.log_read == card.committed);
-	m->have = o.have_digest;
-	if (m->have) {
-		memcpy(m->k.holder, card.holder, LM_HOLDER_LEN);
-		memcpy(m->k.digest, o.digest, sizeof(m->k.digest));
-		memcpy(m->log, raw, card.committed);
-		m->k.committed = card.committed;
-		m->k.log = m->log;
-	}
+	fuzz_memo_keep(m, &o, &card);
 	return LM_OK;
 }
 
@@ -275,7 +252,7 @@ int fuzz_transport_tap(int path, int wipe, const uint8_t *entry, size_t elen, fu
 		       void *ctx)
 {
 	static uint8_t img[LM_CARD_MAX];
-	static struct memo memo;
+	static struct fuzz_memo memo;
 	static const uint8_t holder[LM_HOLDER_LEN] = {0xa1, 0xa2, 0xa3};
 	struct fz f = {.path = path, .card = card, .card_ctx = ctx};
 	struct lm_transport t = {.ops = &fz_ops, .priv = &f};
