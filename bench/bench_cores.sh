@@ -22,14 +22,8 @@ dir=$(mktemp -d)
 dpid= cpid=
 trap '[ -n "$cpid" ] && kill $cpid 2>/dev/null; [ -n "$dpid" ] && kill $dpid 2>/dev/null && wait $dpid 2>/dev/null; rm -rf "$dir"' EXIT
 cd "$dir"
-"$L" key generate root.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
-"$L" trust create --root root.pem --out trust.cose 2>/dev/null
-"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name VHS --role course_provider --types IK 2>/dev/null
-H=$("$L" holder new)
-"$L" image new --holder "$H" --capacity 8192 --out full.img >/dev/null
-n=0
-while "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
-	--date 2026-11-24 --out e.cose && "$L" image append full.img e.cose 2>/dev/null; do n=$((n + 1)); done
+. "$src/bench/full_card.sh"
+full_card "$L"
 echo "token-for-the-benchmark-0123" >token && chmod 600 token
 port=18310
 # tap CPUS: one cold tap by a daemon confined to CPUS; prints its "ms".

@@ -4,7 +4,11 @@
 # card of 81 distinct entries is tapped cold (a new cache), then warm (every
 # verdict cached), and the call counts of the functions that hash, decode,
 # verify and store are printed per entry, with the cache transactions per
-# tap.  Prints, asserts nothing.
+# tap.  The signatures are checked in the daemon's verifier processes
+# (forked, not followed here): verifier_send counts the entries sent to
+# them, each checked once there (lm_trust_prepare and lm_trust_check again,
+# in the child); lm_trust_check counts the checks in the daemon itself.
+# Prints, asserts nothing.
 # Usage: BUILD=build bash bench/bench_tap_cost.sh
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,14 +19,8 @@ work=$(mktemp -d)
 dpid=
 trap '[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid"; rm -rf "$work"' EXIT
 cd "$work"
-"$L" key generate root.pem >/dev/null && "$L" key generate vhs.pem >/dev/null
-"$L" trust create --root root.pem --out trust.cose 2>/dev/null
-"$L" trust add trust.cose --root root.pem --pub vhs.pem.pub --name VHS --role course_provider --types IK 2>/dev/null
-H=$("$L" holder new)
-"$L" image new --holder "$H" --capacity 8192 --out full.img >/dev/null
-n=0
-while "$L" issue --key vhs.pem --holder "$H" --type IK --set planned=700 --set attended=$((600 + n)) \
-	--date 2026-11-24 --out e.cose && "$L" image append full.img e.cose 2>/dev/null; do n=$((n + 1)); done
+. "$src/bench/full_card.sh"
+full_card "$L"
 echo "token-for-the-benchmark-0123" >token
 chmod 600 token # the daemon refuses a token others may read
 cat >d.conf <<CONF
@@ -52,7 +50,7 @@ taps() {
 	# Call counts from callgrind's own file: "calls=N" follows each
 	# "cfn=" (callee); names are compressed to "(id)" after their first use
 	# in an fn= or cfn= line.
-	for f in lm_sha256 lm_entry_decode lm_cose_verify lm_cache_put_entry lm_cache_get_verdict lm_cache_put_verdict lm_cache_begin; do
+	for f in lm_sha256 lm_entry_decode lm_cose_verify lm_trust_check verifier_send lm_cache_put_entry lm_cache_get_verdict lm_cache_put_verdict lm_cache_begin; do
 		c=$(awk -v f="$f" '
 			/^c?fn=\(/ { id = $0; sub(/^c?fn=/, "", id); name = id; sub(/ .*/, "", id)
 				      if (sub(/^\([0-9]+\) /, "", name)) nm[id] = name
