@@ -114,6 +114,12 @@ struct tap_feed {
 	size_t off; /* log offset of the next entry to submit */
 	size_t max; /* jobs a tap may hold */
 	int failed; /* no tap (memory): everything is checked in line */
+	/* Entries went over from the office's copy of a known card
+	 * (recall_card) or from a delta read's new bytes: if the card turns
+	 * out to differ (opts->delta back to 0), its log is read whole over
+	 * them, and their jobs are waited for and dropped first. */
+	int in_delta;
+	const struct lm_read_opts *opts;
 };
 
 /* Submit the complete entries of card's log from f->off on. */
@@ -134,9 +140,32 @@ static void feed_entries(struct tap_feed *f, const struct lm_card *card)
 			break;
 }
 
+/* Wait for the tap's jobs and drop them. */
+static void feed_end(struct tap_feed *f)
+{
+	vpool_tap_free(f->tap);
+	f->tap = NULL;
+	f->off = 0;
+}
+
+/* At every piece and after the read: once a delta read is called off
+ * (opts->delta back to 0 after entries went over during it), their jobs
+ * are waited for and dropped, and the log read whole goes over anew. */
+static void feed_undelta(struct tap_feed *f)
+{
+	if (f->opts->delta)
+		f->in_delta = 1;
+	else if (f->in_delta) {
+		feed_end(f);
+		f->in_delta = 0;
+	}
+}
+
 static void feed_piece(void *ctx, const uint8_t *img, size_t have)
 {
+	struct tap_feed *f = ctx;
 	size_t need;
+	feed_undelta(f);
 	if (lm_protect_is_v2(img, have) || lm_card_header_need(img, have, &need) != LM_OK)
 		return; /* a protected image: its entries go once it is decrypted whole */
 	struct lm_card part = {.log = img + LM_CARD_HEADER_LEN};
@@ -149,16 +178,32 @@ static void feed_piece(void *ctx, const uint8_t *img, size_t have)
 /* What the office remembers of a holder's card (lm_transport_recall_fn). */
 struct recall {
 	struct lm_cache *cache;
-	uint8_t *log; /* the card's capacity */
+	uint8_t *log; /* the card's capacity; kept until the tap's jobs are done */
 	size_t cap;
+	struct tap_feed *feed; /* NULL: a protected card (its log kept as ciphertext) */
 };
 
+/*
+ * The office's copy goes to the pool at once: while the card's new bytes
+ * are on the air the workers look its verdicts up, so that only the new
+ * entries are left to check after the last byte.  The results are used
+ * for entries of the same bytes only (desk_tap_view), and only once the
+ * card's digest has vouched for the copy.
+ */
 static int recall_card(void *ctx, const uint8_t holder[LM_HOLDER_LEN], struct lm_card_known *out)
 {
 	struct recall *rc = ctx;
 	if (!rc->cache || !rc->log)
 		return LM_ERR_NOT_FOUND;
-	return lm_cache_get_card_log(rc->cache, holder, rc->log, rc->cap, out);
+	int err = lm_cache_get_card_log(rc->cache, holder, rc->log, rc->cap, out);
+	struct tap_feed *f = rc->feed;
+	if (!err && f && !f->tap && !f->failed) {
+		struct lm_card known = {.log = rc->log, .committed = out->committed};
+		memcpy(known.holder, holder, LM_HOLDER_LEN);
+		feed_entries(f, &known);
+		f->in_delta = 1;
+	}
+	return err;
 }
 
 int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache)
@@ -170,20 +215,21 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	size_t len = 0;
 	struct lm_card card;
 	struct tap_feed feed = {.d = d, .max = r->info.capacity / 32 + 1};
+	struct lm_read_opts opts = {.piece = feed_piece, .ctx = &feed};
+	feed.opts = &opts;
 	/* The office's memory of this holder's card: only what the card got
 	 * since is read (a protected card's too, once its header is
 	 * decrypted), and the log as on the card is remembered for the next tap. */
-	struct recall rc = {.cache = cache, .cap = r->info.capacity};
+	struct recall rc = {
+		.cache = cache, .cap = r->info.capacity, .feed = r->have_keys ? NULL : &feed};
 	uint8_t *raw = NULL;
 	if (!err && cache) {
 		rc.log = malloc(r->info.capacity);
 		raw = malloc(r->info.capacity);
 	}
-	struct lm_read_opts opts = {.piece = feed_piece,
-				    .ctx = &feed,
-				    .recall = recall_card,
-				    .recall_ctx = &rc,
-				    .raw = raw};
+	opts.recall = recall_card;
+	opts.recall_ctx = &rc;
+	opts.raw = raw;
 	if (!err && !img)
 		err = LM_ERR_NOMEM;
 	if (!err && r->have_keys) {
@@ -202,16 +248,16 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 		if ((err == LM_ERR_VERSION || err == LM_ERR_LOCKED) &&
 		    (err = lm_protect_read_header(r->t, &h)) == LM_OK) {
 			set_locked(r, &h);
-			vpool_tap_free(feed.tap);
+			feed_end(&feed);
 			free(rc.log);
 			free(raw);
 			free(img);
 			return LM_OK;
 		}
 	}
-	free(rc.log);
 	if (err) {
-		vpool_tap_free(feed.tap);
+		feed_end(&feed);
+		free(rc.log);
 		free(raw);
 		if (img && r->have_keys)
 			lm_protect_wipe(img, r->info.capacity); /* partly decrypted, maybe */
@@ -221,6 +267,7 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	r->read_ms = ms_since(&t0);
 	r->delta = opts.delta;
 	r->log_read = opts.log_read;
+	feed_undelta(&feed);
 	feed_entries(&feed, &card); /* the rest, and a protected card's all */
 	time_t now = time(NULL);
 	int cerr;
@@ -235,7 +282,8 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	json_object *view = desk_tap_view(d, cache, r, &card, sealing ? recovery : NULL,
 					  (int64_t)now, &cerr, feed.tap);
 	lm_protect_wipe(recovery, sizeof(recovery));
-	vpool_tap_free(feed.tap);
+	feed_end(&feed);
+	free(rc.log);
 	if (sealing && !cerr)
 		vault_wake(d);
 	/* Remember the card as read, with its digest, for the next tap here;

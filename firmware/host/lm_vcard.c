@@ -20,6 +20,11 @@
  * NVM write (exit 4), --pull-after-apdus N and SIGUSR1 pull the card away
  * (exit 3).  SIGTERM and SIGINT exit 0.  See docs/applet.md.
  *
+ * --decoy FILE makes a two-faced card, for the office's tests: after each
+ * power-up the first READ BINARY of log bytes (past the 24-byte header) is
+ * answered with FILE's bytes at those image offsets, every later one with
+ * the card's own.
+ *
  * --timing KBPS (106, 212, 424, 848) delays each answer by the air time
  * the exchange would take on a type A field (lm_air.h): the applet's
  * APDUs over ISO-DEP with chaining at FSC = FSD = 256, an NTAG's part-3
@@ -72,6 +77,8 @@ struct vcard {
 	unsigned long bytes_in;   /* APDU bytes of this connection */
 	unsigned long bytes_out;
 	uint64_t air_total;       /* --timing: air time of this connection, ns */
+	const char *decoy;        /* --decoy: image bytes for the first log read */
+	int decoyed;              /* the decoy was shown since the last power-up */
 	unsigned long apdus;      /* APDUs answered */
 	struct lm_nvm_file mem;   /* applet NVM: the memory file */
 	struct lm_applet applet;  /* applet state */
@@ -521,6 +528,24 @@ static void card_power(struct vcard *v, int on)
 	} else {
 		lm_applet_deselect(&v->applet);
 	}
+	v->decoyed = 0;
+}
+
+/* --decoy: the first log READ BINARY's data from the decoy file, if it has them. */
+static void show_decoy(struct vcard *v, const uint8_t *in, size_t len, uint8_t *resp, size_t rlen)
+{
+	size_t off = (size_t)in[2] << 8 | in[3];
+	if (!v->decoy || v->decoyed || v->as_ntag || len < 5 || in[1] != 0xB0 ||
+	    off < LM_IMAGE_HEADER_SIZE || rlen < 2 || resp[rlen - 2] != 0x90)
+		return;
+	FILE *f = fopen(v->decoy, "rb");
+	if (!f)
+		return;
+	if (fseek(f, (long)off, SEEK_SET) == 0 && fread(resp, 1, rlen - 2, f) == rlen - 2) {
+		v->decoyed = 1;
+		logmsg("decoy: %zu bytes at offset %zu", rlen - 2, off);
+	}
+	fclose(f);
 }
 
 /*
@@ -597,6 +622,7 @@ static int serve(struct vcard *v, int fd, const sigset_t *waitmask, uint8_t *in,
 			rlen = ntag_apdu(v, in, len, out + 2);
 		else
 			rlen = lm_applet_process(&v->applet, in, len, out + 2, MAX_FRAME);
+		show_decoy(v, in, len, out + 2, rlen);
 		if (v->mem.torn) {
 			logmsg("power cut during NVM write %lu (half of its bytes landed)",
 			       v->mem.writes + 1);
@@ -641,6 +667,9 @@ static void usage(FILE *f)
 	      "  --pull-after-apdus N     pull the card after answering N APDUs; exit 3\n"
 	      "  --timing KBPS            delay each answer by its air time on a type A\n"
 	      "                           field at 106, 212, 424 or 848 kbit/s (lm_air.h)\n"
+	      "  --decoy FILE             a two-faced card: after each power-up, the first\n"
+	      "                           READ BINARY of log bytes answers FILE's bytes (an\n"
+	      "                           image) at those offsets\n"
 	      "  --verbose                log every frame to stderr\n"
 	      "  --help                   this text\n"
 	      "\n"
@@ -676,13 +705,14 @@ static int parse_args(struct vcard *v, int argc, char **argv)
 		{"pull-after-apdus", required_argument, NULL, 'u'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"timing", required_argument, NULL, 'T'},
+		{"decoy", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	long n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:a:c:p:ot:u:vT:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:a:c:p:ot:u:vT:D:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			v->memory = optarg;
@@ -728,6 +758,9 @@ static int parse_args(struct vcard *v, int argc, char **argv)
 			if (parse_num(optarg, 1, 848, &n) != 0 || !lm_air_divisor((unsigned)n))
 				return -1;
 			v->air_d = lm_air_divisor((unsigned)n);
+			break;
+		case 'D':
+			v->decoy = optarg;
 			break;
 		case 'h':
 			usage(stdout);

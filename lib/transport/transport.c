@@ -333,9 +333,10 @@ static int chain_entries(const struct lm_transport *t, int v2, uint8_t *img, siz
  * A delta read (docs/transport.md "Delta reads of a known card"): the
  * office's k->committed log bytes into img at base (the log's start), the
  * card's [base + k->committed, need) after them; LM_OK only when the digest
- * chained from k's over each new entry is the card's (o->digest).  Nothing
- * is handed to the piece callback here: on a mismatch the caller reads the
- * whole log over it.
+ * chained from k's over each new entry is the card's (o->digest).  The new
+ * bytes of a version 1 image go to the piece callback as they come
+ * (o->delta is 1 meanwhile); on a mismatch the caller reads the whole log
+ * over them.
  */
 static int read_delta(struct lm_transport *t, int v2, uint8_t *img, size_t base, size_t need,
 		      const uint8_t holder[LM_HOLDER_LEN], const struct lm_card_known *k,
@@ -345,7 +346,8 @@ static int read_delta(struct lm_transport *t, int v2, uint8_t *img, size_t base,
 	if (memcmp(holder, k->holder, LM_HOLDER_LEN) || from > need || k->committed % LM_CARD_ALIGN)
 		return LM_ERR_NOT_FOUND;
 	memcpy(img + base, k->log, k->committed);
-	int err = read_quiet(t, img, from, need, o);
+	o->delta = 1;
+	int err = v2 ? read_quiet(t, img, from, need, o) : read_pieces(t, img, from, need, o);
 	uint8_t d[32];
 	memcpy(d, k->digest, sizeof(d));
 	if (!err)
@@ -390,9 +392,14 @@ static int read_image_opts(struct lm_transport *t, const struct lm_card_info *in
 	if (opts && opts->recall && opts->have_digest &&
 	    opts->recall(opts->recall_ctx, holder, &k) == LM_OK)
 		err = read_delta(t, v2, img, base, need, holder, &k, opts);
-	if (err == LM_OK) {
-		opts->delta = 1;
-	} else if (err == LM_ERR_NOT_FOUND) {
+	if (err == LM_ERR_NOT_FOUND && opts && opts->delta) {
+		/* The card is not the office's copy plus new entries: what was
+		 * handed over is gone, the log is read (and handed over) again. */
+		opts->delta = 0;
+		if (opts->piece && !v2) /* a protected log's pieces were not handed over */
+			opts->piece(opts->ctx, img, base);
+	}
+	if (err == LM_ERR_NOT_FOUND) {
 		if (opts)
 			opts->log_read = 0;
 		/* A protected log goes to the piece callback decrypted, whole. */
@@ -413,8 +420,8 @@ static int read_image_opts(struct lm_transport *t, const struct lm_card_info *in
 	}
 	if (err && opts)
 		opts->raw_len = 0;
-	/* A version 1 image read whole was handed over as it came. */
-	if (!err && opts && opts->piece && (v2 || opts->delta))
+	/* A protected image goes over once, decrypted and whole. */
+	if (!err && opts && opts->piece && v2)
 		opts->piece(opts->ctx, img, need);
 	return err;
 }

@@ -249,7 +249,8 @@ static int read_remember(struct lm_transport *t, const struct lm_card_info *info
 			 size_t *len, struct lm_card *c, struct fuzz_memo *m, int *delta)
 {
 	static uint8_t raw[LM_CARD_MAX];
-	struct lm_read_opts o = fuzz_memo_opts(m, raw);
+	struct lm_read_opts o;
+	fuzz_memo_opts(m, raw, &o);
 	int err = lm_transport_read_image_ex(t, info, img, len, c, &o);
 	*delta = !err && o.delta;
 	if (!err)

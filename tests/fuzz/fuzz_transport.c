@@ -229,7 +229,8 @@ static int read_image(struct lm_transport *t, const struct lm_card_info *info, u
 	static uint8_t raw[LM_CARD_MAX];
 	struct lm_card card;
 	size_t len;
-	struct lm_read_opts o = fuzz_memo_opts(m, raw);
+	struct lm_read_opts o;
+	fuzz_memo_opts(m, raw, &o);
 	int err = lm_transport_read_image_ex(t, info, img, &len, &card, &o);
 	if (err)
 		return err;

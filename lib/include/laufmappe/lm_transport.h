@@ -169,7 +169,11 @@ int lm_transport_read_image(struct lm_transport *t, const struct lm_card_info *i
  * and the first have - 24 log bytes (a version 1 image; a protected one is
  * handed over once, decrypted, when whole), so a caller can verify the
  * entries that are complete while the rest is still on the air.  The bytes
- * it was given stay in img unchanged until the call returns.
+ * it was given stay in img unchanged until the call returns, with one
+ * exception: during a delta read (opts->delta is 1) the log before the new
+ * bytes is the office's copy, and when the card's digest then disowns it,
+ * opts->delta goes back to 0 and piece is called with have = the header's
+ * length before the log is read whole over what was handed over.
  */
 typedef void (*lm_transport_piece_fn)(void *ctx, const uint8_t *img, size_t have);
 #define LM_TRANSPORT_TAIL 240 /* log bytes of the last piece, at most */
@@ -209,7 +213,8 @@ struct lm_read_opts {
 	 * office to remember with the digest. */
 	uint8_t *raw;
 	/* Out: */
-	int delta;	 /* 1: the known prefix was taken, only the rest read */
+	int delta; /* 1: the known prefix was taken, only the rest read (1 during
+		    * such a read, back to 0 if the card turns out to differ) */
 	int have_digest; /* digest is the card's for the committed log read */
 	uint8_t digest[32];
 	size_t log_read; /* log bytes that came from the card */

@@ -22,9 +22,15 @@
 #      whole, the deleted entry not shown;
 #   e. wiped and protected again, the same holder, as many entries of the
 #      same length: read whole.
-# Last, card B again:
+# Then card B again:
 #   7. a desk whose role may not show IK, with a vault: no IK entry kept,
 #      nor the card's log that holds them.
+# Last (pcsc: lm-vcard --decoy), a two-faced card:
+#   8. a known card that got an entry of an issuer the trust list does not
+#      know; the tap's first log read answers a valid entry of the same
+#      length in its place, whose chain fails; the card is read whole and
+#      that entry is not shown valid (the check made of the decoy's bytes
+#      while the digest was compared is not taken for the card's).
 # "Shows exactly": the entry ids of GET /api/card are those `laufmappe card
 # read --json` finds on the card, in order.
 # Usage (meson sets the environment): LAUFMAPPE=... LAUFMAPPED=... LM_VCARD=...
@@ -66,7 +72,11 @@ for i in $(seq 1 20); do entry "$i"; done
 if [ "$CASE" = pcsc ]; then
 	rig_start_pcscd
 	READER=pcsc
-	card_on() { MEM=$1; rig_start_card --memory "$1" --as applet --capacity 2048; rig_wait_card present; }
+	card_on() {
+		MEM=$1
+		rig_start_card --memory "$1" --as applet --capacity 2048 ${DECOY:+--decoy "$DECOY"}
+		rig_wait_card present
+	}
 	card_off() { rig_stop_card >/dev/null; }
 	field_out() { card_off; }
 	field_in() { card_on "$MEM"; }
@@ -338,6 +348,45 @@ next_tap
 [ "$(sqlite3 d.db 'SELECT count(*) FROM entries')" = 0 ] && ok || bad "the employer's desk kept IK entries"
 [ "$(sqlite3 d.db 'SELECT count(*) FROM card_logs')" = 0 ] && ok ||
 	bad "the employer's desk with a vault remembered the card's log (its IK entries)"
+
+# 8. a two-faced card (pcsc: lm-vcard's --decoy)
+if [ "$CASE" = pcsc ]; then
+	stop_daemon
+	card_off
+	rm -f d.db d.db-wal d.db-shm
+	card_on t.mem
+	format
+	for i in 1 2 3; do card append "e$i.cose" >/dev/null 2>&1 || bad "append e$i on T"; done
+	held_now=$(held)
+	start_daemon
+	next_tap
+	expect "two-faced card, first tap" false "$held_now"
+	stop_daemon
+	u0=$(used)
+	cp t.mem t0.mem
+	card append e4.cose >/dev/null 2>&1 || bad "append e4 on T"
+	size4=$(($(used) - u0))
+	card_off
+	dd if=t.mem of=decoy.img bs=1024 skip=1 2>/dev/null # the image with e4
+	cp t0.mem t.mem
+	card_on t.mem
+	"$L" key generate stranger.pem >/dev/null
+	"$L" issue --key stranger.pem --holder "$H" --type IK --set planned=700 --set attended=604 \
+		--date 2026-11-24 --out x.cose
+	card append x.cose >/dev/null 2>&1 || bad "append the stranger's entry on T"
+	[ "$(($(used) - u0))" = "$size4" ] && ok || bad "the stranger's entry is not as long as e4"
+	held_now=$(held)
+	card_off
+	DECOY=$RIG_DIR/decoy.img
+	start_daemon
+	next_tap
+	DECOY=
+	expect "two-faced card" false "$held_now"
+	grep -q "decoy: $size4 bytes" "$RIG_DIR/card.log" && ok || bad "the card showed no decoy"
+	last=$(curl -s http://127.0.0.1:18420/api/card | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{
+		const e=JSON.parse(s).entries||[];console.log(e.length?e[e.length-1].verdict:"none")})')
+	[ "$last" = unknown_issuer ] && ok || bad "two-faced card: the stranger's entry shown $last"
+fi
 
 stop_daemon
 card_off
