@@ -25,6 +25,10 @@ struct lm_cache {
 		const char *sql; /* a string literal: its address is the key */
 		sqlite3_stmt *st;
 	} stmts[CACHE_STMTS];
+	/* The holder whose row this transaction has made sure of (a tap
+	 * stores every entry of one holder: one statement, not one each). */
+	int holder_put;
+	uint8_t holder[LM_HOLDER_LEN];
 };
 
 /*
@@ -192,11 +196,13 @@ void lm_cache_close(struct lm_cache *c)
 
 int lm_cache_begin(struct lm_cache *c)
 {
+	c->holder_put = 0;
 	return exec(c, "BEGIN IMMEDIATE");
 }
 
 int lm_cache_commit(struct lm_cache *c)
 {
+	c->holder_put = 0;
 	int err = exec(c, "COMMIT");
 	if (err)
 		exec(c, "ROLLBACK");
@@ -205,6 +211,7 @@ int lm_cache_commit(struct lm_cache *c)
 
 void lm_cache_rollback(struct lm_cache *c)
 {
+	c->holder_put = 0;
 	exec(c, "ROLLBACK");
 }
 
@@ -300,10 +307,16 @@ int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 	char idh[65], hh[2 * LM_HOLDER_LEN + 1];
 	lm_hex_encode(id, 32, idh);
 	lm_hex_encode(holder, LM_HOLDER_LEN, hh);
-	int err = run(c, "INSERT OR IGNORE INTO holders (holder, first_seen) VALUES (?, ?)", "ti",
-		      hh, now);
+	/* Inside a transaction (which holds the write lock) the holder's row
+	 * stays once made sure of. */
+	int in_tx = !sqlite3_get_autocommit(c->db), err = LM_OK;
+	if (!in_tx || !c->holder_put || memcmp(c->holder, holder, LM_HOLDER_LEN))
+		err = run(c, "INSERT OR IGNORE INTO holders (holder, first_seen) VALUES (?, ?)",
+			  "ti", hh, now);
 	if (err)
 		return err;
+	c->holder_put = in_tx;
+	memcpy(c->holder, holder, LM_HOLDER_LEN);
 	/* Seen again: its retention starts anew; first_seen never moves. */
 	sqlite3_stmt *st;
 	err = stmt_get(c,
@@ -315,7 +328,7 @@ int lm_cache_put_entry(struct lm_cache *c, const uint8_t holder[LM_HOLDER_LEN],
 		return err;
 	sqlite3_bind_text(st, 1, idh, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, hh, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_STATIC); /* unbound in stmt_put */
 	sqlite3_bind_int64(st, 4, type);
 	sqlite3_bind_int64(st, 5, date);
 	sqlite3_bind_int64(st, 6, now);

@@ -493,6 +493,37 @@ static void test_kept_statements_see_commits(void **state)
 	lm_cache_close(b);
 }
 
+/* A transaction makes sure of each holder's row once (lm_cache_put_entry):
+ * never across a rollback, nor for another holder. */
+static void test_holder_row_per_transaction(void **state)
+{
+	(void)state;
+	struct lm_cache *c;
+	assert_int_equal(lm_cache_open(path, &c), LM_OK);
+	const uint8_t h1[LM_HOLDER_LEN] = {0xb1}, h2[LM_HOLDER_LEN] = {0xb2};
+	uint8_t id1[32] = {0xc1}, id2[32] = {0xc2}, id3[32] = {0xc3}, id4[32] = {0xc4};
+	assert_int_equal(lm_cache_begin(c), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, h1, id1, entry, sizeof(entry), 1, 0, 100, NULL),
+			 LM_OK);
+	lm_cache_rollback(c);
+	assert_int_equal(lm_cache_begin(c), LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, h1, id2, entry, sizeof(entry), 1, 0, 100, NULL),
+			 LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, h1, id4, entry, sizeof(entry), 1, 0, 100, NULL),
+			 LM_OK);
+	assert_int_equal(lm_cache_put_entry(c, h2, id3, entry, sizeof(entry), 1, 0, 100, NULL),
+			 LM_OK);
+	assert_int_equal(lm_cache_commit(c), LM_OK);
+	lm_cache_close(c);
+	assert_int_equal(sql_int("SELECT count(*) FROM holders WHERE holder IN"
+				 " ('b1000000000000000000000000000000',"
+				 " 'b2000000000000000000000000000000')"),
+			 2);
+	assert_int_equal(sql_int("SELECT count(*) FROM entries WHERE holder ="
+				 " 'b1000000000000000000000000000000'"),
+			 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_new_file_modes),
 		cmocka_unit_test(test_vault_outbox),
 		cmocka_unit_test(test_kept_statements_see_commits),
+		cmocka_unit_test(test_holder_row_per_transaction),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
