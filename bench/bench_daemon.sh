@@ -68,20 +68,28 @@ CONF
 	"$D" -d -c "$name.conf" 2>"$name.log" &
 	dpid=$!
 	for _ in $(seq 50); do curl -sf http://127.0.0.1:18300/api/status >/dev/null && break; sleep 0.1; done
-	curl -sN http://127.0.0.1:18300/api/events >"$name.events" &
-	local cpid=$! i
+	: >"$name.events"
+	local i
 	for i in $(seq 0 "$count"); do
+		# The tap event is waited for by a blocked grep, not by polling
+		# (rig_wait_card's opensc-tool asks pcscd during the tap).
+		rm -f ev && mkfifo ev
+		curl -sN http://127.0.0.1:18300/api/events >ev &
+		local cpid=$!
+		timeout 30 grep -m 1 -A 1 '^event: tap' <ev >>"$name.events" &
+		local gpid=$!
+		sleep 0.2
 		if [ "$i" = 0 ]; then
 			rig_start_card --memory warm.mem --as applet
 		else
 			rig_start_card --memory "${MEMFILE:-card.mem}" --as applet "$@"
 		fi
-		rig_wait_card present
-		for _ in $(seq 100); do [ "$(grep -c '^event: tap' "$name.events")" -gt "$i" ] && break; sleep 0.1; done
+		wait $gpid
+		kill $cpid 2>/dev/null
+		wait $cpid 2>/dev/null
 		rig_stop_card
 		sleep 0.3
 	done
-	kill $cpid 2>/dev/null
 	kill $dpid && wait $dpid
 	dpid=
 	grep '^data: .*"ms"' "$name.events" | tail -n +2 |

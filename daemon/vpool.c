@@ -132,7 +132,7 @@ static void *worker(void *arg)
 			if (sent)
 				end_job(p, &v, j);
 			pthread_mutex_lock(&p->lock);
-			j->done = 1;
+			__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
 			/* Only the job a reader thread waits for wakes it (the
 			 * others it finds done when it gets to them). */
 			if (j->waited)
@@ -205,10 +205,13 @@ unsigned vpool_threads(const struct vpool *p)
 
 struct vpool_tap *vpool_tap_new(struct vpool *p, const uint8_t holder[LM_HOLDER_LEN], size_t max)
 {
-	struct vpool_tap *tap = calloc(1, sizeof(*tap) + max * sizeof(struct vpool_job));
+	/* Not zeroed: a job is set up when it is submitted (a tap may hold
+	 * hundreds of jobs of which a card uses a few dozen). */
+	struct vpool_tap *tap = malloc(sizeof(*tap) + max * sizeof(struct vpool_job));
 	if (!tap)
 		return NULL;
 	tap->p = p;
+	tap->n = 0;
 	tap->max = max;
 	memcpy(tap->holder, holder, LM_HOLDER_LEN);
 	return tap;
@@ -220,6 +223,7 @@ int vpool_submit(struct vpool_tap *tap, const uint8_t *bytes, size_t len)
 		return LM_ERR_CARD_FULL;
 	struct vpool *p = tap->p;
 	struct vpool_job *j = &tap->jobs[tap->n];
+	memset(j, 0, sizeof(*j));
 	j->bytes = bytes;
 	j->len = len;
 	j->tap = tap;
@@ -244,6 +248,9 @@ const struct vpool_job *vpool_result(struct vpool_tap *tap, size_t i)
 {
 	struct vpool *p = tap->p;
 	struct vpool_job *j = &tap->jobs[i];
+	/* Done already (the usual case behind the radio): no lock taken. */
+	if (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
+		return j;
 	pthread_mutex_lock(&p->lock);
 	while (!j->done) {
 		j->waited = 1;

@@ -34,7 +34,7 @@ struct vpool_job {
 	int fresh;	       /* 1: computed now (store the verdict); 0: from the cache */
 	uint64_t trust_gen;    /* the list it was checked under (desk.trust_gen) */
 	unsigned ticket;       /* its request to the verifier process */
-	int done;	       /* guarded by the pool's lock */
+	int done;	       /* set under the pool's lock; read atomically */
 	int waited;	       /* a reader thread waits for it (the lock too) */
 	struct vpool_tap *tap;
 	struct vpool_job *next; /* the queue */
