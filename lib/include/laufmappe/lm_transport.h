@@ -213,8 +213,9 @@ struct lm_read_opts {
 	 * office to remember with the digest. */
 	uint8_t *raw;
 	/* Out: */
-	int delta; /* 1: the known prefix was taken, only the rest read (1 during
-		    * such a read, back to 0 if the card turns out to differ) */
+	/* 1: the known prefix was taken, only the rest read (1 during such
+	 * a read, back to 0 if the card turns out to differ) */
+	int delta;
 	int have_digest; /* digest is the card's for the committed log read */
 	uint8_t digest[32];
 	size_t log_read; /* log bytes that came from the card */
