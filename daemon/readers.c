@@ -269,6 +269,7 @@ int reader_refresh(struct desk *d, struct desk_reader *r, struct lm_cache *cache
 	r->log_read = opts.log_read;
 	feed_undelta(&feed);
 	feed_entries(&feed, &card); /* the rest, and a protected card's all */
+	vpool_handoff(feed.tap);
 	time_t now = time(NULL);
 	int cerr;
 	/* An unlocked protected card: its recovery secret (in the decrypted

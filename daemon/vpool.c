@@ -260,6 +260,12 @@ const struct vpool_job *vpool_result(struct vpool_tap *tap, size_t i)
 	return j;
 }
 
+void vpool_handoff(struct vpool_tap *tap)
+{
+	if (tap && tap->n && !__atomic_load_n(&tap->jobs[tap->n - 1].done, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
 void vpool_tap_free(struct vpool_tap *tap)
 {
 	if (!tap)

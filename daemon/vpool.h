@@ -59,6 +59,15 @@ int vpool_submit(struct vpool_tap *tap, const uint8_t *bytes, size_t len);
 size_t vpool_submitted(const struct vpool_tap *tap);
 /* The i-th submitted entry's result, once a worker has it (waits). */
 const struct vpool_job *vpool_result(struct vpool_tap *tap, size_t i);
+/*
+ * The last byte is in and the reader thread is about to walk the log: if
+ * the tap's last entry is not checked yet, give the CPU up once, so that
+ * a worker just woken on this CPU sends it to its verifier before the walk
+ * takes the CPU (the scheduler tends to wake a thread where its waker
+ * runs; the check then waited for the walk: a returning card's tap ended
+ * about 1 ms later).  NULL is fine.
+ */
+void vpool_handoff(struct vpool_tap *tap);
 /* Wait for every submitted entry, then free the tap.  NULL is fine. */
 void vpool_tap_free(struct vpool_tap *tap);
 
