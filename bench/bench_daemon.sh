@@ -130,15 +130,32 @@ rig_wait_card present
 	--date 2026-11-24 --out new.cose && "$L" card append new.cose 2>/dev/null
 rig_stop_card
 : >"$RIG_DIR/card.log"
-t=$(KEEP_DB=1 MEMFILE=known.mem run_taps known 1 "verify_threads = 2" --timing 106 --verbose | head -1)
+# Seven returns of the card, each to the office as it was after the first
+# tap (its cache restored): medians of the whole tap, of the read (to the
+# last byte) and of what came after it.  One return before them, not
+# counted, with lm-vcard's --verbose for its count of bytes and air time
+# (its log of every frame slows the card's answers).
+cp known.db known.base.db
+: >known.taps
+for i in 0 1 2 3 4 5 6 7; do
+	rm -f known.db known.db-wal known.db-shm
+	cp known.base.db known.db
+	t=$(KEEP_DB=1 MEMFILE=known.mem run_taps known 1 "verify_threads = 2" --timing 106 \
+		$([ "$i" = 0 ] && echo --verbose) | head -1)
+	[ "$i" = 0 ] || echo "$t" >>known.taps
+done
+med() { sort -n -k"$1" known.taps | awk -v c="$1" '{v[NR] = $c} END {printf "%.1f", v[int((NR + 1) / 2)]}'; }
+tms=$(med 1) tread=$(med 2) tafter=$(med 3)
+read -r _ _ _ tdelta tlog <<<"$(head -1 known.taps)"
 air=$(grep -o 'connection closed: .*' "$RIG_DIR/card.log" | tail -1)
-read -r tms tread tafter tdelta tlog <<<"$t"
+airms=$(echo "$air" | grep -o 'air [0-9.]*' | cut -d' ' -f2)
 floor=$(awk -v a="$("$build/bench/bench_air" apdu 106 5 26)" -v b="$("$build/bench/bench_air" apdu 106 5 $((tlog + 2)))" \
 	-v c="$("$build/bench/bench_air" apdu 106 5 38)" 'BEGIN { printf "%.2f", a + b + c }')
-echo "repeat tap of a known full card with one new entry ($tlog log bytes) at 106 kbit/s: delta $tdelta, $tms ms end to end (read $tread, after the last byte $tafter: the view of every entry, the cache);" \
+echo "repeat tap of a known full card with one new entry ($tlog log bytes) at 106 kbit/s, median of 7: delta $tdelta, $tms ms end to end (read $tread, after the last byte $tafter: the new entry's check, the view of every entry, the cache);" \
 	"over the air: ${air#connection closed: };" \
 	"floor (READ of the 24-byte header, READ of the $tlog new bytes, one GET DATA of 36): $floor ms;" \
 	"ratio $(awk -v a="$tms" -v f="$floor" 'BEGIN { printf "%.2f", a / f }') (read only: $(awk -v a="$tread" -v f="$floor" 'BEGIN { printf "%.2f", a / f }'));" \
+	"against the air of the APDUs exchanged (SELECT, GET DATA 0004, READ BINARY): $(awk -v a="$tms" -v f="$airms" 'BEGIN { printf "%.2f", a / f }') (read only: $(awk -v a="$tread" -v f="$airms" 'BEGIN { printf "%.2f", a / f }'));" \
 	"bytes allowed: header + 2 x entry = $((24 + 2 * tlog))"
 used=$((24 + n * 100))
 "$D" -d -c two.conf 2>two.log &
