@@ -433,6 +433,7 @@ int lm_cache_prune_entries(struct lm_cache *c, int64_t before, int *deleted)
 		err = run(c, "DELETE FROM cards WHERE last_seen < ?", "i", before);
 	if (!err)
 		err = run(c, "DELETE FROM card_logs WHERE seen < ?", "i", before);
+	c->holder_put = 0; /* its row may go now */
 	if (!err)
 		err = run(c,
 			  "DELETE FROM holders WHERE holder NOT IN (SELECT holder FROM entries)"
