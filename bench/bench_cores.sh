@@ -21,30 +21,21 @@ c0=$(echo "$cpus" | tr ',-' '  ' | awk '{print $1}')
 two=$(python3 -c "import os; print(','.join(map(str, sorted(os.sched_getaffinity(0))[:2])))")
 [ "$(echo "$two" | tr ',' '\n' | wc -l)" = 2 ] || { echo "bench_cores: needs two CPUs (have $cpus)"; exit 0; }
 dir=$(mktemp -d)
-dpid= cpid=
-trap '[ -n "$cpid" ] && kill $cpid 2>/dev/null; [ -n "$dpid" ] && kill $dpid 2>/dev/null && wait $dpid 2>/dev/null; rm -rf "$dir"' EXIT
+dpid= TAP_CURL=
+trap '[ -n "$TAP_CURL" ] && kill $TAP_CURL 2>/dev/null; [ -n "$dpid" ] && kill $dpid 2>/dev/null && wait $dpid 2>/dev/null; rm -rf "$dir"' EXIT
 cd "$dir"
 . "$src/bench/full_card.sh"
+. "$src/bench/tap_event.sh"
 full_card "$L"
 "$L" image new --holder "$("$L" holder new)" --capacity 8192 --out warm.img >/dev/null
 echo "token-for-the-benchmark-0123" >token && chmod 600 token
 port=18310
 # one_tap IMAGE: the card IMAGE put on the fake reader; prints its tap's "ms".
-# The tap event is waited for by a blocked reader, not a loop of grep and
-# sleep: on two cores such a loop's processes take CPU from the tap, on one
-# core they run on the other CPU (it flattered one core).
 one_tap() {
-	rm -f ev && mkfifo ev
-	curl -sN "http://127.0.0.1:$port/api/events" >ev &
-	cpid=$!
-	timeout 20 grep -m 1 -A 1 '^event: tap' <ev >events &
-	local gpid=$!
-	sleep 0.3
+	: >events
+	tap_watch "$port" events
 	cp "$1" card.img.new && mv card.img.new card.img
-	wait $gpid
-	kill $cpid 2>/dev/null
-	wait $cpid 2>/dev/null
-	cpid=
+	tap_wait
 	grep -o '"ms":[0-9.]*' events | head -1 | cut -d: -f2
 }
 # tap CPUS: a daemon confined to CPUS, with a new cache, taps an empty card

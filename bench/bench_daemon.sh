@@ -11,6 +11,7 @@ build=$(cd "$src/${BUILD:-build}" && pwd)
 export LM_VCARD=$build/firmware/lm-vcard
 L=$build/tools/laufmappe D=$build/daemon/laufmapped
 . "$src/tests/integration/pcsc/rig.sh"
+. "$src/bench/tap_event.sh"
 rig_enter "$@"
 cd "$RIG_DIR"
 dpid=
@@ -71,22 +72,14 @@ CONF
 	: >"$name.events"
 	local i
 	for i in $(seq 0 "$count"); do
-		# The tap event is waited for by a blocked grep, not by polling
-		# (rig_wait_card's opensc-tool asks pcscd during the tap).
-		rm -f ev && mkfifo ev
-		curl -sN http://127.0.0.1:18300/api/events >ev &
-		local cpid=$!
-		timeout 30 grep -m 1 -A 1 '^event: tap' <ev >>"$name.events" &
-		local gpid=$!
-		sleep 0.2
+		# Not rig_wait_card: its opensc-tool asks pcscd during the tap.
+		tap_watch 18300 "$name.events"
 		if [ "$i" = 0 ]; then
 			rig_start_card --memory warm.mem --as applet
 		else
 			rig_start_card --memory "${MEMFILE:-card.mem}" --as applet "$@"
 		fi
-		wait $gpid
-		kill $cpid 2>/dev/null
-		wait $cpid 2>/dev/null
+		tap_wait
 		rig_stop_card
 		sleep 0.3
 	done

@@ -11,9 +11,9 @@
  * its own SQLite connection, and has its verifier process (verifier.h)
  * check the signature and the trust list's rules when the cache does not
  * know it, sending the next entry before it takes the answer.  It stores
- * nothing: the reader
- * thread stores entries and fresh verdicts in its one transaction
- * (desk_tap_view), so a failure to compute is still never cached.
+ * nothing: the reader thread stores entries and fresh verdicts in its one
+ * transaction (desk_tap_view), so a failure to compute is still never
+ * cached.
  */
 #ifndef LM_DAEMON_VPOOL_H
 #define LM_DAEMON_VPOOL_H
