@@ -263,9 +263,9 @@ static int read_remember(struct lm_transport *t, const struct lm_card_info *info
  * payload {1: 2}, a zero signature. */
 static uint8_t tiny_entry[2 + 13 + 1 + 4 + 2 + 64] = {
 	0x84, 0x4D, 0xA2, 0x01, 0x26, 0x04, 0x48, 1, 2, 3, 4, 5, 6, 7, 8, /* protected */
-	0xA0,								  /* unprotected {} */
-	0x43, 0xA1, 0x01, 0x02,						  /* payload {1: 2} */
-	0x58, 0x40, /* signature: 64 zero bytes */
+	0xA0,				  /* unprotected {} */
+	0x43, 0xA1, 0x01, 0x02,		  /* payload {1: 2} */
+	0x58, 0x40,			  /* signature: 64 zero bytes */
 };
 
 static void through_transport(const uint8_t *data, size_t size)
