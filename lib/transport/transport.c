@@ -408,6 +408,22 @@ static int read_image_opts(struct lm_transport *t, const struct lm_card_info *in
 	}
 	if (err)
 		return err;
+	/* A whole read: the card's digest is remembered with these bytes only
+	 * if it is their chain from the format's zeros (one entry per COMMIT).
+	 * Else a card that answers with other bytes than it chained (or claims
+	 * another card's digest) would leave the office a copy that the next
+	 * card of this holder with that digest, an honest one, seems to vouch
+	 * for: its delta read would show the copy, not what it holds. */
+	if (opts && opts->have_digest && !opts->delta) {
+		/* On a copy: a protected log is decrypted in place to be walked. */
+		uint8_t d[32] = {0}, *copy = malloc(need);
+		if (!copy || (memcpy(copy, img, need),
+			      chain_entries(t, v2, copy, base, base, need, d) != LM_OK) ||
+		    memcmp(d, opts->digest, sizeof(d)))
+			opts->have_digest = 0;
+		if (copy)
+			lm_protect_wipe(copy, need), free(copy);
+	}
 	if (opts && opts->raw)
 		memcpy(opts->raw, img + base, need - base), opts->raw_len = need - base;
 	if (v2) {

@@ -386,6 +386,45 @@ if [ "$CASE" = pcsc ]; then
 	last=$(curl -s http://127.0.0.1:18420/api/card | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{
 		const e=JSON.parse(s).entries||[];console.log(e.length?e[e.length-1].verdict:"none")})')
 	[ "$last" = unknown_issuer ] && ok || bad "two-faced card: the stranger's entry shown $last"
+
+	# 9. a lying card first, then an honest card of the same holder: the
+	#    office must not remember bytes with a digest that is not their
+	#    chain.  T9 holds the stranger's entry first (four entries: the
+	#    first log read, all but the last 240 bytes, covers it whole); the decoy image holds
+	#    e1 (as long) in its place, which the cold tap's first log read
+	#    answers.  Then the card is honest (no --decoy): its digest is the
+	#    one the office stored with the decoy's bytes, so a delta of
+	#    nothing would show e1 valid where the card holds the stranger's.
+	stop_daemon
+	card_off
+	rm -f d.db d.db-wal d.db-shm
+	"$L" issue --key stranger.pem --holder "$H" --type IK --set planned=700 --set attended=601 \
+		--date 2026-11-24 --out y.cose
+	card_on t9d.mem
+	format
+	for f in e1 e2 e3 e5; do card append "$f.cose" >/dev/null 2>&1 || bad "append $f on the decoy"; done
+	card_off
+	dd if=t9d.mem of=decoy9.img bs=1024 skip=1 2>/dev/null
+	card_on t9.mem
+	format
+	for f in y e2 e3 e5; do card append "$f.cose" >/dev/null 2>&1 || bad "append $f on T9"; done
+	held_now=$(held)
+	card_off
+	: >"$RIG_DIR/card.log"
+	DECOY=$RIG_DIR/decoy9.img
+	start_daemon
+	next_tap
+	DECOY=
+	grep -q "decoy:" "$RIG_DIR/card.log" && ok || bad "lying card: no decoy shown"
+	stop_daemon
+	card_off
+	card_on t9.mem
+	start_daemon
+	next_tap
+	expect "an honest card after a lying one of its holder" false "$held_now"
+	first=$(curl -s http://127.0.0.1:18420/api/card | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{
+		const e=JSON.parse(s).entries||[];console.log(e.length?e[0].verdict:"none")})')
+	[ "$first" = unknown_issuer ] && ok || bad "honest card after a lying one: its stranger's entry shown $first"
 fi
 
 stop_daemon
