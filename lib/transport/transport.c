@@ -417,12 +417,15 @@ static int read_image_opts(struct lm_transport *t, const struct lm_card_info *in
 	if (opts && opts->have_digest && !opts->delta) {
 		/* On a copy: a protected log is decrypted in place to be walked. */
 		uint8_t d[32] = {0}, *copy = malloc(need);
-		if (!copy || (memcpy(copy, img, need),
-			      chain_entries(t, v2, copy, base, base, need, d) != LM_OK) ||
-		    memcmp(d, opts->digest, sizeof(d)))
+		int chained = copy != NULL;
+		if (chained) {
+			memcpy(copy, img, need);
+			chained = chain_entries(t, v2, copy, base, base, need, d) == LM_OK;
+			lm_protect_wipe(copy, need);
+			free(copy);
+		}
+		if (!chained || memcmp(d, opts->digest, sizeof(d)))
 			opts->have_digest = 0;
-		if (copy)
-			lm_protect_wipe(copy, need), free(copy);
 	}
 	if (opts && opts->raw)
 		memcpy(opts->raw, img + base, need - base), opts->raw_len = need - base;
